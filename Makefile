@@ -1,0 +1,41 @@
+# Builds the C parts: BPF objects and their skeletons, the launcher, and the C programs used by tests and
+# benchmarks. The addon (node-gyp) and TypeScript are built by scripts/build.sh after this.
+CLANG ?= clang-19
+BPFTOOL ?= bpftool
+CC ?= cc
+OUT := out
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_OBJ := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRC))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRC))
+PROGRAMS := $(patsubst %.c,$(OUT)/bin/%,$(notdir $(wildcard test/fixtures/*.c bench/*.c))) $(OUT)/bin/gpo-launch
+
+all: $(SKELS) $(PROGRAMS)
+
+bpf/vmlinux.h:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) bpf/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function -I bpf -c $< -o $@
+
+$(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/bin/gpo-launch: native/launch.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -o $@ $<
+
+$(OUT)/bin/%: test/fixtures/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -pthread -o $@ $< -ldl
+
+$(OUT)/bin/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -pthread -o $@ $<
+
+clean:
+	rm -rf $(OUT) bpf/vmlinux.h
+
+.PHONY: all clean
+# Keep the BPF objects: tests read their sections and bench reports their size.
+.SECONDARY:

@@ -1,0 +1,453 @@
+// The recorder: loads bpf/record.bpf.c, drains its ring buffer on a background thread every millisecond
+// (records are submitted without wakeups, so polling would never wake), turns records into columns and
+// hands batches to JavaScript through a bounded thread-safe function.
+#include "recorder.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+extern "C" {
+#include "gpo.h"
+#include "record.skel.h"
+}
+
+namespace {
+
+// Row kinds, in the order of kRowKindNames; TypeScript maps the codes to the schema's kind strings.
+enum RowKind : uint8_t { kSyscall = 0, kFork, kThread, kExec, kExit, kRename };
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+std::string BoundedString(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
+
+// Fields of lifecycle rows, which are rare: kept per row rather than as full columns.
+struct LifecycleFields {
+  uint32_t row;
+  int32_t child_pid = 0, child_tid = 0, exit_code = 0, group_dead = 0, truncated = 0;
+  std::string path;
+  std::vector<std::string> argv;
+};
+
+// One batch of rows in column form, moved to JavaScript as external array buffers.
+struct Batch {
+  std::vector<int64_t> ts;
+  std::vector<int32_t> pid, tid, comm;
+  std::vector<uint8_t> kind;
+  std::vector<int16_t> nr;
+  std::vector<int64_t> ret, duration;
+  std::vector<LifecycleFields> lifecycle;
+  std::vector<std::string> new_comms;  // appended to the comm table before this batch's rows are read
+  size_t size() const { return ts.size(); }
+};
+
+struct Totals {
+  uint64_t rows = 0, syscall_rows = 0, lifecycle_rows = 0, batches_read = 0;
+};
+
+template <typename T>
+Napi::Value MoveToJs(Napi::Env env, std::vector<T>&& v) {
+  auto* owned = new std::vector<T>(std::move(v));
+  auto buffer = Napi::ArrayBuffer::New(env, owned->data(), owned->size() * sizeof(T),
+                                       [](Napi::Env, void*, std::vector<T>* p) { delete p; }, owned);
+  return buffer;
+}
+
+}  // namespace
+
+class Recorder : public Napi::ObjectWrap<Recorder> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Recorder",
+                       {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
+                        InstanceMethod("setLauncher", &Recorder::SetLauncher),
+                        InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters)});
+  }
+
+  // new Recorder({ ringBufferBytes, followChildren, durations, batchRows, verbose })
+  explicit Recorder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Recorder>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object opts = info[0].As<Napi::Object>();
+    uint32_t ring_bytes = opts.Get("ringBufferBytes").As<Napi::Number>().Uint32Value();
+    follow_children_ = opts.Get("followChildren").ToBoolean();
+    durations_ = opts.Get("durations").ToBoolean();
+    batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
+    bool verbose = opts.Get("verbose").ToBoolean();
+    // libbpf prints to stderr by default; keep it quiet unless asked.
+    if (!verbose) libbpf_set_print([](enum libbpf_print_level, const char*, va_list) { return 0; });
+
+    skel_ = record_bpf__open();
+    if (!skel_) {
+      Fail(env, "open", errno);
+      return;
+    }
+    base_ns_ = MonotonicNs();
+    skel_->rodata->base_ns = base_ns_;
+    skel_->rodata->follow_children = follow_children_;
+    skel_->rodata->record_durations = durations_;
+    bpf_program__set_autoload(skel_->progs.on_sys_enter, durations_);
+    if (bpf_map__set_max_entries(skel_->maps.events, ring_bytes)) {
+      Fail(env, "size the ring buffer", errno);
+      return;
+    }
+    int err = record_bpf__load(skel_);
+    if (err) {
+      Fail(env, "load", -err);
+      return;
+    }
+  }
+
+  ~Recorder() override {
+    stop_requested_ = true;
+    if (consumer_.joinable()) consumer_.join();
+    if (rb_) ring_buffer__free(rb_);
+    if (skel_) record_bpf__destroy(skel_);
+  }
+
+ private:
+  void Fail(Napi::Env env, const char* what, int err) {
+    std::string msg = std::string("cannot ") + what + " the BPF recorder: " + strerror(err);
+    if (err == EPERM || err == EACCES) msg += " (gpo needs root, or CAP_BPF and CAP_PERFMON)";
+    Napi::Error e = Napi::Error::New(env, msg);
+    e.Set("errno", Napi::Number::New(env, err));
+    e.ThrowAsJavaScriptException();
+  }
+
+  // track(tgid): follow this process (and, through the fork hook, its descendants).
+  Napi::Value Track(const Napi::CallbackInfo& info) {
+    uint32_t tgid = info[0].As<Napi::Number>().Uint32Value();
+    if (tgid < GPO_PID_LIMIT)
+      __atomic_fetch_or(&skel_->bss->tracked_tgids[tgid >> 6], 1ull << (tgid & 63), __ATOMIC_SEQ_CST);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetLauncher(const Napi::CallbackInfo& info) {
+    __atomic_store_n(&skel_->bss->launcher_tgid, info[0].As<Napi::Number>().Uint32Value(), __ATOMIC_SEQ_CST);
+    return info.Env().Undefined();
+  }
+
+  // start(onBatch, onDone): attaches the programs and starts draining.
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int err = record_bpf__attach(skel_);
+    if (err) {
+      Fail(env, "attach", -err);
+      return env.Undefined();
+    }
+    rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &Recorder::OnRecord, this, nullptr);
+    if (!rb_) {
+      Fail(env, "open the ring buffer of", errno);
+      return env.Undefined();
+    }
+    on_batch_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "gpo-recorder", 4, 1);
+    on_done_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "gpo-recorder-done", 1, 1);
+    batch_ = std::make_unique<Batch>();
+    consumer_ = std::thread([this] { Consume(); });
+    return env.Undefined();
+  }
+
+  // stop(): the consumer detaches, drains what is left (ring buffer, then per-CPU stages), calls onDone.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    stop_requested_ = true;
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    return CountersObject(env, ReadCounters());
+  }
+
+  std::vector<uint64_t> ReadCounters() {
+    std::vector<uint64_t> sums(GPO_CNT_MAX, 0);
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(ncpu);
+    for (uint32_t i = 0; i < GPO_CNT_MAX; i++) {
+      if (bpf_map__lookup_elem(skel_->maps.counters, &i, sizeof(i), per_cpu.data(), per_cpu.size() * 8, 0) == 0)
+        for (int c = 0; c < ncpu; c++) sums[i] += per_cpu[c];
+    }
+    return sums;
+  }
+
+  std::vector<std::pair<uint32_t, uint64_t>> ReadDroppedByNr() {
+    std::vector<std::pair<uint32_t, uint64_t>> out;
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(ncpu);
+    for (uint32_t nr = 0; nr < GPO_MAX_SYSCALL; nr++) {
+      if (bpf_map__lookup_elem(skel_->maps.dropped_by_nr, &nr, sizeof(nr), per_cpu.data(), per_cpu.size() * 8, 0))
+        continue;
+      uint64_t sum = 0;
+      for (int c = 0; c < ncpu; c++) sum += per_cpu[c];
+      if (sum) out.emplace_back(nr, sum);
+    }
+    return out;
+  }
+
+  static Napi::Object CountersObject(Napi::Env env, const std::vector<uint64_t>& c) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("syscallsDropped", double(c[GPO_CNT_SYSCALLS_DROPPED]));
+    o.Set("eventsDropped", double(c[GPO_CNT_EVENTS_DROPPED]));
+    o.Set("pathTruncated", double(c[GPO_CNT_PATH_TRUNCATED]));
+    o.Set("argvTruncated", double(c[GPO_CNT_ARGV_TRUNCATED]));
+    o.Set("batchesWritten", double(c[GPO_CNT_BATCHES]));
+    return o;
+  }
+
+  void Consume() {
+    uint64_t last_delivery = MonotonicNs();
+    while (!stop_requested_) {
+      ring_buffer__consume(rb_);
+      uint64_t now = MonotonicNs();
+      if (batch_->size() >= batch_rows_ || (batch_->size() > 0 && now - last_delivery > 200000000ull)) {
+        Deliver();
+        last_delivery = now;
+      }
+      usleep(1000);
+    }
+    // Detach first so nothing new arrives, then read what the kernel still holds, in order.
+    record_bpf__detach(skel_);
+    ring_buffer__consume(rb_);
+    DrainStages();
+    Deliver();
+    auto counters = ReadCounters();
+    auto dropped = ReadDroppedByNr();
+    Totals totals = totals_;
+    on_done_.BlockingCall([counters, dropped, totals](Napi::Env env, Napi::Function done) {
+      Napi::Object stats = CountersObject(env, counters);
+      Napi::Object by_nr = Napi::Object::New(env);
+      for (auto& [nr, n] : dropped) by_nr.Set(std::to_string(nr), double(n));
+      stats.Set("syscallsDroppedByNr", by_nr);
+      stats.Set("rows", double(totals.rows));
+      stats.Set("syscallRows", double(totals.syscall_rows));
+      stats.Set("lifecycleRows", double(totals.lifecycle_rows));
+      stats.Set("batchesRead", double(totals.batches_read));
+      done.Call({stats});
+    });
+    on_batch_.Release();
+    on_done_.Release();
+  }
+
+  // After detach, the per-CPU stages hold each CPU's newest records: append them as the last rows.
+  void DrainStages() {
+    int ncpu = libbpf_num_possible_cpus();
+    size_t value_size = bpf_map__value_size(skel_->maps.stages);
+    size_t stride = (value_size + 7) & ~size_t(7);
+    std::vector<uint8_t> values(stride * ncpu);
+    uint32_t zero = 0;
+    if (bpf_map__lookup_elem(skel_->maps.stages, &zero, sizeof(zero), values.data(), values.size(), 0)) return;
+    for (int c = 0; c < ncpu; c++) {
+      const auto* h = reinterpret_cast<const gpo_batch_header*>(values.data() + stride * c);
+      if (h->count > 0 && h->count <= GPO_STAGE_RECORDS) {
+        gpo_batch_header fixed = *h;
+        fixed.record_size = durations_ ? sizeof(gpo_syscall_timed) : sizeof(gpo_syscall);
+        std::vector<uint8_t> copy(sizeof(fixed) + size_t(fixed.count) * fixed.record_size);
+        memcpy(copy.data(), &fixed, sizeof(fixed));
+        memcpy(copy.data() + sizeof(fixed), h + 1, copy.size() - sizeof(fixed));
+        AppendSyscalls(copy.data(), copy.size());
+      }
+    }
+  }
+
+  void Deliver() {
+    if (batch_->size() == 0) return;
+    Batch* ready = batch_.release();
+    batch_ = std::make_unique<Batch>();
+    // Blocks while JavaScript is 4 batches behind: back-pressure ends in counted kernel-side drops.
+    napi_status st = on_batch_.BlockingCall(ready, [](Napi::Env env, Napi::Function cb, Batch* b) {
+      std::unique_ptr<Batch> owned(b);
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("rows", double(b->size()));
+      o.Set("ts", MoveToJs(env, std::move(b->ts)));
+      o.Set("pid", MoveToJs(env, std::move(b->pid)));
+      o.Set("tid", MoveToJs(env, std::move(b->tid)));
+      o.Set("comm", MoveToJs(env, std::move(b->comm)));
+      o.Set("kind", MoveToJs(env, std::move(b->kind)));
+      o.Set("nr", MoveToJs(env, std::move(b->nr)));
+      o.Set("ret", MoveToJs(env, std::move(b->ret)));
+      if (!b->duration.empty()) o.Set("duration", MoveToJs(env, std::move(b->duration)));
+      Napi::Array comms = Napi::Array::New(env, b->new_comms.size());
+      for (size_t i = 0; i < b->new_comms.size(); i++) comms.Set(i, b->new_comms[i]);
+      o.Set("newComms", comms);
+      Napi::Array lifecycle = Napi::Array::New(env, b->lifecycle.size());
+      for (size_t i = 0; i < b->lifecycle.size(); i++) {
+        const LifecycleFields& f = b->lifecycle[i];
+        Napi::Object r = Napi::Object::New(env);
+        r.Set("row", f.row);
+        r.Set("childPid", f.child_pid);
+        r.Set("childTid", f.child_tid);
+        r.Set("exitCode", f.exit_code);
+        r.Set("groupDead", f.group_dead);
+        r.Set("truncated", f.truncated);
+        r.Set("path", f.path);
+        Napi::Array argv = Napi::Array::New(env, f.argv.size());
+        for (size_t j = 0; j < f.argv.size(); j++) argv.Set(j, f.argv[j]);
+        r.Set("argv", argv);
+        lifecycle.Set(i, r);
+      }
+      o.Set("lifecycle", lifecycle);
+      cb.Call({o});
+    });
+    if (st != napi_ok) delete ready;
+  }
+
+  // The comm table: each distinct thread name once; rows refer to it by index.
+  int32_t CommIndex(const std::string& comm) {
+    auto it = comm_index_.find(comm);
+    if (it != comm_index_.end()) return it->second;
+    int32_t idx = int32_t(comm_index_.size());
+    comm_index_.emplace(comm, idx);
+    batch_->new_comms.push_back(comm);
+    return idx;
+  }
+
+  void SetComm(uint32_t tid, const char* comm) { thread_comm_[tid] = CommIndex(BoundedString(comm, GPO_COMM_LEN)); }
+
+  // A thread first seen through a syscall (it existed before we attached): ask /proc for its name.
+  int32_t CommOf(uint32_t tgid, uint32_t tid) {
+    auto it = thread_comm_.find(tid);
+    if (it != thread_comm_.end()) return it->second;
+    std::ifstream f("/proc/" + std::to_string(tgid) + "/task/" + std::to_string(tid) + "/comm");
+    std::string name;
+    if (!std::getline(f, name)) name = "?";
+    int32_t idx = CommIndex(name);
+    thread_comm_[tid] = idx;
+    return idx;
+  }
+
+  void AddRow(uint64_t ts, uint32_t tgid, uint32_t tid, RowKind kind, int32_t comm) {
+    batch_->ts.push_back(int64_t(base_ns_ + ts));
+    batch_->pid.push_back(int32_t(tgid));
+    batch_->tid.push_back(int32_t(tid));
+    batch_->comm.push_back(comm);
+    batch_->kind.push_back(kind);
+    if (kind != kSyscall) {
+      batch_->nr.push_back(-1);
+      batch_->ret.push_back(0);
+      if (durations_) batch_->duration.push_back(0);
+      totals_.lifecycle_rows++;
+    }
+    totals_.rows++;
+  }
+
+  void AppendSyscalls(const uint8_t* data, size_t size) {
+    const auto* h = reinterpret_cast<const gpo_batch_header*>(data);
+    size_t rs = h->record_size;
+    if (rs < sizeof(gpo_syscall) || sizeof(*h) + h->count * rs > size) return;
+    totals_.batches_read++;
+    const uint8_t* p = data + sizeof(*h);
+    for (uint32_t i = 0; i < h->count; i++, p += rs) {
+      const auto* r = reinterpret_cast<const gpo_syscall*>(p);
+      AddRow(r->ts_nr & GPO_TS_MASK, r->tgid, r->tid, kSyscall, CommOf(r->tgid, r->tid));
+      batch_->nr.push_back(int16_t(r->ts_nr >> GPO_TS_BITS));
+      batch_->ret.push_back(r->ret);
+      if (durations_) batch_->duration.push_back(int64_t(reinterpret_cast<const gpo_syscall_timed*>(p)->duration_ns));
+    }
+    totals_.syscall_rows += h->count;
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t size) {
+    static_cast<Recorder*>(ctx)->HandleRecord(static_cast<const uint8_t*>(data), size);
+    return 0;
+  }
+
+  void HandleRecord(const uint8_t* data, size_t size) {
+    if (size < sizeof(uint32_t)) return;
+    uint32_t type = *reinterpret_cast<const uint32_t*>(data);
+    if (type == GPO_REC_SYSCALLS) {
+      AppendSyscalls(data, size);
+      return;
+    }
+    if (size < sizeof(gpo_event_header)) return;
+    const auto* h = reinterpret_cast<const gpo_event_header*>(data);
+    LifecycleFields f;
+    f.row = uint32_t(batch_->size());
+    switch (type) {
+      case GPO_REC_FORK: {
+        if (size < sizeof(gpo_fork_event)) return;
+        const auto* e = reinterpret_cast<const gpo_fork_event*>(data);
+        bool thread = e->child_tgid == h->tgid;
+        AddRow(h->ts, h->tgid, h->tid, thread ? kThread : kFork, CommOf(h->tgid, h->tid));
+        f.child_pid = int32_t(e->child_tgid);
+        f.child_tid = int32_t(e->child_tid);
+        SetComm(e->child_tid, e->child_comm);
+        break;
+      }
+      case GPO_REC_EXEC: {
+        if (size < sizeof(gpo_exec_event)) return;
+        const auto* e = reinterpret_cast<const gpo_exec_event*>(data);
+        if (e->old_tid != h->tid) thread_comm_.erase(e->old_tid);
+        SetComm(h->tid, e->comm);
+        AddRow(h->ts, h->tgid, h->tid, kExec, thread_comm_[h->tid]);
+        f.path = BoundedString(e->path, GPO_PATH_LEN);
+        size_t len = e->argv_len < GPO_ARGV_LEN ? e->argv_len : GPO_ARGV_LEN;
+        for (size_t start = 0; start < len;) {
+          size_t end = start;
+          while (end < len && e->argv[end]) end++;
+          f.argv.emplace_back(e->argv + start, end - start);
+          start = end + 1;
+        }
+        f.truncated = e->flags != 0;
+        break;
+      }
+      case GPO_REC_EXIT: {
+        if (size < sizeof(gpo_exit_event)) return;
+        const auto* e = reinterpret_cast<const gpo_exit_event*>(data);
+        AddRow(h->ts, h->tgid, h->tid, kExit, CommOf(h->tgid, h->tid));
+        f.exit_code = e->exit_code;
+        f.group_dead = int32_t(e->group_dead);
+        thread_comm_.erase(h->tid);
+        break;
+      }
+      case GPO_REC_RENAME: {
+        if (size < sizeof(gpo_rename_event)) return;
+        const auto* e = reinterpret_cast<const gpo_rename_event*>(data);
+        SetComm(h->tid, e->comm);
+        AddRow(h->ts, h->tgid, h->tid, kRename, thread_comm_[h->tid]);
+        break;
+      }
+      default:
+        return;
+    }
+    batch_->lifecycle.push_back(std::move(f));
+  }
+
+  record_bpf* skel_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  uint64_t base_ns_ = 0;
+  bool follow_children_ = true, durations_ = false;
+  uint32_t batch_rows_ = 65536;
+  std::atomic<bool> stop_requested_{false};
+  std::thread consumer_;
+  Napi::ThreadSafeFunction on_batch_, on_done_;
+  // Owned by the consumer thread once started.
+  std::unique_ptr<Batch> batch_;
+  Totals totals_;
+  std::unordered_map<std::string, int32_t> comm_index_;
+  std::unordered_map<uint32_t, int32_t> thread_comm_;
+};
+
+void InitRecorder(Napi::Env env, Napi::Object exports) {
+  exports.Set("Recorder", Recorder::Define(env));
+  Napi::Object layout = Napi::Object::New(env);
+  layout.Set("syscallRecord", double(sizeof(gpo_syscall)));
+  layout.Set("syscallTimedRecord", double(sizeof(gpo_syscall_timed)));
+  layout.Set("batchHeader", double(sizeof(gpo_batch_header)));
+  layout.Set("execEvent", double(sizeof(gpo_exec_event)));
+  layout.Set("pidLimit", double(GPO_PID_LIMIT));
+  exports.Set("layout", layout);
+}

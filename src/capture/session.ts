@@ -1,0 +1,311 @@
+// A recording session: checks, attaches the recorder to a running process or to a command it starts,
+// writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { GpoError } from '../errors.js';
+import { BTF_PATH, readPrivileges } from '../doctor/system.js';
+import { loadAddon, packageRoot, type NativeBatch, type NativeCounters, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
+import { type TraceMetadata } from '../trace/metadata.js';
+import { ROW_KINDS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
+import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
+import { GPO_VERSION } from '../version.js';
+import { CommTable, nativeBatchToArrow } from './columns.js';
+import { hostInfo, loaderEnv, readBuildId, readProcess, resolveCommand, sha256File } from './target.js';
+
+export const DEFAULT_RING_BUFFER_BYTES = 32 << 20;
+/** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
+const LAUNCHED_EXIT_GRACE_MS = 3000;
+const FORK = ROW_KINDS.indexOf('fork');
+const EXIT = ROW_KINDS.indexOf('exit');
+
+export const RECORDER_HOOKS = {
+  syscalls: 'tp_btf/sys_exit',
+  syscall_entry: 'tp_btf/sys_enter (with --durations)',
+  fork: 'tp_btf/sched_process_fork',
+  exec: 'tp_btf/sched_process_exec',
+  exit: 'tp_btf/sched_process_exit',
+  rename: 'tp_btf/task_rename',
+  flush: 'tp_btf/sched_switch',
+};
+
+export interface RecordOptions {
+  output: string;
+  /** Attach to this running process... */
+  pid?: number;
+  /** ...or start this command and record it from its first instruction. */
+  command?: string[];
+  durationSeconds?: number;
+  followChildren: boolean;
+  durations: boolean;
+  ringBufferBytes: number;
+  verbose?: boolean;
+  /** Called about twice a second while recording. */
+  onStatus?: (status: RecordingStatus) => void;
+}
+
+export interface RecordingStatus {
+  elapsedMs: number;
+  rows: number;
+  eventsPerSecond: number;
+  dropped: number;
+  bytes: number;
+}
+
+export interface RecordingSummary {
+  output: string;
+  metadata: TraceMetadata;
+  rows: number;
+  dropped: number;
+  stopReason: string;
+  /** Exit status of a launched target (null when attached, or still running). */
+  targetExitCode: number | null;
+}
+
+function checkPrivileges(): void {
+  const p = readPrivileges();
+  if (p.root) return;
+  const needed = p.missingCapabilities.includes('CAP_SYS_ADMIN')
+    ? p.missingCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN')
+    : [];
+  if (needed.length > 0 || p.missingCapabilities.length === 3)
+    throw new GpoError(`recording needs root, or CAP_BPF and CAP_PERFMON (missing: ${p.missingCapabilities.join(', ')})`);
+}
+
+function checkOutput(output: string): void {
+  const dir = dirname(resolve(output));
+  if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
+  if (existsSync(output) && statSync(output).isDirectory()) throw new GpoError(`cannot write ${output}: it is a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new GpoError(`cannot write ${output}: directory ${dir} is not writable`);
+  }
+}
+
+function monotonicNs(): bigint {
+  return process.hrtime.bigint();
+}
+
+export class RecordingSession {
+  private recorder!: NativeRecorder;
+  private writer!: TraceStreamWriter;
+  private readonly comms = new CommTable();
+  private readonly live = new Set<number>();
+  private child: ChildProcess | null = null;
+  private targetExitCode: number | null = null;
+  private stopReason: string | null = null;
+  private stopRequested!: (reason: string) => void;
+  private readonly stopped: Promise<string>;
+  private batchError: unknown = null;
+
+  constructor(private readonly options: RecordOptions) {
+    this.stopped = new Promise((resolveStop) => {
+      this.stopRequested = (reason) => {
+        if (this.stopReason === null) {
+          this.stopReason = reason;
+          resolveStop(reason);
+        }
+      };
+    });
+  }
+
+  /** Asks the session to stop (signal, duration). A launched target is asked to exit first. */
+  requestStop(reason: string): void {
+    if (this.child && this.live.size > 0 && this.targetExitCode === null) {
+      this.child.kill('SIGTERM');
+      setTimeout(() => this.stopRequested(reason), LAUNCHED_EXIT_GRACE_MS).unref();
+      this.pendingReason ??= reason;
+      return;
+    }
+    this.stopRequested(reason);
+  }
+  private pendingReason: string | null = null;
+
+  async run(): Promise<RecordingSummary> {
+    const o = this.options;
+    if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
+      throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
+    checkPrivileges();
+    if (!existsSync(BTF_PATH)) throw new GpoError(`this kernel has no BTF (${BTF_PATH} missing): gpo needs CONFIG_DEBUG_INFO_BTF=y`);
+    checkOutput(o.output);
+
+    const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
+    const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
+    const attached = o.pid !== undefined ? readProcess(o.pid) : null;
+    if (o.command && !existsSync(launcherPath)) throw new GpoError(`launcher not built (${launcherPath} missing): run npm run build`);
+    const exe = resolvedCommand ?? attached!.exe;
+    const exeHash = sha256File(exe);
+
+    const addon = loadAddon();
+    try {
+      this.recorder = new addon.Recorder({
+        ringBufferBytes: o.ringBufferBytes,
+        followChildren: o.followChildren,
+        durations: o.durations,
+        batchRows: 65536,
+        verbose: o.verbose ?? false,
+      });
+    } catch (err) {
+      throw new GpoError((err as Error).message);
+    }
+
+    const startNs = monotonicNs();
+    const wallOffset = BigInt(Date.now()) * 1_000_000n - startNs;
+    const metadata: TraceMetadata = {
+      gpo_version: GPO_VERSION,
+      schema_version: TRACE_SCHEMA_VERSION,
+      target: {
+        pid: o.pid ?? 0,
+        comm: attached?.comm ?? '',
+        exe,
+        cmdline: attached?.cmdline ?? o.command!,
+        exe_sha256: null,
+        build_id: readBuildId(exe),
+        mode: attached ? 'attach' : 'launch',
+        loader_env: loaderEnv(attached ? attached.environ : process.env),
+      },
+      host: hostInfo(),
+      clock: {
+        wall_offset_ns: wallOffset.toString(),
+        start_wall: new Date().toISOString(),
+        end_wall: null,
+        start_ns: startNs.toString(),
+        end_ns: null,
+      },
+      hooks: RECORDER_HOOKS,
+      options: { follow_children: o.followChildren, durations: o.durations, ring_buffer_bytes: o.ringBufferBytes },
+      counts: {},
+      syscalls_dropped_by_nr: {},
+      truncated: { exec_path: 0, exec_argv: 0 },
+      status: 'recording',
+      stop_reason: null,
+    };
+
+    const ipcPath = ipcPathFor(o.output);
+    if (o.command) {
+      // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
+      this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+        argv0: o.command[0],
+      });
+      const pid = this.child.pid;
+      if (pid === undefined) throw new GpoError(`cannot start ${o.command[0]}`);
+      metadata.target.pid = pid;
+      metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
+      this.child.on('exit', (code, signal) => {
+        this.targetExitCode = code ?? 128 + (signal ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }) as Record<string, number>)[signal] ?? 0 : 0);
+      });
+      this.recorder.setLauncher(pid);
+    }
+    const targetPid = metadata.target.pid;
+    this.writer = new TraceStreamWriter(ipcPath, metadata);
+    this.recorder.track(targetPid);
+    this.live.add(targetPid);
+    if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
+      throw new GpoError(`process ${targetPid} exited before recording started`);
+
+    const done = new Promise<NativeFinalStats>((resolveDone) => {
+      try {
+        this.recorder.start((batch) => this.onBatch(batch), resolveDone);
+      } catch (err) {
+        this.child?.kill('SIGKILL');
+        throw new GpoError((err as Error).message);
+      }
+    });
+    if (this.child) {
+      const control = this.child.stdio[3] as NodeJS.WritableStream;
+      control.end('g');
+    }
+
+    const timers: NodeJS.Timeout[] = [];
+    if (o.durationSeconds !== undefined) timers.push(setTimeout(() => this.requestStop('duration'), o.durationSeconds * 1000));
+    timers.push(setInterval(() => this.pruneDeadProcesses(), 1000));
+    let lastRows = 0;
+    let lastAt = Date.now();
+    const startedAt = lastAt;
+    if (o.onStatus)
+      timers.push(
+        setInterval(() => {
+          const now = Date.now();
+          const rows = this.writer.rowCount;
+          const c = this.recorder.counters();
+          o.onStatus!({
+            elapsedMs: now - startedAt,
+            rows,
+            eventsPerSecond: ((rows - lastRows) * 1000) / Math.max(1, now - lastAt),
+            dropped: c.syscallsDropped + c.eventsDropped,
+            bytes: this.writer.bytesWritten,
+          });
+          lastRows = rows;
+          lastAt = now;
+        }, 500),
+      );
+
+    const reason = await this.stopped;
+    for (const t of timers) clearInterval(t);
+    this.recorder.stop();
+    const stats = await done;
+    if (this.batchError) throw this.batchError;
+    this.writer.close();
+
+    const endNs = monotonicNs();
+    metadata.target.exe_sha256 = await exeHash;
+    metadata.clock.end_ns = endNs.toString();
+    metadata.clock.end_wall = new Date().toISOString();
+    metadata.counts = {
+      syscall: { rows: stats.syscallRows, dropped: stats.syscallsDropped },
+      lifecycle: { rows: stats.lifecycleRows, dropped: stats.eventsDropped },
+    };
+    metadata.syscalls_dropped_by_nr = stats.syscallsDroppedByNr;
+    metadata.truncated = { exec_path: stats.pathTruncated, exec_argv: stats.argvTruncated };
+    metadata.status = 'complete';
+    metadata.stop_reason = reason;
+    await convertIpcToParquet(ipcPath, o.output, metadata);
+    return {
+      output: o.output,
+      metadata,
+      rows: stats.rows,
+      dropped: stats.syscallsDropped + stats.eventsDropped,
+      stopReason: reason,
+      targetExitCode: this.targetExitCode,
+    };
+  }
+
+  private onBatch(batch: NativeBatch): void {
+    try {
+      const rb = nativeBatchToArrow(batch, this.comms);
+      this.writer.write(rb);
+      this.trackLifecycle(batch);
+    } catch (err) {
+      this.batchError ??= err;
+      this.stopRequested('error');
+    }
+  }
+
+  // Keeps the set of followed processes, to stop when the last one has exited.
+  private trackLifecycle(batch: NativeBatch): void {
+    if (batch.lifecycle.length === 0) return;
+    const kinds = new Uint8Array(batch.kind);
+    const pids = new Int32Array(batch.pid);
+    for (const f of batch.lifecycle) {
+      const kind = kinds[f.row];
+      if (kind === FORK && this.options.followChildren) this.live.add(f.childPid);
+      if (kind === EXIT && f.groupDead) this.live.delete(pids[f.row]);
+    }
+    if (this.live.size === 0) this.stopRequested(this.pendingReason ?? 'target-exited');
+  }
+
+  // A lost exit record must not keep the recording open forever.
+  private pruneDeadProcesses(): void {
+    for (const pid of this.live) {
+      if (!existsSync(`/proc/${pid}`)) this.live.delete(pid);
+      else if (this.child?.pid === pid && this.targetExitCode !== null) this.live.delete(pid);
+    }
+    if (this.live.size === 0) this.stopRequested(this.pendingReason ?? 'target-exited');
+  }
+
+  counters(): NativeCounters {
+    return this.recorder.counters();
+  }
+}

@@ -1,0 +1,144 @@
+// What gpo records about the target and the host: identity of the program (path, build-id, sha256),
+// its command line and loader environment, and the machine.
+import { createHash } from 'node:crypto';
+import { accessSync, constants, createReadStream, existsSync, openSync, readFileSync, readSync, closeSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { release } from 'node:os';
+import { GpoError } from '../errors.js';
+import type { HostInfo } from '../trace/metadata.js';
+
+/** Loader variables that change what code runs in the target. */
+export const LOADER_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH'] as const;
+
+export function hostInfo(): HostInfo {
+  let bootId = '';
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // Not fatal: boot id only helps tell recordings of different boots apart.
+  }
+  return { hostname: hostname(), kernel_release: release(), boot_id: bootId };
+}
+
+/** Resolves CMD the way execvp will, so a missing command is reported before anything is attached. */
+export function resolveCommand(cmd: string): string {
+  const candidates = cmd.includes('/') ? [cmd] : (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).map((d) => join(d, cmd));
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return realpathSync(candidate);
+    } catch {
+      // Try the next PATH entry.
+    }
+  }
+  throw new GpoError(`command not found: ${cmd}`);
+}
+
+export interface ProcessFacts {
+  comm: string;
+  exe: string;
+  cmdline: string[];
+  environ: Map<string, string>;
+  /** Start time in clock ticks after boot (field 22 of /proc/PID/stat): tells a pid from its reuse. */
+  startTicks: string;
+}
+
+/** Reads a live process's facts from /proc, or throws a clear error if there is no such process. */
+export function readProcess(pid: number): ProcessFacts {
+  if (!Number.isInteger(pid) || pid <= 0) throw new GpoError(`invalid pid: ${pid}`);
+  const dir = `/proc/${pid}`;
+  let stat: string;
+  try {
+    stat = readFileSync(`${dir}/stat`, 'utf8');
+  } catch {
+    throw new GpoError(`no process with pid ${pid}`);
+  }
+  // comm may hold spaces and parentheses: the fields after it start after the last ')'.
+  const afterComm = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const read = (name: string) => {
+    try {
+      return readFileSync(`${dir}/${name}`);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  };
+  let exe = '';
+  try {
+    exe = readlinkSync(`${dir}/exe`);
+  } catch {
+    // Kernel threads and zombies have no exe.
+  }
+  const environ = new Map<string, string>();
+  for (const entry of read('environ').toString('utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) environ.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return {
+    comm: read('comm').toString('utf8').trim(),
+    exe,
+    cmdline: read('cmdline').toString('utf8').split('\0').filter((s, i, all) => i < all.length - 1 || s !== ''),
+    environ,
+    startTicks: afterComm[19] ?? '',
+  };
+}
+
+export function loaderEnv(environ: Map<string, string> | NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of LOADER_VARIABLES) {
+    const value = environ instanceof Map ? environ.get(name) : environ[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+export async function sha256File(path: string): Promise<string | null> {
+  if (!path || !isAbsolute(path) || !existsSync(path)) return null;
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/** The GNU build-id note of an ELF64 little-endian executable, from its PT_NOTE segments. */
+export function readBuildId(path: string): string | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const header = Buffer.alloc(64);
+    if (readSync(fd, header, 0, 64, 0) < 64 || header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1)
+      return null;
+    const phoff = Number(header.readBigUInt64LE(32));
+    const phentsize = header.readUInt16LE(54);
+    const phnum = header.readUInt16LE(56);
+    const phdrs = Buffer.alloc(phentsize * phnum);
+    readSync(fd, phdrs, 0, phdrs.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const ph = phdrs.subarray(i * phentsize);
+      if (ph.readUInt32LE(0) !== 4 /* PT_NOTE */) continue;
+      const offset = Number(ph.readBigUInt64LE(8));
+      const size = Math.min(Number(ph.readBigUInt64LE(32)), 1 << 16);
+      const notes = Buffer.alloc(size);
+      readSync(fd, notes, 0, size, offset);
+      for (let at = 0; at + 12 <= size; ) {
+        const namesz = notes.readUInt32LE(at);
+        const descsz = notes.readUInt32LE(at + 4);
+        const type = notes.readUInt32LE(at + 8);
+        const nameAt = at + 12;
+        const descAt = nameAt + ((namesz + 3) & ~3);
+        if (type === 3 /* NT_GNU_BUILD_ID */ && notes.toString('latin1', nameAt, nameAt + 3) === 'GNU')
+          return notes.toString('hex', descAt, descAt + descsz);
+        at = descAt + ((descsz + 3) & ~3);
+      }
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

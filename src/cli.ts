@@ -1,0 +1,21 @@
+// Entry point: registers one subcommand per file in src/commands and turns GpoError into a one-line message.
+import { Command, CommanderError } from 'commander';
+import { GpoError } from './errors.js';
+import { GPO_VERSION } from './version.js';
+import { registerCommands } from './commands/index.js';
+
+const program = new Command('gpo')
+  .description('gpo, the game process observer: record, train on and score what a process does and what is done to it')
+  .version(GPO_VERSION)
+  .exitOverride();
+registerCommands(program);
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  const message = err instanceof GpoError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`gpo: ${message.split('\n')[0]}\n`);
+  if (process.env.GPO_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof GpoError ? err.exitCode : 2);
+}
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,11 @@
+// One file per command; each exports a register function that adds its subcommand.
+import type { Command } from 'commander';
+import { registerDoctor } from './doctor.js';
+import { registerInfo } from './info.js';
+import { registerRecord } from './record.js';
+
+export function registerCommands(program: Command): void {
+  registerRecord(program);
+  registerInfo(program);
+  registerDoctor(program);
+}

@@ -1,0 +1,78 @@
+// gpo record: records a running process (--pid) or a command it starts (-- CMD) into a Parquet trace.
+import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } from '../capture/session.js';
+import { totalDropped } from '../trace/metadata.js';
+import { escapeTerminal, formatBytes, formatCount, formatDuration } from '../report/format.js';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function pid(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a process id');
+  return n;
+}
+
+function ringBufferSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0 || n > 1 << 30)
+    throw new InvalidArgumentError('expected a power of two between 4096 and 1073741824');
+  return n;
+}
+
+function statusLine(s: RecordingStatus): string {
+  return (
+    `recording ${formatDuration(s.elapsedMs)} | ${formatCount(s.eventsPerSecond)} events/s | ` +
+    `${formatCount(s.rows)} rows | ${formatCount(s.dropped)} dropped | ${formatBytes(s.bytes)}`
+  );
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('record a process: every syscall, fork, exec and exit, into a Parquet trace')
+    .argument('[cmd...]', 'command to start and record from its first instruction (after --)')
+    .option('-o, --output <file>', 'trace file to write', 'trace.parquet')
+    .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
+    .option('-d, --duration <seconds>', 'stop after this many seconds', positiveNumber)
+    .option('--no-follow-children', 'record only the target process, not the processes it starts')
+    .option('--durations', 'also record each syscall\'s duration (a second hook on every syscall)')
+    .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
+    .option('-q, --quiet', 'print nothing')
+    .option('-v, --verbose', 'show libbpf messages')
+    .action(async (cmd: string[], opts) => {
+      const live = !opts.quiet && process.stderr.isTTY;
+      const session = new RecordingSession({
+        output: opts.output,
+        pid: opts.pid,
+        command: cmd.length > 0 ? cmd : undefined,
+        durationSeconds: opts.duration,
+        followChildren: opts.followChildren,
+        durations: opts.durations ?? false,
+        ringBufferBytes: opts.ringBufferSize,
+        verbose: opts.verbose,
+        onStatus: live ? (s) => process.stderr.write(`\r\x1b[K${statusLine(s)}`) : undefined,
+      });
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => session.requestStop(signal));
+      const summary = await session.run();
+      if (live) process.stderr.write('\r\x1b[K');
+      if (!opts.quiet) {
+        const m = summary.metadata;
+        const dropped = totalDropped(m);
+        const lines = [
+          `gpo: recorded ${formatCount(summary.rows)} rows of ${escapeTerminal(m.target.comm)} (pid ${m.target.pid}) to ${escapeTerminal(summary.output)}`,
+          `gpo: stopped by ${summary.stopReason}; ${formatCount(dropped)} records dropped` +
+            (m.truncated.exec_path + m.truncated.exec_argv > 0
+              ? `; ${m.truncated.exec_path + m.truncated.exec_argv} exec strings truncated`
+              : ''),
+        ];
+        if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
+        process.stderr.write(lines.join('\n') + '\n');
+      }
+      // Signal handlers keep nothing alive, but a launched target's stdio pipe may: leave now.
+      process.exit(0);
+    });
+}

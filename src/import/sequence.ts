@@ -1,0 +1,12 @@
+// The common shape every importer produces: one syscall sequence per process or thread.
+
+export interface ImportedSequence {
+  /** Unique within one import: the file path, plus `:<pid>` when a file holds several processes. */
+  id: string;
+  /** The file the sequence came from. */
+  source: string;
+  /** Syscall numbers in call order; their numbering is the source's (opaque symbols to the models). */
+  syscalls: Int32Array;
+  /** Entry time of each call in ns, when the source has timestamps (same length as syscalls). */
+  ts_ns?: BigInt64Array;
+}

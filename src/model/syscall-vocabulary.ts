@@ -1,0 +1,51 @@
+// Dense symbols for syscall numbers, so a window of syscalls packs into one exact integer (8 bits a call).
+// Symbol 0 stands for any syscall never seen in training; trained syscalls get 1..255 in order of first sight.
+
+export const SYMBOL_BITS = 8;
+export const SYMBOL_BASE = 1 << SYMBOL_BITS;
+export const UNSEEN_SYMBOL = 0;
+const MAX_SYMBOLS = SYMBOL_BASE - 1;
+
+export class SyscallVocabulary {
+  private readonly symbolByNumber = new Map<number, number>();
+  /** Syscall number of each symbol; index 0 is the unseen placeholder. */
+  private readonly numberBySymbol: number[] = [Number.NaN];
+
+  static fromNumbers(numbers: readonly number[]): SyscallVocabulary {
+    const vocabulary = new SyscallVocabulary();
+    for (const nr of numbers) vocabulary.add(nr);
+    return vocabulary;
+  }
+
+  /** Number of trained syscalls. */
+  get size(): number {
+    return this.numberBySymbol.length - 1;
+  }
+
+  /** Symbol of `nr`, adding it when new (training). */
+  add(nr: number): number {
+    const known = this.symbolByNumber.get(nr);
+    if (known !== undefined) return known;
+    if (this.size === MAX_SYMBOLS) {
+      throw new Error(`more than ${MAX_SYMBOLS} distinct syscalls in one model; train one model per program`);
+    }
+    const symbol = this.numberBySymbol.length;
+    this.symbolByNumber.set(nr, symbol);
+    this.numberBySymbol.push(nr);
+    return symbol;
+  }
+
+  /** Symbol of `nr`, UNSEEN_SYMBOL when training never saw it (scoring). */
+  symbolOf(nr: number): number {
+    return this.symbolByNumber.get(nr) ?? UNSEEN_SYMBOL;
+  }
+
+  numberOf(symbol: number): number {
+    return this.numberBySymbol[symbol]!;
+  }
+
+  /** Trained syscall numbers in symbol order (the serialized form). */
+  numbers(): number[] {
+    return this.numberBySymbol.slice(1);
+  }
+}

@@ -1,0 +1,114 @@
+// The one typed entry point to the C++ addon (build/Release/gpo_native.node, built by scripts/build.sh).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GpoError } from '../errors.js';
+
+/** What loading and attaching one program of bpf/probe.bpf.c did on this kernel. */
+export interface HookProbeResult {
+  program: string;
+  section: string;
+  loaded: boolean;
+  attached: boolean;
+  /** strerror text of the step that failed, null if none did. */
+  error: string | null;
+  /** errno name of the step that failed ("EPERM"), null if none did. */
+  errno: string | null;
+  /** libbpf's first warning about the failure; for the uprobe, the file+offset it attached to. */
+  detail: string | null;
+}
+
+/** One batch of rows drained from the ring buffer, in column form (see native/recorder.cc). */
+export interface NativeBatch {
+  rows: number;
+  ts: ArrayBuffer; // int64 ns, kernel monotonic
+  pid: ArrayBuffer; // int32
+  tid: ArrayBuffer; // int32
+  comm: ArrayBuffer; // int32 index into the comm table
+  kind: ArrayBuffer; // uint8 index into ROW_KINDS
+  nr: ArrayBuffer; // int16, -1 on lifecycle rows
+  ret: ArrayBuffer; // int64
+  duration?: ArrayBuffer; // int64, only with durations
+  /** Thread names first used in this batch, appended to the comm table in order. */
+  newComms: string[];
+  /** Extra fields of the batch's lifecycle rows (fork, thread, exec, exit, rename). */
+  lifecycle: NativeLifecycleFields[];
+}
+
+export interface NativeLifecycleFields {
+  row: number;
+  childPid: number;
+  childTid: number;
+  exitCode: number;
+  groupDead: number;
+  truncated: number;
+  path: string;
+  argv: string[];
+}
+
+export interface NativeCounters {
+  syscallsDropped: number;
+  eventsDropped: number;
+  pathTruncated: number;
+  argvTruncated: number;
+  batchesWritten: number;
+}
+
+export interface NativeFinalStats extends NativeCounters {
+  syscallsDroppedByNr: Record<string, number>;
+  rows: number;
+  syscallRows: number;
+  lifecycleRows: number;
+  batchesRead: number;
+}
+
+export interface NativeRecorderOptions {
+  ringBufferBytes: number;
+  followChildren: boolean;
+  durations: boolean;
+  batchRows: number;
+  verbose: boolean;
+}
+
+export interface NativeRecorder {
+  /** Follow this process from now on (its threads, and its children unless followChildren is off). */
+  track(tgid: number): void;
+  /** Rows of this process are ignored until it execs (the launcher of `gpo record -- CMD`). */
+  setLauncher(tgid: number): void;
+  /** Attaches the programs; batches arrive on onBatch, and onDone once after stop() drained everything. */
+  start(onBatch: (batch: NativeBatch) => void, onDone: (stats: NativeFinalStats) => void): void;
+  stop(): void;
+  counters(): NativeCounters;
+}
+
+export interface NativeAddon {
+  Recorder: new (options: NativeRecorderOptions) => NativeRecorder;
+  /** Sizes of the records shared with the BPF programs (bpf/gpo.h), for the layout test. */
+  layout: { syscallRecord: number; syscallTimedRecord: number; batchHeader: number; execEvent: number; pidLimit: number };
+
+  /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
+  probeHooks(options?: { verbose?: boolean }): HookProbeResult[];
+}
+
+/** The package root: the nearest directory above this module with a package.json (works from src/ and dist/src/). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new GpoError('cannot find the gpo package root');
+    dir = parent;
+  }
+  return dir;
+}
+
+let addon: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (!addon) {
+    const path = join(packageRoot(), 'build', 'Release', 'gpo_native.node');
+    if (!existsSync(path)) throw new GpoError(`native addon not built (${path} missing): run npm run build`);
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  }
+  return addon;
+}

@@ -1,0 +1,81 @@
+// gpo's metadata document, stored as JSON under one key of the Parquet (and Arrow IPC) key-value metadata.
+import { GpoError } from '../errors.js';
+import { TRACE_SCHEMA_VERSION } from './schema.js';
+
+export const METADATA_KEY = 'gpo';
+
+export interface TargetInfo {
+  pid: number;
+  comm: string;
+  exe: string;
+  cmdline: string[];
+  /** sha256 of the executable file, hex; the program's identity across recordings. */
+  exe_sha256: string | null;
+  /** GNU build-id of the executable, hex, when it has one. */
+  build_id: string | null;
+  /** How recording started: 'launch' (gpo record -- CMD) or 'attach' (--pid). */
+  mode: 'launch' | 'attach' | 'import';
+  /** LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH of the target at start, when known. */
+  loader_env: Record<string, string>;
+}
+
+export interface HostInfo {
+  hostname: string;
+  kernel_release: string;
+  boot_id: string;
+}
+
+export interface SourceCounts {
+  rows: number;
+  dropped: number;
+}
+
+export interface TraceMetadata {
+  gpo_version: string;
+  schema_version: number;
+  target: TargetInfo;
+  host: HostInfo;
+  clock: {
+    /** Wall time (ns since the epoch) = ts_ns + wall_offset_ns. */
+    wall_offset_ns: string;
+    start_wall: string;
+    end_wall: string | null;
+    start_ns: string;
+    end_ns: string | null;
+  };
+  /** Hook serving each signal, e.g. { syscalls: 'tp_btf/sys_exit' }. */
+  hooks: Record<string, string>;
+  options: { follow_children: boolean; durations: boolean; ring_buffer_bytes: number };
+  /** Rows written and records lost per source. */
+  counts: Record<string, SourceCounts>;
+  /** Lost syscall records by syscall number. */
+  syscalls_dropped_by_nr: Record<string, number>;
+  /** Strings cut to fit their record. */
+  truncated: { exec_path: number; exec_argv: number };
+  /** 'complete' once the recording closed normally; an IPC stream left by a crash says 'recording'. */
+  status: 'recording' | 'complete';
+  /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
+  stop_reason: string | null;
+  /** Where the rows came from when they were imported rather than recorded. */
+  source?: { format: string; inputs: string[] };
+}
+
+/** Parses and checks the metadata document of a trace file. */
+export function parseMetadata(text: string | undefined, path: string): TraceMetadata {
+  if (text === undefined) throw new GpoError(`${path}: not a gpo trace (no gpo metadata)`);
+  let doc: TraceMetadata;
+  try {
+    doc = JSON.parse(text) as TraceMetadata;
+  } catch {
+    throw new GpoError(`${path}: corrupt gpo metadata`);
+  }
+  if (typeof doc.schema_version !== 'number') throw new GpoError(`${path}: corrupt gpo metadata`);
+  if (doc.schema_version > TRACE_SCHEMA_VERSION)
+    throw new GpoError(`${path}: trace schema version ${doc.schema_version} is newer than this gpo (${TRACE_SCHEMA_VERSION})`);
+  return doc;
+}
+
+/** Total records lost across sources. */
+export function totalDropped(meta: TraceMetadata): number {
+  return Object.values(meta.counts).reduce((sum, c) => sum + c.dropped, 0);
+}

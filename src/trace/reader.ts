@@ -1,0 +1,94 @@
+// Reads a trace file: the final Parquet file, or the Arrow IPC stream a recording leaves while it runs
+// (or after gpo was killed). Batches are streamed, so memory stays bounded whatever the trace's size.
+import { openAsBlob, readSync, openSync, closeSync, existsSync, statSync } from 'node:fs';
+import { RecordBatch, RecordBatchReader, tableFromIPC } from 'apache-arrow';
+import * as parquet from 'parquet-wasm/node';
+import { GpoError } from '../errors.js';
+import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
+import { readIpcBatches } from './writer.js';
+
+export type TraceFormat = 'parquet' | 'arrow-ipc';
+
+export interface TraceFile {
+  path: string;
+  format: TraceFormat;
+  metadata: TraceMetadata;
+  /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
+  numRows: number | null;
+  batches(options?: { columns?: string[]; batchRows?: number }): AsyncGenerator<RecordBatch>;
+}
+
+function sniff(path: string): TraceFormat {
+  if (!existsSync(path)) throw new GpoError(`${path}: no such file`);
+  if (!statSync(path).isFile()) throw new GpoError(`${path}: not a file`);
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(8);
+  const n = readSync(fd, head, 0, 8, 0);
+  closeSync(fd);
+  if (n >= 4 && head.toString('latin1', 0, 4) === 'PAR1') return 'parquet';
+  // An Arrow IPC stream starts with a continuation marker (0xFFFFFFFF) then the schema message.
+  if (n >= 8 && head.readUInt32LE(0) === 0xffffffff) return 'arrow-ipc';
+  throw new GpoError(`${path}: not a gpo trace (neither Parquet nor Arrow IPC)`);
+}
+
+export async function openTrace(path: string): Promise<TraceFile> {
+  const format = sniff(path);
+  return format === 'parquet' ? openParquet(path) : openIpc(path);
+}
+
+async function openParquet(path: string): Promise<TraceFile> {
+  let file: parquet.ParquetFile;
+  try {
+    file = await parquet.ParquetFile.fromFile(await openAsBlob(path));
+  } catch (err) {
+    throw new GpoError(`${path}: corrupt Parquet file (${String(err).split('\n')[0]})`);
+  }
+  const meta = file.metadata().fileMetadata();
+  const metadata = parseMetadata(meta.keyValueMetadata().get(METADATA_KEY), path);
+  return {
+    path,
+    format: 'parquet',
+    metadata,
+    numRows: meta.numRows(),
+    async *batches(options = {}) {
+      const stream = await file.stream({ batchSize: options.batchRows ?? 65536, columns: options.columns });
+      const reader = stream.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const wasmBatch = value as parquet.RecordBatch;
+        for (const batch of tableFromIPC(wasmBatch.intoIPCStream()).batches) yield batch;
+      }
+    },
+  };
+}
+
+async function openIpc(path: string): Promise<TraceFile> {
+  let schemaMetadata: Map<string, string>;
+  try {
+    const handle = await import('node:fs/promises').then((fs) => fs.open(path, 'r'));
+    try {
+      const reader = await RecordBatchReader.from(handle.createReadStream());
+      await reader.open();
+      schemaMetadata = reader.schema.metadata;
+      await reader.cancel();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof GpoError) throw err;
+    throw new GpoError(`${path}: corrupt Arrow IPC stream`);
+  }
+  const metadata = parseMetadata(schemaMetadata.get(METADATA_KEY), path);
+  return {
+    path,
+    format: 'arrow-ipc',
+    metadata,
+    numRows: null,
+    async *batches(options = {}) {
+      for await (const batch of readIpcBatches(path)) {
+        yield options.columns ? batch.select(options.columns) : batch;
+      }
+    },
+  };
+}
