@@ -40,6 +40,8 @@ export interface RecordOptions {
   durations: boolean;
   ringBufferBytes: number;
   verbose?: boolean;
+  /** Called once the programs are attached and the target is followed. */
+  onStarted?: (target: { pid: number; comm: string }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
 }
@@ -217,6 +219,7 @@ export class RecordingSession {
       const control = this.child.stdio[3] as NodeJS.WritableStream;
       control.end('g');
     }
+    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
 
     const timers: NodeJS.Timeout[] = [];
     if (o.durationSeconds !== undefined) timers.push(setTimeout(() => this.requestStop('duration'), o.durationSeconds * 1000));

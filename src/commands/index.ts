@@ -1,6 +1,7 @@
 // One file per command; each exports a register function that adds its subcommand.
 import type { Command } from 'commander';
 import { registerDoctor } from './doctor.js';
+import { registerEval } from './eval.js';
 import { registerInfo } from './info.js';
 import { registerRecord } from './record.js';
 
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerRecord(program);
   registerInfo(program);
   registerDoctor(program);
+  registerEval(program);
 }

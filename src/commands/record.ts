@@ -54,6 +54,9 @@ export function registerRecord(program: Command): void {
         durations: opts.durations ?? false,
         ringBufferBytes: opts.ringBufferSize,
         verbose: opts.verbose,
+        onStarted: opts.quiet
+          ? undefined
+          : (t) => process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`),
         onStatus: live ? (s) => process.stderr.write(`\r\x1b[K${statusLine(s)}`) : undefined,
       });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => session.requestStop(signal));

@@ -1,23 +1,28 @@
-// Likelihood of each call given the calls before it, under the trained windows read as an n-gram language
-// model with Witten-Bell interpolation: an unseen window is not a hard "mismatch" but as unlikely as its
-// shorter suffixes make it, and a window seen once is far less likely than one seen a million times.
+// Surprise (-ln probability) of each call given the calls before it, with the trained windows read as an
+// n-gram language model with Witten-Bell interpolation: an unseen window is not just a "mismatch" but as
+// unlikely as its shorter suffixes make it, and a window seen once is far less likely than a common one.
 import { PackedCountTable } from './packed-count-table.js';
 import type { SyscallWindowModel } from './syscall-window-model.js';
+import { SYMBOL_BASE } from './syscall-vocabulary.js';
 import { contextKey, type WindowCursor } from './window-cursor.js';
 
 export class NgramLikelihood {
-  /** contextTotals[n - 1]: for each length n-1 context, the number of length-n windows extending it. */
+  /** contextTotals[n - 1]: for each context of n-1 calls, the number of length-n windows extending it. */
   private readonly contextTotals: PackedCountTable[] = [];
-  /** followers[n - 1]: for each length n-1 context, how many distinct calls followed it. */
+  /** followers[n - 1]: for each context of n-1 calls, how many distinct calls followed it. */
   private readonly followers: PackedCountTable[] = [];
+  /** Surprise of the latest call of every trained full window, so a seen window costs one lookup. */
+  private readonly fullWindowSurprise: PackedCountTable;
   private readonly uniform: number;
+  private readonly windowLength: number;
 
   constructor(private readonly model: SyscallWindowModel) {
+    this.windowLength = model.windowLength;
     // One extra outcome for syscalls never seen in training.
     this.uniform = 1 / (model.vocabulary.size + 1);
-    for (let n = 2; n <= model.maxLength; n++) {
-      const totals = new PackedCountTable();
-      const followers = new PackedCountTable();
+    for (let n = 2; n <= model.windowLength; n++) {
+      const totals = new PackedCountTable(model.distinct(n - 1));
+      const followers = new PackedCountTable(model.distinct(n - 1));
       for (const key of model.sortedKeys(n)) {
         const context = contextKey(key);
         totals.add(context, model.count(n, key));
@@ -26,17 +31,36 @@ export class NgramLikelihood {
       this.contextTotals[n - 1] = totals;
       this.followers[n - 1] = followers;
     }
+    this.fullWindowSurprise = new PackedCountTable(model.distinct(model.windowLength));
+    const keys = new Float64Array(model.windowLength);
+    for (const key of model.sortedKeys(model.windowLength)) {
+      for (let n = 1; n <= model.windowLength; n++) keys[n - 1] = key % SYMBOL_BASE ** n;
+      this.fullWindowSurprise.set(key, this.interpolatedSurprise(keys, model.windowLength));
+    }
   }
 
-  /** Natural log of the probability of the cursor's latest call given up to `order - 1` calls before it. */
-  logProbability(cursor: WindowCursor, order: number): number {
+  /** -ln P(latest call of the cursor | up to windowLength - 1 calls before it); > 0. */
+  surprise(cursor: WindowCursor): number {
+    if (cursor.available === this.windowLength) {
+      const known = this.trainedWindowSurprise(cursor.keys[this.windowLength - 1]!);
+      if (known > 0) return known;
+    }
+    return this.interpolatedSurprise(cursor.keys, cursor.available);
+  }
+
+  /** Surprise of the last call of a trained full window; 0 when training never saw the window. */
+  trainedWindowSurprise(fullWindowKey: number): number {
+    return this.fullWindowSurprise.get(fullWindowKey);
+  }
+
+  /** keys[n - 1] = packed window of the last n calls, for n <= available. */
+  private interpolatedSurprise(keys: Float64Array, available: number): number {
     const model = this.model;
-    const keys = cursor.keys;
-    const longest = Math.min(order, cursor.available);
     const unigramTotal = model.total(1);
     const unigramTypes = model.distinct(1);
-    let probability = unigramTotal === 0 ? this.uniform : (model.count(1, keys[0]!) + unigramTypes * this.uniform) / (unigramTotal + unigramTypes);
-    for (let n = 2; n <= longest; n++) {
+    let probability =
+      unigramTotal === 0 ? this.uniform : (model.count(1, keys[0]!) + unigramTypes * this.uniform) / (unigramTotal + unigramTypes);
+    for (let n = 2; n <= available; n++) {
       const context = contextKey(keys[n - 1]!);
       const contextTotal = this.contextTotals[n - 1]!.get(context);
       // A context never seen in training has no longer seen contexts either.
@@ -44,6 +68,6 @@ export class NgramLikelihood {
       const types = this.followers[n - 1]!.get(context);
       probability = (model.count(n, keys[n - 1]!) + types * probability) / (contextTotal + types);
     }
-    return Math.log(probability);
+    return -Math.log(probability);
   }
 }

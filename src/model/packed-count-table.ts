@@ -24,16 +24,12 @@ export class PackedCountTable {
 
   /** Adds `amount` to the count of `key` and returns the new count. */
   add(key: number, amount = 1): number {
-    let slot = this.slotOf(key);
-    if (this.keys[slot] === EMPTY) {
-      if ((this.used + 1) > (this.mask + 1) * MAX_LOAD) {
-        this.grow();
-        slot = this.slotOf(key);
-      }
-      this.keys[slot] = key;
-      this.used++;
-    }
-    return (this.counts[slot] += amount);
+    return (this.counts[this.insert(key)] += amount);
+  }
+
+  /** Sets the number stored for `key`. */
+  set(key: number, value: number): void {
+    this.counts[this.insert(key)] = value;
   }
 
   /** Count of `key`, 0 when absent. */
@@ -47,6 +43,19 @@ export class PackedCountTable {
     let n = 0;
     for (let slot = 0; slot <= this.mask; slot++) if (this.keys[slot] !== EMPTY) keys[n++] = this.keys[slot]!;
     return keys.sort();
+  }
+
+  /** Slot holding `key`, claimed for it when absent. */
+  private insert(key: number): number {
+    let slot = this.slotOf(key);
+    if (this.keys[slot] !== EMPTY) return slot;
+    if (this.used + 1 > (this.mask + 1) * MAX_LOAD) {
+      this.grow();
+      slot = this.slotOf(key);
+    }
+    this.keys[slot] = key;
+    this.used++;
+    return slot;
   }
 
   /** Slot holding `key`, or the empty slot where it would go (whose count is 0). */

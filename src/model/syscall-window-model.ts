@@ -1,49 +1,52 @@
-// The stide family's normal profile (Forrest et al. 1996): every window of 1..maxLength consecutive syscalls
-// seen in training, with its count. Training consumes each thread's calls in batches of any size.
+// The stide profile (Forrest et al. 1996): every window of `windowLength` consecutive syscalls seen in
+// training, with its count, plus the counts of every shorter window (for the n-gram likelihood).
+// Training consumes each thread's calls in batches of any size; windows span batch boundaries.
 import { PackedCountTable } from './packed-count-table.js';
 import { SyscallVocabulary, SYMBOL_BASE } from './syscall-vocabulary.js';
 import { WindowCursor } from './window-cursor.js';
 
-export type ThreadKey = string | number;
+/** Identifies a thread (or any sequence) whose calls arrive in batches. */
+export type ThreadKey = string | number | symbol;
 
 export interface SyscallWindowModelJson {
   kind: 'gpo.syscall-windows';
   version: 1;
-  maxLength: number;
+  windowLength: number;
   /** Trained syscall numbers in symbol order. */
   vocabulary: number[];
-  /** windows[n - 1]: window of length n as comma-joined syscall numbers -> count, keys sorted. */
-  windows: Record<string, number>[];
+  /** Full-length windows as comma-joined syscall numbers -> count, sorted. */
+  windows: Record<string, number>;
+  /** Shorter windows at the start of a thread (not the end of any full window) -> count, sorted. */
+  startWindows: Record<string, number>;
 }
 
 export class SyscallWindowModel {
   readonly vocabulary: SyscallVocabulary;
-  /** tables[n - 1] counts the windows of length n. */
-  private readonly tables: PackedCountTable[];
-  /** totals[n - 1] = number of length-n windows trained on. */
-  private readonly totals: number[];
+  /** Counts of the full-length windows: the hot path of training touches only this table. */
+  private readonly fullWindows = new PackedCountTable();
+  /** Counts of windows shorter than windowLength that end before a thread's first full window. */
+  private readonly startWindows = new PackedCountTable();
   private readonly cursors = new Map<ThreadKey, WindowCursor>();
+  /** Counts of the shorter windows and totals per length, rebuilt when first needed after training. */
+  private derived: DerivedCounts | undefined;
 
-  constructor(readonly maxLength: number, vocabulary = new SyscallVocabulary()) {
-    new WindowCursor(maxLength); // validates maxLength
+  constructor(readonly windowLength: number, vocabulary = new SyscallVocabulary()) {
+    new WindowCursor(windowLength); // validates the length
     this.vocabulary = vocabulary;
-    this.tables = Array.from({ length: maxLength }, () => new PackedCountTable());
-    this.totals = new Array<number>(maxLength).fill(0);
   }
 
-  /** Trains on the next calls of `thread`; windows span batch boundaries. */
+  /** Trains on the next calls of `thread`. */
   observe(thread: ThreadKey, syscalls: ArrayLike<number>): void {
     let cursor = this.cursors.get(thread);
-    if (cursor === undefined) this.cursors.set(thread, (cursor = new WindowCursor(this.maxLength)));
-    const { tables, totals, vocabulary } = this;
+    if (cursor === undefined) this.cursors.set(thread, (cursor = new WindowCursor(this.windowLength)));
+    const full = this.windowLength;
     const keys = cursor.keys;
     for (let i = 0; i < syscalls.length; i++) {
-      cursor.push(vocabulary.add(syscalls[i]!));
-      for (let n = 0; n < cursor.available; n++) {
-        tables[n]!.add(keys[n]!);
-        totals[n]!++;
-      }
+      cursor.push(this.vocabulary.add(syscalls[i]!));
+      if (cursor.available === full) this.fullWindows.add(keys[full - 1]!);
+      else this.startWindows.add(packedStartKey(cursor.available, keys[cursor.available - 1]!));
     }
+    if (syscalls.length > 0) this.derived = undefined;
   }
 
   /** Forgets the thread's last calls, so its next calls start a new sequence. */
@@ -53,32 +56,32 @@ export class SyscallWindowModel {
 
   /** Trains on whole sequences, each its own thread. */
   train(sequences: Iterable<ArrayLike<number>>): this {
-    let index = 0;
+    const thread = 'training';
     for (const syscalls of sequences) {
-      this.observe(index, syscalls);
-      this.endThread(index++);
+      this.observe(thread, syscalls);
+      this.endThread(thread);
     }
     return this;
   }
 
-  /** Times the length-`length` window with packed key `key` was seen in training. */
+  /** Times the window of `length` calls with packed key `key` was seen in training. */
   count(length: number, key: number): number {
-    return this.tables[length - 1]!.get(key);
+    return length === this.windowLength ? this.fullWindows.get(key) : this.counts().shorter[length - 1]!.get(key);
   }
 
-  /** Number of length-`length` windows trained on. */
+  /** Number of windows of `length` calls trained on. */
   total(length: number): number {
-    return this.totals[length - 1]!;
+    return this.counts().totals[length - 1]!;
   }
 
-  /** Number of distinct length-`length` windows. */
+  /** Number of distinct windows of `length` calls. */
   distinct(length: number): number {
-    return this.tables[length - 1]!.size;
+    return length === this.windowLength ? this.fullWindows.size : this.counts().shorter[length - 1]!.size;
   }
 
-  /** Packed keys of the length-`length` windows, ascending. */
+  /** Packed keys of the windows of `length` calls, ascending. */
   sortedKeys(length: number): Float64Array {
-    return this.tables[length - 1]!.sortedKeys();
+    return length === this.windowLength ? this.fullWindows.sortedKeys() : this.counts().shorter[length - 1]!.sortedKeys();
   }
 
   /** The syscall numbers of a packed window of `length` calls, oldest first. */
@@ -92,30 +95,84 @@ export class SyscallWindowModel {
   }
 
   toJSON(): SyscallWindowModelJson {
-    const windows = this.tables.map((table, index) => {
-      const entries: Record<string, number> = {};
-      // Sorted by syscall numbers, not by symbols, so the file reads the same however training was ordered.
-      const named = Array.from(table.sortedKeys(), (key) => [this.windowSyscalls(index + 1, key), table.get(key)] as const);
-      named.sort((a, b) => compareNumberLists(a[0], b[0]));
-      for (const [syscalls, count] of named) entries[syscalls.join(',')] = count;
-      return entries;
-    });
-    return { kind: 'gpo.syscall-windows', version: 1, maxLength: this.maxLength, vocabulary: this.vocabulary.numbers(), windows };
+    const startWindows: [number[], number][] = [];
+    for (const key of this.startWindows.sortedKeys()) {
+      const [length, windowKey] = unpackStartKey(key);
+      startWindows.push([this.windowSyscalls(length, windowKey), this.startWindows.get(key)]);
+    }
+    const windows = Array.from(this.fullWindows.sortedKeys(), (key) => [this.windowSyscalls(this.windowLength, key), this.fullWindows.get(key)] as [number[], number]);
+    return {
+      kind: 'gpo.syscall-windows',
+      version: 1,
+      windowLength: this.windowLength,
+      vocabulary: this.vocabulary.numbers(),
+      windows: sortedRecord(windows),
+      startWindows: sortedRecord(startWindows),
+    };
   }
 
   static fromJSON(json: SyscallWindowModelJson): SyscallWindowModel {
     if (json.kind !== 'gpo.syscall-windows' || json.version !== 1) throw new Error('not a gpo syscall window model (version 1)');
-    const model = new SyscallWindowModel(json.maxLength, SyscallVocabulary.fromNumbers(json.vocabulary));
-    json.windows.forEach((entries, index) => {
-      for (const [window, count] of Object.entries(entries)) {
-        let key = 0;
-        for (const nr of window.split(',')) key = key * SYMBOL_BASE + model.vocabulary.symbolOf(Number(nr));
-        model.tables[index]!.add(key, count);
-        model.totals[index]! += count;
-      }
-    });
+    const model = new SyscallWindowModel(json.windowLength, SyscallVocabulary.fromNumbers(json.vocabulary));
+    for (const [window, count] of Object.entries(json.windows)) {
+      model.fullWindows.add(model.packWindow(window), count);
+    }
+    for (const [window, count] of Object.entries(json.startWindows)) {
+      model.startWindows.add(packedStartKey(window.split(',').length, model.packWindow(window)), count);
+    }
     return model;
   }
+
+  private packWindow(window: string): number {
+    let key = 0;
+    for (const nr of window.split(',')) key = key * SYMBOL_BASE + this.vocabulary.symbolOf(Number(nr));
+    return key;
+  }
+
+  /** Counts of the shorter windows: the suffixes of every full window plus the windows at thread starts. */
+  private counts(): DerivedCounts {
+    if (this.derived !== undefined) return this.derived;
+    const shorter = Array.from({ length: this.windowLength - 1 }, () => new PackedCountTable(this.fullWindows.size));
+    const totals = new Array<number>(this.windowLength).fill(0);
+    const addSuffixes = (key: number, length: number, count: number): void => {
+      let scale = 1;
+      for (let n = 1; n <= length; n++) {
+        scale *= SYMBOL_BASE;
+        if (n < this.windowLength) shorter[n - 1]!.add(key % scale, count);
+        totals[n - 1]! += count;
+      }
+    };
+    for (const key of this.fullWindows.sortedKeys()) addSuffixes(key, this.windowLength, this.fullWindows.get(key));
+    for (const key of this.startWindows.sortedKeys()) {
+      const [length, windowKey] = unpackStartKey(key);
+      addSuffixes(windowKey, length, this.startWindows.get(key));
+    }
+    return (this.derived = { shorter, totals });
+  }
+}
+
+interface DerivedCounts {
+  /** shorter[n - 1]: counts of the windows of n < windowLength calls. */
+  shorter: PackedCountTable[];
+  /** totals[n - 1]: number of windows of n calls trained on. */
+  totals: number[];
+}
+
+// A start window's key carries its length in the lowest digit, as windows of different lengths share a table.
+function packedStartKey(length: number, windowKey: number): number {
+  return windowKey * 8 + length;
+}
+
+function unpackStartKey(key: number): [number, number] {
+  return [key % 8, Math.floor(key / 8)];
+}
+
+function sortedRecord(entries: [number[], number][]): Record<string, number> {
+  // Sorted by syscall numbers, not symbols, so the file reads the same however training was ordered.
+  entries.sort((a, b) => compareNumberLists(a[0], b[0]));
+  const record: Record<string, number> = {};
+  for (const [syscalls, count] of entries) record[syscalls.join(',')] = count;
+  return record;
 }
 
 function compareNumberLists(a: readonly number[], b: readonly number[]): number {

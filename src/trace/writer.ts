@@ -86,26 +86,36 @@ export async function writeParquet(
   path: string,
   metadata: TraceMetadata,
 ): Promise<void> {
+  // Zero-row batches carry nothing, and the wasm writer rejects them (apache-arrow's reader yields one for
+  // a stream that holds only a schema).
   const iterator = (async function* () {
-    yield* batches;
+    for await (const batch of batches) if (batch.numRows > 0) yield batch;
   })();
-  const wasmBatches = new ReadableStream({
-    async pull(controller) {
-      const next = await iterator.next();
-      if (next.done) {
-        controller.close();
-        return;
-      }
-      const ipc = tableToIPC(new Table(next.value), 'stream');
-      const table = parquet.Table.fromIPCStream(ipc);
-      for (const batch of table.recordBatches()) controller.enqueue(batch);
-    },
-  });
-  const bytes = await parquet.transformParquetStream(wasmBatches, writerProperties(metadata));
+  const first = await iterator.next();
   const tmp = `${path}.tmp`;
   const handle = await open(tmp, 'w');
   try {
-    await bytes.pipeTo(Writable.toWeb(handle.createWriteStream()));
+    if (first.done) {
+      // The streaming writer needs a batch to learn the schema from; an empty trace is written whole.
+      const empty = parquet.Table.fromIPCStream(tableToIPC(new Table(traceSchema), 'stream'));
+      await handle.write(parquet.writeParquet(empty, writerProperties(metadata)));
+    } else {
+      let pending: RecordBatch | undefined = first.value;
+      const wasmBatches = new ReadableStream({
+        async pull(controller) {
+          const next = pending ?? (await iterator.next()).value;
+          pending = undefined;
+          if (!next) {
+            controller.close();
+            return;
+          }
+          const table = parquet.Table.fromIPCStream(tableToIPC(new Table(next), 'stream'));
+          for (const batch of table.recordBatches()) controller.enqueue(batch);
+        },
+      });
+      const bytes = await parquet.transformParquetStream(wasmBatches, writerProperties(metadata));
+      await bytes.pipeTo(Writable.toWeb(handle.createWriteStream()));
+    }
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

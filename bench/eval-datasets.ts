@@ -1,0 +1,87 @@
+// Evaluates the anomaly model on the public datasets (agreed split in ../shared/datasets/README.md) and
+// measures training and scoring throughput. Run after the build: node dist/bench/eval-datasets.js [DATASETS]
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluateSequences } from '../src/eval/evaluate.js';
+import { importSequences } from '../src/import/load.js';
+import type { ImportedSequence } from '../src/import/sequence.js';
+import { AnomalyModel } from '../src/model/anomaly-model.js';
+import { SyscallWindowModel } from '../src/model/syscall-window-model.js';
+
+const datasets = process.argv[2] ?? '/work/shared/datasets';
+
+function adfaSplit(): { train: ImportedSequence[]; normal: ImportedSequence[]; attack: ImportedSequence[] } {
+  const root = join(datasets, 'adfa-ld');
+  const validation = readdirSync(join(root, 'Validation_Data_Master')).sort();
+  const validationPaths = (keep: (name: string) => boolean): string[] =>
+    validation.filter(keep).map((name) => join(root, 'Validation_Data_Master', name));
+  return {
+    train: importSequences('adfa-ld', [join(root, 'Training_Data_Master'), ...validationPaths((name) => name <= 'UVD-1000.txt')]),
+    normal: importSequences('adfa-ld', validationPaths((name) => name > 'UVD-1000.txt')),
+    attack: importSequences('adfa-ld', [join(root, 'Attack_Data_Master')]),
+  };
+}
+
+function figures(label: string, result: ReturnType<typeof evaluateSequences>): string {
+  const w = result.windows;
+  return [
+    label.padEnd(28),
+    `AUC ${result.auc.toFixed(4)}`,
+    `FAR@90%DR ${result.fpr_at_90_dr.toFixed(4)}`,
+    `DR@1%FAR ${result.dr_at_1_fpr.toFixed(4)}`,
+    `calibrated FAR/DR ${result.calibrated.fpr.toFixed(3)}/${result.calibrated.dr.toFixed(3)}`,
+    `window FP ${w.window_fpr.toExponential(2)} (${w.normal_flagged_windows}/${w.normal_windows}, frame>=${w.frame_threshold})`,
+    `attack files flagged ${w.attack_files_flagged}/${w.attack_files}`,
+  ].join('  ');
+}
+
+function adfa(): void {
+  const { train, normal, attack } = adfaSplit();
+  console.log(`ADFA-LD: train ${train.length}, normal ${normal.length}, attack ${attack.length} sequences`);
+  for (const windowLength of [3, 4, 5, 6]) {
+    console.log(figures(`adfa-ld k=${windowLength}`, evaluateSequences(train, normal, attack, { windowLength })));
+  }
+}
+
+// UNM: programs with both normal and intrusion traces. Normal processes (sorted by id) alternate between
+// training and normal test; every intrusion process is an attack sequence.
+function unm(): void {
+  const root = join(datasets, 'unm');
+  for (const program of readdirSync(root).sort()) {
+    const normalDir = ['normal', 'normal-synthetic'].map((name) => join(root, program, name)).find(existsSync);
+    const intrusionDir = join(root, program, 'intrusion');
+    if (normalDir === undefined || !existsSync(intrusionDir)) continue;
+    const normalAll = importSequences('unm', [normalDir]).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const train = normalAll.filter((_, i) => i % 2 === 0);
+    const normal = normalAll.filter((_, i) => i % 2 === 1);
+    const attack = importSequences('unm', [intrusionDir]);
+    if (train.length < 2 || normal.length === 0) {
+      console.log(`${program}: too few normal processes (${normalAll.length}) to split`);
+      continue;
+    }
+    console.log(figures(`unm ${program} (${train.length}/${normal.length}/${attack.length})`, evaluateSequences(train, normal, attack)));
+  }
+}
+
+function throughput(): void {
+  const { train, normal } = adfaSplit();
+  const calls = (sequences: ImportedSequence[]): number => sequences.reduce((sum, sequence) => sum + sequence.syscalls.length, 0);
+  const repeat = 5;
+  const timed = (work: () => void): number => {
+    work(); // warm up the JIT
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < repeat; i++) work();
+    return Number(process.hrtime.bigint() - start) / 1e9 / repeat;
+  };
+  const trainSeconds = timed(() => new SyscallWindowModel(6).train(train.map((sequence) => sequence.syscalls)).count(1, 1));
+  const model = AnomalyModel.train(train);
+  const detector = model.detector();
+  const scoreSeconds = timed(() => normal.forEach((sequence) => detector.score(sequence.syscalls)));
+  const rate = (n: number, seconds: number): string => `${(n / seconds / 1e6).toFixed(1)} M syscalls/s`;
+  console.log(`throughput (k=6): train windows ${rate(calls(train), trainSeconds)}, score ${rate(calls(normal), scoreSeconds)}`);
+}
+
+const only = process.argv[3];
+if (only === undefined || only === 'adfa') adfa();
+if (only === undefined || only === 'unm') unm();
+if (only === undefined || only === 'throughput') throughput();

@@ -1,0 +1,81 @@
+// Thresholds learned from the training sequences themselves: k-fold, each fold scored by a profile trained
+// on the other folds, so the thresholds reflect how novel unseen-but-normal behaviour looks.
+import { quantileSorted } from 'simple-statistics';
+import type { SequenceScore } from './sequence-detector.js';
+
+export interface CalibrationOptions {
+  /** Folds of the training sequences (sequence i goes to fold i mod folds). */
+  folds: number;
+  /** Share of held-out normal sequences whose score may reach the sequence threshold. */
+  sequenceFalseAlarmRate: number;
+  /** Share of held-out normal windows whose locality frame count may reach the frame threshold. */
+  windowFalseAlarmRate: number;
+}
+
+export const DEFAULT_CALIBRATION: CalibrationOptions = { folds: 5, sequenceFalseAlarmRate: 0.01, windowFalseAlarmRate: 1e-3 };
+
+export interface Thresholds {
+  /** A sequence whose score is at least this is anomalous. */
+  score: number;
+  /** A window whose locality frame count is at least this is anomalous (frameLength + 1: never). */
+  frameCount: number;
+}
+
+export interface CalibrationEvidence {
+  folds: number;
+  heldOutSequences: number;
+  heldOutWindows: number;
+  /** Share of held-out windows at or above the frame threshold. */
+  heldOutWindowFalseAlarmRate: number;
+}
+
+/**
+ * `scoreFold(train, heldOut)` trains on `train` and scores each `heldOut` sequence. Needs two sequences.
+ */
+export function calibrateThresholds<T>(
+  sequences: readonly T[],
+  scoreFold: (train: T[], heldOut: T[]) => SequenceScore[],
+  options: CalibrationOptions = DEFAULT_CALIBRATION,
+): { thresholds: Thresholds; evidence: CalibrationEvidence } {
+  if (sequences.length < 2) throw new RangeError('calibration needs at least two training sequences');
+  const folds = Math.min(options.folds, sequences.length);
+  const scores: SequenceScore[] = [];
+  for (let fold = 0; fold < folds; fold++) {
+    const train = sequences.filter((_, i) => i % folds !== fold);
+    const heldOut = sequences.filter((_, i) => i % folds === fold);
+    scores.push(...scoreFold(train, heldOut));
+  }
+  const sequenceScores = scores.map((score) => score.score).sort((a, b) => a - b);
+  const histogram = sumHistograms(scores.map((score) => score.frameCountHistogram));
+  const heldOutWindows = histogram.reduce((sum, count) => sum + count, 0);
+  const allowed = options.windowFalseAlarmRate * heldOutWindows;
+  // Smallest frame count that flags few enough held-out windows; frame counts start at 1 (one mismatch).
+  let frameCount = histogram.length;
+  let flagged = 0;
+  for (let count = histogram.length - 1; count >= 1 && flagged + histogram[count]! <= allowed; count--) {
+    flagged += histogram[count]!;
+    frameCount = count;
+  }
+  return {
+    thresholds: { score: quantileSorted(sequenceScores, 1 - options.sequenceFalseAlarmRate), frameCount },
+    evidence: {
+      folds,
+      heldOutSequences: scores.length,
+      heldOutWindows,
+      heldOutWindowFalseAlarmRate: heldOutWindows === 0 ? 0 : flagged / heldOutWindows,
+    },
+  };
+}
+
+/** Windows of a score whose locality frame count reached `frameCount`. */
+export function windowsAtOrAbove(score: SequenceScore, frameCount: number): number {
+  let windows = 0;
+  for (let count = frameCount; count < score.frameCountHistogram.length; count++) windows += score.frameCountHistogram[count]!;
+  return windows;
+}
+
+function sumHistograms(histograms: readonly number[][]): number[] {
+  const sum = new Array<number>(histograms[0]?.length ?? 1).fill(0);
+  for (const histogram of histograms) histogram.forEach((count, index) => (sum[index]! += count));
+  return sum;
+}

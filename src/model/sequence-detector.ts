@@ -1,0 +1,227 @@
+// Scores threads as their calls arrive, batch by batch, against a trained profile: stide mismatches and
+// their locality frame count (Forrest, Warrender), t-stide rare windows, the n-gram surprise of every call,
+// and per-window syscall rates. A thread's score is final once the thread ends.
+import { NgramLikelihood } from './ngram-likelihood.js';
+import { PackedCountTable } from './packed-count-table.js';
+import { FrequencyWindower, type SyscallFrequencyModel } from './syscall-frequency-model.js';
+import { SYMBOL_BASE } from './syscall-vocabulary.js';
+import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
+import { WindowCursor } from './window-cursor.js';
+
+export interface DetectorOptions {
+  /** Locality frame: the mismatch count is taken over the last `frameLength` windows (Forrest: 20). */
+  frameLength: number;
+  /** t-stide: a trained window seen in fewer than this fraction of training windows is rare. */
+  rareFraction: number;
+  /** Anomalies kept per thread (the counts go on); bounds memory in live mode. */
+  maxAnomalies: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = { frameLength: 20, rareFraction: 1e-5, maxAnomalies: 100 };
+
+/** A run of overlapping or adjacent unseen windows. Positions index the thread's calls from 0. */
+export interface WindowAnomaly {
+  /** First call of the first unseen window. */
+  first: number;
+  /** Last call of the last unseen window. */
+  last: number;
+  /** The first unseen window as syscall numbers. */
+  window: number[];
+  /** Unseen windows in the run. */
+  unseenWindows: number;
+  /** Highest locality frame count reached in the run. */
+  maxFrameCount: number;
+}
+
+export interface SequenceScore {
+  calls: number;
+  /** Full-length windows scored. */
+  windows: number;
+  /** Windows never seen in training (stide). */
+  mismatches: number;
+  /** Trained windows rarer than rareFraction (t-stide). */
+  rareWindows: number;
+  /** mismatches / windows (0 without windows). */
+  mismatchRate: number;
+  /** frameCountHistogram[c] = windows whose locality frame held c mismatches. */
+  frameCountHistogram: number[];
+  maxFrameCount: number;
+  /** Mean surprise (-ln p) per call under the n-gram model, in nats. */
+  meanSurprise: number;
+  /** Entropy of the thread's own syscall distribution, in nats: what any model must pay at least. */
+  selfEntropy: number;
+  /** The sequence's anomaly score: surprise beyond its own entropy (meanSurprise - selfEntropy). */
+  score: number;
+  /** Highest robust z-score of a syscall's rate in one frequency window (0 without full windows). */
+  frequencyScore: number;
+  anomalies: WindowAnomaly[];
+}
+
+class ThreadState {
+  readonly cursor: WindowCursor;
+  /** The last windowLength syscall numbers (ring by call position), to report unseen windows as called. */
+  readonly recent: Float64Array;
+  readonly frame: Uint8Array;
+  frameCount = 0;
+  readonly histogram: number[];
+  windows = 0;
+  mismatches = 0;
+  rareWindows = 0;
+  surpriseSum = 0;
+  /** Calls per symbol (unseen syscalls share symbol 0) and the running sum of c ln c for the entropy. */
+  readonly symbolCounts = new Float64Array(SYMBOL_BASE);
+  countLogCountSum = 0;
+  frequencyScore = 0;
+  readonly anomalies: WindowAnomaly[] = [];
+  /** The run of unseen windows still open (its last window is among the latest). */
+  openAnomaly: WindowAnomaly | undefined;
+  readonly windower: FrequencyWindower | undefined;
+
+  constructor(windowLength: number, frameLength: number, frequency: SyscallFrequencyModel | undefined) {
+    this.cursor = new WindowCursor(windowLength);
+    this.recent = new Float64Array(windowLength);
+    this.frame = new Uint8Array(frameLength);
+    this.histogram = new Array<number>(frameLength + 1).fill(0);
+    this.windower = frequency && new FrequencyWindower(frequency.options);
+  }
+}
+
+export class SequenceDetector {
+  private readonly likelihood: NgramLikelihood;
+  private readonly threads = new Map<ThreadKey, ThreadState>();
+  /** Trained full windows rarer than rareFraction: small, so the per-call lookup stays in cache. */
+  private readonly rareWindows: PackedCountTable;
+
+  constructor(
+    private readonly windows: SyscallWindowModel,
+    private readonly frequency: SyscallFrequencyModel | undefined,
+    private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
+    likelihood?: NgramLikelihood,
+  ) {
+    this.likelihood = likelihood ?? new NgramLikelihood(windows);
+    const rareBelow = options.rareFraction * windows.total(windows.windowLength);
+    this.rareWindows = new PackedCountTable();
+    for (const key of windows.sortedKeys(windows.windowLength)) if (windows.count(windows.windowLength, key) < rareBelow) this.rareWindows.add(key);
+  }
+
+  /** Scores the next calls of `thread`; `tsNs` (entry times) drive the frequency windows when given. */
+  observe(thread: ThreadKey, syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): void {
+    let state = this.threads.get(thread);
+    if (state === undefined) {
+      state = new ThreadState(this.windows.windowLength, this.options.frameLength, this.frequency);
+      this.threads.set(thread, state);
+    }
+    const { cursor, frame, histogram, symbolCounts, recent } = state;
+    const full = this.windows.windowLength;
+    const frameLength = frame.length;
+    for (let i = 0; i < syscalls.length; i++) {
+      const symbol = this.windows.vocabulary.symbolOf(syscalls[i]!);
+      recent[cursor.position % full] = syscalls[i]!;
+      cursor.push(symbol);
+      const count = symbolCounts[symbol]!;
+      state.countLogCountSum += countLogCountStep(count);
+      symbolCounts[symbol] = count + 1;
+      if (cursor.available < full) {
+        state.surpriseSum += this.likelihood.surprise(cursor);
+        continue;
+      }
+      const windowKey = cursor.keys[full - 1]!;
+      const trainedSurprise = this.likelihood.trainedWindowSurprise(windowKey);
+      state.surpriseSum += trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
+      const unseen = trainedSurprise > 0 ? 0 : 1;
+      const slot = state.windows % frameLength;
+      state.frameCount += unseen - frame[slot]!;
+      frame[slot] = unseen;
+      state.windows++;
+      histogram[state.frameCount]!++;
+      if (unseen === 1) this.recordMismatch(state, cursor.position - 1);
+      else if (this.rareWindows.get(windowKey) > 0) state.rareWindows++;
+      if (state.openAnomaly !== undefined) state.openAnomaly.maxFrameCount = Math.max(state.openAnomaly.maxFrameCount, state.frameCount);
+    }
+    if (state.windower !== undefined) {
+      state.windower.push(syscalls, tsNs, (counts) => {
+        state.frequencyScore = Math.max(state.frequencyScore, this.frequency!.windowScore(counts));
+      });
+    }
+  }
+
+  /** The thread's score so far; it keeps being scored. */
+  peek(thread: ThreadKey): SequenceScore {
+    const state = this.threads.get(thread);
+    if (state === undefined) return emptyScore(this.options.frameLength);
+    const calls = state.cursor.position;
+    const meanSurprise = calls === 0 ? 0 : state.surpriseSum / calls;
+    // H = ln N - (1/N) sum c ln c
+    const selfEntropy = calls === 0 ? 0 : Math.max(0, Math.log(calls) - state.countLogCountSum / calls);
+    return {
+      calls,
+      windows: state.windows,
+      mismatches: state.mismatches,
+      rareWindows: state.rareWindows,
+      mismatchRate: state.windows === 0 ? 0 : state.mismatches / state.windows,
+      frameCountHistogram: [...state.histogram],
+      maxFrameCount: lastNonZeroIndex(state.histogram),
+      meanSurprise,
+      selfEntropy,
+      score: meanSurprise - selfEntropy,
+      frequencyScore: state.frequencyScore,
+      anomalies: state.anomalies.map((anomaly) => ({ ...anomaly, window: [...anomaly.window] })),
+    };
+  }
+
+  /** The thread's final score; forgets the thread. */
+  finish(thread: ThreadKey): SequenceScore {
+    const score = this.peek(thread);
+    this.threads.delete(thread);
+    return score;
+  }
+
+  /** Scores one whole sequence. */
+  score(syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): SequenceScore {
+    const thread = Symbol('whole sequence');
+    this.observe(thread, syscalls, tsNs);
+    return this.finish(thread);
+  }
+
+  /** Unseen window ending at call `last`: extends the open run when it overlaps or touches it. */
+  private recordMismatch(state: ThreadState, last: number): void {
+    state.mismatches++;
+    const first = last - this.windows.windowLength + 1;
+    const open = state.openAnomaly;
+    if (open !== undefined && first <= open.last + 1) {
+      open.last = last;
+      open.unseenWindows++;
+      return;
+    }
+    state.openAnomaly = undefined;
+    if (state.anomalies.length === this.options.maxAnomalies) return;
+    const anomaly: WindowAnomaly = {
+      first,
+      last,
+      window: Array.from({ length: this.windows.windowLength }, (_, i) => state.recent[(first + i) % state.recent.length]!),
+      unseenWindows: 1,
+      maxFrameCount: state.frameCount,
+    };
+    state.anomalies.push(anomaly);
+    state.openAnomaly = anomaly;
+  }
+}
+
+/** (c+1) ln(c+1) - c ln c, tabulated for the small counts nearly every call has. */
+const COUNT_LOG_STEPS = Float64Array.from({ length: 4096 }, (_, c) => (c + 1) * Math.log(c + 1) - (c === 0 ? 0 : c * Math.log(c)));
+function countLogCountStep(count: number): number {
+  return count < COUNT_LOG_STEPS.length ? COUNT_LOG_STEPS[count]! : (count + 1) * Math.log(count + 1) - count * Math.log(count);
+}
+
+function lastNonZeroIndex(values: readonly number[]): number {
+  for (let i = values.length - 1; i > 0; i--) if (values[i] !== 0) return i;
+  return 0;
+}
+
+function emptyScore(frameLength: number): SequenceScore {
+  return {
+    calls: 0, windows: 0, mismatches: 0, rareWindows: 0, mismatchRate: 0,
+    frameCountHistogram: new Array<number>(frameLength + 1).fill(0), maxFrameCount: 0,
+    meanSurprise: 0, selfEntropy: 0, score: 0, frequencyScore: 0, anomalies: [],
+  };
+}
