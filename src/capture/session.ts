@@ -8,12 +8,15 @@ import { BTF_PATH, readPrivileges } from '../doctor/system.js';
 import { loadAddon, packageRoot, type NativeBatch, type NativeCounters, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { ROW_KINDS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
+import { collectEvery } from '../trace/memory.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
 import { CommTable, nativeBatchToArrow } from './columns.js';
 import { hostInfo, loaderEnv, readBuildId, readProcess, resolveCommand, sha256File } from './target.js';
 
-export const DEFAULT_RING_BUFFER_BYTES = 32 << 20;
+// 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
+// it is also a fair part of gpo's memory.
+export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
 /** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 const FORK = ROW_KINDS.indexOf('fork');
@@ -100,6 +103,7 @@ export class RecordingSession {
   private stopRequested!: (reason: string) => void;
   private readonly stopped: Promise<string>;
   private batchError: unknown = null;
+  private readonly collect = collectEvery(2);
 
   constructor(private readonly options: RecordOptions) {
     this.stopped = new Promise((resolveStop) => {
@@ -249,6 +253,7 @@ export class RecordingSession {
     for (const t of timers) clearInterval(t);
     this.recorder.stop();
     const stats = await done;
+    this.recorder.close();
     if (this.batchError) throw this.batchError;
     this.writer.close();
 
@@ -280,6 +285,7 @@ export class RecordingSession {
       const rb = nativeBatchToArrow(batch, this.comms);
       this.writer.write(rb);
       this.trackLifecycle(batch);
+      this.collect();
     } catch (err) {
       this.batchError ??= err;
       this.stopRequested('error');
@@ -308,7 +314,4 @@ export class RecordingSession {
     if (this.live.size === 0) this.stopRequested(this.pendingReason ?? 'target-exited');
   }
 
-  counters(): NativeCounters {
-    return this.recorder.counters();
-  }
 }

@@ -80,6 +80,8 @@ export interface NativeRecorder {
   start(onBatch: (batch: NativeBatch) => void, onDone: (stats: NativeFinalStats) => void): void;
   stop(): void;
   counters(): NativeCounters;
+  /** Frees the ring buffer and the programs (after onDone). */
+  close(): void;
 }
 
 export interface NativeAddon {

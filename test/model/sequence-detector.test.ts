@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { SequenceDetector, DEFAULT_DETECTOR_OPTIONS } from '../../src/model/sequence-detector.js';
+import { SyscallWindowModel } from '../../src/model/syscall-window-model.js';
+
+const options = { ...DEFAULT_DETECTOR_OPTIONS, frameLength: 3 };
+
+describe('SequenceDetector', () => {
+  const cyclic = new SyscallWindowModel(2).train([[1, 2, 3, 1, 2, 3, 1]]);
+
+  it('reports one unseen window as one anomaly at its position', () => {
+    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 3, 2, 3]);
+    expect(score.windows).toBe(4);
+    expect(score.mismatches).toBe(1);
+    expect(score.mismatchRate).toBe(0.25);
+    expect(score.anomalies).toEqual([{ first: 2, last: 3, window: [3, 2], unseenWindows: 1, maxFrameCount: 1 }]);
+  });
+
+  it('merges overlapping unseen windows and reports syscalls training never saw', () => {
+    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 99, 3, 1, 2, 1, 3]);
+    expect(score.anomalies.map(({ first, last, window, unseenWindows }) => ({ first, last, window, unseenWindows }))).toEqual([
+      { first: 1, last: 3, window: [2, 99], unseenWindows: 2 },
+      { first: 5, last: 7, window: [2, 1], unseenWindows: 2 },
+    ]);
+  });
+
+  it('counts mismatches in the locality frame', () => {
+    // windows: 12 ok, 21 x, 13 x, 31 ok, 12 ok, 22 x -> frame counts over 3 windows: 0 1 2 2 1 1
+    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 1, 3, 1, 2, 2]);
+    expect(score.frameCountHistogram).toEqual([1, 3, 2, 0]);
+    expect(score.maxFrameCount).toBe(2);
+  });
+
+  it('finds no anomaly in the training data itself', () => {
+    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 3, 1, 2, 3, 1]);
+    expect(score.mismatches).toBe(0);
+    expect(score.anomalies).toEqual([]);
+  });
+
+  it('scores batch by batch exactly as whole, thread by thread', () => {
+    const sequence = [1, 2, 99, 3, 1, 2, 1, 3, 3, 1];
+    const whole = new SequenceDetector(cyclic, undefined, options).score(sequence);
+    const detector = new SequenceDetector(cyclic, undefined, options);
+    for (let i = 0; i < sequence.length; i++) {
+      detector.observe('a', sequence.slice(i, i + 1));
+      detector.observe('b', [1, 2, 3]); // another thread interleaved
+    }
+    expect(detector.finish('a')).toEqual(whole);
+    expect(detector.finish('a').calls).toBe(0); // finished threads are forgotten
+  });
+
+  it('measures surprise under the interpolated n-gram model and the sequence own entropy', () => {
+    const model = new SyscallWindowModel(2).train([[1, 2, 1, 2]]);
+    const score = new SequenceDetector(model, undefined, options).score([1, 2]);
+    // unigram: P(1) = (2 + 2/3) / (4 + 2) = 4/9; bigram: P(2|1) = (2 + 1 * P(2)) / (2 + 1) with P(2) = 4/9.
+    const expected = (-Math.log(4 / 9) - Math.log((2 + 4 / 9) / 3)) / 2;
+    expect(score.meanSurprise).toBeCloseTo(expected, 12);
+    expect(score.selfEntropy).toBeCloseTo(Math.log(2), 12);
+    expect(score.score).toBeCloseTo(expected - Math.log(2), 12);
+  });
+
+  it('counts rare trained windows (t-stide)', () => {
+    const model = new SyscallWindowModel(2).train([[1, 1, 1, 1, 1, 1, 1, 1, 1, 2]]);
+    const score = new SequenceDetector(model, undefined, { ...options, rareFraction: 0.2 }).score([1, 1, 2]);
+    expect(score.rareWindows).toBe(1); // [1, 2] is 1 of 9 windows
+  });
+});
