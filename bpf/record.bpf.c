@@ -86,7 +86,7 @@ static __always_inline void set_tracked(__u32 tgid, bool on)
 	if (word >= GPO_PID_BITMAP_WORDS)
 		return;
 	if (on)
-		__sync_fetch_and_or(&tracked_tgids[word], 1U << (tgid & 31));
+		__sync_fetch_and_or(&tracked_tgids[word], 1ULL << (tgid & 63));
 	else
 		__sync_fetch_and_and(&tracked_tgids[word], ~(1ULL << (tgid & 63)));
 }

@@ -5,7 +5,32 @@ import { Field, Int16, Int32, Int64, List, Schema, Utf8 } from 'apache-arrow';
 export const TRACE_SCHEMA_VERSION = 1;
 
 /** Values of the `kind` column written by the recorder. */
-export const ROW_KINDS = ['syscall', 'fork', 'thread', 'exec', 'exit', 'rename'] as const;
+export const ROW_KINDS = [
+  'syscall',
+  'fork',
+  'thread',
+  'exec',
+  'exit',
+  'rename',
+  // Acts of other processes toward the target; pid/tid/comm are the actor's.
+  'ptrace',
+  'vm_read',
+  'vm_write',
+  'proc_open',
+  'signal',
+  'pidfd',
+  'perf_open',
+  // System-wide while recording; pid/tid/comm are the actor's.
+  'module_load',
+  'bpf_load',
+  'device_open',
+  // Inside the target.
+  'mmap_exec',
+  'exec_memory',
+  'memfd_create',
+  'io_uring_setup',
+  'libcall',
+] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 
 export const COLUMNS = {
@@ -21,9 +46,20 @@ export const COLUMNS = {
   child_tid: 'fork/thread: the new thread id',
   exit_code: 'exit: the wait status code the thread exited with (exit status << 8 | signal)',
   group_dead: 'exit: 1 when this was the last thread of its process',
-  path: 'exec: the executed file name as the kernel saw it',
+  path: 'exec: the executed file; proc_open/device_open/mmap_exec: the file; memfd_create: its name; libcall: the argument',
   argv: 'exec: the argument vector',
   truncated: 'exec: 1 when path or argv was cut to fit the record',
+  uid: 'actor rows: the real uid of the acting process',
+  exe: 'actor rows: the executable of the acting process',
+  target_pid: 'actor rows: the process (tgid) of the target thread named (global pid)',
+  target_tid: 'actor rows: the target thread named (global tid)',
+  request: 'ptrace request, signal number, open flags, bpf program type, mmap/mprotect prot',
+  addr: 'ptrace address, start of a mapping or protection change',
+  size: 'bytes asked (process_vm_*), length of a mapping',
+  dev: 'mmap_exec: device of the mapped file',
+  inode: 'mmap_exec: inode of the mapped file',
+  offset: 'mmap_exec: offset of the mapping in the file',
+  func: 'libcall: library and function, "libc.so.6:dlopen"',
 } as const;
 export type ColumnName = keyof typeof COLUMNS;
 
@@ -43,4 +79,15 @@ export const traceSchema = new Schema([
   new Field('path', new Utf8(), true),
   new Field('argv', new List(new Field('item', new Utf8(), true)), true),
   new Field('truncated', new Int16(), true),
+  new Field('uid', new Int32(), true),
+  new Field('exe', new Utf8(), true),
+  new Field('target_pid', new Int32(), true),
+  new Field('target_tid', new Int32(), true),
+  new Field('request', new Int64(), true),
+  new Field('addr', new Int64(), true),
+  new Field('size', new Int64(), true),
+  new Field('dev', new Int64(), true),
+  new Field('inode', new Int64(), true),
+  new Field('offset', new Int64(), true),
+  new Field('func', new Utf8(), true),
 ]);
