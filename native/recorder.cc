@@ -27,8 +27,9 @@ extern "C" {
 
 namespace {
 
-// Row kinds, in the order of kRowKindNames; TypeScript maps the codes to the schema's kind strings.
+// Row kinds: codes into ROW_KINDS of src/trace/schema.ts (test/record-layout.test.ts checks the names).
 enum RowKind : uint8_t { kSyscall = 0, kFork, kThread, kExec, kExit, kRename };
+const char* const kRowKindNames[] = {"syscall", "fork", "thread", "exec", "exit", "rename"};
 
 uint64_t MonotonicNs() {
   timespec ts;
@@ -484,4 +485,7 @@ void InitRecorder(Napi::Env env, Napi::Object exports) {
   layout.Set("execEvent", double(sizeof(gpo_exec_event)));
   layout.Set("pidLimit", double(GPO_PID_LIMIT));
   exports.Set("layout", layout);
+  Napi::Array kinds = Napi::Array::New(env);
+  for (uint32_t i = 0; i < sizeof(kRowKindNames) / sizeof(kRowKindNames[0]); i++) kinds.Set(i, kRowKindNames[i]);
+  exports.Set("rowKinds", kinds);
 }

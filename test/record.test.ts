@@ -68,6 +68,18 @@ describe('gpo record -- CMD', () => {
     expect(trace.metadata.stop_reason).toBe('target-exited');
   });
 
+  it('follows every child, whatever bit its pid has in the tracked-process bitmap', async () => {
+    const out = join(dir, 'children.parquet');
+    // 70 children in a row get consecutive pids, so every bit position of a 64-bit bitmap word is used.
+    expect(runGpo(['record', '-q', '-o', out, '--', '/bin/sh', '-c', 'for i in $(seq 70); do /bin/true; done']).code).toBe(0);
+    const rows = await readRows(out);
+    const forked = rows.filter((x) => x.kind === 'fork').map((x) => x.child_pid);
+    const execd = new Set(rows.filter((x) => x.kind === 'exec' && x.path === '/bin/true').map((x) => x.pid));
+    expect(forked.length).toBeGreaterThanOrEqual(70);
+    for (const child of forked) expect(rows.some((x) => x.pid === child && x.kind === 'syscall')).toBe(true);
+    expect(execd.size).toBe(70);
+  });
+
   it('keeps each thread\'s rows in time order', async () => {
     const out = join(dir, 'order.parquet');
     expect(runGpo(['record', '-q', '-o', out, '--', fixture('workload'), '2', '20000', '/etc/hostname', '/bin/true']).code).toBe(0);

@@ -107,6 +107,15 @@ function sparseStringLists(n: number, lifecycle: NativeLifecycleFields[], value:
   return makeData({ type: listType, length: n, nullCount: nulls, nullBitmap: bits, valueOffsets: offsets, child });
 }
 
+/** A column with no values in this batch: buffers of full size (other readers check sizes), all null. */
+function allNull(type: DataType, n: number): Data {
+  const nullBitmap = new Uint8Array((n + 7) >> 3);
+  if (type instanceof Utf8)
+    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
+  const ArrayType = (type as unknown as { ArrayType: new (n: number) => ArrayBufferView }).ArrayType;
+  return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(n) } as never);
+}
+
 export function nativeBatchToArrow(batch: NativeBatch, comms: CommTable): RecordBatch {
   comms.add(batch.newComms);
   const n = batch.rows;
@@ -142,6 +151,6 @@ export function nativeBatchToArrow(batch: NativeBatch, comms: CommTable): Record
     argv: sparseStringLists(n, lifecycle, (f) => (ROW_KINDS[kind[f.row]] === 'exec' ? f.argv : null)),
     truncated: sparseInt(new Int16(), n, lifecycle, (f) => byKind(f, ['exec'], f.truncated)),
   };
-  const children = traceSchema.fields.map((f) => columns[f.name]);
+  const children = traceSchema.fields.map((f) => columns[f.name] ?? allNull(f.type, n));
   return new RecordBatch(traceSchema, makeData({ type: new Struct(traceSchema.fields), length: n, nullCount: 0, children }));
 }

@@ -88,6 +88,8 @@ export interface NativeAddon {
   Recorder: new (options: NativeRecorderOptions) => NativeRecorder;
   /** Sizes of the records shared with the BPF programs (bpf/gpo.h), for the layout test. */
   layout: { syscallRecord: number; syscallTimedRecord: number; batchHeader: number; execEvent: number; pidLimit: number };
+  /** Names of the row kind codes the addon produces, in code order (a prefix of ROW_KINDS). */
+  rowKinds: string[];
 
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];
