@@ -7,9 +7,10 @@ OUT := out
 BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_OBJ := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRC))
-PROGRAMS := $(patsubst %.c,$(OUT)/bin/%,$(notdir $(wildcard test/fixtures/*.c bench/*.c))) $(OUT)/bin/gpo-launch
+PROGRAMS := $(patsubst %.c,$(OUT)/bin/%,$(notdir $(filter-out test/fixtures/lib%.c,$(wildcard test/fixtures/*.c)) $(wildcard bench/*.c))) $(OUT)/bin/gpo-launch
+LIBRARIES := $(patsubst test/fixtures/%.c,$(OUT)/lib/%.so,$(wildcard test/fixtures/lib*.c))
 
-all: $(SKELS) $(PROGRAMS)
+all: $(SKELS) $(PROGRAMS) $(LIBRARIES)
 
 bpf/vmlinux.h:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -29,6 +30,10 @@ $(OUT)/bin/%: test/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -pthread -o $@ $< -ldl
 
+$(OUT)/lib/%.so: test/fixtures/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -shared -fPIC -o $@ $<
+
 $(OUT)/bin/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -pthread -o $@ $<
@@ -39,3 +44,6 @@ clean:
 .PHONY: all clean
 # Keep the BPF objects: tests read their sections and bench reports their size.
 .SECONDARY:
+
+# The demo game and cheats: included after `all` above so that it stays the default goal, and adds to it.
+include demo/Makefile

@@ -15,12 +15,39 @@
 #define GPO_TS_BITS 48
 #define GPO_TS_MASK ((1ULL << GPO_TS_BITS) - 1)
 
+/* Row kinds, in the order of ROW_KINDS in src/trace/schema.ts (test/record-layout.test.ts checks it). */
+enum gpo_row_kind {
+	GPO_KIND_SYSCALL = 0,
+	GPO_KIND_FORK,
+	GPO_KIND_THREAD,
+	GPO_KIND_EXEC,
+	GPO_KIND_EXIT,
+	GPO_KIND_RENAME,
+	GPO_KIND_PTRACE,
+	GPO_KIND_VM_READ,
+	GPO_KIND_VM_WRITE,
+	GPO_KIND_PROC_OPEN,
+	GPO_KIND_SIGNAL,
+	GPO_KIND_PIDFD,
+	GPO_KIND_PERF_OPEN,
+	GPO_KIND_MODULE_LOAD,
+	GPO_KIND_BPF_LOAD,
+	GPO_KIND_DEVICE_OPEN,
+	GPO_KIND_MMAP_EXEC,
+	GPO_KIND_EXEC_MEMORY,
+	GPO_KIND_MEMFD_CREATE,
+	GPO_KIND_IO_URING_SETUP,
+	GPO_KIND_LIBCALL,
+	GPO_KIND_COUNT,
+};
+
 enum gpo_record_type {
 	GPO_REC_SYSCALLS = 1, /* a batch of struct gpo_syscall (or gpo_syscall_timed) */
 	GPO_REC_FORK = 2,     /* new process or new thread */
 	GPO_REC_EXEC = 3,
 	GPO_REC_EXIT = 4,
 	GPO_REC_RENAME = 5,
+	GPO_REC_ACT = 6, /* struct gpo_act_event: tampering, system-wide, in-target and library-call rows */
 };
 
 /* One syscall as it leaves the kernel: 24 bytes, the ring buffer's bandwidth is the cost. */
@@ -69,7 +96,9 @@ struct gpo_exec_event {
 	__u32 old_tid;             /* the thread that called execve */
 	__u32 argv_len;            /* bytes of NUL-separated argv in argv[] */
 	__u32 flags;               /* GPO_EXEC_*_TRUNCATED */
-	__u32 pad;
+	__u32 nlink;               /* links of the executed file: 0 for a memfd or a deleted file */
+	__u64 dev;
+	__u64 inode;
 	char comm[GPO_COMM_LEN];
 	char path[GPO_PATH_LEN];
 	char argv[GPO_ARGV_LEN];
@@ -79,11 +108,43 @@ struct gpo_exit_event {
 	struct gpo_event_header h;
 	__s32 exit_code;
 	__u32 group_dead;
+	char comm[GPO_COMM_LEN];
 };
 
 struct gpo_rename_event {
 	struct gpo_event_header h;
 	char comm[GPO_COMM_LEN];
+};
+
+#define GPO_NAME_PARTS 10
+#define GPO_NAME_LEN 48
+#define GPO_ACT_PATH_TRUNCATED 1
+
+/* One act worth a row of its own. pid/tid of the header are the actor's. The name area holds either a
+ * plain string (name_parts == 0: a user path, memfd name, library call argument) or, for a file the
+ * kernel resolved, the components of its path from the leaf up (name_parts of them). */
+struct gpo_act_event {
+	struct gpo_event_header h;
+	__u32 kind; /* enum gpo_row_kind */
+	__u32 uid;
+	__u32 target_tgid;
+	__u32 target_tid;
+	__s64 ret;
+	__u64 request;
+	__u64 addr;
+	__u64 size;
+	__u64 dev;
+	__u64 inode;
+	__u64 offset;
+	__u32 nr;
+	__u32 name_parts;
+	__u32 flags; /* GPO_ACT_* */
+	__u32 pad;
+	char comm[GPO_COMM_LEN];
+	char name[GPO_NAME_PARTS][GPO_NAME_LEN];
+	__u32 exe_parts; /* actor rows: components of the actor's executable path, leaf first */
+	__u32 pad2;
+	char exe[GPO_NAME_PARTS][GPO_NAME_LEN];
 };
 
 /* Per-CPU counters, summed by user space. */
@@ -93,6 +154,7 @@ enum gpo_counter {
 	GPO_CNT_PATH_TRUNCATED,       /* exec paths cut to GPO_PATH_LEN */
 	GPO_CNT_ARGV_TRUNCATED,       /* exec argv cut to GPO_ARGV_LEN */
 	GPO_CNT_BATCHES,              /* syscall batches written */
+	GPO_CNT_NAME_TRUNCATED,       /* act paths cut to fit */
 	GPO_CNT_MAX,
 };
 

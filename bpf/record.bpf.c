@@ -15,10 +15,51 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define FLUSH_AGE_NS (50 * 1000 * 1000ULL)
 
+/* x86_64 syscall numbers this file acts on. */
+#define NR_OPEN 2
+#define NR_MMAP 9
+#define NR_MPROTECT 10
+#define NR_KILL 62
+#define NR_PTRACE 101
+#define NR_RT_SIGQUEUEINFO 129
+#define NR_INIT_MODULE 175
+#define NR_TKILL 200
+#define NR_TGKILL 234
+#define NR_OPENAT 257
+#define NR_RT_TGSIGQUEUEINFO 297
+#define NR_PERF_EVENT_OPEN 298
+#define NR_PROCESS_VM_READV 310
+#define NR_PROCESS_VM_WRITEV 311
+#define NR_FINIT_MODULE 313
+#define NR_MEMFD_CREATE 319
+#define NR_BPF 321
+#define NR_PIDFD_SEND_SIGNAL 424
+#define NR_IO_URING_SETUP 425
+#define NR_PIDFD_OPEN 434
+#define NR_OPENAT2 437
+#define NR_PIDFD_GETFD 438
+
+#define PROT_EXEC 0x4
+#define MAP_ANONYMOUS 0x20
+#define BPF_PROG_LOAD_CMD 5
+#define PROC_SUPER_MAGIC 0x9fa0
+#define PIDFS_MAGIC 0x50494446
+#define S_IFMT 00170000
+#define S_IFCHR 0020000
+#define MKDEV(ma, mi) (((ma) << 20) | (mi))
+
+/* Looks a pid up in the calling task's pid namespace, as the syscall that named it did. */
+extern struct task_struct *bpf_task_from_vpid(s32 vpid) __ksym;
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+extern int bpf_copy_from_user_str(void *dst, u32 dst__sz, const void *unsafe_ptr__ign, u64 flags) __ksym;
+
 /* Set through the skeleton before load. */
 const volatile __u64 base_ns = 0;
 const volatile bool follow_children = true;
 const volatile bool record_durations = false;
+/* gpo's own process: its acts (reading /proc for thread names) are not the system's. */
+const volatile __u32 gpo_tgid = 0;
 
 /* The followed processes, one bit per tgid. User space seeds it; the fork and exit hooks maintain it, and
  * clearing a bit when its process dies means a reused pid is never followed by mistake. */
@@ -70,25 +111,21 @@ struct {
 	__type(value, __u64);
 } entry_ts SEC(".maps");
 
+/* pids never reach PID_MAX_LIMIT, so masking the word index (rather than a bounds check the compiler may
+ * reshape past the verifier's understanding) keeps every access in the bitmap without changing meaning. */
 static __always_inline bool is_tracked(__u32 tgid)
 {
-	__u32 word = tgid >> 6;
-
-	if (word >= GPO_PID_BITMAP_WORDS)
-		return false;
-	return tracked_tgids[word] & (1ULL << (tgid & 63));
+	return tracked_tgids[(tgid >> 6) & (GPO_PID_BITMAP_WORDS - 1)] & (1ULL << (tgid & 63));
 }
 
 static __always_inline void set_tracked(__u32 tgid, bool on)
 {
-	__u32 word = tgid >> 6;
+	__u64 *word = &tracked_tgids[(tgid >> 6) & (GPO_PID_BITMAP_WORDS - 1)];
 
-	if (word >= GPO_PID_BITMAP_WORDS)
-		return;
 	if (on)
-		__sync_fetch_and_or(&tracked_tgids[word], 1ULL << (tgid & 63));
+		__sync_fetch_and_or(word, 1ULL << (tgid & 63));
 	else
-		__sync_fetch_and_and(&tracked_tgids[word], ~(1ULL << (tgid & 63)));
+		__sync_fetch_and_and(word, ~(1ULL << (tgid & 63)));
 }
 
 static __always_inline void count(__u32 which, __u64 n)
@@ -182,6 +219,529 @@ static __always_inline void fill_header(struct gpo_event_header *h, __u32 type, 
 	h->ts = bpf_ktime_get_ns() - base_ns;
 }
 
+
+/* ---- Acts worth a row: tampering from other processes, system-wide events, in-target memory ---- */
+
+/* A path walk in progress, per CPU: bpf_loop's callback is verified once, where an unrolled walk with
+ * its mount-crossing branches made the verifier give up. */
+struct path_walk {
+	char name[GPO_NAME_PARTS][GPO_NAME_LEN];
+	struct dentry *dentry;
+	struct mount *mnt;
+	__u32 parts;
+	__u32 truncated;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_walk);
+} path_walks SEC(".maps");
+
+static long path_step(__u32 index, void *unused)
+{
+	__u32 zero = 0;
+	struct path_walk *w = bpf_map_lookup_elem(&path_walks, &zero);
+	struct dentry *dentry, *parent, *root;
+	struct mount *mnt, *up;
+	__u32 n;
+
+	if (!w)
+		return 1;
+	dentry = w->dentry;
+	mnt = w->mnt;
+	parent = BPF_CORE_READ(dentry, d_parent);
+	root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	if (dentry == root || dentry == parent) {
+		up = BPF_CORE_READ(mnt, mnt_parent);
+		if (dentry != root || up == mnt)
+			return 1; /* the global root */
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	n = w->parts;
+	if (n >= GPO_NAME_PARTS) {
+		w->truncated = 1;
+		return 1;
+	}
+	bpf_probe_read_kernel_str(w->name[n], GPO_NAME_LEN, BPF_CORE_READ(dentry, d_name.name));
+	w->parts = n + 1;
+	w->dentry = parent;
+	return 0;
+}
+
+/* Writes the components of a path into dst, leaf first, crossing mount points up to the root; returns
+ * how many. */
+static __always_inline __u32 walk_path(char dst[GPO_NAME_PARTS][GPO_NAME_LEN], struct gpo_act_event *e,
+				       struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	__u32 zero = 0;
+	struct path_walk *w = bpf_map_lookup_elem(&path_walks, &zero);
+
+	if (!w)
+		return 0;
+	w->dentry = dentry;
+	w->mnt = container_of(vfsmnt, struct mount, mnt);
+	w->parts = 0;
+	w->truncated = 0;
+	bpf_loop(GPO_NAME_PARTS + 8, path_step, NULL, 0);
+	bpf_probe_read_kernel(dst, GPO_NAME_PARTS * GPO_NAME_LEN, w->name);
+	if (w->truncated) {
+		e->flags |= GPO_ACT_PATH_TRUNCATED;
+		count(GPO_CNT_NAME_TRUNCATED, 1);
+	}
+	return w->parts;
+}
+
+static __always_inline void put_path(struct gpo_act_event *e, struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	e->name_parts = walk_path(e->name, e, dentry, vfsmnt);
+}
+
+static __always_inline struct gpo_act_event *act_begin(__u32 kind, __u32 nr, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct gpo_act_event *e;
+
+	flush_this_cpu();
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(GPO_CNT_EVENTS_DROPPED, 1);
+		return NULL;
+	}
+	fill_header(&e->h, GPO_REC_ACT, id >> 32, (__u32)id);
+	e->kind = kind;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->target_tgid = 0;
+	e->target_tid = 0;
+	e->ret = ret;
+	e->request = 0;
+	e->addr = 0;
+	e->size = 0;
+	e->dev = 0;
+	e->inode = 0;
+	e->offset = 0;
+	e->nr = nr;
+	e->name_parts = 0;
+	e->flags = 0;
+	e->pad = 0;
+	e->name[0][0] = 0;
+	e->exe_parts = 0;
+	e->pad2 = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (kind >= GPO_KIND_PTRACE && kind <= GPO_KIND_DEVICE_OPEN) {
+		/* The actor may be gone by the time user space looks: take its executable now. */
+		struct file *exe = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm, exe_file);
+
+		if (exe)
+			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
+	}
+	return e;
+}
+
+static __always_inline void act_submit(struct gpo_act_event *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void put_file(struct gpo_act_event *e, struct file *f)
+{
+	struct inode *inode = BPF_CORE_READ(f, f_inode);
+
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->inode = BPF_CORE_READ(inode, i_ino);
+	put_path(e, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
+}
+
+static __always_inline void put_user_string(struct gpo_act_event *e, const void *user)
+{
+	if (bpf_probe_read_user_str(e->name, sizeof(e->name), user) == sizeof(e->name)) {
+		e->flags |= GPO_ACT_PATH_TRUNCATED;
+		count(GPO_CNT_NAME_TRUNCATED, 1);
+	}
+}
+
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* The process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
+static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
+{
+	struct task_struct *t;
+	__u32 tgid;
+
+	if (vpid <= 0 || vpid > GPO_PID_LIMIT)
+		return 0;
+	t = bpf_task_from_vpid(vpid);
+	if (!t)
+		return 0;
+	tgid = t->tgid;
+	*tid = t->pid;
+	bpf_task_release(t);
+	return tgid;
+}
+
+/* The process of a global pid number taken from a kernel object. */
+static __always_inline __u32 resolve_global_pid(int nr, __u32 *tid)
+{
+	struct task_struct *t;
+	__u32 tgid;
+
+	if (nr <= 0)
+		return 0;
+	t = bpf_task_from_pid(nr);
+	if (!t)
+		return 0;
+	tgid = t->tgid;
+	*tid = t->pid;
+	bpf_task_release(t);
+	return tgid;
+}
+
+/* The process a pidfd refers to (pidfs files keep their struct pid in private_data). */
+static __always_inline __u32 resolve_pidfd(int fd, __u32 *tid)
+{
+	struct file *f = fd_file(fd);
+	struct pid *pid;
+
+	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PIDFS_MAGIC)
+		return 0;
+	pid = BPF_CORE_READ(f, f_inode, i_private); /* pidfs keeps the struct pid with the inode */
+	return resolve_global_pid(BPF_CORE_READ(pid, numbers[0].nr), tid);
+}
+
+/* An act by another process naming a followed one: worth a row (a refused attempt too). */
+static __always_inline void act_on_target(__u32 kind, __u32 nr, long ret, __u32 target, __u32 target_tid,
+					  __u64 request, __u64 addr, __u64 size)
+{
+	struct gpo_act_event *e;
+
+	if (!target || !is_tracked(target) || target == bpf_get_current_pid_tgid() >> 32)
+		return;
+	e = act_begin(kind, nr, ret);
+	if (!e)
+		return;
+	e->target_tgid = target;
+	e->target_tid = target_tid;
+	e->request = request;
+	e->addr = addr;
+	e->size = size;
+	act_submit(e);
+}
+
+/* Bytes asked for by a process_vm_* call: the sum of the remote iovec lengths (first 8 entries). */
+static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long count)
+{
+	__u64 total = 0;
+
+	for (int i = 0; i < 8; i++) {
+		struct iovec v;
+
+		if (i >= count || bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		total += v.iov_len;
+	}
+	return total;
+}
+
+static __always_inline bool starts_with(const char *s, const char *prefix, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != prefix[i])
+			return false;
+	return true;
+}
+
+/* Opens: a procfs file of a followed process (resolved from the kernel's own objects when the open
+ * succeeded, so no path trick hides it), or a device that only cheats and tools want. */
+static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, __u64 flags)
+{
+	struct gpo_act_event *e;
+	__u32 actor = bpf_get_current_pid_tgid() >> 32;
+
+	if (ret >= 0) {
+		struct file *f = fd_file(ret);
+		struct inode *inode;
+		__u32 tid = 0, target = 0;
+		umode_t mode;
+		dev_t rdev;
+
+		if (!f)
+			return;
+		inode = BPF_CORE_READ(f, f_inode);
+		if (BPF_CORE_READ(inode, i_sb, s_magic) == PROC_SUPER_MAGIC) {
+			struct proc_inode *pi = container_of(inode, struct proc_inode, vfs_inode);
+			struct pid *pid = BPF_CORE_READ(pi, pid);
+			char name[8];
+
+			if (pid) {
+				target = resolve_global_pid(BPF_CORE_READ(pid, numbers[0].nr), &tid);
+				if (!target || !is_tracked(target) || target == actor)
+					return;
+				e = act_begin(GPO_KIND_PROC_OPEN, nr, ret);
+			} else {
+				bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+				if (!starts_with(name, "kcore", 6))
+					return;
+				e = act_begin(GPO_KIND_DEVICE_OPEN, nr, ret);
+			}
+		} else {
+			mode = BPF_CORE_READ(inode, i_mode);
+			rdev = BPF_CORE_READ(inode, i_rdev);
+			if ((mode & S_IFMT) != S_IFCHR ||
+			    (rdev != MKDEV(10, 223) && rdev != MKDEV(1, 1) && rdev != MKDEV(1, 2)))
+				return;
+			e = act_begin(GPO_KIND_DEVICE_OPEN, nr, ret);
+		}
+		if (!e)
+			return;
+		e->target_tgid = target;
+		e->target_tid = tid;
+		e->request = BPF_CORE_READ(f, f_flags);
+		put_file(e, f);
+		act_submit(e);
+		return;
+	}
+	/* A refused or failed open has no file: go by the path asked for. */
+	{
+		char path[24] = {};
+		__u32 vpid = 0, tid = 0, target = 0;
+		__u32 kind;
+
+		if (bpf_probe_read_user_str(path, sizeof(path), user_path) <= 0)
+			return;
+		if (starts_with(path, "/dev/uinput", 12) || starts_with(path, "/dev/mem", 9) ||
+		    starts_with(path, "/dev/kmem", 10) || starts_with(path, "/proc/kcore", 12)) {
+			kind = GPO_KIND_DEVICE_OPEN;
+		} else if (starts_with(path, "/proc/", 6)) {
+			for (int i = 6; i < 14; i++) {
+				if (path[i] < '0' || path[i] > '9')
+					break;
+				vpid = vpid * 10 + (path[i] - '0');
+			}
+			target = resolve_vpid(vpid, &tid);
+			if (!target || !is_tracked(target) || target == actor)
+				return;
+			kind = GPO_KIND_PROC_OPEN;
+		} else {
+			return;
+		}
+		e = act_begin(kind, nr, ret);
+		if (!e)
+			return;
+		e->target_tgid = target;
+		e->target_tid = tid;
+		e->request = flags;
+		put_user_string(e, user_path);
+		act_submit(e);
+	}
+}
+
+struct vma_ctx {
+	struct gpo_act_event *e;
+};
+
+static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_ctx *c = data;
+	struct file *f = vma->vm_file;
+
+	if (f) {
+		c->e->offset = (__u64)vma->vm_pgoff << 12;
+		put_file(c->e, f);
+	}
+	return 0;
+}
+
+/* Inside a followed process: executable mappings (library loads), executable anonymous memory. */
+static __always_inline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
+{
+	struct gpo_act_event *e;
+
+	if (nr == NR_MMAP) {
+		__u64 prot = regs->dx, flags = regs->r10;
+		int fd = regs->r8;
+		struct file *f;
+
+		if (!(prot & PROT_EXEC) || (ret < 0 && ret > -4096))
+			return;
+		f = (flags & MAP_ANONYMOUS) ? NULL : fd_file(fd);
+		e = act_begin(f ? GPO_KIND_MMAP_EXEC : GPO_KIND_EXEC_MEMORY, nr, ret);
+		if (!e)
+			return;
+		e->request = prot;
+		e->addr = ret;
+		e->size = regs->si;
+		e->offset = regs->r9;
+		if (f)
+			put_file(e, f);
+		act_submit(e);
+	} else if (nr == NR_MPROTECT) {
+		struct vma_ctx c;
+
+		if (!(regs->dx & PROT_EXEC))
+			return;
+		e = act_begin(GPO_KIND_EXEC_MEMORY, nr, ret);
+		if (!e)
+			return;
+		e->request = regs->dx;
+		e->addr = regs->di;
+		e->size = regs->si;
+		c.e = e;
+		bpf_find_vma(bpf_get_current_task_btf(), regs->di, describe_vma, &c, 0);
+		act_submit(e);
+	} else if (nr == NR_MEMFD_CREATE) {
+		e = act_begin(GPO_KIND_MEMFD_CREATE, nr, ret);
+		if (!e)
+			return;
+		e->request = regs->si;
+		put_user_string(e, (void *)regs->di);
+		act_submit(e);
+	} else if (nr == NR_IO_URING_SETUP) {
+		e = act_begin(GPO_KIND_IO_URING_SETUP, nr, ret);
+		if (!e)
+			return;
+		e->request = regs->di;
+		act_submit(e);
+	}
+}
+
+/* Any process: acts toward a followed process, and system-wide events. */
+static __always_inline void act_any(struct pt_regs *regs, __u32 nr, long ret)
+{
+	__u32 tid = 0, target;
+	struct gpo_act_event *e;
+
+	if (bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
+		return; /* gpo reading /proc for thread names is not tampering */
+	switch (nr) {
+	case NR_PTRACE:
+		target = resolve_vpid(regs->si, &tid);
+		act_on_target(GPO_KIND_PTRACE, nr, ret, target, tid, regs->di, regs->dx, 0);
+		break;
+	case NR_PROCESS_VM_READV:
+	case NR_PROCESS_VM_WRITEV:
+		target = resolve_vpid(regs->di, &tid);
+		if (target && is_tracked(target))
+			act_on_target(nr == NR_PROCESS_VM_READV ? GPO_KIND_VM_READ : GPO_KIND_VM_WRITE, nr, ret,
+				      target, tid, 0, 0, iov_bytes((void *)regs->r10, regs->r8));
+		break;
+	case NR_KILL:
+	case NR_TKILL:
+	case NR_RT_SIGQUEUEINFO:
+		target = resolve_vpid(regs->di, &tid);
+		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
+		break;
+	case NR_TGKILL:
+	case NR_RT_TGSIGQUEUEINFO:
+		target = resolve_vpid(regs->si, &tid);
+		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->dx, 0, 0);
+		break;
+	case NR_PIDFD_SEND_SIGNAL:
+		target = resolve_pidfd(regs->di, &tid);
+		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
+		break;
+	case NR_PIDFD_OPEN:
+		target = resolve_vpid(regs->di, &tid);
+		act_on_target(GPO_KIND_PIDFD, nr, ret, target, tid, regs->si, 0, 0);
+		break;
+	case NR_PIDFD_GETFD:
+		target = resolve_pidfd(regs->di, &tid);
+		act_on_target(GPO_KIND_PIDFD, nr, ret, target, tid, regs->si, 0, 0);
+		break;
+	case NR_PERF_EVENT_OPEN: {
+		__u32 type = 0;
+
+		bpf_probe_read_user(&type, sizeof(type), (void *)regs->di);
+		target = resolve_vpid(regs->si, &tid);
+		act_on_target(GPO_KIND_PERF_OPEN, nr, ret, target, tid, type, 0, 0);
+		break;
+	}
+	case NR_OPEN:
+		act_on_open(nr, ret, (void *)regs->di, regs->si);
+		break;
+	case NR_OPENAT:
+		act_on_open(nr, ret, (void *)regs->si, regs->dx);
+		break;
+	case NR_OPENAT2:
+		act_on_open(nr, ret, (void *)regs->si, 0);
+		break;
+	case NR_INIT_MODULE:
+	case NR_FINIT_MODULE:
+		e = act_begin(GPO_KIND_MODULE_LOAD, nr, ret);
+		if (!e)
+			break;
+		if (nr == NR_FINIT_MODULE) {
+			struct file *f = fd_file(regs->di);
+
+			e->request = regs->dx;
+			if (f)
+				put_file(e, f);
+		} else {
+			e->size = regs->si;
+		}
+		act_submit(e);
+		break;
+	case NR_BPF:
+		if (regs->di != BPF_PROG_LOAD_CMD)
+			break;
+		e = act_begin(GPO_KIND_BPF_LOAD, nr, ret);
+		if (!e)
+			break;
+		{
+			__u32 prog_type = 0;
+			void *attr = (void *)regs->si;
+
+			bpf_probe_read_user(&prog_type, sizeof(prog_type), attr);
+			e->request = prog_type;
+			bpf_probe_read_user_str(e->name[0], 16, attr + offsetof(union bpf_attr, prog_name));
+		}
+		act_submit(e);
+		break;
+	}
+}
+
+/* Library calls of followed processes: one uprobe per function; the attach cookie says which one
+ * (low 16 bits: index into the addon's function table; bits 16..23: the argument that is a string).
+ * Sleepable, so the string argument can be read even from a page not yet touched (a literal in .rodata
+ * often is not when dlopen or dlsym is called). */
+SEC("uprobe.s")
+int BPF_KPROBE(on_libcall)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 arg = (cookie >> 16) & 0xff;
+	struct gpo_act_event *e;
+	const void *s;
+
+	if (!is_tracked(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	e = act_begin(GPO_KIND_LIBCALL, 0, 0);
+	if (!e)
+		return 0;
+	e->request = cookie & 0xffff;
+	e->addr = PT_REGS_PARM1(ctx);
+	e->size = PT_REGS_PARM2(ctx);
+	s = arg == 1 ? (void *)e->addr : arg == 2 ? (void *)e->size : NULL;
+	if (s && bpf_copy_from_user_str(e->name, sizeof(e->name), s, 0) == sizeof(e->name)) {
+		e->flags |= GPO_ACT_PATH_TRUNCATED;
+		count(GPO_CNT_NAME_TRUNCATED, 1);
+	}
+	act_submit(e);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
@@ -195,20 +755,16 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+/* Stages one syscall record of a followed thread. */
+static __always_inline void record_syscall(__u64 id, __u64 nr, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct gpo_syscall_timed rec;
 	struct stage *s;
-	__u64 now, nr;
+	__u64 now;
 	__u32 i, size;
 
-	if (!is_tracked(tgid) || tgid == launcher_tgid)
-		return 0;
 	now = bpf_ktime_get_ns();
-	nr = regs->orig_ax & 0xffff;
 	rec.core.ts_nr = ((now - base_ns) & GPO_TS_MASK) | (nr << GPO_TS_BITS);
 	rec.core.ret = ret;
 	rec.core.tgid = tgid;
@@ -234,7 +790,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			count(GPO_CNT_SYSCALLS_DROPPED, 1);
 			count_dropped_syscall(rec.core.ts_nr);
 		}
-		return 0;
+		return;
 	}
 	i = s->h.count;
 	if (i >= GPO_STAGE_RECORDS) {
@@ -251,6 +807,22 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (i + 1 >= GPO_STAGE_RECORDS || now - s->first_ts > FLUSH_AGE_NS)
 		flush_stage(s);
 	release_stage(s);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u32 nr = regs->orig_ax & 0xffff;
+
+	if (is_tracked(tgid)) {
+		if (tgid != launcher_tgid) {
+			record_syscall(id, nr, ret);
+			act_in_target(regs, nr, ret);
+		}
+	}
+	act_any(regs, nr, ret);
 	return 0;
 }
 
@@ -315,7 +887,13 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	fill_header(&e->h, GPO_REC_EXEC, tgid, p->pid);
 	e->old_tid = old_pid;
 	e->flags = 0;
-	e->pad = 0;
+	{
+		struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+
+		e->nlink = BPF_CORE_READ(inode, __i_nlink);
+		e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		e->inode = BPF_CORE_READ(inode, i_ino);
+	}
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
 	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
 	if (n == sizeof(e->path)) {
@@ -356,6 +934,7 @@ int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
 	fill_header(&e->h, GPO_REC_EXIT, tgid, task->pid);
 	e->exit_code = task->exit_code;
 	e->group_dead = group_dead;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -27,9 +28,15 @@ extern "C" {
 
 namespace {
 
-// Row kinds: codes into ROW_KINDS of src/trace/schema.ts (test/record-layout.test.ts checks the names).
-enum RowKind : uint8_t { kSyscall = 0, kFork, kThread, kExec, kExit, kRename };
-const char* const kRowKindNames[] = {"syscall", "fork", "thread", "exec", "exit", "rename"};
+// Row kinds are enum gpo_row_kind (bpf/gpo.h), codes into ROW_KINDS of src/trace/schema.ts; the names
+// are exported so test/record-layout.test.ts can check both lists agree.
+const char* const kRowKindNames[GPO_KIND_COUNT] = {
+    "syscall",   "fork",   "thread",    "exec",        "exit",        "rename",      "ptrace",
+    "vm_read",   "vm_write", "proc_open", "signal",    "pidfd",       "perf_open",   "module_load",
+    "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall"};
+using RowKind = uint8_t;
+constexpr RowKind kSyscall = GPO_KIND_SYSCALL, kFork = GPO_KIND_FORK, kThread = GPO_KIND_THREAD,
+                  kExec = GPO_KIND_EXEC, kExit = GPO_KIND_EXIT, kRename = GPO_KIND_RENAME;
 
 uint64_t MonotonicNs() {
   timespec ts;
@@ -39,12 +46,14 @@ uint64_t MonotonicNs() {
 
 std::string BoundedString(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
 
-// Fields of lifecycle rows, which are rare: kept per row rather than as full columns.
+// Fields of the rare rows (lifecycle, acts): kept per row rather than as full columns; unset fields
+// become nulls.
 struct LifecycleFields {
   uint32_t row;
-  int32_t child_pid = 0, child_tid = 0, exit_code = 0, group_dead = 0, truncated = 0;
-  std::string path;
-  std::vector<std::string> argv;
+  std::optional<int32_t> child_pid, child_tid, exit_code, group_dead, truncated, uid, target_pid, target_tid;
+  std::optional<int64_t> request, addr, size, dev, inode, offset;
+  std::optional<std::string> path, exe, func;
+  std::optional<std::vector<std::string>> argv;
 };
 
 // One batch of rows in column form, copied into JavaScript array buffers on delivery.
@@ -81,7 +90,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                        {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
                         InstanceMethod("setLauncher", &Recorder::SetLauncher),
                         InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
-                        InstanceMethod("close", &Recorder::Close)});
+                        InstanceMethod("close", &Recorder::Close),
+                        InstanceMethod("attachLibcall", &Recorder::AttachLibcall)});
   }
 
   // new Recorder({ ringBufferBytes, followChildren, durations, batchRows, verbose })
@@ -105,6 +115,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     skel_->rodata->base_ns = base_ns_;
     skel_->rodata->follow_children = follow_children_;
     skel_->rodata->record_durations = durations_;
+    skel_->rodata->gpo_tgid = getpid();
     bpf_program__set_autoload(skel_->progs.on_sys_enter, durations_);
     if (bpf_map__set_max_entries(skel_->maps.events, ring_bytes)) {
       Fail(env, "size the ring buffer", errno);
@@ -122,7 +133,10 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
  private:
   void Fail(Napi::Env env, const char* what, int err) {
     std::string msg = std::string("cannot ") + what + " the BPF recorder: " + strerror(err);
-    if (err == EPERM || err == EACCES) msg += " (gpo needs root, or CAP_BPF and CAP_PERFMON)";
+    if (err == EACCES && geteuid() == 0)
+      msg += " (the kernel's verifier refused a program: run with --verbose to see its log)";
+    else if (err == EPERM || err == EACCES)
+      msg += " (gpo needs root, or CAP_BPF and CAP_PERFMON)";
     Napi::Error e = Napi::Error::New(env, msg);
     e.Set("errno", Napi::Number::New(env, err));
     e.ThrowAsJavaScriptException();
@@ -139,6 +153,23 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   Napi::Value SetLauncher(const Napi::CallbackInfo& info) {
     __atomic_store_n(&skel_->bss->launcher_tgid, info[0].As<Napi::Number>().Uint32Value(), __ATOMIC_SEQ_CST);
     return info.Env().Undefined();
+  }
+
+  // attachLibcall(libraryPath, offset, name, stringArg): a uprobe on one function, for every process that
+  // maps the library; the program keeps only followed processes. stringArg (1 or 2, 0 for none) is the
+  // argument read as a string. Returns an error message, or undefined.
+  Napi::Value AttachLibcall(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string path = info[0].As<Napi::String>();
+    uint64_t offset = uint64_t(info[1].As<Napi::Number>().Int64Value());
+    std::string name = info[2].As<Napi::String>();
+    uint32_t arg = info[3].As<Napi::Number>().Uint32Value();
+    LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = uint64_t(libcall_names_.size()) | (uint64_t(arg & 0xff) << 16));
+    bpf_link* link = bpf_program__attach_uprobe_opts(skel_->progs.on_libcall, -1, path.c_str(), offset, &opts);
+    if (!link) return Napi::String::New(env, strerror(errno));
+    libcall_links_.push_back(link);
+    libcall_names_.push_back(name);
+    return env.Undefined();
   }
 
   // start(onBatch, onDone): attaches the programs and starts draining.
@@ -183,6 +214,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   void Release() {
     stop_requested_ = true;
     if (consumer_.joinable()) consumer_.join();
+    for (bpf_link* link : libcall_links_) bpf_link__destroy(link);
+    libcall_links_.clear();
     if (rb_) ring_buffer__free(rb_);
     rb_ = nullptr;
     if (skel_) record_bpf__destroy(skel_);
@@ -221,6 +254,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     o.Set("pathTruncated", double(c[GPO_CNT_PATH_TRUNCATED]));
     o.Set("argvTruncated", double(c[GPO_CNT_ARGV_TRUNCATED]));
     o.Set("batchesWritten", double(c[GPO_CNT_BATCHES]));
+    o.Set("nameTruncated", double(c[GPO_CNT_NAME_TRUNCATED]));
     return o;
   }
 
@@ -236,6 +270,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       usleep(1000);
     }
     // Detach first so nothing new arrives, then read what the kernel still holds, in order.
+    for (bpf_link* link : libcall_links_) bpf_link__destroy(link);
+    libcall_links_.clear();
     record_bpf__detach(skel_);
     ring_buffer__consume(rb_);
     DrainStages();
@@ -319,15 +355,37 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         const LifecycleFields& f = b->lifecycle[i];
         Napi::Object r = Napi::Object::New(env);
         r.Set("row", f.row);
-        r.Set("childPid", f.child_pid);
-        r.Set("childTid", f.child_tid);
-        r.Set("exitCode", f.exit_code);
-        r.Set("groupDead", f.group_dead);
-        r.Set("truncated", f.truncated);
-        r.Set("path", f.path);
-        Napi::Array argv = Napi::Array::New(env, f.argv.size());
-        for (size_t j = 0; j < f.argv.size(); j++) argv.Set(j, f.argv[j]);
-        r.Set("argv", argv);
+        auto num = [&](const char* key, const std::optional<int32_t>& v) {
+          if (v) r.Set(key, *v);
+        };
+        auto big = [&](const char* key, const std::optional<int64_t>& v) {
+          if (v) r.Set(key, Napi::BigInt::New(env, *v));
+        };
+        auto str = [&](const char* key, const std::optional<std::string>& v) {
+          if (v) r.Set(key, *v);
+        };
+        num("childPid", f.child_pid);
+        num("childTid", f.child_tid);
+        num("exitCode", f.exit_code);
+        num("groupDead", f.group_dead);
+        num("truncated", f.truncated);
+        num("uid", f.uid);
+        num("targetPid", f.target_pid);
+        num("targetTid", f.target_tid);
+        big("request", f.request);
+        big("addr", f.addr);
+        big("size", f.size);
+        big("dev", f.dev);
+        big("inode", f.inode);
+        big("offset", f.offset);
+        str("path", f.path);
+        str("exe", f.exe);
+        str("func", f.func);
+        if (f.argv) {
+          Napi::Array argv = Napi::Array::New(env, f.argv->size());
+          for (size_t j = 0; j < f.argv->size(); j++) argv.Set(j, (*f.argv)[j]);
+          r.Set("argv", argv);
+        }
         lifecycle.Set(i, r);
       }
       o.Set("lifecycle", lifecycle);
@@ -391,6 +449,44 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     totals_.syscall_rows += h->count;
   }
 
+  // A path from the kernel's components, leaf first.
+  static std::string JoinParts(const char (&parts)[GPO_NAME_PARTS][GPO_NAME_LEN], uint32_t n) {
+    std::string path;
+    for (uint32_t i = std::min<uint32_t>(n, GPO_NAME_PARTS); i-- > 0;) path += "/" + BoundedString(parts[i], GPO_NAME_LEN);
+    return path;
+  }
+
+  // The path of an act: a plain string, or the kernel's path components.
+  static std::string ActPath(const gpo_act_event& e) {
+    if (e.name_parts == 0) return BoundedString(&e.name[0][0], sizeof(e.name));
+    return JoinParts(e.name, e.name_parts);
+  }
+
+  void FillAct(LifecycleFields& f, const gpo_act_event& e) {
+    bool actor = e.kind >= GPO_KIND_PTRACE && e.kind <= GPO_KIND_DEVICE_OPEN;
+    f.uid = int32_t(e.uid);
+    if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");
+    if (e.target_tgid) {
+      f.target_pid = int32_t(e.target_tgid);
+      f.target_tid = int32_t(e.target_tid);
+    }
+    f.request = int64_t(e.request);
+    f.addr = int64_t(e.addr);
+    f.size = int64_t(e.size);
+    if (e.inode) {
+      f.dev = int64_t(e.dev);
+      f.inode = int64_t(e.inode);
+      f.offset = int64_t(e.offset);
+    }
+    std::string path = ActPath(e);
+    if (!path.empty()) f.path = path;
+    f.truncated = e.flags != 0;
+    if (e.kind == GPO_KIND_LIBCALL) {
+      f.func = e.request < libcall_names_.size() ? libcall_names_[e.request] : "?";
+      f.request.reset();
+    }
+  }
+
   static int OnRecord(void* ctx, void* data, size_t size) {
     static_cast<Recorder*>(ctx)->HandleRecord(static_cast<const uint8_t*>(data), size);
     return 0;
@@ -425,20 +521,24 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         SetComm(h->tid, e->comm);
         AddRow(h->ts, h->tgid, h->tid, kExec, thread_comm_[h->tid]);
         f.path = BoundedString(e->path, GPO_PATH_LEN);
+        f.argv.emplace();
         size_t len = e->argv_len < GPO_ARGV_LEN ? e->argv_len : GPO_ARGV_LEN;
         for (size_t start = 0; start < len;) {
           size_t end = start;
           while (end < len && e->argv[end]) end++;
-          f.argv.emplace_back(e->argv + start, end - start);
+          f.argv->emplace_back(e->argv + start, end - start);
           start = end + 1;
         }
         f.truncated = e->flags != 0;
+        f.request = e->nlink;  // 0: a memfd or deleted file, a fileless exec
+        f.dev = int64_t(e->dev);
+        f.inode = int64_t(e->inode);
         break;
       }
       case GPO_REC_EXIT: {
         if (size < sizeof(gpo_exit_event)) return;
         const auto* e = reinterpret_cast<const gpo_exit_event*>(data);
-        AddRow(h->ts, h->tgid, h->tid, kExit, CommOf(h->tgid, h->tid));
+        AddRow(h->ts, h->tgid, h->tid, kExit, CommIndex(BoundedString(e->comm, GPO_COMM_LEN)));
         f.exit_code = e->exit_code;
         f.group_dead = int32_t(e->group_dead);
         thread_comm_.erase(h->tid);
@@ -449,6 +549,16 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         const auto* e = reinterpret_cast<const gpo_rename_event*>(data);
         SetComm(h->tid, e->comm);
         AddRow(h->ts, h->tgid, h->tid, kRename, thread_comm_[h->tid]);
+        break;
+      }
+      case GPO_REC_ACT: {
+        if (size < sizeof(gpo_act_event)) return;
+        const auto* e = reinterpret_cast<const gpo_act_event*>(data);
+        if (e->kind >= GPO_KIND_COUNT) return;
+        AddRow(h->ts, h->tgid, h->tid, RowKind(e->kind), CommIndex(BoundedString(e->comm, GPO_COMM_LEN)));
+        batch_->nr.back() = int16_t(e->nr);  // the syscall that did it (0 for library calls)
+        batch_->ret.back() = e->ret;
+        FillAct(f, *e);
         break;
       }
       default:
@@ -470,6 +580,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   Totals totals_;
   std::unordered_map<std::string, int32_t> comm_index_;
   std::unordered_map<uint32_t, int32_t> thread_comm_;
+  std::vector<bpf_link*> libcall_links_;
+  std::vector<std::string> libcall_names_;  // indexed by the uprobe's cookie
 };
 
 void InitRecorder(Napi::Env env, Napi::Object exports) {
@@ -486,6 +598,6 @@ void InitRecorder(Napi::Env env, Napi::Object exports) {
   layout.Set("pidLimit", double(GPO_PID_LIMIT));
   exports.Set("layout", layout);
   Napi::Array kinds = Napi::Array::New(env);
-  for (uint32_t i = 0; i < sizeof(kRowKindNames) / sizeof(kRowKindNames[0]); i++) kinds.Set(i, kRowKindNames[i]);
+  for (uint32_t i = 0; i < GPO_KIND_COUNT; i++) kinds.Set(i, kRowKindNames[i]);
   exports.Set("rowKinds", kinds);
 }

@@ -195,7 +195,13 @@ describe('gpo record --pid', () => {
     expect(rows.filter((x) => x.kind === 'syscall' && x.tid === tid && x.nr === GETPPID).length).toBe(7777);
     expect(rows.some((x) => x.kind === 'thread' && x.child_tid === tid && x.pid === pid)).toBe(true);
     expect(rows.filter((x) => x.tid === tid && x.nr === GETPPID).every((x) => x.comm === 'late-thread')).toBe(true);
-    expect(new Set(rows.map((x) => x.pid))).toEqual(new Set([pid]));
+    // Everything is the target's, but for the signals this test sent it, recorded with the test as actor.
+    expect(new Set(rows.filter((x) => x.kind !== 'signal').map((x) => x.pid))).toEqual(new Set([pid]));
+    const signals = rows.filter((x) => x.kind === 'signal');
+    expect(signals.map((x) => [x.pid, x.target_pid, Number(x.request)])).toEqual([
+      [process.pid, pid, 10],
+      [process.pid, pid, 15],
+    ]);
     const trace = await openTrace(out);
     expect(trace.metadata.target.mode).toBe('attach');
     expect(trace.metadata.stop_reason).toBe('target-exited');

@@ -26,8 +26,8 @@ function sampleBatch(): NativeBatch {
     ret: buf(new BigInt64Array([1n, -2n, 0n, 0n])),
     newComms: ['game', 'net\u001b[31m', 'true'],
     lifecycle: [
-      { row: 2, childPid: 11, childTid: 11, exitCode: 0, groupDead: 0, truncated: 0, path: '', argv: [] },
-      { row: 3, childPid: 0, childTid: 0, exitCode: 0, groupDead: 0, truncated: 1, path: '/bin/true', argv: ['true', '-x'] },
+      { row: 2, childPid: 11, childTid: 11 },
+      { row: 3, truncated: 1, path: '/bin/true', argv: ['true', '-x'], request: 1n },
     ],
   };
 }
@@ -50,6 +50,17 @@ function metadata(): TraceMetadata {
 }
 
 describe('nativeBatchToArrow', () => {
+  it('writes a batch of syscalls only (no rare rows) with every other column null', () => {
+    const only = { ...sampleBatch(), rows: 2, lifecycle: [], kind: new Uint8Array([0, 0]).buffer as ArrayBuffer };
+    for (const key of ['ts', 'pid', 'tid', 'comm', 'nr', 'ret'] as const) only[key] = only[key].slice(0, key === 'ts' || key === 'ret' ? 16 : key === 'nr' ? 4 : 8);
+    const batch = nativeBatchToArrow(only, new CommTable());
+    const rows = [...batch].map((r) => r!.toJSON() as Record<string, unknown>);
+    expect(rows.map((r) => [r.kind, r.nr, r.argv, r.path, r.exe])).toEqual([
+      ['syscall', 110, null, null, null],
+      ['syscall', 257, null, null, null],
+    ]);
+  });
+
   it('builds rows of the trace schema with nulls where a kind has no value', () => {
     const batch = nativeBatchToArrow(sampleBatch(), new CommTable());
     expect(batch.schema.fields.map((f) => f.name)).toEqual(traceSchema.fields.map((f) => f.name));

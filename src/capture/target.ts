@@ -1,10 +1,9 @@
 // What gpo records about the target and the host: identity of the program (path, build-id, sha256),
 // its command line and loader environment, and the machine.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, createReadStream, existsSync, openSync, readFileSync, readSync, closeSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { accessSync, constants, createReadStream, existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { hostname, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { release } from 'node:os';
 import { GpoError } from '../errors.js';
 import type { HostInfo } from '../trace/metadata.js';
 
@@ -101,44 +100,5 @@ export async function sha256File(path: string): Promise<string | null> {
     return hash.digest('hex');
   } catch {
     return null;
-  }
-}
-
-/** The GNU build-id note of an ELF64 little-endian executable, from its PT_NOTE segments. */
-export function readBuildId(path: string): string | null {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const header = Buffer.alloc(64);
-    if (readSync(fd, header, 0, 64, 0) < 64 || header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1)
-      return null;
-    const phoff = Number(header.readBigUInt64LE(32));
-    const phentsize = header.readUInt16LE(54);
-    const phnum = header.readUInt16LE(56);
-    const phdrs = Buffer.alloc(phentsize * phnum);
-    readSync(fd, phdrs, 0, phdrs.length, phoff);
-    for (let i = 0; i < phnum; i++) {
-      const ph = phdrs.subarray(i * phentsize);
-      if (ph.readUInt32LE(0) !== 4 /* PT_NOTE */) continue;
-      const offset = Number(ph.readBigUInt64LE(8));
-      const size = Math.min(Number(ph.readBigUInt64LE(32)), 1 << 16);
-      const notes = Buffer.alloc(size);
-      readSync(fd, notes, 0, size, offset);
-      for (let at = 0; at + 12 <= size; ) {
-        const namesz = notes.readUInt32LE(at);
-        const descsz = notes.readUInt32LE(at + 4);
-        const type = notes.readUInt32LE(at + 8);
-        const nameAt = at + 12;
-        const descAt = nameAt + ((namesz + 3) & ~3);
-        if (type === 3 /* NT_GNU_BUILD_ID */ && notes.toString('latin1', nameAt, nameAt + 3) === 'GNU')
-          return notes.toString('hex', descAt, descAt + descsz);
-        at = descAt + ((descsz + 3) & ~3);
-      }
-    }
-    return null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

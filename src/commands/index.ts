@@ -2,12 +2,18 @@
 import type { Command } from 'commander';
 import { registerDoctor } from './doctor.js';
 import { registerEval } from './eval.js';
+import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
 import { registerRecord } from './record.js';
+import { registerScore } from './score.js';
+import { registerTrain } from './train.js';
 
 export function registerCommands(program: Command): void {
   registerRecord(program);
   registerInfo(program);
   registerDoctor(program);
   registerEval(program);
+  registerImport(program);
+  registerTrain(program);
+  registerScore(program);
 }

@@ -1,6 +1,7 @@
 // gpo info TRACE: what a trace holds (metadata, time span, processes, threads, top syscalls, losses).
 import type { Command } from 'commander';
 import { openTrace } from '../trace/reader.js';
+import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
 
@@ -25,7 +26,7 @@ function formatSummary(s: TraceSummary): string {
         .filter(([, c]) => c.dropped > 0)
         .map(([src, c]) => ` (${src} ${formatCount(c.dropped)})`)
         .join('') +
-      (m.truncated.exec_path + m.truncated.exec_argv > 0 ? `, truncated exec strings ${m.truncated.exec_path + m.truncated.exec_argv}` : ''),
+      (totalTruncated(m) > 0 ? `, truncated strings ${totalTruncated(m)}` : ''),
     '',
     'processes',
     formatTable(

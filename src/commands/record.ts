@@ -1,7 +1,8 @@
 // gpo record: records a running process (--pid) or a command it starts (-- CMD) into a Parquet trace.
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } from '../capture/session.js';
-import { totalDropped } from '../trace/metadata.js';
+import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
+import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { escapeTerminal, formatBytes, formatCount, formatDuration } from '../report/format.js';
 
 function positiveNumber(value: string): number {
@@ -41,6 +42,7 @@ export function registerRecord(program: Command): void {
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
     .option('--durations', 'also record each syscall\'s duration (a second hook on every syscall)')
     .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
+    .option('--libcall <lib:func[:arg]>', 'also watch calls of this library function (ARG 1 or 2: argument to record as a string); repeatable', (v: string, all: LibcallSpec[]) => [...all, parseLibcall(v)], [] as LibcallSpec[])
     .option('-q, --quiet', 'print nothing')
     .option('-v, --verbose', 'show libbpf messages')
     .action(async (cmd: string[], opts) => {
@@ -53,6 +55,7 @@ export function registerRecord(program: Command): void {
         followChildren: opts.followChildren,
         durations: opts.durations ?? false,
         ringBufferBytes: opts.ringBufferSize,
+        libcalls: opts.libcall,
         verbose: opts.verbose,
         onStarted: opts.quiet
           ? undefined
@@ -68,9 +71,7 @@ export function registerRecord(program: Command): void {
         const lines = [
           `gpo: recorded ${formatCount(summary.rows)} rows of ${escapeTerminal(m.target.comm)} (pid ${m.target.pid}) to ${escapeTerminal(summary.output)}`,
           `gpo: stopped by ${summary.stopReason}; ${formatCount(dropped)} records dropped` +
-            (m.truncated.exec_path + m.truncated.exec_argv > 0
-              ? `; ${m.truncated.exec_path + m.truncated.exec_argv} exec strings truncated`
-              : ''),
+            (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
         process.stderr.write(lines.join('\n') + '\n');

@@ -24,10 +24,11 @@ export function isSequenceFormat(format: string): format is SequenceFormat {
 export function importSequences(format: string, paths: readonly string[]): ImportedSequence[] {
   if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
   const parse = PARSERS[format];
-  return paths.flatMap(listFiles).flatMap((file) => parse(readFileSync(file, 'utf8'), file));
+  return paths.flatMap(listSequenceFiles).flatMap((file) => parse(readFileSync(file, 'utf8'), file));
 }
 
-function listFiles(path: string): string[] {
+/** The files a path names: itself, or every file under the directory in sorted path order. */
+export function listSequenceFiles(path: string): string[] {
   let stats;
   try {
     stats = statSync(path);
@@ -37,5 +38,5 @@ function listFiles(path: string): string[] {
   if (!stats.isDirectory()) return [path];
   return readdirSync(path)
     .sort()
-    .flatMap((entry) => listFiles(join(path, entry)));
+    .flatMap((entry) => listSequenceFiles(join(path, entry)));
 }

@@ -45,6 +45,16 @@ export function calibrateThresholds<T>(
     const heldOut = sequences.filter((_, i) => i % folds === fold);
     scores.push(...scoreFold(train, heldOut));
   }
+  return thresholdsFromHeldOut(scores, folds, options);
+}
+
+/** Thresholds from the scores of held-out normal sequences, each scored by a profile trained without it. */
+export function thresholdsFromHeldOut(
+  scores: readonly SequenceScore[],
+  folds: number,
+  options: CalibrationOptions = DEFAULT_CALIBRATION,
+): { thresholds: Thresholds; evidence: CalibrationEvidence } {
+  if (scores.length === 0) throw new RangeError('calibration needs held-out scores');
   const sequenceScores = scores.map((score) => score.score).sort((a, b) => a - b);
   const histogram = sumHistograms(scores.map((score) => score.frameCountHistogram));
   const heldOutWindows = histogram.reduce((sum, count) => sum + count, 0);
@@ -74,7 +84,7 @@ export function windowsAtOrAbove(score: SequenceScore, frameCount: number): numb
   return windows;
 }
 
-function sumHistograms(histograms: readonly number[][]): number[] {
+function sumHistograms(histograms: readonly (readonly number[])[]): number[] {
   const sum = new Array<number>(histograms[0]?.length ?? 1).fill(0);
   for (const histogram of histograms) histogram.forEach((count, index) => (sum[index]! += count));
   return sum;

@@ -145,6 +145,21 @@ export class SequenceDetector {
     }
   }
 
+  /** Calls of `thread` scored so far (the position of its next call). */
+  position(thread: ThreadKey): number {
+    return this.threads.get(thread)?.cursor.position ?? 0;
+  }
+
+  /** The thread's runs of unseen windows as they stand (not copies: the last one may still grow). */
+  liveAnomalies(thread: ThreadKey): readonly WindowAnomaly[] {
+    return this.threads.get(thread)?.anomalies ?? [];
+  }
+
+  /** Threads being scored, in order of their first call. */
+  activeThreads(): ThreadKey[] {
+    return [...this.threads.keys()];
+  }
+
   /** The thread's score so far; it keeps being scored. */
   peek(thread: ThreadKey): SequenceScore {
     const state = this.threads.get(thread);

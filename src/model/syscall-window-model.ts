@@ -54,6 +54,20 @@ export class SyscallWindowModel {
     this.cursors.delete(thread);
   }
 
+  /**
+   * A model counting every window of `models` (trained on disjoint data with one shared vocabulary), so
+   * per-part models can be combined without reading the data again (leave-one-out calibration).
+   */
+  static merge(windowLength: number, vocabulary: SyscallVocabulary, models: readonly SyscallWindowModel[]): SyscallWindowModel {
+    const merged = new SyscallWindowModel(windowLength, vocabulary);
+    for (const model of models) {
+      if (model.vocabulary !== vocabulary || model.windowLength !== windowLength) throw new Error('merged window models must share vocabulary and window length');
+      for (const key of model.fullWindows.sortedKeys()) merged.fullWindows.add(key, model.fullWindows.get(key));
+      for (const key of model.startWindows.sortedKeys()) merged.startWindows.add(key, model.startWindows.get(key));
+    }
+    return merged;
+  }
+
   /** Trains on whole sequences, each its own thread. */
   train(sequences: Iterable<ArrayLike<number>>): this {
     const thread = 'training';

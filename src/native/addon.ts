@@ -36,15 +36,27 @@ export interface NativeBatch {
   lifecycle: NativeLifecycleFields[];
 }
 
+/** Fields of a batch's rare rows (lifecycle and acts); absent fields are nulls in the trace. */
 export interface NativeLifecycleFields {
   row: number;
-  childPid: number;
-  childTid: number;
-  exitCode: number;
-  groupDead: number;
-  truncated: number;
-  path: string;
-  argv: string[];
+  childPid?: number;
+  childTid?: number;
+  exitCode?: number;
+  groupDead?: number;
+  truncated?: number;
+  uid?: number;
+  targetPid?: number;
+  targetTid?: number;
+  request?: bigint;
+  addr?: bigint;
+  size?: bigint;
+  dev?: bigint;
+  inode?: bigint;
+  offset?: bigint;
+  path?: string;
+  exe?: string;
+  func?: string;
+  argv?: string[];
 }
 
 export interface NativeCounters {
@@ -53,6 +65,7 @@ export interface NativeCounters {
   pathTruncated: number;
   argvTruncated: number;
   batchesWritten: number;
+  nameTruncated: number;
 }
 
 export interface NativeFinalStats extends NativeCounters {
@@ -82,6 +95,8 @@ export interface NativeRecorder {
   counters(): NativeCounters;
   /** Frees the ring buffer and the programs (after onDone). */
   close(): void;
+  /** A uprobe on one library function (by file offset); returns an error message on failure. */
+  attachLibcall(libraryPath: string, offset: number, name: string, stringArg: number): string | undefined;
 }
 
 export interface NativeAddon {

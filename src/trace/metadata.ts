@@ -46,12 +46,14 @@ export interface TraceMetadata {
   /** Hook serving each signal, e.g. { syscalls: 'tp_btf/sys_exit' }. */
   hooks: Record<string, string>;
   options: { follow_children: boolean; durations: boolean; ring_buffer_bytes: number };
+  /** Library functions watched with uprobes (path:function), and those that could not be. */
+  libcalls?: { attached: string[]; failed: string[] };
   /** Rows written and records lost per source. */
   counts: Record<string, SourceCounts>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
-  truncated: { exec_path: number; exec_argv: number };
+  truncated: { exec_path: number; exec_argv: number; act_path?: number };
   /** 'complete' once the recording closed normally; an IPC stream left by a crash says 'recording'. */
   status: 'recording' | 'complete';
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
@@ -73,6 +75,12 @@ export function parseMetadata(text: string | undefined, path: string): TraceMeta
   if (doc.schema_version > TRACE_SCHEMA_VERSION)
     throw new GpoError(`${path}: trace schema version ${doc.schema_version} is newer than this gpo (${TRACE_SCHEMA_VERSION})`);
   return doc;
+}
+
+/** Strings cut to fit their record. */
+export function totalTruncated(meta: TraceMetadata): number {
+  const t = meta.truncated;
+  return t.exec_path + t.exec_argv + (t.act_path ?? 0);
 }
 
 /** Total records lost across sources. */

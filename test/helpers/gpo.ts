@@ -83,6 +83,17 @@ export interface Row {
   group_dead: number | null;
   path: string | null;
   argv: string[] | null;
+  uid: number | null;
+  exe: string | null;
+  target_pid: number | null;
+  target_tid: number | null;
+  request: bigint | null;
+  addr: bigint | null;
+  size: bigint | null;
+  dev: bigint | null;
+  inode: bigint | null;
+  offset: bigint | null;
+  func: string | null;
 }
 
 /** Every row of a trace as plain objects (tests only: traces here are small). */

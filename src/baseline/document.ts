@@ -1,0 +1,141 @@
+// The baseline document `gpo train` writes and `gpo score` reads: versioned JSON, deterministic (sorted
+// keys, no clock), saying what it was trained on. Format: docs/baseline.md.
+import { readFileSync } from 'node:fs';
+import { GpoError } from '../errors.js';
+import { AnomalyModel, type AnomalyModelJson } from '../model/anomaly-model.js';
+import type { RateStatsJson } from '../score/rates.js';
+
+export const BASELINE_VERSION = 1;
+export const BASELINE_KIND = 'gpo.baseline';
+
+export interface ProgramIdentity {
+  exe: string;
+  build_id: string | null;
+  exe_sha256: string | null;
+}
+
+export interface TrainedTrace {
+  /** As given on the command line. */
+  path: string;
+  sha256: string;
+  rows: number;
+  syscalls: number;
+  threads: number;
+  program: ProgramIdentity;
+  mode: string;
+}
+
+export interface RateThreshold {
+  /** A window whose worst key lies at least this many robust SDs above its median is a deviation. */
+  z: number;
+  /** 'leave-one-out' (calibrated on held-out windows) or 'default' (no held-out windows to learn from). */
+  method: string;
+  held_out_windows: number;
+}
+
+export interface BaselineDocument {
+  baseline_version: typeof BASELINE_VERSION;
+  kind: typeof BASELINE_KIND;
+  gpo_version: string;
+  trained_on: { program: ProgramIdentity; traces: TrainedTrace[] };
+  /**
+   * The syscall sequence model: stide windows with counts (t-stide rarity from the counts), the n-gram
+   * likelihood's options, per-process syscall rates (frequency) and the calibrated sequence thresholds.
+   */
+  model: AnomalyModelJson;
+  calibration: {
+    /** What was held out: 'recording' (>= 2 traces), 'thread' (one trace: threads in folds), or 'none'. */
+    unit: 'recording' | 'thread' | 'none';
+    units: number;
+    method: string;
+    /** Share of held-out windows allowed to reach the frame threshold; of held-out threads the score threshold. */
+    window_false_alarm_rate: number;
+    sequence_false_alarm_rate: number;
+    /** A run of unseen windows whose locality frame count reaches this is high severity. */
+    novel_sequence_high_frame_count: number;
+    rate_deviation: RateThreshold;
+    libcall_rate_deviation: RateThreshold;
+  };
+  libraries: {
+    /** Executable file mappings seen: path with its device and inode. */
+    mappings: { path: string; dev: number | null; inode: number | null }[];
+    /** Library functions called (uprobes) -> the arguments seen (e.g. dlopen's path), sorted. */
+    libcalls: Record<string, string[]>;
+    /** Library calls per process per rate window. */
+    libcall_rates: { window_ns: number; windows: number; stats: RateStatsJson };
+  };
+  process: {
+    /** Programs executed by the target's children (and by the target after its start). */
+    children: string[];
+    thread_names: string[];
+    threads: { min: number; max: number };
+    /** Values of LD_PRELOAD / LD_AUDIT / LD_LIBRARY_PATH seen in the training recordings' metadata. */
+    loader_env: Record<string, string[]>;
+  };
+  /** Tampering and injection signatures seen in training (allowed when scoring) -> rows seen. */
+  allowed: Record<string, number>;
+}
+
+/** JSON with object keys sorted at every level, two-space indented, one trailing newline. */
+export function canonicalJson(value: unknown): string {
+  return `${write(value, '')}\n`;
+}
+
+function write(value: unknown, indent: string): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number in baseline');
+    return JSON.stringify(value);
+  }
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((item) => item === null || typeof item !== 'object')) return `[${value.map((item) => write(item, inner)).join(', ')}]`;
+    return `[\n${value.map((item) => inner + write(item, inner)).join(',\n')}\n${indent}]`;
+  }
+  const keys = Object.keys(value as object)
+    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+    .sort();
+  if (keys.length === 0) return '{}';
+  return `{\n${keys.map((key) => `${inner}${JSON.stringify(key)}: ${write((value as Record<string, unknown>)[key], inner)}`).join(',\n')}\n${indent}}`;
+}
+
+export interface LoadedBaseline {
+  document: BaselineDocument;
+  model: AnomalyModel;
+}
+
+/** Reads and checks a baseline file; every problem is one clear GpoError. */
+export function readBaseline(path: string): LoadedBaseline {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GpoError(code === 'ENOENT' ? `${path}: no such baseline file` : `${path}: cannot read baseline (${code ?? String(err)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new GpoError(`${path}: corrupt baseline (not valid JSON)`);
+  }
+  return parseBaseline(doc, path);
+}
+
+export function parseBaseline(doc: unknown, path: string): LoadedBaseline {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || (doc as { kind?: unknown }).kind !== BASELINE_KIND)
+    throw new GpoError(`${path}: not a gpo baseline (made by gpo train)`);
+  const version = (doc as { baseline_version?: unknown }).baseline_version;
+  if (version !== BASELINE_VERSION)
+    throw new GpoError(`${path}: baseline version ${JSON.stringify(version ?? null)} is not supported (this gpo reads version ${BASELINE_VERSION}; retrain with gpo train)`);
+  const d = doc as BaselineDocument;
+  const missing = (['trained_on', 'model', 'calibration', 'libraries', 'process', 'allowed'] as const).filter((key) => typeof d[key] !== 'object' || d[key] === null);
+  if (missing.length > 0) throw new GpoError(`${path}: corrupt baseline (missing ${missing.join(', ')})`);
+  let model: AnomalyModel;
+  try {
+    model = AnomalyModel.fromJSON(d.model);
+  } catch (err) {
+    throw new GpoError(`${path}: corrupt baseline model (${(err as Error).message})`);
+  }
+  return { document: d, model };
+}

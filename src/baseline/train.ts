@@ -1,0 +1,297 @@
+// gpo train: learns a baseline from normal recordings of one program, reading each trace as a stream of
+// batches (memory bounded by the profile, not the trace). Pass 1 trains one syscall window model per
+// calibration unit (recordings, or threads of a single recording) and collects rates and profiles;
+// pass 2 scores every unit with a model trained on the other units, and the thresholds come from those
+// held-out scores.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { quantileSorted } from 'simple-statistics';
+import { GpoError } from '../errors.js';
+import { DEFAULT_ANOMALY_MODEL_OPTIONS, type AnomalyModelOptions } from '../model/anomaly-model.js';
+import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
+import { SequenceDetector, type SequenceScore } from '../model/sequence-detector.js';
+import { SyscallVocabulary } from '../model/syscall-vocabulary.js';
+import { SyscallWindowModel } from '../model/syscall-window-model.js';
+import { openTrace, type TraceFile } from '../trace/reader.js';
+import { GPO_VERSION } from '../version.js';
+import { groupByThread, timeOffsets, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
+import { classifyEvent } from '../score/events.js';
+import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from '../score/rates.js';
+import { BASELINE_KIND, BASELINE_VERSION, canonicalJson, type BaselineDocument, type ProgramIdentity, type RateThreshold, type TrainedTrace } from './document.js';
+
+export interface TrainOptions {
+  model?: Partial<AnomalyModelOptions>;
+  /** Rate windows in ns of trace time. */
+  windowNs?: number;
+}
+
+/** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
+export const DEFAULT_RATE_Z = 10;
+/** Floor of a calibrated rate threshold, in robust SDs: below it normal jitter would alarm. */
+const MIN_RATE_Z = 3;
+const THREAD_KEY_BASE = 4294967296;
+
+export interface TrainResult {
+  baseline: BaselineDocument;
+  /** One line each: things the user should know (mixed programs, no calibration possible). */
+  warnings: string[];
+}
+
+async function sha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function identityOf(trace: TraceFile): ProgramIdentity {
+  const t = trace.metadata.target;
+  return { exe: t.exe, build_id: t.build_id, exe_sha256: t.exe_sha256 };
+}
+
+interface LabelledWindow extends RateWindow {
+  unit: number;
+}
+
+/** What pass 1 learns besides the syscall windows: libraries, children, threads, allowed acts. */
+class ProfileCollector {
+  readonly mappings = new Map<string, { path: string; dev: number | null; inode: number | null }>();
+  readonly libcalls = new Map<string, Set<string>>();
+  readonly children = new Set<string>();
+  readonly threadNames = new Set<string>();
+  readonly allowed = new Map<string, number>();
+  readonly loaderEnv = new Map<string, Set<string>>();
+  readonly funcIds = new Map<string, number>();
+  readonly funcNames: string[] = [];
+  threadCounts: number[] = [];
+
+  funcId(func: string): number {
+    let id = this.funcIds.get(func);
+    if (id === undefined) {
+      id = this.funcNames.length;
+      this.funcIds.set(func, id);
+      this.funcNames.push(func);
+    }
+    return id;
+  }
+}
+
+export async function trainBaseline(paths: readonly string[], options: TrainOptions = {}): Promise<TrainResult> {
+  if (paths.length === 0) throw new GpoError('no training traces given');
+  const settings: AnomalyModelOptions = { ...DEFAULT_ANOMALY_MODEL_OPTIONS, ...options.model };
+  const windowNs = options.windowNs ?? settings.frequencyWindows.windowNs;
+  const warnings: string[] = [];
+  const traces: TraceFile[] = [];
+  for (const path of paths) traces.push(await openTrace(path));
+  const program = identityOf(traces[0]!);
+  for (const trace of traces.slice(1)) {
+    const other = identityOf(trace);
+    if (other.exe !== program.exe || (other.build_id && program.build_id && other.build_id !== program.build_id))
+      warnings.push(`${trace.path} is a recording of ${other.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`);
+  }
+
+  const byRecording = traces.length >= 2;
+  const units = byRecording ? Math.min(settings.folds, traces.length) : settings.folds;
+  const vocabulary = new SyscallVocabulary();
+  const unitModels = Array.from({ length: units }, () => new SyscallWindowModel(settings.windowLength, vocabulary));
+  const threadUnit = new Map<number, number>();
+  const unitOfThread = (traceIndex: number, key: number): number => {
+    if (byRecording) return traceIndex % units;
+    let unit = threadUnit.get(key);
+    if (unit === undefined) threadUnit.set(key, (unit = threadUnit.size % units));
+    return unit;
+  };
+  const syscallWindows: LabelledWindow[] = [];
+  const libcallWindows: LabelledWindow[] = [];
+  const profile = new ProfileCollector();
+  const trained: TrainedTrace[] = [];
+
+  // Pass 1.
+  for (const [traceIndex, trace] of traces.entries()) {
+    let windowsOfTrace = 0;
+    const label = (into: LabelledWindow[]) => (window: RateWindow) => into.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units });
+    const syscallRates = new WindowCounter(windowNs, label(syscallWindows));
+    const libcallRates = new WindowCounter(windowNs, label(libcallWindows));
+    const threads = new Set<number>();
+    const targetPid = trace.metadata.target.pid;
+    let base: bigint | undefined;
+    let rows = 0;
+    let syscalls = 0;
+    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) {
+      const view = viewOf(batch);
+      if (view.rows === 0) continue;
+      base ??= view.ts[0]!;
+      rows += view.rows;
+      const t = timeOffsets(view.ts, base);
+      const groups = groupByThread(view);
+      for (let g = 0; g < groups.tids.length; g++) {
+        const tid = groups.tids[g]!;
+        const key = traceIndex * THREAD_KEY_BASE + tid;
+        if (!threads.has(tid)) {
+          threads.add(tid);
+          if (trace.metadata.target.mode !== 'import') profile.threadNames.add(view.comm(groups.order[groups.starts[g]!]!));
+        }
+        unitModels[unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
+      }
+      syscalls += groups.nrs.length;
+      for (let i = 0; i < groups.order.length; i++) {
+        const row = groups.order[i]!;
+        syscallRates.add(view.pid[row]!, groups.nrs[i]!, t[row]!);
+      }
+      for (const row of view.eventRows) collectEvent(view, row, t[row]!, targetPid, trace.metadata.target.exe, profile, libcallRates);
+    }
+    syscallRates.finish(false);
+    libcallRates.finish(false);
+    for (const model of unitModels) for (const tid of threads) model.endThread(traceIndex * THREAD_KEY_BASE + tid);
+    profile.threadCounts.push(threads.size);
+    for (const [name, value] of Object.entries(trace.metadata.target.loader_env)) {
+      let values = profile.loaderEnv.get(name);
+      if (values === undefined) profile.loaderEnv.set(name, (values = new Set()));
+      values.add(value);
+    }
+    trained.push({ path: trace.path, sha256: await sha256(trace.path), rows, syscalls, threads: threads.size, program: identityOf(trace), mode: trace.metadata.target.mode });
+  }
+
+  const full = SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels);
+  if (full.total(1) === 0) throw new GpoError(`no syscall rows in ${paths.join(', ')}: nothing to learn from`);
+  const usedUnits = unitModels.filter((model) => model.distinct(1) > 0).length;
+
+  // Pass 2: every unit scored by the model of the other units.
+  let thresholds: Thresholds;
+  let evidence: CalibrationEvidence;
+  let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
+  if (usedUnits >= 2) {
+    const heldOut = await scoreHeldOut(traces, unitModels, vocabulary, settings, unitOfThread);
+    ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
+  } else {
+    unitKind = 'none';
+    warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
+    thresholds = { score: Number.MAX_VALUE, frameCount: 1 };
+    evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
+  }
+
+  const syscallStats = rateStats(syscallWindows);
+  const libcallStats = rateStats(libcallWindows);
+  const frameLength = settings.frameLength;
+  const highFrame = thresholds.frameCount > frameLength ? frameLength + 1 : Math.min(frameLength, thresholds.frameCount + Math.ceil((frameLength + 1 - thresholds.frameCount) / 2));
+  const frequencyRates: Record<string, RateStats> = {};
+  for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
+  const libcallRates: Record<string, RateStats> = {};
+  for (const [id, stats] of libcallStats) libcallRates[profile.funcNames[id]!] = stats;
+
+  const baseline: BaselineDocument = {
+    baseline_version: BASELINE_VERSION,
+    kind: BASELINE_KIND,
+    gpo_version: GPO_VERSION,
+    trained_on: { program, traces: trained },
+    model: {
+      kind: 'gpo.anomaly-model',
+      version: 1,
+      options: { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
+      thresholds,
+      calibration: evidence,
+      windows: full.toJSON(),
+      frequency: { kind: 'gpo.syscall-frequency', version: 1, options: { ...settings.frequencyWindows, windowNs }, windows: syscallWindows.length, rates: frequencyRates },
+    },
+    calibration: {
+      unit: unitKind,
+      units: unitKind === 'none' ? 1 : usedUnits,
+      method: unitKind === 'none' ? 'none' : `leave-one-${unitKind}-group-out (${usedUnits} groups)`,
+      window_false_alarm_rate: settings.windowFalseAlarmRate,
+      sequence_false_alarm_rate: settings.sequenceFalseAlarmRate,
+      novel_sequence_high_frame_count: highFrame,
+      rate_deviation: calibrateRates(syscallWindows, settings.windowFalseAlarmRate),
+      libcall_rate_deviation: calibrateRates(libcallWindows, settings.windowFalseAlarmRate),
+    },
+    libraries: {
+      mappings: [...profile.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
+      libcalls: Object.fromEntries([...profile.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
+      libcall_rates: { window_ns: windowNs, windows: libcallWindows.length, stats: libcallRates },
+    },
+    process: {
+      children: [...profile.children].sort(compareText),
+      thread_names: [...profile.threadNames].sort(compareText),
+      threads: { min: Math.min(...profile.threadCounts), max: Math.max(...profile.threadCounts) },
+      loader_env: Object.fromEntries([...profile.loaderEnv].map(([name, values]) => [name, [...values].sort(compareText)])),
+    },
+    allowed: Object.fromEntries(profile.allowed),
+  };
+  return { baseline, warnings };
+}
+
+export function baselineText(baseline: BaselineDocument): string {
+  return canonicalJson(baseline);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function collectEvent(view: BatchView, row: number, t: number, targetPid: number, targetExe: string, profile: ProfileCollector, libcallRates: WindowCounter): void {
+  const kind = view.kind(row);
+  const path = view.str('path', row);
+  if (kind === 'mmap_exec') {
+    if (path === null) return;
+    const dev = view.int('dev', row);
+    const inode = view.int('inode', row);
+    profile.mappings.set(`${path}\u0000${dev}\u0000${inode}`, { path, dev, inode });
+  } else if (kind === 'libcall') {
+    const func = view.str('func', row) ?? '?';
+    let args = profile.libcalls.get(func);
+    if (args === undefined) profile.libcalls.set(func, (args = new Set()));
+    if (path !== null) args.add(path);
+    libcallRates.add(view.pid[row]!, profile.funcId(func), t);
+  } else if (kind === 'exec') {
+    if (path !== null && !(view.pid[row] === targetPid && path === targetExe)) profile.children.add(path);
+  } else {
+    const finding = classifyEvent(view, row, kind, { targetPid });
+    if (finding !== null) profile.allowed.set(finding.signature, (profile.allowed.get(finding.signature) ?? 0) + 1);
+  }
+}
+
+async function scoreHeldOut(
+  traces: readonly TraceFile[],
+  unitModels: readonly SyscallWindowModel[],
+  vocabulary: SyscallVocabulary,
+  settings: AnomalyModelOptions,
+  unitOfThread: (traceIndex: number, key: number) => number,
+): Promise<SequenceScore[]> {
+  const detectors = unitModels.map((model, unit) =>
+    model.distinct(1) === 0
+      ? undefined
+      : new SequenceDetector(SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels.filter((_, other) => other !== unit)), undefined, settings),
+  );
+  const scores: SequenceScore[] = [];
+  for (const [traceIndex, trace] of traces.entries()) {
+    for await (const batch of trace.batches({ columns: ['tid', 'nr'] })) {
+      const view = viewOf(batch);
+      const groups = groupByThread(view);
+      for (let g = 0; g < groups.tids.length; g++) {
+        const key = traceIndex * THREAD_KEY_BASE + groups.tids[g]!;
+        detectors[unitOfThread(traceIndex, key)]?.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
+      }
+    }
+    for (const detector of detectors) {
+      if (detector === undefined) continue;
+      for (const thread of detector.activeThreads()) scores.push(detector.finish(thread));
+    }
+  }
+  return scores;
+}
+
+/** Threshold on a window's worst robust z-score: each unit's windows scored by the other units' statistics. */
+function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: number): RateThreshold {
+  const units = [...new Set(windows.map((w) => w.unit))].sort((a, b) => a - b);
+  if (units.length < 2) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
+  const scores: number[] = [];
+  for (const unit of units) {
+    const stats = rateStats(windows.filter((w) => w.unit !== unit));
+    for (const window of windows) if (window.unit === unit) {
+        const worst = worstKey(window, stats);
+        if (worst !== undefined) scores.push(worst.z);
+      }
+  }
+  if (scores.length === 0) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
+  scores.sort((a, b) => a - b);
+  const z = Math.max(MIN_RATE_Z, quantileSorted(scores, 1 - falseAlarmRate));
+  return { z: Math.round(z * 1e6) / 1e6, method: `leave-one-out quantile ${1 - falseAlarmRate}`, held_out_windows: scores.length };
+}

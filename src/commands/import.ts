@@ -1,0 +1,25 @@
+// gpo import FORMAT INPUT... -o trace.parquet: dataset sequences (adfa-ld, unm, strace) as a gpo trace.
+import type { Command } from 'commander';
+import { SEQUENCE_FORMATS, isSequenceFormat } from '../import/load.js';
+import { importToTrace } from '../import/to-trace.js';
+import { GpoError } from '../errors.js';
+import { escapeTerminal as esc, formatCount } from '../report/format.js';
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('convert dataset sequences (one thread each) into a gpo trace for train and score')
+    .argument('<format>', `input format: ${SEQUENCE_FORMATS.join(', ')}`)
+    .argument('<inputs...>', 'files or directories (read recursively, in sorted path order)')
+    .requiredOption('-o, --output <file>', 'trace file to write (.parquet)')
+    .option('--json', 'print a JSON summary')
+    .action(async (format: string, inputs: string[], opts: { output: string; json?: boolean }) => {
+      if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
+      const result = await importToTrace(format, inputs, opts.output);
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify(result, null, 2)}\n`
+          : `imported ${formatCount(result.sequences)} sequences, ${formatCount(result.rows)} syscalls to ${esc(result.output)}\n`,
+      );
+    });
+}

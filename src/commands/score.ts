@@ -1,0 +1,31 @@
+// gpo score TRACE --baseline FILE: anomalies of a recording against a baseline, then a verdict.
+// Exit 0 clean, 1 anomalies at or above --fail-on, 2 error.
+import { InvalidArgumentError, type Command } from 'commander';
+import { readBaseline } from '../baseline/document.js';
+import { escapeTerminal as esc } from '../report/format.js';
+import { SEVERITIES, type Severity } from '../score/anomaly.js';
+import { formatReport, reportJson, scoreTrace } from '../score/score-trace.js';
+import { openTrace } from '../trace/reader.js';
+
+function severity(value: string): Severity | 'none' {
+  if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as Severity | 'none';
+  throw new InvalidArgumentError(`expected one of: ${SEVERITIES.join(', ')}, none`);
+}
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description('score a recording against a baseline: anomalies with severity and evidence, then a verdict')
+    .argument('<trace>', 'a .parquet trace, or the .arrows stream of a recording')
+    .requiredOption('-b, --baseline <file>', 'baseline written by gpo train')
+    .option('--json', 'print the report as JSON')
+    .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
+    .action(async (path: string, opts: { baseline: string; json?: boolean; failOn: Severity | 'none' }) => {
+      const loaded = readBaseline(opts.baseline);
+      const trace = await openTrace(path);
+      const report = await scoreTrace(trace, loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
+      if (report.program_mismatch) process.stderr.write(`gpo: warning: ${esc(report.program_mismatch)}\n`);
+      process.stdout.write(opts.json ? reportJson(report) : formatReport(report));
+      process.exitCode = report.exit_code;
+    });
+}

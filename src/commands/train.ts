@@ -1,0 +1,52 @@
+// gpo train TRACE... -o baseline.json: learns a baseline from normal recordings of one program.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { baselineText, trainBaseline } from '../baseline/train.js';
+import { GpoError } from '../errors.js';
+import { escapeTerminal as esc, formatCount } from '../report/format.js';
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('learn a baseline (syscall windows, rates, libraries, children, allowed acts) from normal recordings')
+    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows)')
+    .requiredOption('-o, --output <file>', 'baseline file to write')
+    .option('--json', 'print a JSON summary instead of text')
+    .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
+      const { baseline, warnings } = await trainBaseline(paths);
+      try {
+        writeFileSync(opts.output, baselineText(baseline));
+      } catch (err) {
+        throw new GpoError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      for (const warning of warnings) process.stderr.write(`gpo: warning: ${esc(warning)}\n`);
+      const c = baseline.calibration;
+      const m = baseline.model;
+      const summary = {
+        output: opts.output,
+        traces: baseline.trained_on.traces.length,
+        syscalls: baseline.trained_on.traces.reduce((sum, t) => sum + t.syscalls, 0),
+        distinct_windows: Object.keys(m.windows.windows).length,
+        window_length: m.windows.windowLength,
+        calibration: c.method,
+        frame_threshold: m.thresholds.frameCount,
+        high_frame_count: c.novel_sequence_high_frame_count,
+        rate_z: c.rate_deviation.z,
+        libraries: baseline.libraries.mappings.length,
+        allowed: Object.keys(baseline.allowed).length,
+        warnings,
+      };
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `baseline  ${esc(opts.output)}: ${summary.traces} trace${summary.traces === 1 ? '' : 's'}, ${formatCount(summary.syscalls)} syscalls`,
+          `windows   ${formatCount(summary.distinct_windows)} distinct windows of ${summary.window_length} syscalls`,
+          `threshold ${c.method}: locality frame >= ${summary.frame_threshold} medium, >= ${summary.high_frame_count} high; rate z >= ${summary.rate_z} (${c.rate_deviation.method})`,
+          `profile   ${summary.libraries} executable mappings, ${baseline.process.children.length} child programs, ${summary.allowed} allowed acts`,
+        ].join('\n') + '\n',
+      );
+    });
+}

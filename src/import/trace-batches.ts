@@ -1,0 +1,76 @@
+// Builds Arrow record batches of the trace schema outside the recorder: syscall rows in bulk (imports,
+// synthetic benchmark traces) and arbitrary rows one object each (hand-made traces with known answers).
+import { type Data, type DataType, Int16, Int32, Int64, List, RecordBatch, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { traceSchema, type ColumnName } from '../trace/schema.js';
+
+const utf8 = new TextEncoder();
+const SYSCALL_KIND = utf8.encode('syscall');
+
+/** One row of a trace as a plain object; absent columns are null. */
+export type TraceRowInput = { ts_ns: bigint; pid: number; tid: number; comm: string; kind: string } & Partial<
+  Record<Exclude<ColumnName, 'ts_ns' | 'pid' | 'tid' | 'comm' | 'kind' | 'argv'>, number | bigint | string | null>
+> & { argv?: string[] | null };
+
+/** Syscall rows: `commOf(row)` names each row's thread (called once per row, so keep it cheap). */
+export interface SyscallColumns {
+  ts_ns: BigInt64Array;
+  pid: Int32Array;
+  tid: Int32Array;
+  nr: ArrayLike<number>;
+  comm: (row: number) => Uint8Array;
+}
+
+/** A column with no values: buffers of full size (other readers check sizes), all null. */
+function allNull(type: DataType, n: number): Data {
+  const nullBitmap = new Uint8Array((n + 7) >> 3);
+  if (type instanceof Utf8)
+    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
+  if (type instanceof List)
+    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), child: allNull(type.children[0]!.type, 0) });
+  const ArrayType = (type as unknown as { ArrayType: new (n: number) => ArrayBufferView }).ArrayType;
+  return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(n) } as never);
+}
+
+function utf8Column(n: number, bytesOf: (row: number) => Uint8Array): Data<Utf8> {
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) offsets[i + 1] = total += bytesOf(i).length;
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) data.set(bytesOf(i), offsets[i]!);
+  return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data });
+}
+
+function batchOf(n: number, columns: Partial<Record<string, Data>>): RecordBatch {
+  const children = traceSchema.fields.map((f) => columns[f.name] ?? allNull(f.type, n));
+  return new RecordBatch(traceSchema, makeData({ type: new Struct(traceSchema.fields), length: n, nullCount: 0, children }));
+}
+
+/** A batch of syscall rows (ret 0). */
+export function syscallBatch(columns: SyscallColumns): RecordBatch {
+  const n = columns.ts_ns.length;
+  return batchOf(n, {
+    ts_ns: makeData({ type: new Int64(), length: n, nullCount: 0, data: columns.ts_ns }),
+    pid: makeData({ type: new Int32(), length: n, nullCount: 0, data: columns.pid }),
+    // apache-arrow's IPC writer corrupts a stream whose columns share one buffer: give tid its own.
+    tid: makeData({ type: new Int32(), length: n, nullCount: 0, data: columns.tid.buffer === columns.pid.buffer ? columns.tid.slice() : columns.tid }),
+    comm: utf8Column(n, columns.comm),
+    kind: utf8Column(n, () => SYSCALL_KIND),
+    nr: makeData({ type: new Int16(), length: n, nullCount: 0, data: Int16Array.from(columns.nr) }),
+    ret: makeData({ type: new Int64(), length: n, nullCount: 0, data: new BigInt64Array(n) }),
+  });
+}
+
+/** A batch of arbitrary rows, one object each (for small hand-made traces). */
+export function rowsBatch(rows: readonly TraceRowInput[]): RecordBatch {
+  const columns: Record<string, Data> = {};
+  for (const field of traceSchema.fields) {
+    const values = rows.map((row) => {
+      const value = (row as Record<string, unknown>)[field.name];
+      if (value === undefined) return field.name === 'ret' && row.kind === 'syscall' ? 0n : null;
+      if (field.type instanceof Int64 && typeof value === 'number') return BigInt(value);
+      return value;
+    });
+    columns[field.name] = vectorFromArray(values, field.type).data[0]!;
+  }
+  return batchOf(rows.length, columns);
+}

@@ -1,0 +1,149 @@
+// One decoded view of a trace batch shared by every detector: typed arrays for the hot columns, lazy
+// accessors for the sparse ones. Syscall rows are told apart by their non-null `nr`, so the `kind` string
+// is only decoded for the few other rows.
+import type { RecordBatch } from 'apache-arrow';
+import { numericColumn, stringColumn, validity } from '../trace/columns.js';
+
+/** Columns train and score read; asking for fewer makes Parquet decoding faster. */
+export const TRACE_COLUMNS = [
+  'ts_ns', 'pid', 'tid', 'comm', 'kind', 'nr', 'path', 'uid', 'exe', 'target_pid', 'target_tid',
+  'request', 'addr', 'size', 'dev', 'inode', 'func',
+] as const;
+
+export interface BatchView {
+  rows: number;
+  ts: BigInt64Array;
+  pid: Int32Array;
+  tid: Int32Array;
+  nr: Int16Array;
+  isSyscall: (row: number) => boolean;
+  /** Rows that are not syscalls, ascending. */
+  eventRows: number[];
+  kind: (row: number) => string;
+  comm: (row: number) => string;
+  str: (column: string, row: number) => string | null;
+  /** A nullable integer column as a number (64-bit values converted), or null. */
+  int: (column: string, row: number) => number | null;
+}
+
+let memo: { batch: RecordBatch; view: BatchView; groups?: ThreadGroups } | undefined;
+
+/** A numeric column, or an empty array when the batch was read without it. */
+function optionalNumeric<T>(batch: RecordBatch, name: string, empty: T): T {
+  return batch.getChild(name) ? numericColumn<T & ArrayLike<number>>(batch, name) : empty;
+}
+
+/** The view of `batch`, built once however many detectors ask. */
+export function viewOf(batch: RecordBatch): BatchView {
+  if (memo?.batch === batch) return memo.view;
+  const rows = batch.numRows;
+  const isSyscall = validity(batch, 'nr');
+  const eventRows: number[] = [];
+  const nrVector = batch.getChild('nr')!;
+  if (nrVector.nullCount > 0) for (let i = 0; i < rows; i++) if (!isSyscall(i)) eventRows.push(i);
+  const kind = batch.getChild('kind') ? stringColumn(batch, 'kind') : () => null;
+  const comm = batch.getChild('comm') ? stringColumn(batch, 'comm') : () => null;
+  const view: BatchView = {
+    rows,
+    ts: optionalNumeric(batch, 'ts_ns', new BigInt64Array(0)),
+    pid: optionalNumeric(batch, 'pid', new Int32Array(0)),
+    tid: numericColumn<Int32Array>(batch, 'tid'),
+    nr: numericColumn<Int16Array>(batch, 'nr'),
+    isSyscall,
+    eventRows,
+    kind: (row) => kind(row) ?? '',
+    comm: (row) => comm(row) ?? '',
+    str: (column, row) => {
+      const vector = batch.getChild(column);
+      return vector ? ((vector.get(row) as string | null) ?? null) : null;
+    },
+    int: (column, row) => {
+      const vector = batch.getChild(column);
+      if (!vector || !vector.isValid(row)) return null;
+      const value = vector.get(row) as number | bigint | null;
+      return value === null ? null : Number(value);
+    },
+  };
+  memo = { batch, view };
+  return view;
+}
+
+/**
+ * Syscall rows of a batch grouped by thread, in row order within each thread: `order` lists row indices
+ * thread after thread, `nrs` their syscall numbers; thread g holds order[starts[g]] .. order[starts[g+1]-1].
+ */
+export interface ThreadGroups {
+  tids: number[];
+  starts: Int32Array;
+  order: Int32Array;
+  nrs: Int32Array;
+}
+
+/** Size of the direct-mapped cache from tid to group (verified against the group's tid). */
+const TID_CACHE = 4096;
+
+export function groupByThread(view: BatchView): ThreadGroups {
+  if (memo?.view === view && memo.groups) return memo.groups;
+  const groups = computeGroups(view);
+  if (memo?.view === view) memo.groups = groups;
+  return groups;
+}
+
+function computeGroups(view: BatchView): ThreadGroups {
+  const slotOf = new Map<number, number>();
+  const cache = new Int32Array(TID_CACHE).fill(-1);
+  const tids: number[] = [];
+  const slotOfRow = new Int32Array(view.rows);
+  const counts: number[] = [];
+  const { tid, nr, isSyscall, rows } = view;
+  const allSyscalls = view.eventRows.length === 0;
+  let lastTid = -1;
+  let lastSlot = -1;
+  for (let i = 0; i < rows; i++) {
+    if (!allSyscalls && !isSyscall(i)) {
+      slotOfRow[i] = -1;
+      continue;
+    }
+    const t = tid[i]!;
+    if (t !== lastTid) {
+      const cached = cache[t & (TID_CACHE - 1)]!;
+      let slot = cached >= 0 && tids[cached] === t ? cached : slotOf.get(t);
+      if (slot === undefined) {
+        slot = tids.length;
+        slotOf.set(t, slot);
+        tids.push(t);
+        counts.push(0);
+      }
+      cache[t & (TID_CACHE - 1)] = slot;
+      lastTid = t;
+      lastSlot = slot;
+    }
+    slotOfRow[i] = lastSlot;
+    counts[lastSlot]!++;
+  }
+  const starts = new Int32Array(tids.length + 1);
+  for (let g = 0; g < tids.length; g++) starts[g + 1] = starts[g]! + counts[g]!;
+  const fill = starts.slice(0, tids.length);
+  const total = starts[tids.length]!;
+  const order = new Int32Array(total);
+  const nrs = new Int32Array(total);
+  for (let i = 0; i < rows; i++) {
+    const slot = slotOfRow[i]!;
+    if (slot < 0) continue;
+    const at = fill[slot]!++;
+    order[at] = i;
+    nrs[at] = nr[i]!;
+  }
+  return { tids, starts, order, nrs };
+}
+
+/** ts - base as a double (exact while the difference stays below 2^53 ns, about 104 days). */
+export function timeOffsets(ts: BigInt64Array, base: bigint): Float64Array {
+  const words = new Uint32Array(ts.buffer, ts.byteOffset, ts.length * 2);
+  const high = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
+  const baseHigh = Number(base >> 32n);
+  const baseLow = Number(base & 0xffffffffn);
+  const out = new Float64Array(ts.length);
+  for (let i = 0; i < ts.length; i++) out[i] = (high[2 * i + 1]! - baseHigh) * 4294967296 + (words[2 * i]! - baseLow);
+  return out;
+}

@@ -1,0 +1,136 @@
+// Calls per key (syscall number, library function) per process per window of trace time, and robust
+// statistics of those rates (median, MAD, q99, max). Counting uses flat typed arrays: it runs on every
+// syscall of a trace.
+import { medianSorted, quantileSorted } from 'simple-statistics';
+
+export interface RateStats {
+  median: number;
+  /** Median absolute deviation from the median. */
+  mad: number;
+  q99: number;
+  max: number;
+}
+
+/** One closed window of one process: its keys and their counts (empty for a window without calls). */
+export interface RateWindow {
+  group: number;
+  /** Trace time offsets (ns from the trace's first row) of the first and last call counted. */
+  firstT: number;
+  lastT: number;
+  keys: number[];
+  counts: number[];
+}
+
+const FLAT_KEYS = 1024;
+
+class GroupWindow {
+  index = 0;
+  readonly counts = new Int32Array(FLAT_KEYS);
+  readonly overflow = new Map<number, number>();
+  touched: number[] = [];
+  firstT = Number.NaN;
+  lastT = Number.NaN;
+  constructor(readonly start: number) {}
+}
+
+/** Counts calls per key in consecutive windows of each group (process), from the group's first call. */
+export class WindowCounter {
+  private readonly groups = new Map<number, GroupWindow>();
+  private lastGroup = -1;
+  private last: GroupWindow | undefined;
+
+  constructor(
+    readonly windowNs: number,
+    private readonly onWindow: (window: RateWindow) => void,
+  ) {}
+
+  add(group: number, key: number, t: number): void {
+    let state = group === this.lastGroup ? this.last : this.groups.get(group);
+    if (state === undefined) {
+      state = new GroupWindow(t);
+      this.groups.set(group, state);
+    }
+    this.lastGroup = group;
+    this.last = state;
+    const index = Math.floor((t - state.start) / this.windowNs);
+    if (index > state.index) {
+      this.close(group, state);
+      // Windows without a call are windows too: every key's rate was 0.
+      for (let w = state.index + 1; w < index; w++) {
+        const at = state.start + w * this.windowNs;
+        this.onWindow({ group, firstT: at, lastT: at, keys: [], counts: [] });
+      }
+      state.index = index;
+    }
+    if (Number.isNaN(state.firstT)) state.firstT = t;
+    state.lastT = t;
+    if (key >= 0 && key < FLAT_KEYS) {
+      if (state.counts[key]++ === 0) state.touched.push(key);
+    } else {
+      const count = state.overflow.get(key) ?? 0;
+      if (count === 0) state.touched.push(key);
+      state.overflow.set(key, count + 1);
+    }
+  }
+
+  /** Closes every group's current window: scoring looks at the last partial window too, training does not. */
+  finish(includePartial: boolean): void {
+    for (const [group, state] of this.groups) if (includePartial && state.touched.length > 0) this.close(group, state);
+    this.groups.clear();
+    this.last = undefined;
+    this.lastGroup = -1;
+  }
+
+  private close(group: number, state: GroupWindow): void {
+    const keys = state.touched.sort((a, b) => a - b);
+    const counts = keys.map((key) => (key >= 0 && key < FLAT_KEYS ? state.counts[key]! : state.overflow.get(key)!));
+    for (const key of keys) if (key >= 0 && key < FLAT_KEYS) state.counts[key] = 0;
+    state.overflow.clear();
+    this.onWindow({ group, firstT: state.firstT, lastT: state.lastT, keys, counts });
+    state.touched = [];
+    state.firstT = Number.NaN;
+    state.lastT = Number.NaN;
+  }
+}
+
+/** Statistics per key over `windows` (a key absent from a window counts 0 there), keys ascending. */
+export function rateStats(windows: readonly RateWindow[]): Map<number, RateStats> {
+  const present = new Map<number, number[]>();
+  for (const window of windows) {
+    window.keys.forEach((key, i) => {
+      let list = present.get(key);
+      if (list === undefined) present.set(key, (list = []));
+      list.push(window.counts[i]!);
+    });
+  }
+  const stats = new Map<number, RateStats>();
+  for (const key of [...present.keys()].sort((a, b) => a - b)) {
+    const rates = new Float64Array(windows.length);
+    rates.set(present.get(key)!);
+    rates.sort();
+    const sorted = Array.from(rates);
+    const median = medianSorted(sorted);
+    const deviations = sorted.map((rate) => Math.abs(rate - median)).sort((a, b) => a - b);
+    stats.set(key, { median, mad: medianSorted(deviations), q99: quantileSorted(sorted, 0.99), max: sorted[sorted.length - 1]! });
+  }
+  return stats;
+}
+
+/**
+ * The key of the window lying furthest above normal, in robust standard deviations (1.4826 MAD, at least 1).
+ * Keys without statistics (never in a full training window) are skipped: novel_syscall reports those.
+ */
+export function worstKey(window: RateWindow, stats: ReadonlyMap<number, RateStats>): { key: number; count: number; z: number; stats: RateStats } | undefined {
+  let worst: { key: number; count: number; z: number; stats: RateStats } | undefined;
+  window.keys.forEach((key, i) => {
+    const s = stats.get(key);
+    if (s === undefined) return;
+    const count = window.counts[i]!;
+    const z = (count - s.median) / Math.max(1.4826 * s.mad, 1);
+    if (worst === undefined || z > worst.z) worst = { key, count, z, stats: s };
+  });
+  return worst;
+}
+
+/** Rate statistics as stored in the baseline: key (syscall number or function name) -> stats. */
+export type RateStatsJson = Record<string, RateStats>;
