@@ -58,6 +58,8 @@ extern int bpf_copy_from_user_str(void *dst, u32 dst__sz, const void *unsafe_ptr
 const volatile __u64 base_ns = 0;
 const volatile bool follow_children = true;
 const volatile bool record_durations = false;
+/* Off with `gpo record --syscalls-only`: syscalls and lifecycle rows only. */
+const volatile bool observe_acts = true;
 /* gpo's own process: its acts (reading /proc for thread names) are not the system's. */
 const volatile __u32 gpo_tgid = 0;
 
@@ -819,10 +821,12 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			act_in_target(regs, nr, ret);
+			if (observe_acts)
+				act_in_target(regs, nr, ret);
 		}
 	}
-	act_any(regs, nr, ret);
+	if (observe_acts)
+		act_any(regs, nr, ret);
 	return 0;
 }
 

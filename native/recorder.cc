@@ -94,7 +94,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                         InstanceMethod("attachLibcall", &Recorder::AttachLibcall)});
   }
 
-  // new Recorder({ ringBufferBytes, followChildren, durations, batchRows, verbose })
+  // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, verbose })
   explicit Recorder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Recorder>(info) {
     Napi::Env env = info.Env();
     Napi::Object opts = info[0].As<Napi::Object>();
@@ -116,6 +116,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     skel_->rodata->follow_children = follow_children_;
     skel_->rodata->record_durations = durations_;
     skel_->rodata->gpo_tgid = getpid();
+    skel_->rodata->observe_acts = opts.Get("observeActs").ToBoolean();
     bpf_program__set_autoload(skel_->progs.on_sys_enter, durations_);
     if (bpf_map__set_max_entries(skel_->maps.events, ring_bytes)) {
       Fail(env, "size the ring buffer", errno);

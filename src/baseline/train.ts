@@ -133,10 +133,10 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
         unitModels[unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
       }
       syscalls += groups.nrs.length;
-      for (let i = 0; i < groups.order.length; i++) {
-        const row = groups.order[i]!;
-        syscallRates.add(view.pid[row]!, groups.nrs[i]!, t[row]!);
-      }
+      // In row (time) order, as scoring counts them: windows close when a later call arrives, so feeding
+      // thread after thread would pile other threads' calls into the last window.
+      const allSyscalls = view.eventRows.length === 0;
+      for (let row = 0; row < view.rows; row++) if (allSyscalls || view.isSyscall(row)) syscallRates.add(view.pid[row]!, view.nr[row]!, t[row]!);
       for (const row of view.eventRows) collectEvent(view, row, t[row]!, targetPid, trace.metadata.target.exe, profile, libcallRates);
     }
     syscallRates.finish(false);

@@ -53,6 +53,11 @@ export const RECORDER_HOOKS = {
   libcall: 'uprobe (by file offset, filtered by tgid in the program)',
 };
 
+function syscallHooksOnly(): Record<string, string> {
+  const { syscalls, syscall_entry, fork, exec, exit, rename, flush } = RECORDER_HOOKS;
+  return { syscalls, syscall_entry, fork, exec, exit, rename, flush };
+}
+
 export interface RecordOptions {
   output: string;
   /** Attach to this running process... */
@@ -62,6 +67,8 @@ export interface RecordOptions {
   durationSeconds?: number;
   followChildren: boolean;
   durations: boolean;
+  /** Only syscalls and lifecycle rows: no acts, no library calls. */
+  syscallsOnly?: boolean;
   ringBufferBytes: number;
   /** Library functions to watch besides DEFAULT_LIBCALLS. */
   libcalls?: LibcallSpec[];
@@ -172,6 +179,7 @@ export class RecordingSession {
         ringBufferBytes: o.ringBufferBytes,
         followChildren: o.followChildren,
         durations: o.durations,
+        observeActs: !o.syscallsOnly,
         batchRows: 65536,
         verbose: o.verbose ?? false,
       });
@@ -179,7 +187,7 @@ export class RecordingSession {
       throw new GpoError((err as Error).message);
     }
 
-    const libcalls = this.attachLibcalls(attached ? o.pid! : null);
+    const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
 
     const startNs = monotonicNs();
     const wallOffset = BigInt(Date.now()) * 1_000_000n - startNs;
@@ -204,9 +212,14 @@ export class RecordingSession {
         start_ns: startNs.toString(),
         end_ns: null,
       },
-      hooks: RECORDER_HOOKS,
+      hooks: o.syscallsOnly ? syscallHooksOnly() : RECORDER_HOOKS,
       libcalls,
-      options: { follow_children: o.followChildren, durations: o.durations, ring_buffer_bytes: o.ringBufferBytes },
+      options: {
+        follow_children: o.followChildren,
+        durations: o.durations,
+        syscalls_only: o.syscallsOnly ?? false,
+        ring_buffer_bytes: o.ringBufferBytes,
+      },
       counts: {},
       syscalls_dropped_by_nr: {},
       truncated: { exec_path: 0, exec_argv: 0 },

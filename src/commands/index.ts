@@ -1,5 +1,6 @@
 // One file per command; each exports a register function that adds its subcommand.
 import type { Command } from 'commander';
+import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerEval } from './eval.js';
 import { registerImport } from './import.js';
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerTrain(program);
   registerScore(program);
+  registerDemo(program);
 }

@@ -42,6 +42,7 @@ export function registerRecord(program: Command): void {
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
     .option('--durations', 'also record each syscall\'s duration (a second hook on every syscall)')
     .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
+    .option('--syscalls-only', 'record syscalls and process lifecycle only: no tampering, memory or library-call rows')
     .option('--libcall <lib:func[:arg]>', 'also watch calls of this library function (ARG 1 or 2: argument to record as a string); repeatable', (v: string, all: LibcallSpec[]) => [...all, parseLibcall(v)], [] as LibcallSpec[])
     .option('-q, --quiet', 'print nothing')
     .option('-v, --verbose', 'show libbpf messages')
@@ -54,6 +55,7 @@ export function registerRecord(program: Command): void {
         durationSeconds: opts.duration,
         followChildren: opts.followChildren,
         durations: opts.durations ?? false,
+        syscallsOnly: opts.syscallsOnly ?? false,
         ringBufferBytes: opts.ringBufferSize,
         libcalls: opts.libcall,
         verbose: opts.verbose,

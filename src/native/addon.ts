@@ -80,6 +80,8 @@ export interface NativeRecorderOptions {
   ringBufferBytes: number;
   followChildren: boolean;
   durations: boolean;
+  /** Rows for tampering, system-wide events and in-target memory (off: syscalls and lifecycle only). */
+  observeActs: boolean;
   batchRows: number;
   verbose: boolean;
 }

@@ -45,7 +45,7 @@ export interface TraceMetadata {
   };
   /** Hook serving each signal, e.g. { syscalls: 'tp_btf/sys_exit' }. */
   hooks: Record<string, string>;
-  options: { follow_children: boolean; durations: boolean; ring_buffer_bytes: number };
+  options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
   /** Rows written and records lost per source. */

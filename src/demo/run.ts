@@ -1,0 +1,212 @@
+// `gpo demo`: records clean runs of the demo game, trains a baseline on them, then records the game under
+// each cheat (and clean held-out runs), scores every recording and judges it. Recordings run one after
+// another (two cores: a parallel run would be noise in the game's timing), each in a child process
+// (record-worker) so the game's output and loader environment stay out of gpo's.
+import { execFile, fork } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseBaseline, type LoadedBaseline } from '../baseline/document.js';
+import { baselineText, trainBaseline } from '../baseline/train.js';
+import { readPrivileges } from '../doctor/system.js';
+import { GpoError } from '../errors.js';
+import { packageRoot } from '../native/addon.js';
+import { scoreTrace } from '../score/score-trace.js';
+import { openTrace } from '../trace/reader.js';
+import type { RecordJob, WorkerMessage } from './record-worker.js';
+import { demoScenarios, judge, traceName, TRAINING_SEEDS, HELD_OUT_SEEDS, cleanScenario, type DemoRow, type Judgement, type Scenario } from './scenarios.js';
+
+export interface DemoOptions {
+  /** Seeds of the clean training runs. */
+  trainingSeeds?: readonly number[];
+  /** Seeds of the clean held-out runs scored as scenarios. */
+  heldOutSeeds?: readonly number[];
+  /** Only these scenarios (names), besides the clean held-out runs. */
+  only?: readonly string[];
+  /** Game seconds per run. */
+  durationSeconds?: number;
+  /** Keep the traces and baseline here (stable names) instead of a temporary directory. */
+  saveTo?: string;
+  /** One line per step, for a progress display. */
+  onProgress?: (line: string) => void;
+}
+
+export interface ScenarioResult extends Judgement {
+  scenario: Scenario;
+  trace: string;
+  /** What the cheat itself reported (its JSON line, or the game's stderr lines from a loaded library). */
+  cheatReport: string;
+}
+
+export interface DemoResult {
+  rows: DemoRow[];
+  results: ScenarioResult[];
+  baseline: string;
+  elapsedMs: number;
+}
+
+export const DEFAULT_DURATION_SECONDS = 2;
+/** Time after the game says it started before an external cheat is run: the player is set up by then. */
+const ATTACK_DELAY_MS = 400;
+
+interface Paths {
+  root: string;
+  game: string;
+  cheats: string;
+  worker: string;
+}
+
+function paths(): Paths {
+  const root = packageRoot();
+  return {
+    root,
+    game: join(root, 'out', 'demo', 'game'),
+    cheats: join(root, 'out', 'demo', 'cheats'),
+    worker: fileURLToPath(new URL('./record-worker.js', import.meta.url)),
+  };
+}
+
+/** Everything the demo runs must be built, and recording needs root. */
+export function checkDemoReady(): Paths {
+  const p = paths();
+  const needed = [p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
+  const missing = needed.filter((path) => !existsSync(path));
+  if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
+  if (!readPrivileges().root) throw new GpoError('the demo records with eBPF and its cheats ptrace the game: run it as root');
+  return p;
+}
+
+interface Recorded {
+  trace: string;
+  pid: number;
+  /** CLOCK_MONOTONIC ns of the attack: the cheat's start, or the game's launch with a cheat loaded. */
+  attackNs: bigint | null;
+  cheatReport: string;
+}
+
+/** Records one run of the game, with the scenario's cheat; retried once if the recorder fails. */
+async function recordScenario(p: Paths, scenario: Scenario, output: string, durationSeconds: number): Promise<Recorded> {
+  try {
+    return await recordOnce(p, scenario, output, durationSeconds);
+  } catch (err) {
+    if (!(err instanceof GpoError) || /not built|root/.test(err.message)) throw err;
+    return await recordOnce(p, scenario, output, durationSeconds);
+  }
+}
+
+function recordOnce(p: Paths, scenario: Scenario, output: string, durationSeconds: number): Promise<Recorded> {
+  const env: Record<string, string> = {};
+  if (scenario.preload) Object.assign(env, scenario.preload.env ?? {}, { LD_PRELOAD: join(p.cheats, scenario.preload.library) });
+  const job: RecordJob = {
+    output,
+    command: [p.game, '--seed', String(scenario.seed), '--duration', String(durationSeconds)],
+    env,
+    // The game ends by itself; this only bounds a run that hangs.
+    durationSeconds: durationSeconds + 10,
+  };
+  const childEnv = { ...process.env };
+  for (const name of ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH']) delete childEnv[name];
+  return new Promise((resolveRun, rejectRun) => {
+    const child = fork(p.worker, [JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: childEnv });
+    let stdout = '';
+    let stderr = '';
+    let pid = 0;
+    let startedNs: bigint | null = null;
+    let attackNs: bigint | null = null;
+    let cheat: Promise<string> | null = null;
+    let failure: string | null = null;
+    let done = false;
+    const attack = () => {
+      if (!scenario.external || cheat !== null || pid === 0 || !/"event":"start"/.test(stdout)) return;
+      const { program, args } = scenario.external;
+      cheat = new Promise((resolveCheat) =>
+        setTimeout(() => {
+          attackNs = process.hrtime.bigint();
+          const argv = [String(pid), ...args.map((a) => a.replace(/^@cheats\//, `${p.cheats}/`))];
+          execFile(join(p.cheats, program), argv, { timeout: 10_000 }, (error, out, err) => resolveCheat((out || err || String(error ?? '')).trim()));
+        }, ATTACK_DELAY_MS),
+      );
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      attack();
+    });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'started') {
+        pid = message.pid;
+        startedNs = BigInt(message.ns);
+        if (scenario.preload) attackNs = startedNs;
+        attack();
+      } else if (message.type === 'done') done = true;
+      else failure = message.message;
+    });
+    child.on('exit', async (code) => {
+      if (!done) {
+        rejectRun(new GpoError(`recording ${scenario.name} failed: ${failure ?? stderr.trim().split('\n').pop() ?? `exit ${code}`}`));
+        return;
+      }
+      const cheatReport = cheat !== null ? await cheat : stderr.split('\n').filter((line) => line.startsWith('{"cheat"')).join('\n');
+      if (scenario.external && cheat === null) {
+        rejectRun(new GpoError(`recording ${scenario.name}: the game never said it started, so the cheat was not run`));
+        return;
+      }
+      resolveRun({ trace: output, pid, attackNs, cheatReport });
+    });
+  });
+}
+
+async function score(trace: string, baseline: LoadedBaseline, baselinePath: string) {
+  return scoreTrace(await openTrace(trace), baseline, { baselinePath });
+}
+
+/** Runs the whole demo; see DemoOptions. Throws GpoError when it cannot run (not built, not root). */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = process.hrtime.bigint();
+  const p = checkDemoReady();
+  const progress = options.onProgress ?? (() => {});
+  const duration = options.durationSeconds ?? DEFAULT_DURATION_SECONDS;
+  const dir = options.saveTo ? resolve(options.saveTo) : mkdtempSync(join(tmpdir(), 'gpo-demo-'));
+  mkdirSync(dir, { recursive: true });
+  try {
+    const training: string[] = [];
+    for (const seed of options.trainingSeeds ?? TRAINING_SEEDS) {
+      const scenario = cleanScenario(seed);
+      progress(`recording training run (seed ${seed})`);
+      const output = join(dir, `train-seed-${seed}.parquet`);
+      await recordScenario(p, scenario, output, duration);
+      training.push(output);
+    }
+    progress(`training the baseline on ${training.length} clean runs`);
+    // Paths as the user would give them (relative to here), so a saved baseline names its traces portably.
+    const { baseline: document } = await trainBaseline(training.map((path) => relative(process.cwd(), path) || path));
+    const baselinePath = join(dir, 'baseline.json');
+    writeFileSync(baselinePath, baselineText(document));
+    const baseline = parseBaseline(JSON.parse(baselineText(document)), baselinePath);
+
+    const scenarios = demoScenarios(options.heldOutSeeds ?? HELD_OUT_SEEDS).filter((s) => s.kinds.length === 0 || options.only === undefined || options.only.includes(s.name));
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      progress(`recording ${scenario.name}`);
+      const output = join(dir, traceName(scenario));
+      const recorded = await recordScenario(p, scenario, output, duration);
+      const report = await score(output, baseline, baselinePath);
+      results.push({ ...judge(scenario, report, recorded.attackNs), scenario, trace: output, cheatReport: recorded.cheatReport });
+    }
+    if (options.saveTo) writeFileSync(join(dir, 'manifest.json'), manifestText(results, training, dir));
+    return { rows: results.map((r) => r.row), results, baseline: baselinePath, elapsedMs: Number(process.hrtime.bigint() - started) / 1e6 };
+  } finally {
+    if (!options.saveTo) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a recordings directory holds, for the offline tests and notebooks (no times: stable across runs). */
+function manifestText(results: ScenarioResult[], training: string[], dir: string): string {
+  const manifest = {
+    baseline: 'baseline.json',
+    training: training.map((path) => relative(dir, path)),
+    scenarios: results.map((r) => ({ scenario: r.scenario.name, trace: relative(dir, r.trace), kinds: r.scenario.kinds, detected: r.row.detected })),
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
