@@ -378,41 +378,32 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
-/* The process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
-static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
+/* The tgid of an acquired task, which is released here, and its tid in *tid; 0 when there is no task. */
+static __always_inline __u32 take_ids(struct task_struct *t, __u32 *tid)
 {
-	struct task_struct *t;
 	__u32 tgid;
 
-	if (vpid <= 0 || vpid > GPO_PID_LIMIT)
-		return 0;
-	t = bpf_task_from_vpid(vpid);
 	if (!t)
 		return 0;
 	tgid = t->tgid;
 	*tid = t->pid;
 	bpf_task_release(t);
 	return tgid;
+}
+
+/* The process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
+static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
+{
+	return vpid > 0 && vpid < GPO_PID_LIMIT ? take_ids(bpf_task_from_vpid(vpid), tid) : 0;
 }
 
 /* The process of a global pid number taken from a kernel object. */
 static __always_inline __u32 resolve_global_pid(int nr, __u32 *tid)
 {
-	struct task_struct *t;
-	__u32 tgid;
-
-	if (nr <= 0)
-		return 0;
-	t = bpf_task_from_pid(nr);
-	if (!t)
-		return 0;
-	tgid = t->tgid;
-	*tid = t->pid;
-	bpf_task_release(t);
-	return tgid;
+	return nr > 0 ? take_ids(bpf_task_from_pid(nr), tid) : 0;
 }
 
-/* The process a pidfd refers to (pidfs files keep their struct pid in private_data). */
+/* The process a pidfd refers to (a pidfs file; its inode keeps the struct pid). */
 static __always_inline __u32 resolve_pidfd(int fd, __u32 *tid)
 {
 	struct file *f = fd_file(fd);
@@ -420,7 +411,7 @@ static __always_inline __u32 resolve_pidfd(int fd, __u32 *tid)
 
 	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PIDFS_MAGIC)
 		return 0;
-	pid = BPF_CORE_READ(f, f_inode, i_private); /* pidfs keeps the struct pid with the inode */
+	pid = BPF_CORE_READ(f, f_inode, i_private);
 	return resolve_global_pid(BPF_CORE_READ(pid, numbers[0].nr), tid);
 }
 

@@ -133,6 +133,20 @@ describe('gpo record -- CMD', () => {
     expect((await openTrace(out)).metadata.status).toBe('complete');
   });
 
+  it('stops after --duration, asking a target it started to exit', async () => {
+    const out = join(dir, 'duration.parquet');
+    const started = Date.now();
+    const r = runGpo(['record', '-q', '--duration', '1', '-o', out, '--', fixture('sleeper'), '10']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const trace = await openTrace(out);
+    expect(trace.metadata.stop_reason).toBe('duration');
+    const rows = await readRows(out);
+    // The sleeper exits 0 on the SIGTERM gpo sends it, and that exit is in the trace.
+    const exit = rows.find((x) => x.kind === 'exit' && x.group_dead === 1 && x.pid === trace.metadata.target.pid)!;
+    expect(exit.exit_code).toBe(0);
+  });
+
   it('stops on SIGINT and still writes a complete trace', async () => {
     const out = join(dir, 'sigint.parquet');
     const target = start(fixture('sleeper'), ['10']);

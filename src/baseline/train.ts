@@ -18,6 +18,7 @@ import { groupByThread, timeOffsets, TRACE_COLUMNS, viewOf, type BatchView } fro
 import { classifyEvent } from '../score/events.js';
 import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from '../score/rates.js';
 import { BASELINE_KIND, BASELINE_VERSION, canonicalJson, type BaselineDocument, type ProgramIdentity, type RateThreshold, type TrainedTrace } from './document.js';
+import { StringIds } from '../score/string-ids.js';
 
 export interface TrainOptions {
   model?: Partial<AnomalyModelOptions>;
@@ -60,19 +61,8 @@ class ProfileCollector {
   readonly threadNames = new Set<string>();
   readonly allowed = new Map<string, number>();
   readonly loaderEnv = new Map<string, Set<string>>();
-  readonly funcIds = new Map<string, number>();
-  readonly funcNames: string[] = [];
+  readonly funcs = new StringIds();
   threadCounts: number[] = [];
-
-  funcId(func: string): number {
-    let id = this.funcIds.get(func);
-    if (id === undefined) {
-      id = this.funcNames.length;
-      this.funcIds.set(func, id);
-      this.funcNames.push(func);
-    }
-    return id;
-  }
 }
 
 export async function trainBaseline(paths: readonly string[], options: TrainOptions = {}): Promise<TrainResult> {
@@ -176,7 +166,7 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   const frequencyRates: Record<string, RateStats> = {};
   for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
   const libcallRates: Record<string, RateStats> = {};
-  for (const [id, stats] of libcallStats) libcallRates[profile.funcNames[id]!] = stats;
+  for (const [id, stats] of libcallStats) libcallRates[profile.funcs.names[id]!] = stats;
 
   const baseline: BaselineDocument = {
     baseline_version: BASELINE_VERSION,
@@ -239,7 +229,7 @@ function collectEvent(view: BatchView, row: number, t: number, targetPid: number
     let args = profile.libcalls.get(func);
     if (args === undefined) profile.libcalls.set(func, (args = new Set()));
     if (path !== null) args.add(path);
-    libcallRates.add(view.pid[row]!, profile.funcId(func), t);
+    libcallRates.add(view.pid[row]!, profile.funcs.id(func), t);
   } else if (kind === 'exec') {
     if (path !== null && !(view.pid[row] === targetPid && path === targetExe)) profile.children.add(path);
   } else {

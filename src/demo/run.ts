@@ -35,6 +35,7 @@ export interface DemoOptions {
 export interface ScenarioResult extends Judgement {
   scenario: Scenario;
   trace: string;
+  attackNs: bigint | null;
   /** What the cheat itself reported (its JSON line, or the game's stderr lines from a loaded library). */
   cheatReport: string;
 }
@@ -80,7 +81,7 @@ export function checkDemoReady(): Paths {
 interface Recorded {
   trace: string;
   pid: number;
-  /** CLOCK_MONOTONIC ns of the attack: the cheat's start, or the game's launch with a cheat loaded. */
+  /** CLOCK_MONOTONIC ns of an external cheat's start (null for the others). */
   attackNs: bigint | null;
   cheatReport: string;
 }
@@ -112,7 +113,6 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
     let stdout = '';
     let stderr = '';
     let pid = 0;
-    let startedNs: bigint | null = null;
     let attackNs: bigint | null = null;
     let cheat: Promise<string> | null = null;
     let failure: string | null = null;
@@ -136,8 +136,6 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
     child.on('message', (message: WorkerMessage) => {
       if (message.type === 'started') {
         pid = message.pid;
-        startedNs = BigInt(message.ns);
-        if (scenario.preload) attackNs = startedNs;
         attack();
       } else if (message.type === 'done') done = true;
       else failure = message.message;
@@ -192,7 +190,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const output = join(dir, traceName(scenario));
       const recorded = await recordScenario(p, scenario, output, duration);
       const report = await score(output, baseline, baselinePath);
-      results.push({ ...judge(scenario, report, recorded.attackNs), scenario, trace: output, cheatReport: recorded.cheatReport });
+      results.push({ ...judge(scenario, report, recorded.attackNs), scenario, trace: output, attackNs: recorded.attackNs, cheatReport: recorded.cheatReport });
     }
     if (options.saveTo) writeFileSync(join(dir, 'manifest.json'), manifestText(results, training, dir));
     return { rows: results.map((r) => r.row), results, baseline: baselinePath, elapsedMs: Number(process.hrtime.bigint() - started) / 1e6 };
@@ -206,7 +204,7 @@ function manifestText(results: ScenarioResult[], training: string[], dir: string
   const manifest = {
     baseline: 'baseline.json',
     training: training.map((path) => relative(dir, path)),
-    scenarios: results.map((r) => ({ scenario: r.scenario.name, trace: relative(dir, r.trace), kinds: r.scenario.kinds, detected: r.row.detected })),
+    scenarios: results.map((r) => ({ scenario: r.scenario.name, trace: relative(dir, r.trace), attack_ns: r.attackNs?.toString() ?? null, detected: r.row.detected, kind: r.row.kind })),
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -76,8 +76,13 @@ export interface Judgement {
   top: Anomaly | null;
 }
 
-/** The verdict on one scenario from its score report. attackNs: CLOCK_MONOTONIC ns of the attack, if known. */
+/**
+ * The verdict on one scenario from its score report. attackNs: CLOCK_MONOTONIC ns of the attack (an external
+ * cheat's start), null when unknown or for a preloaded cheat.
+ */
 export function judge(scenario: Scenario, report: ScoreReport, attackNs: bigint | null): Judgement {
+  // A preloaded cheat's attack starts when the game execs with it: where the preload anomaly is dated.
+  if (attackNs === null && scenario.preload) attackNs = report.anomalies.find((a) => a.kind === 'preload')?.first_ts_ns ?? null;
   const high = report.anomalies.filter((a) => a.severity === 'high');
   const hits = high.filter((a) => scenario.kinds.includes(a.kind));
   // Anomalies are sorted by first time: the first hit is when gpo caught the cheat.

@@ -8,6 +8,7 @@ import { timeOffsets, viewOf, type BatchView } from './batch-view.js';
 import { classifyEvent, isFilelessPath, isSuspiciousLocation } from './events.js';
 import { RateRuns } from './syscall-detectors.js';
 import { WindowCounter, type RateStats } from './rates.js';
+import { StringIds } from './string-ids.js';
 
 interface Finding {
   kind: AnomalyKind;
@@ -21,6 +22,8 @@ interface Finding {
 export class EventAnomalies implements Detector {
   private readonly merged = new Map<string, Anomaly>();
   private readonly allowed: ReadonlySet<string>;
+  /** The baseline saw the program make executable anonymous memory (a JIT). */
+  private readonly jitInBaseline: boolean;
   private readonly libraries: ReadonlyMap<string, { dev: number | null; inode: number | null }[]>;
   private readonly libcalls: ReadonlyMap<string, ReadonlySet<string>>;
   private readonly children: ReadonlySet<string>;
@@ -28,8 +31,7 @@ export class EventAnomalies implements Detector {
   private readonly memfds = new Map<number, Set<string>>();
   private readonly libcallRates: WindowCounter;
   private readonly libcallRuns: RateRuns;
-  private readonly funcIds = new Map<string, number>();
-  private readonly funcNames: string[] = [];
+  private readonly funcs = new StringIds();
   private readonly firstThread = new Map<number, { tid: number; comm: string }>();
   private base: bigint | undefined;
 
@@ -38,14 +40,15 @@ export class EventAnomalies implements Detector {
     private readonly target: { pid: number; exe: string },
   ) {
     this.allowed = new Set(Object.keys(baseline.allowed));
+    this.jitInBaseline = [...this.allowed].some((signature) => signature.startsWith('exec_memory '));
     const libraries = new Map<string, { dev: number | null; inode: number | null }[]>();
     for (const m of baseline.libraries.mappings) libraries.set(m.path, [...(libraries.get(m.path) ?? []), { dev: m.dev, inode: m.inode }]);
     this.libraries = libraries;
     this.libcalls = new Map(Object.entries(baseline.libraries.libcalls).map(([func, args]) => [func, new Set(args)]));
     this.children = new Set(baseline.process.children);
     const stats = new Map<number, RateStats>();
-    for (const [func, s] of Object.entries(baseline.libraries.libcall_rates.stats)) stats.set(this.funcId(func), s);
-    this.libcallRuns = new RateRuns('libcall_rate_deviation', baseline.calibration.libcall_rate_deviation.z, stats, (id) => this.funcNames[id]!, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
+    for (const [func, s] of Object.entries(baseline.libraries.libcall_rates.stats)) stats.set(this.funcs.id(func), s);
+    this.libcallRuns = new RateRuns('libcall_rate_deviation', baseline.calibration.libcall_rate_deviation.z, stats, (id) => this.funcs.names[id]!, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
     this.libcallRates = new WindowCounter(baseline.libraries.libcall_rates.window_ns, (window) => this.libcallRuns.window(window));
   }
 
@@ -64,16 +67,6 @@ export class EventAnomalies implements Detector {
   finish(): Anomaly[] {
     this.libcallRates.finish(true);
     return [...this.merged.values(), ...this.libcallRuns.anomalies];
-  }
-
-  private funcId(func: string): number {
-    let id = this.funcIds.get(func);
-    if (id === undefined) {
-      id = this.funcNames.length;
-      this.funcIds.set(func, id);
-      this.funcNames.push(func);
-    }
-    return id;
   }
 
   private findingOf(view: BatchView, row: number, t: number): Finding | null {
@@ -96,7 +89,7 @@ export class EventAnomalies implements Detector {
       case 'libcall': {
         const func = view.str('func', row) ?? '?';
         if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
-        this.libcallRates.add(pid, this.funcId(func), t);
+        this.libcallRates.add(pid, this.funcs.id(func), t);
         const args = this.libcalls.get(func);
         if (args === undefined)
           return { kind: 'unexpected_libcall', severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func}`, summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`, evidence: { func, argument: path } };
@@ -112,8 +105,10 @@ export class EventAnomalies implements Detector {
       case 'exec': {
         if (path === null) return null;
         const memfd = this.memfds.get(pid);
-        if (isFilelessPath(path) || (memfd !== undefined && [...memfd].some((name) => path.includes(`memfd:${name}`))))
-          return { kind: 'fileless_exec', severity: 'high', key: `fileless_exec ${pid} ${path}`, summary: `program executed from memory: ${path}`, evidence: { path, memfd_names: memfd ? [...memfd].sort() : [] } };
+        // request: the executed file's link count; 0 is a memfd or a deleted file, no name on disk.
+        const links = view.int('request', row);
+        if (isFilelessPath(path) || links === 0 || (memfd !== undefined && [...memfd].some((name) => path.includes(`memfd:${name}`))))
+          return { kind: 'fileless_exec', severity: 'high', key: `fileless_exec ${pid} ${path}`, summary: `program executed from memory: ${path}${links === 0 ? ' (no link on disk)' : ''}`, evidence: { path, links, memfd_names: memfd ? [...memfd].sort() : [] } };
         if (pid === this.target.pid && path === this.target.exe) return null;
         if (this.children.has(path)) return null;
         return { kind: 'child_exec', severity: isSuspiciousLocation(path) ? 'high' : 'medium', key: `child_exec ${pid} ${path}`, summary: `${pid === this.target.pid ? 'the target' : `process ${pid}`} executed ${path}, not in the baseline`, evidence: { path } };
@@ -122,6 +117,10 @@ export class EventAnomalies implements Detector {
         const finding = classifyEvent(view, row, kind, { targetPid: this.target.pid });
         if (finding === null) return null;
         if (finding.kind === 'fileless_exec' || this.allowed.has(finding.signature)) return null;
+        // A program that never made executable anonymous memory in training (no JIT) starting to is code
+        // injection, even when the pages are not writable any more (write, then mprotect to RX).
+        if (finding.kind === 'exec_memory' && !this.jitInBaseline)
+          return { kind: finding.kind, severity: 'high', key: `${pid} ${finding.signature}`, summary: `${finding.summary}; the baseline never had any`, evidence: { ...finding.evidence, signature: finding.signature } };
         return { kind: finding.kind, severity: finding.severity, key: `${pid} ${finding.signature}`, summary: finding.summary, evidence: { ...finding.evidence, signature: finding.signature } };
       }
     }

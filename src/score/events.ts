@@ -35,6 +35,36 @@ const SIGNALS: Record<number, string> = {
 /** Signals that stop, kill or trap the target: what a debugger or a cheat's freezer sends. */
 const HARSH_SIGNALS = new Set([5, 9, 19]);
 
+/**
+ * BPF program types that cannot read or write a process's memory or registers: socket filters and other
+ * packet/cgroup programs (libbpf's feature probes load socket filters). Tracing types (kprobe, tracepoint,
+ * perf_event, raw_tracepoint, tracing, lsm...) can, and unknown types are treated like them.
+ */
+const BPF_NO_PROCESS_ACCESS = new Set([
+  1, // SOCKET_FILTER
+  3, // SCHED_CLS
+  4, // SCHED_ACT
+  6, // XDP
+  8, // CGROUP_SKB
+  9, // CGROUP_SOCK
+  10, // LWT_IN
+  11, // LWT_OUT
+  12, // LWT_XMIT
+  13, // SOCK_OPS
+  14, // SK_SKB
+  15, // CGROUP_DEVICE
+  16, // SK_MSG
+  18, // CGROUP_SOCK_ADDR
+  19, // LWT_SEG6LOCAL
+  20, // LIRC_MODE2
+  21, // SK_REUSEPORT
+  22, // FLOW_DISSECTOR
+  23, // CGROUP_SYSCTL
+  25, // CGROUP_SOCKOPT
+  30, // SK_LOOKUP
+  32, // NETFILTER
+]);
+
 const PROT_WRITE = 2;
 const PROT_EXEC = 4;
 const O_ACCMODE = 3;
@@ -90,14 +120,16 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       if (selfAct) return null;
       const verb = kind === 'vm_read' ? 'read' : 'wrote';
       const size = view.int('size', row);
-      return { kind, severity: kind === 'vm_write' ? 'high' : 'medium', signature: `${kind} ${actor.exe}`, summary: `${by} ${verb} target memory with process_vm_${kind === 'vm_read' ? 'readv' : 'writev'}`, evidence: { actor, ...target, addr: view.int('addr', row), size } };
+      // Reading another process's memory is how external cheats (ESP, aimbots) work: no less alarming than writing.
+      return { kind, severity: 'high', signature: `${kind} ${actor.exe}`, summary: `${by} ${verb} target memory with process_vm_${kind === 'vm_read' ? 'readv' : 'writev'}`, evidence: { actor, ...target, addr: view.int('addr', row), size } };
     }
     case 'proc_open': {
       if (selfAct || path === null) return null;
       const file = /\/(mem|maps|smaps|environ|pagemap|auxv|syscall)$/.exec(path)?.[1];
       if (file === undefined) return null;
       const writing = request !== null && (request & O_ACCMODE) !== 0;
-      const severity: Severity = file === 'mem' ? (writing ? 'high' : 'medium') : file === 'pagemap' ? 'medium' : 'low';
+      // mem is the process's memory itself, read or written (a memory scanner or a trainer).
+      const severity: Severity = file === 'mem' ? 'high' : file === 'pagemap' ? 'medium' : 'low';
       return { kind: 'proc_mem', severity, signature: `proc_open ${actor.exe} ${file}${writing ? ' write' : ''}`, summary: `${by} opened ${path}${writing ? ' for writing' : ''}`, evidence: { path, flags: request, write: writing, actor, ...target } };
     }
     case 'signal': {
@@ -113,7 +145,7 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     case 'module_load':
       return { kind: 'module_load', severity: 'high', signature: `module_load ${path ?? '?'}`, summary: `kernel module loaded: ${path ?? '?'} by ${by}`, evidence: { module: path, actor } };
     case 'bpf_load':
-      return { kind: 'bpf_load', severity: 'high', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
+      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(request) ? 'low' : 'high', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
     case 'device_open': {
       if (path === null) return null;
       if (path === '/dev/uinput' || path === '/dev/input/uinput')

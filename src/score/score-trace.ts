@@ -39,7 +39,7 @@ export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentit
 }
 
 /** LD_PRELOAD / LD_AUDIT values of the recording that the baseline never saw. */
-function preloadAnomalies(trace: TraceFile, baseline: BaselineDocument, firstTs: bigint): Anomaly[] {
+function preloadAnomalies(trace: TraceFile, baseline: BaselineDocument, at: bigint): Anomaly[] {
   const out: Anomaly[] = [];
   const target = trace.metadata.target;
   for (const name of ['LD_PRELOAD', 'LD_AUDIT']) {
@@ -48,8 +48,8 @@ function preloadAnomalies(trace: TraceFile, baseline: BaselineDocument, firstTs:
     out.push({
       kind: 'preload',
       severity: 'high',
-      first_ts_ns: firstTs,
-      last_ts_ns: firstTs,
+      first_ts_ns: at,
+      last_ts_ns: at,
       pid: target.pid,
       tid: target.pid,
       comm: target.comm,
@@ -68,6 +68,8 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   let rows = 0;
   let syscalls = 0;
   let firstTs: bigint | undefined;
+  /** When the target exec'd its program: where its loader environment took effect. */
+  let execTs: bigint | undefined;
   const threads = new Set<number>();
   for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) {
     const view = viewOf(batch);
@@ -76,10 +78,14 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
     rows += view.rows;
     syscalls += view.rows - view.eventRows.length;
     for (const tid of groupByThread(view).tids) threads.add(tid);
+    if (execTs === undefined) for (const row of view.eventRows) if (view.pid[row] === target.pid && view.kind(row) === 'exec') {
+        execTs = view.ts[row]!;
+        break;
+      }
     for (const detector of detectors) detector.observe(batch);
   }
   const anomalies = detectors.flatMap((detector) => detector.finish());
-  anomalies.push(...preloadAnomalies(trace, baseline, firstTs ?? 0n));
+  anomalies.push(...preloadAnomalies(trace, baseline, execTs ?? firstTs ?? 0n));
   anomalies.sort(compareAnomalies);
 
   const program: ProgramIdentity = { exe: target.exe, build_id: target.build_id, exe_sha256: target.exe_sha256 };
