@@ -64,7 +64,9 @@ struct Batch {
   std::vector<int16_t> nr;
   std::vector<int64_t> ret, duration;
   std::vector<LifecycleFields> lifecycle;
-  std::vector<std::string> new_comms;  // appended to the comm table before this batch's rows are read
+  // comm and kind as Arrow string columns (offsets, UTF-8 bytes), built on the consumer thread.
+  std::vector<int32_t> comm_offsets, kind_offsets;
+  std::vector<char> comm_bytes, kind_bytes;
   size_t size() const { return ts.size(); }
 };
 
@@ -331,8 +333,24 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     return b;
   }
 
+  // Per-row strings are the bulk of a batch's JavaScript work; they are cheap here.
+  static void BuildStrings(const std::vector<int32_t>& index, const std::vector<std::string>& names,
+                           std::vector<int32_t>& offsets, std::vector<char>& bytes) {
+    offsets.resize(index.size() + 1);
+    offsets[0] = 0;
+    bytes.clear();
+    for (size_t i = 0; i < index.size(); i++) {
+      const std::string& s = names[size_t(index[i])];
+      bytes.insert(bytes.end(), s.begin(), s.end());
+      offsets[i + 1] = int32_t(bytes.size());
+    }
+  }
+
   void Deliver() {
     if (batch_->size() == 0) return;
+    BuildStrings(batch_->comm, comm_names_, batch_->comm_offsets, batch_->comm_bytes);
+    std::vector<int32_t> kinds(batch_->kind.begin(), batch_->kind.end());
+    BuildStrings(kinds, kind_names_, batch_->kind_offsets, batch_->kind_bytes);
     Batch* ready = batch_.release();
     batch_ = NewBatch();
     // Blocks while JavaScript is 4 batches behind: back-pressure ends in counted kernel-side drops.
@@ -343,14 +361,14 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       o.Set("ts", CopyToJs(env, b->ts));
       o.Set("pid", CopyToJs(env, b->pid));
       o.Set("tid", CopyToJs(env, b->tid));
-      o.Set("comm", CopyToJs(env, b->comm));
       o.Set("kind", CopyToJs(env, b->kind));
+      o.Set("commOffsets", CopyToJs(env, b->comm_offsets));
+      o.Set("commBytes", CopyToJs(env, b->comm_bytes));
+      o.Set("kindOffsets", CopyToJs(env, b->kind_offsets));
+      o.Set("kindBytes", CopyToJs(env, b->kind_bytes));
       o.Set("nr", CopyToJs(env, b->nr));
       o.Set("ret", CopyToJs(env, b->ret));
       if (!b->duration.empty()) o.Set("duration", CopyToJs(env, b->duration));
-      Napi::Array comms = Napi::Array::New(env, b->new_comms.size());
-      for (size_t i = 0; i < b->new_comms.size(); i++) comms.Set(i, b->new_comms[i]);
-      o.Set("newComms", comms);
       Napi::Array lifecycle = Napi::Array::New(env, b->lifecycle.size());
       for (size_t i = 0; i < b->lifecycle.size(); i++) {
         const LifecycleFields& f = b->lifecycle[i];
@@ -401,7 +419,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     if (it != comm_index_.end()) return it->second;
     int32_t idx = int32_t(comm_index_.size());
     comm_index_.emplace(comm, idx);
-    batch_->new_comms.push_back(comm);
+    comm_names_.push_back(comm);
     return idx;
   }
 
@@ -580,7 +598,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   std::unique_ptr<Batch> batch_;
   Totals totals_;
   std::unordered_map<std::string, int32_t> comm_index_;
+  std::vector<std::string> comm_names_;
   std::unordered_map<uint32_t, int32_t> thread_comm_;
+  const std::vector<std::string> kind_names_{std::begin(kRowKindNames), std::end(kRowKindNames)};
   std::vector<bpf_link*> libcall_links_;
   std::vector<std::string> libcall_names_;  // indexed by the uprobe's cookie
 };

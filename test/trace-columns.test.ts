@@ -4,27 +4,43 @@ import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommTable, nativeBatchToArrow } from '../src/capture/columns.js';
+import { nativeBatchToArrow } from '../src/capture/columns.js';
 import type { NativeBatch } from '../src/native/addon.js';
 import { openTrace } from '../src/trace/reader.js';
 import { type TraceMetadata } from '../src/trace/metadata.js';
-import { ROW_KINDS, traceSchema } from '../src/trace/schema.js';
+import { expandRecordingBatch } from '../src/trace/expand.js';
+import { ROW_KINDS, recordingSchema, traceSchema } from '../src/trace/schema.js';
 import { convertIpcToParquet, TraceStreamWriter } from '../src/trace/writer.js';
 
 const code = (k: string) => ROW_KINDS.indexOf(k as never);
 
+const buf = <T extends { buffer: ArrayBufferLike }>(a: T) => a.buffer as ArrayBuffer;
+
+/** Offsets and bytes of a string column, as the addon builds them. */
+function stringColumn(values: string[]): [ArrayBuffer, ArrayBuffer] {
+  const bytes = values.map((v) => new TextEncoder().encode(v));
+  const offsets = new Int32Array(values.length + 1);
+  bytes.forEach((b, i) => (offsets[i + 1] = offsets[i] + b.length));
+  const data = new Uint8Array(offsets[values.length]);
+  bytes.forEach((b, i) => data.set(b, offsets[i]));
+  return [buf(offsets), buf(data)];
+}
+
 function sampleBatch(): NativeBatch {
-  const buf = <T extends { buffer: ArrayBufferLike }>(a: T) => a.buffer as ArrayBuffer;
+  const [commOffsets, commBytes] = stringColumn(['game', 'net\u001b[31m', 'game', 'true']);
+  const [kindOffsets, kindBytes] = stringColumn(['syscall', 'syscall', 'fork', 'exec']);
   return {
     rows: 4,
     ts: buf(new BigInt64Array([100n, 200n, 300n, 400n])),
     pid: buf(new Int32Array([10, 10, 10, 11])),
     tid: buf(new Int32Array([10, 12, 10, 11])),
-    comm: buf(new Int32Array([0, 1, 0, 2])),
+    commOffsets,
+    commBytes,
+    kindOffsets,
+    kindBytes,
     kind: buf(new Uint8Array([code('syscall'), code('syscall'), code('fork'), code('exec')])),
     nr: buf(new Int16Array([110, 257, -1, -1])),
     ret: buf(new BigInt64Array([1n, -2n, 0n, 0n])),
-    newComms: ['game', 'net\u001b[31m', 'true'],
     lifecycle: [
       { row: 2, childPid: 11, childTid: 11 },
       { row: 3, truncated: 1, path: '/bin/true', argv: ['true', '-x'], request: 1n },
@@ -49,11 +65,13 @@ function metadata(): TraceMetadata {
   };
 }
 
-describe('nativeBatchToArrow', () => {
+describe('recording batches', () => {
   it('writes a batch of syscalls only (no rare rows) with every other column null', () => {
     const only = { ...sampleBatch(), rows: 2, lifecycle: [], kind: new Uint8Array([0, 0]).buffer as ArrayBuffer };
-    for (const key of ['ts', 'pid', 'tid', 'comm', 'nr', 'ret'] as const) only[key] = only[key].slice(0, key === 'ts' || key === 'ret' ? 16 : key === 'nr' ? 4 : 8);
-    const batch = nativeBatchToArrow(only, new CommTable());
+    for (const key of ['ts', 'pid', 'tid', 'nr', 'ret'] as const) only[key] = only[key].slice(0, key === 'ts' || key === 'ret' ? 16 : key === 'nr' ? 4 : 8);
+    [only.commOffsets, only.commBytes] = stringColumn(['game', 'net']);
+    [only.kindOffsets, only.kindBytes] = stringColumn(['syscall', 'syscall']);
+    const batch = expandRecordingBatch(nativeBatchToArrow(only));
     const rows = [...batch].map((r) => r!.toJSON() as Record<string, unknown>);
     expect(rows.map((r) => [r.kind, r.nr, r.argv, r.path, r.exe])).toEqual([
       ['syscall', 110, null, null, null],
@@ -62,7 +80,9 @@ describe('nativeBatchToArrow', () => {
   });
 
   it('builds rows of the trace schema with nulls where a kind has no value', () => {
-    const batch = nativeBatchToArrow(sampleBatch(), new CommTable());
+    const recorded = nativeBatchToArrow(sampleBatch());
+    expect(recorded.schema.fields.map((f) => f.name)).toEqual(recordingSchema.fields.map((f) => f.name));
+    const batch = expandRecordingBatch(recorded);
     expect(batch.schema.fields.map((f) => f.name)).toEqual(traceSchema.fields.map((f) => f.name));
     const rows = [...batch].map((r) => r!.toJSON() as Record<string, unknown>);
     expect(rows.map((r) => [r.kind, r.comm, r.nr, r.ret])).toEqual([
@@ -84,7 +104,7 @@ describe('trace files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
     const ipc = join(dir, 't.parquet.arrows');
     const writer = new TraceStreamWriter(ipc, metadata());
-    writer.write(nativeBatchToArrow(sampleBatch(), new CommTable()));
+    writer.write(nativeBatchToArrow(sampleBatch()));
     writer.close();
     const fromIpc = await openTrace(ipc);
     expect(fromIpc.format).toBe('arrow-ipc');
@@ -114,8 +134,8 @@ describe('trace files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
     const ipc = join(dir, 'torn.arrows');
     const writer = new TraceStreamWriter(ipc, metadata());
-    writer.write(nativeBatchToArrow(sampleBatch(), new CommTable()));
-    writer.write(nativeBatchToArrow(sampleBatch(), new CommTable()));
+    writer.write(nativeBatchToArrow(sampleBatch()));
+    writer.write(nativeBatchToArrow(sampleBatch()));
     const full = writer.bytesWritten;
     writer.close();
     const { readFileSync, truncateSync } = await import('node:fs');

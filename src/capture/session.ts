@@ -11,7 +11,7 @@ import { ROW_KINDS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { collectEvery } from '../trace/memory.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
-import { CommTable, nativeBatchToArrow } from './columns.js';
+import { nativeBatchToArrow } from './columns.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
@@ -125,7 +125,6 @@ function monotonicNs(): bigint {
 export class RecordingSession {
   private recorder!: NativeRecorder;
   private writer!: TraceStreamWriter;
-  private readonly comms = new CommTable();
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
   private targetExitCode: number | null = null;
@@ -133,7 +132,7 @@ export class RecordingSession {
   private stopRequested!: (reason: string) => void;
   private readonly stopped: Promise<string>;
   private batchError: unknown = null;
-  private readonly collect = collectEvery(2);
+  private readonly collect = collectEvery(4);
 
   constructor(private readonly options: RecordOptions) {
     this.stopped = new Promise((resolveStop) => {
@@ -189,6 +188,7 @@ export class RecordingSession {
 
     const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
 
+    const cpuAtStart = process.cpuUsage();
     const startNs = monotonicNs();
     const wallOffset = BigInt(Date.now()) * 1_000_000n - startNs;
     const metadata: TraceMetadata = {
@@ -306,6 +306,9 @@ export class RecordingSession {
     };
     metadata.syscalls_dropped_by_nr = stats.syscallsDroppedByNr;
     metadata.truncated = { exec_path: stats.pathTruncated, exec_argv: stats.argvTruncated, act_path: stats.nameTruncated };
+    const cpu = process.cpuUsage(cpuAtStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
     metadata.status = 'complete';
     metadata.stop_reason = reason;
     await convertIpcToParquet(ipcPath, o.output, metadata);
@@ -339,7 +342,7 @@ export class RecordingSession {
 
   private onBatch(batch: NativeBatch): void {
     try {
-      const rb = nativeBatchToArrow(batch, this.comms);
+      const rb = nativeBatchToArrow(batch);
       this.writer.write(rb);
       this.trackLifecycle(batch);
       this.collect();

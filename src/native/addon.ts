@@ -25,13 +25,14 @@ export interface NativeBatch {
   ts: ArrayBuffer; // int64 ns, kernel monotonic
   pid: ArrayBuffer; // int32
   tid: ArrayBuffer; // int32
-  comm: ArrayBuffer; // int32 index into the comm table
   kind: ArrayBuffer; // uint8 index into ROW_KINDS
+  commOffsets: ArrayBuffer; // int32, rows + 1: comm as an Arrow string column
+  commBytes: ArrayBuffer;
+  kindOffsets: ArrayBuffer; // int32, rows + 1: kind as an Arrow string column
+  kindBytes: ArrayBuffer;
   nr: ArrayBuffer; // int16, -1 on lifecycle rows
   ret: ArrayBuffer; // int64
   duration?: ArrayBuffer; // int64, only with durations
-  /** Thread names first used in this batch, appended to the comm table in order. */
-  newComms: string[];
   /** Extra fields of the batch's lifecycle rows (fork, thread, exec, exit, rename). */
   lifecycle: NativeLifecycleFields[];
 }

@@ -54,6 +54,9 @@ export interface TraceMetadata {
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
   truncated: { exec_path: number; exec_argv: number; act_path?: number };
+  /** gpo's own CPU time while recording (its consumer thread and JavaScript), and rows per CPU second: what
+   * the recorder sustains when it has a core to itself. Parquet conversion comes after and is not counted. */
+  recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
   /** 'complete' once the recording closed normally; an IPC stream left by a crash says 'recording'. */
   status: 'recording' | 'complete';
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */

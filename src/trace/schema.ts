@@ -63,6 +63,9 @@ export const COLUMNS = {
 } as const;
 export type ColumnName = keyof typeof COLUMNS;
 
+/** Columns every row has a value for (duration_ns only with --durations). */
+export const CORE_COLUMNS = ['ts_ns', 'pid', 'tid', 'comm', 'kind', 'nr', 'ret', 'duration_ns'] as const;
+
 export const traceSchema = new Schema([
   new Field('ts_ns', new Int64(), false),
   new Field('pid', new Int32(), false),
@@ -90,4 +93,18 @@ export const traceSchema = new Schema([
   new Field('inode', new Int64(), true),
   new Field('offset', new Int64(), true),
   new Field('func', new Utf8(), true),
+]);
+
+/** The column of a recording's Arrow IPC stream that carries the other columns of its rare rows. */
+export const EXTRA_COLUMN = 'extra';
+
+/**
+ * The Arrow IPC stream written while recording: the core columns, and `extra`, the other columns of the
+ * rare rows (lifecycle, acts) as one JSON object each, null on syscall rows. Fifteen mostly-null columns
+ * cost 90 bytes a row in IPC (Arrow sizes every buffer for every row); this keeps a syscall row near 50.
+ * Readers expand it to traceSchema (src/trace/expand.ts); the Parquet file has traceSchema.
+ */
+export const recordingSchema = new Schema([
+  ...traceSchema.fields.filter((f) => (CORE_COLUMNS as readonly string[]).includes(f.name)),
+  new Field(EXTRA_COLUMN, new Utf8(), true),
 ]);

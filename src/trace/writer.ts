@@ -7,9 +7,9 @@ import { RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema, Table,
 import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
-import { ipcMessages, MESSAGE_RECORD_BATCH, MESSAGE_SCHEMA } from './ipc-frames.js';
 import { collectEvery } from './memory.js';
-import { traceSchema } from './schema.js';
+import { expandRecordingBatch } from './expand.js';
+import { recordingSchema, traceSchema } from './schema.js';
 
 /** Rows per Parquet row group: large enough for good compression, small enough to stream when reading. */
 export const ROW_GROUP_ROWS = 1 << 18;
@@ -35,7 +35,7 @@ export class TraceStreamWriter {
     } catch (err) {
       throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    this.schema = new Schema(traceSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
+    this.schema = new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
     const header = this.encode(null);
     this.schemaBytes = header.byteLength;
     this.append(header);
@@ -100,7 +100,7 @@ function wasmBatchesOf(ipc: Uint8Array): parquet.RecordBatch[] {
 type WasmBatchSource = Iterator<parquet.RecordBatch[]> | AsyncIterator<parquet.RecordBatch[]>;
 
 async function writeWasmBatches(source: WasmBatchSource, path: string, metadata: TraceMetadata): Promise<void> {
-  const collect = collectEvery(2);
+  const collect = collectEvery(4);
   let first = await source.next();
   while (!first.done && first.value.length === 0) first = await source.next();
   const tmp = `${path}.tmp`;
@@ -128,7 +128,8 @@ async function writeWasmBatches(source: WasmBatchSource, path: string, metadata:
         { highWaterMark: 0 },
       );
       const bytes = await parquet.transformParquetStream(wasmBatches, writerProperties(metadata));
-      await bytes.pipeTo(Writable.toWeb(handle.createWriteStream()));
+      // parquet-wasm types its stream with the DOM's WritableStream; Node's is the same at run time.
+      await bytes.pipeTo(Writable.toWeb(handle.createWriteStream()) as unknown as Parameters<typeof bytes.pipeTo>[0]);
     }
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -152,27 +153,21 @@ export async function writeParquet(
   await writeWasmBatches(source, path, metadata);
 }
 
-/** Turns a recording's IPC stream into the final Parquet trace, then removes the stream. The messages go
- * to the wasm writer as they are on disk: no decoding in JavaScript, so memory stays small. */
+/** Turns a recording's IPC stream into the final Parquet trace (its batches expanded to the trace
+ * schema), then removes the stream. */
 export async function convertIpcToParquet(ipcPath: string, parquetPath: string, metadata: TraceMetadata): Promise<void> {
-  const source = (function* () {
-    let schema: Uint8Array | null = null;
-    for (const message of ipcMessages(ipcPath, () => schema ?? new Uint8Array(0))) {
-      if (message.type === MESSAGE_SCHEMA) schema = message.bytes;
-      else if (message.type === MESSAGE_RECORD_BATCH && schema) yield wasmBatchesOf(message.bytes);
-    }
-  })();
-  await writeWasmBatches(source, parquetPath, metadata);
+  await writeParquet(readIpcBatches(ipcPath), parquetPath, metadata);
   rmSync(ipcPath);
 }
 
-/** Reads the batches of an IPC stream, stopping quietly at a torn tail (gpo was killed mid-write). */
+/** Reads the batches of a recording's IPC stream as trace-schema batches, stopping quietly at a torn tail
+ * (gpo was killed mid-write). */
 export async function* readIpcBatches(path: string): AsyncGenerator<RecordBatch> {
   const handle = await open(path, 'r');
   try {
     const reader = await RecordBatchReader.from(handle.createReadStream());
     try {
-      for await (const batch of reader) yield batch;
+      for await (const batch of reader) yield expandRecordingBatch(batch);
     } catch {
       return;
     }
