@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s -j2 all
 npx --no-install node-gyp configure build --loglevel=error >/dev/null
-npx --no-install tsc -p tsconfig.json
+# The project's own TypeScript (tslab brings an older tsc that can take over node_modules/.bin/tsc).
+node node_modules/typescript/bin/tsc -p tsconfig.json

@@ -148,10 +148,13 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   // Pass 2: every unit scored by the model of the other units.
   let thresholds: Thresholds;
   let evidence: CalibrationEvidence;
+  /** Largest locality frame count a held-out normal window reached (0: none unseen). */
+  let worstHeldOutFrame = 0;
   let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
   if (usedUnits >= 2) {
     const heldOut = await scoreHeldOut(traces, unitModels, vocabulary, settings, unitOfThread);
     ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
+    worstHeldOutFrame = worstFrameCount(heldOut);
   } else {
     unitKind = 'none';
     warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
@@ -162,7 +165,12 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   const syscallStats = rateStats(syscallWindows);
   const libcallStats = rateStats(libcallWindows);
   const frameLength = settings.frameLength;
-  const highFrame = thresholds.frameCount > frameLength ? frameLength + 1 : Math.min(frameLength, thresholds.frameCount + Math.ceil((frameLength + 1 - thresholds.frameCount) / 2));
+  // High: halfway from where normal ends to a frame of only unseen windows. Normal ends at the frame
+  // threshold, or beyond it where a held-out normal window went further: the threshold is a quantile over
+  // windows, and a program's repetitive stretches (a startup loop) can hold it down while its threads'
+  // timing still makes short runs of novel interleavings.
+  const normalEnd = Math.max(thresholds.frameCount, worstHeldOutFrame + 1);
+  const highFrame = normalEnd > frameLength ? frameLength + 1 : Math.min(frameLength, normalEnd + Math.ceil((frameLength + 1 - normalEnd) / 2));
   const frequencyRates: Record<string, RateStats> = {};
   for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
   const libcallRates: Record<string, RateStats> = {};
@@ -266,6 +274,12 @@ async function scoreHeldOut(
     }
   }
   return scores;
+}
+
+function worstFrameCount(scores: readonly SequenceScore[]): number {
+  let worst = 0;
+  for (const score of scores) for (let count = score.frameCountHistogram.length - 1; count > worst; count--) if (score.frameCountHistogram[count]! > 0) worst = count;
+  return worst;
 }
 
 /** Threshold on a window's worst robust z-score: each unit's windows scored by the other units' statistics. */

@@ -6,7 +6,6 @@ import { execFile, fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseBaseline, type LoadedBaseline } from '../baseline/document.js';
 import { baselineText, trainBaseline } from '../baseline/train.js';
 import { readPrivileges } from '../doctor/system.js';
@@ -64,14 +63,15 @@ function paths(): Paths {
     root,
     game: join(root, 'out', 'demo', 'game'),
     cheats: join(root, 'out', 'demo', 'cheats'),
-    worker: fileURLToPath(new URL('./record-worker.js', import.meta.url)),
+    // The compiled worker, also when this module runs from source (tests).
+    worker: join(root, 'dist', 'src', 'demo', 'record-worker.js'),
   };
 }
 
 /** Everything the demo runs must be built, and recording needs root. */
 export function checkDemoReady(): Paths {
   const p = paths();
-  const needed = [p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
+  const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
   if (!readPrivileges().root) throw new GpoError('the demo records with eBPF and its cheats ptrace the game: run it as root');
@@ -142,7 +142,9 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
     });
     child.on('exit', async (code) => {
       if (!done) {
-        rejectRun(new GpoError(`recording ${scenario.name} failed: ${failure ?? stderr.trim().split('\n').pop() ?? `exit ${code}`}`));
+        const lines = stderr.trim().split('\n');
+        const reason = failure ?? lines.find((line) => /Error/.test(line)) ?? lines.pop() ?? `exit ${code}`;
+        rejectRun(new GpoError(`recording ${scenario.name} failed: ${reason}`));
         return;
       }
       const cheatReport = cheat !== null ? await cheat : stderr.split('\n').filter((line) => line.startsWith('{"cheat"')).join('\n');

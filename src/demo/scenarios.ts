@@ -39,7 +39,7 @@ export const CHEAT_SCENARIOS: Scenario[] = [
     seed: 20,
     kinds: ['proc_mem', 'io_uring'],
     external: { program: 'uring-reader', args: [] },
-    blindSpot: 'io_uring bypasses syscall hooks; see README',
+    blindSpot: 'io_uring bypasses syscall hooks; see docs/demo.md',
   },
 ];
 
@@ -100,7 +100,12 @@ export function judge(scenario: Scenario, report: ScoreReport, attackNs: bigint 
     detected = scenario.blindSpot ? `no (${scenario.blindSpot})` : 'no';
     ok = scenario.blindSpot !== undefined;
   }
-  const summary = top === null ? (scenario.blindSpot ? 'nothing recorded touched the game' : 'no anomalies') : `${top.severity}: ${top.summary}`;
+  let summary = top === null ? 'no anomalies' : `${top.severity}: ${top.summary}`;
+  if (scenario.blindSpot && hits.length === 0) {
+    // Say what was missed, not an unrelated anomaly of the game's own.
+    const counts = (['high', 'medium', 'low'] as const).map((s) => `${report.counts[s]} ${s}`).join(', ');
+    return { row: { scenario: scenario.name, detected, kind: '', summary: `none of the cheat's acts reached a hook (other anomalies: ${counts})`, latency_ms: null }, ok, high: high.length, top: null };
+  }
   const latency = top !== null && attackNs !== null && hits.length > 0 ? Math.round(Number(top.first_ts_ns - attackNs) / 1e4) / 100 : null;
   return { row: { scenario: scenario.name, detected, kind: top?.kind ?? '', summary, latency_ms: latency }, ok, high: high.length, top };
 }

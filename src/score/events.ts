@@ -37,8 +37,8 @@ const HARSH_SIGNALS = new Set([5, 9, 19]);
 
 /**
  * BPF program types that cannot read or write a process's memory or registers: socket filters and other
- * packet/cgroup programs (libbpf's feature probes load socket filters). Tracing types (kprobe, tracepoint,
- * perf_event, raw_tracepoint, tracing, lsm...) can, and unknown types are treated like them.
+ * packet/cgroup programs (libbpf's feature probes load socket filters): low. Tracing types (kprobe,
+ * tracepoint, perf_event, raw_tracepoint, tracing, lsm...) can, and unknown types are treated like them.
  */
 const BPF_NO_PROCESS_ACCESS = new Set([
   1, // SOCKET_FILTER
@@ -145,7 +145,8 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     case 'module_load':
       return { kind: 'module_load', severity: 'high', signature: `module_load ${path ?? '?'}`, summary: `kernel module loaded: ${path ?? '?'} by ${by}`, evidence: { module: path, actor } };
     case 'bpf_load':
-      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(request) ? 'low' : 'high', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
+      // System-wide, not aimed at the target: observers and profilers load tracing programs all the time.
+      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(request) ? 'low' : 'medium', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
     case 'device_open': {
       if (path === null) return null;
       if (path === '/dev/uinput' || path === '/dev/input/uinput')

@@ -33,10 +33,10 @@ describe('gpo train and score (CLI)', () => {
   });
 
   it('exits 1 on anomalies at or above --fail-on', async () => {
-    const path = await normalTrace(join(dir, 'read.parquet'), [{ ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek\x1b[31m', kind: 'vm_read', exe: '/tmp/peek', target_pid: 4000 }]);
+    const path = await normalTrace(join(dir, 'read.parquet'), [{ ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek\x1b[31m', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 }]);
     const medium = runGpo(['score', path, '-b', baselinePath]);
-    expect(medium.code).toBe(0); // vm_read is medium, default --fail-on high
-    expect(medium.stdout).toMatch(/medium\s+vm_read/);
+    expect(medium.code).toBe(0); // pidfd is medium, default --fail-on high
+    expect(medium.stdout).toMatch(/medium\s+pidfd/);
     expect(medium.stdout).toContain('peek\\x1b[31m'); // escaped for the terminal
     expect(runGpo(['score', path, '-b', baselinePath, '--fail-on', 'medium']).code).toBe(1);
     expect(runGpo(['score', path, '-b', baselinePath, '--fail-on', 'bogus']).code).toBe(2);

@@ -107,7 +107,7 @@ describe('gpo score on tampering and library rows', () => {
     ];
     const report = await score(await normalTrace(join(dir, 'kinds.parquet'), rows), baseline);
     expect(report.anomalies.map((a) => `${a.kind}:${a.severity}`)).toEqual([
-      'vm_read:medium', 'vm_write:high', 'proc_mem:high', 'signal:high', 'module_load:high', 'bpf_load:high', 'uinput:high',
+      'vm_read:high', 'vm_write:high', 'proc_mem:high', 'signal:high', 'module_load:high', 'bpf_load:medium', 'uinput:high',
       'exec_memory:high', 'new_library:high', 'fileless_exec:high', 'child_exec:medium', 'unexpected_libcall:high',
     ]);
   });
