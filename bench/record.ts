@@ -129,6 +129,17 @@ function run(cmd: string, args: string[]): Promise<Finished> {
   return finish(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+// The storm pins itself to STORM_CPU and every tracer runs on the other CPU, so that each config measures
+// the tracer's cost on the target rather than where the scheduler happened to put the two.
+const STORM_CPU = '1';
+const TRACER_CPU = '0';
+process.env.STORM_CPU = STORM_CPU;
+
+/** A tracer's command line, pinned to the CPU the storm does not use. */
+function onTracerCpu(cmd: string, args: string[]): [string, string[]] {
+  return ['taskset', ['-c', TRACER_CPU, cmd, ...args]];
+}
+
 function lastLines(text: string, n = 3): string {
   return text.trim().split('\n').slice(-n).join(' | ');
 }
@@ -164,7 +175,7 @@ async function runUntraced(calls: number): Promise<RunResult> {
 }
 
 async function runStrace(calls: number): Promise<RunResult> {
-  const result = await run('strace', ['-f', '-o', '/dev/null', STORM, String(calls)]);
+  const result = await run(...onTracerCpu('strace', ['-f', '-o', '/dev/null', STORM, String(calls)]));
   check(result, 'strace');
   return { storm: parseStorm(result.stdout) };
 }
@@ -200,8 +211,8 @@ async function runGpo(gpo: string, calls: number, extraArgs: string[], scratch: 
   // GNU time reports the peak RSS of the gpo node process (max over it and its reaped children; the storm's
   // own is tiny) without our having to race its exit.
   const result = useTime
-    ? await run(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, ...gpoArgs])
-    : await run(process.execPath, gpoArgs);
+    ? await run(...onTracerCpu(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, ...gpoArgs]))
+    : await run(...onTracerCpu(process.execPath, gpoArgs));
   try {
     check(result, 'gpo record');
     const storm = parseStorm(result.stdout);
@@ -263,7 +274,7 @@ async function runBpftrace(calls: number): Promise<RunResult> {
   const storm = spawn(STORM, ['--wait-stdin', String(calls)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stormDone = finish(storm);
   const program = 'tracepoint:raw_syscalls:sys_enter /pid == $1/ { @[args->id] = count(); }';
-  const tracer = spawn('bpftrace', ['-e', program, String(storm.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const tracer = spawn(...onTracerCpu('bpftrace', ['-e', program, String(storm.pid)]), { stdio: ['ignore', 'pipe', 'pipe'] });
   const tracerDone = finish(tracer);
   let tracerOut = '';
   tracer.stdout?.on('data', (d: string) => (tracerOut += d));

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   long calls = parse_positive(argv[first], "CALLS");
+  // The benchmark pins the storm to one CPU and tracers to the other (STORM_CPU=N).
+  const char *cpu = getenv("STORM_CPU");
+  if (cpu != NULL) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(atoi(cpu), &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) perror("storm: sched_setaffinity");
+  }
   long thread_count = argc - first == 2 ? parse_positive(argv[first + 1], "THREADS") : 1;
 
   struct storm_thread *threads = calloc((size_t)thread_count, sizeof *threads);

@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_BPF 321
 #define NR_PIDFD_SEND_SIGNAL 424
 #define NR_IO_URING_SETUP 425
+#define NR_IO_URING_ENTER 426
 #define NR_PIDFD_OPEN 434
 #define NR_OPENAT2 437
 #define NR_PIDFD_GETFD 438
@@ -704,6 +705,22 @@ static __always_inline void act_any(struct pt_regs *regs, __u32 nr, long ret)
 		act_submit(e);
 		break;
 	}
+}
+
+/* io_uring opens files inside the kernel, with no syscall to hook: an IORING_OP_OPENAT that completed put
+ * the file in the submitting process's table (io-wq workers share it), so the file tells the same story as
+ * an openat would: a procfs file of a followed process, or a device. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	__u8 op = BPF_CORE_READ((struct io_kiocb *)req, opcode);
+	int res = BPF_CORE_READ(cqe, res);
+
+	if (!observe_acts || (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2) || res < 0 ||
+	    bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
+		return 0;
+	act_on_open(NR_IO_URING_ENTER, res, NULL, 0);
+	return 0;
 }
 
 /* Library calls of followed processes: one uprobe per function; the attach cookie says which one

@@ -120,6 +120,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     skel_->rodata->gpo_tgid = getpid();
     skel_->rodata->observe_acts = opts.Get("observeActs").ToBoolean();
     bpf_program__set_autoload(skel_->progs.on_sys_enter, durations_);
+    // Kernels without io_uring have no such tracepoint; the rest of the recorder does not need it.
+    bpf_program__set_autoload(skel_->progs.on_io_uring_complete,
+                              libbpf_find_vmlinux_btf_id("io_uring_complete", BPF_TRACE_RAW_TP) > 0);
     if (bpf_map__set_max_entries(skel_->maps.events, ring_bytes)) {
       Fail(env, "size the ring buffer", errno);
       return;

@@ -70,6 +70,9 @@ beforeAll(async () => {
   acts.initModule = tamper(['init-module', 0]);
   acts.finitModule = tamper(['finit-module', 0]);
   for (const device of ['/dev/uinput', '/dev/mem', '/proc/kcore']) acts[device] = tamper(['open-device', 0, device]);
+  // The demo's io_uring reader opens /proc/PID/maps and /proc/PID/mem with IORING_OP_OPENAT, no syscall;
+  // it finds no game here and says so, but its opens are done.
+  spawnSync(join(ROOT, 'out', 'demo', 'cheats', 'uring-reader'), [String(targetPid)]);
   // The same acts aimed at a process gpo does not follow.
   for (const action of [['ptrace-seize'], ['vm-read', mappingStart(bystanderPid, 'rw-p')], ['proc-open', 'mem', 'r'], ['kill', 0], ['perf-open']])
     tamper([action[0], bystanderPid, ...action.slice(1)]);
@@ -120,6 +123,12 @@ describe('acts of other processes toward the target', () => {
     const refused = opens.find((r) => r.uid === 65534)!;
     expect(refused.path).toBe(`/proc/${targetPid}/mem`);
     expect(refused.ret).toBe(-13n); // -EACCES
+  });
+
+  it('records opens made through io_uring, which no syscall hook sees, with the reader as actor', () => {
+    const opens = rows.filter((r) => r.kind === 'proc_open' && r.exe?.endsWith('/uring-reader'));
+    expect(opens.map((r) => r.path)).toEqual(expect.arrayContaining([`/proc/${targetPid}/maps`, `/proc/${targetPid}/mem`]));
+    expect(opens.every((r) => r.target_pid === targetPid && r.ret! >= 0n)).toBe(true);
   });
 
   it('records signals, pidfds and perf_event_open aimed at the target', () => {

@@ -39,7 +39,7 @@ export const RECORDER_HOOKS = {
   ptrace: 'tp_btf/sys_exit (ptrace; target resolved in the caller\'s pid namespace)',
   vm_read: 'tp_btf/sys_exit (process_vm_readv)',
   vm_write: 'tp_btf/sys_exit (process_vm_writev)',
-  proc_open: 'tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)',
+  proc_open: 'tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise) and tp_btf/io_uring_complete (IORING_OP_OPENAT)',
   signal: 'tp_btf/sys_exit (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal)',
   pidfd: 'tp_btf/sys_exit (pidfd_open, pidfd_getfd)',
   perf_open: 'tp_btf/sys_exit (perf_event_open)',

@@ -14,8 +14,6 @@ export interface Scenario {
   external?: { program: string; args: string[] };
   /** Cheat libraries loaded into the game at start (LD_PRELOAD), and variables they read. */
   preload?: { library: string; env?: Record<string, string> };
-  /** What the recorder cannot see, said plainly in the table when the scenario is not detected. */
-  blindSpot?: string;
 }
 
 /** Seeds of the clean runs the baseline is trained on. */
@@ -34,13 +32,8 @@ export const CHEAT_SCENARIOS: Scenario[] = [
   { name: 'speedhack', seed: 17, kinds: ['preload', 'new_library'], preload: { library: 'libspeedhack.so', env: { GPO_SPEEDHACK: '2' } } },
   { name: 'jit-exec', seed: 18, kinds: ['exec_memory'], preload: { library: 'libjit.so' } },
   { name: 'fileless', seed: 19, kinds: ['fileless_exec'], preload: { library: 'libfileless.so' } },
-  {
-    name: 'uring-reader',
-    seed: 20,
-    kinds: ['proc_mem', 'io_uring'],
-    external: { program: 'uring-reader', args: [] },
-    blindSpot: 'io_uring bypasses syscall hooks; see docs/demo.md',
-  },
+  // Its opens happen in io_uring's workers, with no syscall: the recorder sees them at completion.
+  { name: 'uring-reader', seed: 20, kinds: ['proc_mem'], external: { program: 'uring-reader', args: [] } },
 ];
 
 export function cleanScenario(seed: number): Scenario {
@@ -97,15 +90,10 @@ export function judge(scenario: Scenario, report: ScoreReport, attackNs: bigint 
     detected = 'yes';
     ok = true;
   } else {
-    detected = scenario.blindSpot ? `no (${scenario.blindSpot})` : 'no';
-    ok = scenario.blindSpot !== undefined;
+    detected = 'no';
+    ok = false;
   }
-  let summary = top === null ? 'no anomalies' : `${top.severity}: ${top.summary}`;
-  if (scenario.blindSpot && hits.length === 0) {
-    // Say what was missed, not an unrelated anomaly of the game's own.
-    const counts = (['high', 'medium', 'low'] as const).map((s) => `${report.counts[s]} ${s}`).join(', ');
-    return { row: { scenario: scenario.name, detected, kind: '', summary: `none of the cheat's acts reached a hook (other anomalies: ${counts})`, latency_ms: null }, ok, high: high.length, top: null };
-  }
+  const summary = top === null ? 'no anomalies' : `${top.severity}: ${top.summary}`;
   const latency = top !== null && attackNs !== null && hits.length > 0 ? Math.round(Number(top.first_ts_ns - attackNs) / 1e4) / 100 : null;
   return { row: { scenario: scenario.name, detected, kind: top?.kind ?? '', summary, latency_ms: latency }, ok, high: high.length, top };
 }
