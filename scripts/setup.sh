@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ bpftrace strace time)
+packages=(clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ bpftrace strace time chromium jupyter-notebook jupyter-nbconvert python3-ipykernel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,5 +19,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The notebooks' TypeScript kernel (tslab, from node_modules) registered with Debian's Jupyter, once.
+/usr/bin/python3 -c 'from jupyter_client.kernelspec import find_kernel_specs; import sys; sys.exit("tslab" not in find_kernel_specs())' 2>/dev/null \
+  || npx --no-install tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab" >/dev/null
 
 bash scripts/build.sh

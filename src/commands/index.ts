@@ -6,6 +6,8 @@ import { registerEval } from './eval.js';
 import { registerImport } from './import.js';
 import { registerInfo } from './info.js';
 import { registerRecord } from './record.js';
+import { registerReplay } from './replay.js';
+import { registerReport } from './report.js';
 import { registerScore } from './score.js';
 import { registerTrain } from './train.js';
 
@@ -17,5 +19,7 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerTrain(program);
   registerScore(program);
+  registerReplay(program);
+  registerReport(program);
   registerDemo(program);
 }

@@ -1,0 +1,28 @@
+// gpo report TRACE [--baseline FILE] -o report.html: one self-contained HTML page with charts.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { readBaseline } from '../baseline/document.js';
+import { GpoError } from '../errors.js';
+import { escapeTerminal as esc } from '../report/format.js';
+import { buildHtmlReport } from '../report/html/index.js';
+import { openTrace } from '../trace/reader.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('write a self-contained HTML report: rate timelines, novelty, libraries, tampering, anomalies')
+    .argument('<trace>', 'a .parquet trace, or the .arrows stream of a recording')
+    .option('-b, --baseline <file>', 'baseline written by gpo train: adds anomalies and comparisons')
+    .requiredOption('-o, --output <file>', 'the HTML file to write')
+    .action(async (path: string, opts: { baseline?: string; output: string }) => {
+      const baseline = opts.baseline === undefined ? null : readBaseline(opts.baseline);
+      const trace = await openTrace(path);
+      const page = await buildHtmlReport(trace, baseline, { baselinePath: opts.baseline ?? null, progress: true });
+      try {
+        writeFileSync(opts.output, page);
+      } catch (err) {
+        throw new GpoError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      process.stderr.write(`gpo: wrote ${esc(opts.output)} (${Math.round(page.length / 1024)} KB)\n`);
+    });
+}
