@@ -17,11 +17,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # --ignore-scripts: npm would otherwise build binding.gyp before the BPF skeletons exist (build.sh does it)
+  npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
 fi
 
-# The notebooks' TypeScript kernel (tslab, from node_modules) registered with Debian's Jupyter, once.
-/usr/bin/python3 -c 'from jupyter_client.kernelspec import find_kernel_specs; import sys; sys.exit("tslab" not in find_kernel_specs())' 2>/dev/null \
-  || npx --no-install tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab" >/dev/null
+# The notebooks' TypeScript kernel (tslab, from node_modules) registered with Debian's Jupyter: again when
+# the registered one is another checkout's.
+tslab="$PWD/node_modules/.bin/tslab"
+/usr/bin/python3 - "$tslab" <<'PY' 2>/dev/null || npx --no-install tslab install --python=/usr/bin/python3 --binary="$tslab" >/dev/null
+import json, sys
+from jupyter_client.kernelspec import find_kernel_specs
+spec = find_kernel_specs().get("tslab")
+sys.exit(0 if spec and json.load(open(spec + "/kernel.json"))["argv"][0] == sys.argv[1] else 1)
+PY
 
 bash scripts/build.sh
