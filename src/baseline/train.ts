@@ -13,6 +13,7 @@ import { SequenceDetector, type SequenceScore } from '../model/sequence-detector
 import { SyscallVocabulary } from '../model/syscall-vocabulary.js';
 import { SyscallWindowModel } from '../model/syscall-window-model.js';
 import { openTrace, type TraceFile } from '../trace/reader.js';
+import { progress, withProgress } from '../report/progress.js';
 import { GPO_VERSION } from '../version.js';
 import { groupByThread, timeOffsets, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
 import { classifyEvent } from '../score/events.js';
@@ -72,6 +73,10 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   const warnings: string[] = [];
   const traces: TraceFile[] = [];
   for (const path of paths) traces.push(await openTrace(path));
+  // Two passes over every trace (the second for calibration).
+  const status = progress('train', { total: 2 * traces.reduce((sum, t) => sum + (t.numRows ?? 0), 0) });
+  const counter = { done: 0 };
+  traces.splice(0, traces.length, ...traces.map((t) => withProgress(t, status, counter)));
   const program = identityOf(traces[0]!);
   for (const trace of traces.slice(1)) {
     const other = identityOf(trace);
@@ -213,6 +218,7 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
     },
     allowed: Object.fromEntries(profile.allowed),
   };
+  status.finish();
   return { baseline, warnings };
 }
 

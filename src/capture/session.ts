@@ -2,6 +2,7 @@
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { BTF_PATH, readPrivileges } from '../doctor/system.js';
@@ -132,6 +133,8 @@ export class RecordingSession {
   private stopRequested!: (reason: string) => void;
   private readonly stopped: Promise<string>;
   private batchError: unknown = null;
+  /** Why stopping was asked for while a launched target is given time to exit. */
+  private pendingReason: string | null = null;
   private readonly collect = collectEvery(4);
 
   constructor(private readonly options: RecordOptions) {
@@ -155,7 +158,6 @@ export class RecordingSession {
     }
     this.stopRequested(reason);
   }
-  private pendingReason: string | null = null;
 
   async run(): Promise<RecordingSummary> {
     const o = this.options;
@@ -239,7 +241,7 @@ export class RecordingSession {
       metadata.target.pid = pid;
       metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
       this.child.on('exit', (code, signal) => {
-        this.targetExitCode = code ?? 128 + (signal ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }) as Record<string, number>)[signal] ?? 0 : 0);
+        this.targetExitCode = code ?? 128 + (signal ? osConstants.signals[signal] : 0);
       });
       this.recorder.setLauncher(pid);
     }
@@ -250,14 +252,14 @@ export class RecordingSession {
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
       throw new GpoError(`process ${targetPid} exited before recording started`);
 
-    const done = new Promise<NativeFinalStats>((resolveDone) => {
-      try {
-        this.recorder.start((batch) => this.onBatch(batch), resolveDone);
-      } catch (err) {
-        this.child?.kill('SIGKILL');
-        throw new GpoError((err as Error).message);
-      }
-    });
+    let resolveDone!: (stats: NativeFinalStats) => void;
+    const done = new Promise<NativeFinalStats>((resolve) => (resolveDone = resolve));
+    try {
+      this.recorder.start((batch) => this.onBatch(batch), resolveDone);
+    } catch (err) {
+      this.child?.kill('SIGKILL');
+      throw new GpoError((err as Error).message);
+    }
     if (this.child) {
       const control = this.child.stdio[3] as NodeJS.WritableStream;
       control.end('g');

@@ -4,6 +4,7 @@ import { SEQUENCE_FORMATS, isSequenceFormat } from '../import/load.js';
 import { importToTrace } from '../import/to-trace.js';
 import { GpoError } from '../errors.js';
 import { escapeTerminal as esc, formatCount } from '../report/format.js';
+import { progress } from '../report/progress.js';
 
 export function registerImport(program: Command): void {
   program
@@ -15,7 +16,10 @@ export function registerImport(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(async (format: string, inputs: string[], opts: { output: string; json?: boolean }) => {
       if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
+      const status = progress('import');
+      status.note(`reading ${format} sequences and writing ${esc(opts.output)}`);
       const result = await importToTrace(format, inputs, opts.output);
+      status.finish();
       process.stdout.write(
         opts.json
           ? `${JSON.stringify(result, null, 2)}\n`

@@ -6,6 +6,7 @@ import { escapeTerminal as esc } from '../report/format.js';
 import { SEVERITIES, type Severity } from '../score/anomaly.js';
 import { formatReport, reportJson, scoreTrace } from '../score/score-trace.js';
 import { openTrace } from '../trace/reader.js';
+import { progress, withProgress } from '../report/progress.js';
 
 function severity(value: string): Severity | 'none' {
   if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as Severity | 'none';
@@ -22,8 +23,10 @@ export function registerScore(program: Command): void {
     .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
     .action(async (path: string, opts: { baseline: string; json?: boolean; failOn: Severity | 'none' }) => {
       const loaded = readBaseline(opts.baseline);
-      const trace = await openTrace(path);
-      const report = await scoreTrace(trace, loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
+      const opened = await openTrace(path);
+      const status = progress('score', { total: opened.numRows });
+      const report = await scoreTrace(withProgress(opened, status), loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
+      status.finish();
       if (report.program_mismatch) process.stderr.write(`gpo: warning: ${esc(report.program_mismatch)}\n`);
       process.stdout.write(opts.json ? reportJson(report) : formatReport(report));
       process.exitCode = report.exit_code;

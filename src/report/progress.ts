@@ -1,5 +1,6 @@
 // A status line on stderr for long commands (import, train, score, report on big traces). Silent unless
 // stderr is a terminal, so pipes, files and tests see nothing; redrawn at most every 100 ms.
+import type { TraceFile } from '../trace/reader.js';
 
 export interface Progress {
   /** `done` units of `total` (rows, files...); `detail` is a short note after the counts. */
@@ -40,6 +41,20 @@ export function progress(label: string, options: { total?: number | null; unit?:
     finish() {
       if (shown) stream.write('\r\x1b[2K');
       shown = false;
+    },
+  };
+}
+
+/** The trace, reporting on `status` the rows its batches have delivered (added to `counter.done`). */
+export function withProgress(trace: TraceFile, status: Progress, counter = { done: 0 }): TraceFile {
+  return {
+    ...trace,
+    async *batches(options) {
+      for await (const batch of trace.batches(options)) {
+        counter.done += batch.numRows;
+        status.update(counter.done);
+        yield batch;
+      }
     },
   };
 }
