@@ -301,7 +301,9 @@ async function runBpftrace(calls: number): Promise<RunResult> {
     const stormResult = await stormDone;
     check(stormResult, 'storm');
     tracer.kill('SIGINT');
-    const traced = await tracerDone;
+    // bpftrace has been seen to miss a SIGINT here; ask again rather than wait forever.
+    const again = setInterval(() => tracer.kill('SIGINT'), 5000);
+    const traced = await tracerDone.finally(() => clearInterval(again));
     if (traced.code !== 0) throw new RunFailed(`bpftrace: exit ${traced.code}: ${lastLines(traced.stderr)}`);
     const counted = new RegExp(`^@\\[${GETPPID}\\]: (\\d+)$`, 'm').exec(traced.stdout);
     const seen = counted ? Number(counted[1]) : 0;

@@ -32,7 +32,7 @@ int BPF_PROG(probe_lsm, struct file *file) { return 0; }
 SEC("kprobe/do_sys_openat2")
 int probe_kprobe(void *ctx) { return 0; }
 
-// The other tp_btf hooks gpo's recorder attaches: process lifecycle, thread names, scheduling.
+// The other tp_btf hooks gpo's recorder attaches: process lifecycle, thread names, scheduling, io_uring.
 
 SEC("tp_btf/sched_process_fork")
 int probe_sched_process_fork(void *ctx) { return 0; }
@@ -48,3 +48,6 @@ int probe_task_rename(void *ctx) { return 0; }
 
 SEC("tp_btf/sched_switch")
 int probe_sched_switch(void *ctx) { return 0; }
+
+SEC("tp_btf/io_uring_complete")
+int probe_io_uring_complete(void *ctx) { return 0; }

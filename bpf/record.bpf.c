@@ -613,12 +613,12 @@ static __always_inline void act_in_target(struct pt_regs *regs, __u32 nr, long r
 }
 
 /* Any process: acts toward a followed process, and system-wide events. */
-static __always_inline void act_any(struct pt_regs *regs, __u32 nr, long ret)
+static __always_inline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 actor)
 {
 	__u32 tid = 0, target;
 	struct gpo_act_event *e;
 
-	if (bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
+	if (actor == gpo_tgid)
 		return; /* gpo reading /proc for thread names is not tampering */
 	switch (nr) {
 	case NR_PTRACE:
@@ -834,7 +834,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (observe_acts)
-		act_any(regs, nr, ret);
+		act_any(regs, nr, ret, tgid);
 	return 0;
 }
 

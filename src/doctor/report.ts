@@ -16,6 +16,12 @@ export const SIGNALS = [
   },
   { name: 'thread names', hooks: ['tp_btf/task_rename'] },
   { name: 'context switches', hooks: ['tp_btf/sched_switch'] },
+  // Acts of other processes, system-wide events and in-target memory: syscall arguments read at exit,
+  // files resolved from kernel objects.
+  { name: 'tampering (ptrace, process_vm_*, /proc/PID opens, signals, pidfd, perf)', hooks: ['tp_btf/sys_exit'] },
+  { name: 'system-wide (module and bpf loads, device opens)', hooks: ['tp_btf/sys_exit'] },
+  { name: 'in-target memory (exec mappings, exec memory, memfd, io_uring_setup)', hooks: ['tp_btf/sys_exit'] },
+  { name: 'opens through io_uring', hooks: ['tp_btf/io_uring_complete'] },
   { name: 'library calls', hooks: ['uprobe'] },
 ] as const;
 

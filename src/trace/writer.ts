@@ -100,7 +100,8 @@ function wasmBatchesOf(ipc: Uint8Array): parquet.RecordBatch[] {
 type WasmBatchSource = Iterator<parquet.RecordBatch[]> | AsyncIterator<parquet.RecordBatch[]>;
 
 async function writeWasmBatches(source: WasmBatchSource, path: string, metadata: TraceMetadata): Promise<void> {
-  const collect = collectEvery(4);
+  // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
+  const collect = collectEvery(2);
   let first = await source.next();
   while (!first.done && first.value.length === 0) first = await source.next();
   const tmp = `${path}.tmp`;
