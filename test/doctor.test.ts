@@ -36,6 +36,7 @@ const thisKernel: HookProbeResult[] = [
   probe('probe_sched_process_exit', 'tp_btf/sched_process_exit', true, true),
   probe('probe_task_rename', 'tp_btf/task_rename', true, true),
   probe('probe_sched_switch', 'tp_btf/sched_switch', true, true),
+  probe('probe_io_uring_complete', 'tp_btf/io_uring_complete', true, true),
 ];
 
 describe('doctor system facts', () => {
