@@ -559,8 +559,9 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
-/* Inside a followed process: executable mappings (library loads), executable anonymous memory. */
-static __always_inline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
+/* Inside a followed process: executable mappings (library loads), executable anonymous memory.
+ * (The act handlers are out of line: the syscall path stays small for the calls that are not acts.) */
+static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 {
 	struct gpo_act_event *e;
 
@@ -612,8 +613,21 @@ static __always_inline void act_in_target(struct pt_regs *regs, __u32 nr, long r
 	}
 }
 
+/* The syscalls act_any looks at. */
+static __always_inline bool is_act_syscall(__u32 nr)
+{
+	switch (nr) {
+	case NR_OPEN: case NR_KILL: case NR_PTRACE: case NR_RT_SIGQUEUEINFO: case NR_INIT_MODULE:
+	case NR_TKILL: case NR_TGKILL: case NR_OPENAT: case NR_RT_TGSIGQUEUEINFO: case NR_PERF_EVENT_OPEN:
+	case NR_PROCESS_VM_READV: case NR_PROCESS_VM_WRITEV: case NR_FINIT_MODULE: case NR_BPF:
+	case NR_PIDFD_SEND_SIGNAL: case NR_PIDFD_OPEN: case NR_OPENAT2: case NR_PIDFD_GETFD:
+		return true;
+	}
+	return false;
+}
+
 /* Any process: acts toward a followed process, and system-wide events. */
-static __always_inline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 actor)
+static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 actor)
 {
 	__u32 tid = 0, target;
 	struct gpo_act_event *e;
@@ -829,11 +843,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			if (observe_acts)
+			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP))
 				act_in_target(regs, nr, ret);
 		}
 	}
-	if (observe_acts)
+	if (observe_acts && is_act_syscall(nr))
 		act_any(regs, nr, ret, tgid);
 	return 0;
 }
