@@ -35,8 +35,6 @@ const char* const kRowKindNames[GPO_KIND_COUNT] = {
     "vm_read",   "vm_write", "proc_open", "signal",    "pidfd",       "perf_open",   "module_load",
     "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall"};
 using RowKind = uint8_t;
-constexpr RowKind kSyscall = GPO_KIND_SYSCALL, kFork = GPO_KIND_FORK, kThread = GPO_KIND_THREAD,
-                  kExec = GPO_KIND_EXEC, kExit = GPO_KIND_EXIT, kRename = GPO_KIND_RENAME;
 
 uint64_t MonotonicNs() {
   timespec ts;
@@ -101,7 +99,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     Napi::Env env = info.Env();
     Napi::Object opts = info[0].As<Napi::Object>();
     uint32_t ring_bytes = opts.Get("ringBufferBytes").As<Napi::Number>().Uint32Value();
-    follow_children_ = opts.Get("followChildren").ToBoolean();
+    bool follow_children = opts.Get("followChildren").ToBoolean();
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
     bool verbose = opts.Get("verbose").ToBoolean();
@@ -115,7 +113,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     }
     base_ns_ = MonotonicNs();
     skel_->rodata->base_ns = base_ns_;
-    skel_->rodata->follow_children = follow_children_;
+    skel_->rodata->follow_children = follow_children;
     skel_->rodata->record_durations = durations_;
     skel_->rodata->gpo_tgid = getpid();
     skel_->rodata->observe_acts = opts.Get("observeActs").ToBoolean();
@@ -446,7 +444,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     batch_->tid.push_back(int32_t(tid));
     batch_->comm.push_back(comm);
     batch_->kind.push_back(kind);
-    if (kind != kSyscall) {
+    if (kind != GPO_KIND_SYSCALL) {
       batch_->nr.push_back(-1);
       batch_->ret.push_back(0);
       if (durations_) batch_->duration.push_back(0);
@@ -463,7 +461,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     const uint8_t* p = data + sizeof(*h);
     for (uint32_t i = 0; i < h->count; i++, p += rs) {
       const auto* r = reinterpret_cast<const gpo_syscall*>(p);
-      AddRow(r->ts_nr & GPO_TS_MASK, r->tgid, r->tid, kSyscall, CommOf(r->tgid, r->tid));
+      AddRow(r->ts_nr & GPO_TS_MASK, r->tgid, r->tid, GPO_KIND_SYSCALL, CommOf(r->tgid, r->tid));
       batch_->nr.push_back(int16_t(r->ts_nr >> GPO_TS_BITS));
       batch_->ret.push_back(r->ret);
       if (durations_) batch_->duration.push_back(int64_t(reinterpret_cast<const gpo_syscall_timed*>(p)->duration_ns));
@@ -530,7 +528,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         if (size < sizeof(gpo_fork_event)) return;
         const auto* e = reinterpret_cast<const gpo_fork_event*>(data);
         bool thread = e->child_tgid == h->tgid;
-        AddRow(h->ts, h->tgid, h->tid, thread ? kThread : kFork, CommOf(h->tgid, h->tid));
+        AddRow(h->ts, h->tgid, h->tid, thread ? GPO_KIND_THREAD : GPO_KIND_FORK, CommOf(h->tgid, h->tid));
         f.child_pid = int32_t(e->child_tgid);
         f.child_tid = int32_t(e->child_tid);
         SetComm(e->child_tid, e->child_comm);
@@ -541,7 +539,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         const auto* e = reinterpret_cast<const gpo_exec_event*>(data);
         if (e->old_tid != h->tid) thread_comm_.erase(e->old_tid);
         SetComm(h->tid, e->comm);
-        AddRow(h->ts, h->tgid, h->tid, kExec, thread_comm_[h->tid]);
+        AddRow(h->ts, h->tgid, h->tid, GPO_KIND_EXEC, thread_comm_[h->tid]);
         f.path = BoundedString(e->path, GPO_PATH_LEN);
         f.argv.emplace();
         size_t len = e->argv_len < GPO_ARGV_LEN ? e->argv_len : GPO_ARGV_LEN;
@@ -560,7 +558,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       case GPO_REC_EXIT: {
         if (size < sizeof(gpo_exit_event)) return;
         const auto* e = reinterpret_cast<const gpo_exit_event*>(data);
-        AddRow(h->ts, h->tgid, h->tid, kExit, CommIndex(BoundedString(e->comm, GPO_COMM_LEN)));
+        AddRow(h->ts, h->tgid, h->tid, GPO_KIND_EXIT, CommIndex(BoundedString(e->comm, GPO_COMM_LEN)));
         f.exit_code = e->exit_code;
         f.group_dead = int32_t(e->group_dead);
         thread_comm_.erase(h->tid);
@@ -570,7 +568,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         if (size < sizeof(gpo_rename_event)) return;
         const auto* e = reinterpret_cast<const gpo_rename_event*>(data);
         SetComm(h->tid, e->comm);
-        AddRow(h->ts, h->tgid, h->tid, kRename, thread_comm_[h->tid]);
+        AddRow(h->ts, h->tgid, h->tid, GPO_KIND_RENAME, thread_comm_[h->tid]);
         break;
       }
       case GPO_REC_ACT: {
@@ -592,7 +590,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   record_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   uint64_t base_ns_ = 0;
-  bool follow_children_ = true, durations_ = false;
+  bool durations_ = false;
   uint32_t batch_rows_ = 65536;
   std::atomic<bool> stop_requested_{false};
   std::thread consumer_;

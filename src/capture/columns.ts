@@ -1,6 +1,6 @@
 // Turns a batch drained by the addon (typed columns, string columns it built, a few rare rows) into an
 // Arrow record batch of the recording stream's schema.
-import { type Data, type DataType, Int16, Int64, RecordBatch, Struct, Utf8, makeData } from 'apache-arrow';
+import { type Data, type DataType, Int16, Int32, Int64, RecordBatch, Struct, Utf8, makeData } from 'apache-arrow';
 import type { NativeBatch, NativeLifecycleFields } from '../native/addon.js';
 import { allNull, type ExtraFields, validityBitmap } from '../trace/expand.js';
 import { EXTRA_COLUMN, ROW_KINDS, recordingSchema } from '../trace/schema.js';
@@ -76,8 +76,8 @@ export function nativeBatchToArrow(batch: NativeBatch): RecordBatch {
 
   const columns: Record<string, Data> = {
     ts_ns: makeData({ type: new Int64(), length: n, nullCount: 0, data: new BigInt64Array(batch.ts) }),
-    pid: makeData({ type: recordingSchema.fields[1].type, length: n, nullCount: 0, data: new Int32Array(batch.pid) }),
-    tid: makeData({ type: recordingSchema.fields[2].type, length: n, nullCount: 0, data: new Int32Array(batch.tid) }),
+    pid: makeData({ type: new Int32(), length: n, nullCount: 0, data: new Int32Array(batch.pid) }),
+    tid: makeData({ type: new Int32(), length: n, nullCount: 0, data: new Int32Array(batch.tid) }),
     comm: strings(n, batch.commOffsets, batch.commBytes),
     kind: strings(n, batch.kindOffsets, batch.kindBytes),
     nr: withValidity(new Int16(), new Int16Array(batch.nr), isSyscall),

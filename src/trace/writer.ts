@@ -96,14 +96,21 @@ function wasmBatchesOf(ipc: Uint8Array): parquet.RecordBatch[] {
   return batches;
 }
 
-/** A source of Arrow IPC streams of one batch each, in the wasm writer's form. */
-type WasmBatchSource = Iterator<parquet.RecordBatch[]> | AsyncIterator<parquet.RecordBatch[]>;
-
-async function writeWasmBatches(source: WasmBatchSource, path: string, metadata: TraceMetadata): Promise<void> {
+/** Writes record batches (of the trace schema) to a Parquet file, one batch at a time. */
+export async function writeParquet(
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  path: string,
+  metadata: TraceMetadata,
+): Promise<void> {
+  const source = (async function* () {
+    for await (const batch of batches) {
+      const wasm = batch.numRows > 0 ? wasmBatchesOf(tableToIPC(new Table(batch), 'stream')) : [];
+      if (wasm.length > 0) yield wasm;
+    }
+  })();
   // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
   const collect = collectEvery(2);
-  let first = await source.next();
-  while (!first.done && first.value.length === 0) first = await source.next();
+  const first = await source.next();
   const tmp = `${path}.tmp`;
   const handle = await open(tmp, 'w');
   try {
@@ -139,19 +146,6 @@ async function writeWasmBatches(source: WasmBatchSource, path: string, metadata:
     await handle.close().catch(() => undefined);
   }
   renameSync(tmp, path);
-}
-
-/** Writes record batches (of the trace schema) to a Parquet file, one batch at a time. */
-export async function writeParquet(
-  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
-  path: string,
-  metadata: TraceMetadata,
-): Promise<void> {
-  const source = (async function* () {
-    for await (const batch of batches)
-      if (batch.numRows > 0) yield wasmBatchesOf(tableToIPC(new Table(batch), 'stream'));
-  })();
-  await writeWasmBatches(source, path, metadata);
 }
 
 /** Turns a recording's IPC stream into the final Parquet trace (its batches expanded to the trace
