@@ -25,6 +25,22 @@ interface Options {
   json: boolean;
   /** The gpo entry point run with node. */
   gpo: string;
+  /** Calls of the throughput storm (0: skip it). */
+  throughputCalls: number;
+}
+
+/** The recorder's sustained rate: a storm on every CPU, gpo sharing them, nothing pinned. */
+interface ThroughputResult {
+  calls: number;
+  rows: number;
+  drops: number;
+  /** Rows written to the trace per second of the storm's own loop: the rate the recorder kept up with. */
+  events_per_s: number;
+  /** The recorder's own CPU time per row (trace metadata recorder.rows_per_cpu_s). */
+  rows_per_cpu_s?: number;
+  /** The whole `gpo record` command, Parquet conversion included. */
+  wall_s: number;
+  peak_rss_kb?: number;
 }
 
 /** What the storm reports about itself: its own loop, timed inside the target. */
@@ -76,12 +92,14 @@ function parseOptions(argv: string[]): Options {
       configs: { type: 'string', default: DEFAULT_CONFIGS.join(',') },
       json: { type: 'boolean', default: false },
       gpo: { type: 'string', default: join(ROOT, 'bin/gpo.js') },
+      'throughput-calls': { type: 'string', default: '20000000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/bench/record.js [--calls N] [--strace-calls N] [--repeats N] [--configs LIST] [--gpo FILE] [--json]\n' +
+      'usage: node dist/bench/record.js [--calls N] [--strace-calls N] [--repeats N] [--configs LIST] [--gpo FILE]\n' +
+        '                                 [--throughput-calls N] [--json]\n' +
         `  LIST: comma-separated, from ${CONFIGS.join(', ')} (default ${DEFAULT_CONFIGS.join(',')})\n`,
     );
     process.exit(0);
@@ -102,6 +120,7 @@ function parseOptions(argv: string[]): Options {
     configs: ['untraced', ...configs.filter((c) => c !== 'untraced')] as ConfigName[],
     json: values.json,
     gpo: values.gpo,
+    throughputCalls: values['throughput-calls'] === '0' ? 0 : positive('throughput-calls', values['throughput-calls']),
   };
 }
 
@@ -202,47 +221,78 @@ function findCount(value: unknown, keys: readonly string[]): number | undefined 
   return undefined;
 }
 
-async function runGpo(gpo: string, calls: number, extraArgs: string[], scratch: string): Promise<RunResult> {
+/** `gpo record` of a storm, with the storm's result, gpo's peak RSS and the trace's `gpo info --json`. */
+async function recordStorm(
+  gpo: string,
+  stormArgs: string[],
+  gpoOptions: string[],
+  scratch: string,
+  pinned: boolean,
+): Promise<{ storm: StormResult; wallMs: number; peakRssKb?: number; info?: unknown; notes: string[] }> {
   const trace = join(scratch, `storm-${Date.now()}.parquet`);
   const timeFile = join(scratch, 'time.txt');
-  const gpoArgs = [gpo, 'record', '-o', trace, '--quiet', ...extraArgs, '--', STORM, String(calls)];
+  const gpoArgs = [gpo, 'record', '-o', trace, '--quiet', ...gpoOptions, '--', STORM, ...stormArgs];
   const useTime = existsSync(GNU_TIME);
   rmSync(timeFile, { force: true });
   // GNU time reports the peak RSS of the gpo node process (max over it and its reaped children; the storm's
   // own is tiny) without our having to race its exit.
-  const result = useTime
-    ? await run(...onTracerCpu(GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, ...gpoArgs]))
-    : await run(...onTracerCpu(process.execPath, gpoArgs));
+  let command: [string, string[]] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, process.execPath, ...gpoArgs]] : [process.execPath, gpoArgs];
+  const env = { ...process.env };
+  if (pinned) command = onTracerCpu(...command);
+  else delete env.STORM_CPU;
+  const result = await finish(spawn(...command, { stdio: ['ignore', 'pipe', 'pipe'], env }));
   try {
     check(result, 'gpo record');
-    const storm = parseStorm(result.stdout);
-    const details: GpoDetails = { wall_s: result.wallMs / 1000 };
+    const notes: string[] = [];
+    let peakRssKb: number | undefined;
     if (useTime && existsSync(timeFile)) {
       const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1));
-      if (Number.isFinite(kb) && kb > 0) details.peak_rss_kb = kb;
+      if (Number.isFinite(kb) && kb > 0) peakRssKb = kb;
     }
-    const notes: string[] = [];
-    const info = await run(process.execPath, [gpo, 'info', trace, '--json']);
-    if (info.code === 0) {
+    let info: unknown;
+    const infoRun = await run(process.execPath, [gpo, 'info', trace, '--json']);
+    if (infoRun.code !== 0) notes.push(`gpo info failed: ${lastLines(infoRun.stderr, 1) || `exit ${infoRun.code}`}`);
+    else {
       try {
-        const parsed: unknown = JSON.parse(info.stdout);
-        details.rows = findCount(parsed, ['rows', 'row_count', 'rowCount', 'numRows', 'num_rows', 'events']);
-        details.drops = findCount(parsed, ['drops', 'dropped', 'lost', 'lost_events']);
+        info = JSON.parse(infoRun.stdout);
       } catch {
         notes.push('gpo info --json printed no JSON');
       }
-    } else {
-      notes.push(`gpo info failed: ${lastLines(info.stderr, 1) || `exit ${info.code}`}`);
     }
-    if (details.rows !== undefined) {
-      details.events_per_s = details.rows / details.wall_s;
-      if (details.rows < calls) notes.push(`${calls - details.rows} fewer rows than storm calls`);
-    }
-    return { storm, gpo: details, note: notes.length > 0 ? notes.join('; ') : undefined };
+    return { storm: parseStorm(result.stdout), wallMs: result.wallMs, peakRssKb, info, notes };
   } finally {
     rmSync(trace, { force: true });
     rmSync(`${trace}.arrows`, { force: true });
   }
+}
+
+const rowsOf = (info: unknown) => findCount(info, ['rows', 'row_count', 'rowCount', 'numRows', 'num_rows', 'events']);
+const dropsOf = (info: unknown) => findCount(info, ['drops', 'dropped', 'lost', 'lost_events']);
+
+async function runGpo(gpo: string, calls: number, extraArgs: string[], scratch: string): Promise<RunResult> {
+  const r = await recordStorm(gpo, [String(calls)], extraArgs, scratch, true);
+  const details: GpoDetails = { wall_s: r.wallMs / 1000, peak_rss_kb: r.peakRssKb, rows: rowsOf(r.info), drops: dropsOf(r.info) };
+  if (details.rows !== undefined) {
+    details.events_per_s = details.rows / details.wall_s;
+    if (details.rows < calls) r.notes.push(`${calls - details.rows} fewer rows than storm calls`);
+  }
+  return { storm: r.storm, gpo: details, note: r.notes.length > 0 ? r.notes.join('; ') : undefined };
+}
+
+/** A storm with one thread per CPU and gpo unpinned: can the recorder keep up with every CPU storming? */
+async function runThroughput(gpo: string, calls: number, scratch: string): Promise<ThroughputResult> {
+  const r = await recordStorm(gpo, [String(calls), String(cpus().length)], [], scratch, false);
+  const rows = rowsOf(r.info);
+  if (rows === undefined) throw new RunFailed(`no row count for the throughput run (${r.notes.join('; ')})`);
+  return {
+    calls,
+    rows,
+    drops: dropsOf(r.info) ?? 0,
+    events_per_s: rows / (r.storm.ns / 1e9),
+    rows_per_cpu_s: findCount(r.info, ['rows_per_cpu_s']),
+    wall_s: r.wallMs / 1000,
+    peak_rss_kb: r.peakRssKb,
+  };
 }
 
 function ensureTracefs(): void {
@@ -360,12 +410,25 @@ function otherTracers(): number | undefined {
   }
 }
 
+/** The median of each throughput figure. */
+function throughputSummary(runs: ThroughputResult[]): ThroughputResult {
+  return {
+    calls: runs[0].calls,
+    rows: median(runs.map((r) => r.rows)),
+    drops: median(runs.map((r) => r.drops)),
+    events_per_s: median(runs.map((r) => r.events_per_s)),
+    rows_per_cpu_s: medianOf(runs.map((r) => r.rows_per_cpu_s)),
+    wall_s: median(runs.map((r) => r.wall_s)),
+    peak_rss_kb: medianOf(runs.map((r) => r.peak_rss_kb)),
+  };
+}
+
 function format(n: number | undefined, digits = 0): string {
   if (n === undefined) return '-';
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function printTable(summaries: ConfigSummary[], options: Options, warnings: string[]): void {
+function printTable(summaries: ConfigSummary[], throughput: ThroughputResult[], options: Options, warnings: string[]): void {
   const header = ['config', 'calls', 'ns/syscall', 'added ns vs untraced', 'ratio vs untraced', 'runs min..max'];
   const rows = summaries.map((s) => [
     s.config,
@@ -405,6 +468,22 @@ function printTable(summaries: ConfigSummary[], options: Options, warnings: stri
   if (all !== undefined && syscallsOnly !== undefined) {
     const extra = ((all - syscallsOnly) / syscallsOnly) * 100;
     out.push(`target: all observation hooks add ${extra.toFixed(1)}% to the cost of recording syscalls alone (target <= 10%: ${extra <= 10 ? 'met' : 'not met'})`);
+  }
+  if (throughput.length > 0) {
+    const t = throughputSummary(throughput);
+    const rss = t.peak_rss_kb === undefined ? '-' : `${(t.peak_rss_kb / 1024).toFixed(1)} MiB`;
+    out.push(
+      `throughput: ${format(t.calls)} getppid calls on ${cpus().length} threads, gpo unpinned, median of ${throughput.length}: ` +
+        `${format(t.events_per_s)} events/s into the trace, rows ${format(t.rows)}, drops ${format(t.drops)}, ` +
+        `recorder ${format(t.rows_per_cpu_s)} rows per CPU second, ${t.wall_s.toFixed(1)} s wall with Parquet conversion, peak RSS ${rss}`,
+    );
+    const met = t.events_per_s >= 3e6 && t.drops === 0;
+    out.push(`target: the recorder sustains 3 M events/s into the trace with no drops: ${format(t.events_per_s)} events/s, ${format(t.drops)} drops (${met ? 'met' : 'not met'})`);
+  }
+  const rssValues = [...summaries.flatMap((s) => (s.gpo?.peak_rss_kb ? [s.gpo.peak_rss_kb] : [])), ...throughput.flatMap((t) => (t.peak_rss_kb ? [t.peak_rss_kb] : []))];
+  if (rssValues.length > 0) {
+    const peak = Math.max(...rssValues) / 1024;
+    out.push(`target: gpo's peak RSS below 250 MB: ${peak.toFixed(1)} MiB at most over the gpo rows (${peak * 1.048576 < 250 ? 'met' : 'not met'})`);
   }
   for (const w of warnings) out.push(`warning: ${w}`);
   process.stdout.write(`${out.join('\n')}\n`);
@@ -470,6 +549,23 @@ async function main(): Promise<void> {
     }
     summaries.push(summary);
   }
+  const throughput: ThroughputResult[] = [];
+  if (options.throughputCalls > 0) {
+    const scratchT = mkdtempSync(join(tmpdir(), 'gpo-bench-'));
+    try {
+      for (let round = 0; round < options.repeats; round++) {
+        if (!options.json) process.stderr.write(`throughput ${round + 1}/${options.repeats}...\n`);
+        try {
+          throughput.push(await runThroughput(options.gpo, options.throughputCalls, scratchT));
+        } catch (err) {
+          warnings.push(`throughput run failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    } finally {
+      rmSync(scratchT, { recursive: true, force: true });
+    }
+  }
+
   const base = summaries.find((s) => s.config === 'untraced')?.ns_per_call;
   for (const s of summaries) {
     if (base !== undefined && s.ns_per_call !== undefined) {
@@ -480,10 +576,17 @@ async function main(): Promise<void> {
 
   if (options.json) {
     const machine = { kernel: release(), cpus: cpus().length, cpu_model: cpus()[0]?.model.trim() };
-    const document = { benchmark: 'getppid storm', repeats: options.repeats, machine, warnings, results: summaries };
+    const document = {
+      benchmark: 'getppid storm',
+      repeats: options.repeats,
+      machine,
+      warnings,
+      results: summaries,
+      throughput: throughput.length > 0 ? throughputSummary(throughput) : null,
+    };
     process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
   } else {
-    printTable(summaries, options, warnings);
+    printTable(summaries, throughput, options, warnings);
   }
 }
 

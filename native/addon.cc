@@ -1,12 +1,16 @@
 // Module init for gpo's native addon: each part of the addon adds its functions to the exports.
 #include <napi.h>
 
+#include "arrow-ipc.h"
 #include "probe.h"
 #include "recorder.h"
+#include "recording-batch.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitArrowIpc(env, exports);
   InitProbe(env, exports);
   InitRecorder(env, exports);
+  InitRecordingBatch(env, exports);
   return exports;
 }
 

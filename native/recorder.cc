@@ -1,12 +1,14 @@
 // The recorder: loads bpf/record.bpf.c, drains its ring buffer on a background thread every millisecond
 // (records are submitted without wakeups, so polling would never wake), turns records into columns and
-// hands batches to JavaScript through a bounded thread-safe function.
+// appends each batch to the trace's Arrow IPC stream from that thread. JavaScript hears of each batch
+// (rows, bytes, processes started and ended) through a bounded thread-safe function.
 #include "recorder.h"
+
+#include "recording-batch.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,12 +30,6 @@ extern "C" {
 
 namespace {
 
-// Row kinds are enum gpo_row_kind (bpf/gpo.h), codes into ROW_KINDS of src/trace/schema.ts; the names
-// are exported so test/record-layout.test.ts can check both lists agree.
-const char* const kRowKindNames[GPO_KIND_COUNT] = {
-    "syscall",   "fork",   "thread",    "exec",        "exit",        "rename",      "ptrace",
-    "vm_read",   "vm_write", "proc_open", "signal",    "pidfd",       "perf_open",   "module_load",
-    "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall"};
 using RowKind = uint8_t;
 
 uint64_t MonotonicNs() {
@@ -44,42 +40,17 @@ uint64_t MonotonicNs() {
 
 std::string BoundedString(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
 
-// Fields of the rare rows (lifecycle, acts): kept per row rather than as full columns; unset fields
-// become nulls.
-struct LifecycleFields {
-  uint32_t row;
-  std::optional<int32_t> child_pid, child_tid, exit_code, group_dead, truncated, uid, target_pid, target_tid;
-  std::optional<int64_t> request, addr, size, dev, inode, offset;
-  std::optional<std::string> path, exe, func;
-  std::optional<std::vector<std::string>> argv;
-};
-
-// One batch of rows in column form, copied into JavaScript array buffers on delivery.
-struct Batch {
-  std::vector<int64_t> ts;
-  std::vector<int32_t> pid, tid, comm;
-  std::vector<uint8_t> kind;
-  std::vector<int16_t> nr;
-  std::vector<int64_t> ret, duration;
-  std::vector<LifecycleFields> lifecycle;
-  // comm and kind as Arrow string columns (offsets, UTF-8 bytes), built on the consumer thread.
-  std::vector<int32_t> comm_offsets, kind_offsets;
-  std::vector<char> comm_bytes, kind_bytes;
-  size_t size() const { return ts.size(); }
+// What JavaScript hears of a written batch: its size, and the processes that started or ended in it
+// (to know when the last followed process has gone).
+struct BatchWritten {
+  uint64_t rows = 0, bytes = 0;
+  std::vector<int32_t> forked, exited;
+  int error = 0;  // errno of a failed write; nothing is written after it
 };
 
 struct Totals {
   uint64_t rows = 0, syscall_rows = 0, lifecycle_rows = 0, batches_read = 0;
 };
-
-// Copies a column into a V8-owned buffer. (Handing the vector over as an external buffer avoids the copy,
-// but its memory then waits for finalizers that V8 runs late: RSS grew by 150 MB on a syscall storm.)
-template <typename T>
-Napi::Value CopyToJs(Napi::Env env, const std::vector<T>& v) {
-  auto buffer = Napi::ArrayBuffer::New(env, v.size() * sizeof(T));
-  if (!v.empty()) memcpy(buffer.Data(), v.data(), v.size() * sizeof(T));
-  return buffer;
-}
 
 }  // namespace
 
@@ -176,9 +147,11 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     return env.Undefined();
   }
 
-  // start(onBatch, onDone): attaches the programs and starts draining.
+  // start(fd, onBatch, onDone): attaches the programs and starts draining; batches are appended to fd (an
+  // Arrow IPC stream whose schema message is written).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    fd_ = info[0].As<Napi::Number>().Int32Value();
     int err = record_bpf__attach(skel_);
     if (err) {
       Fail(env, "attach", -err);
@@ -189,9 +162,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       Fail(env, "open the ring buffer of", errno);
       return env.Undefined();
     }
-    on_batch_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "gpo-recorder", 4, 1);
-    on_done_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "gpo-recorder-done", 1, 1);
-    batch_ = NewBatch();
+    on_batch_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "gpo-recorder", 4, 1);
+    on_done_ = Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "gpo-recorder-done", 1, 1);
+    batch_.Reserve(batch_rows_ + GPO_STAGE_RECORDS, durations_);
     consumer_ = std::thread([this] { Consume(); });
     return env.Undefined();
   }
@@ -267,7 +240,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     while (!stop_requested_) {
       ring_buffer__consume(rb_);
       uint64_t now = MonotonicNs();
-      if (batch_->size() >= batch_rows_ || (batch_->size() > 0 && now - last_delivery > 200000000ull)) {
+      if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > 200000000ull)) {
         Deliver();
         last_delivery = now;
       }
@@ -319,99 +292,39 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     }
   }
 
-  // Columns sized for a full batch up front: no reallocation while rows are appended.
-  std::unique_ptr<Batch> NewBatch() {
-    auto b = std::make_unique<Batch>();
-    size_t n = batch_rows_ + GPO_STAGE_RECORDS;
-    b->ts.reserve(n);
-    b->pid.reserve(n);
-    b->tid.reserve(n);
-    b->comm.reserve(n);
-    b->kind.reserve(n);
-    b->nr.reserve(n);
-    b->ret.reserve(n);
-    if (durations_) b->duration.reserve(n);
-    return b;
-  }
-
-  // Per-row strings are the bulk of a batch's JavaScript work; they are cheap here.
-  static void BuildStrings(const std::vector<int32_t>& index, const std::vector<std::string>& names,
-                           std::vector<int32_t>& offsets, std::vector<char>& bytes) {
-    offsets.resize(index.size() + 1);
-    offsets[0] = 0;
-    bytes.clear();
-    for (size_t i = 0; i < index.size(); i++) {
-      const std::string& s = names[size_t(index[i])];
-      bytes.insert(bytes.end(), s.begin(), s.end());
-      offsets[i + 1] = int32_t(bytes.size());
-    }
-  }
-
   void Deliver() {
-    if (batch_->size() == 0) return;
-    BuildStrings(batch_->comm, comm_names_, batch_->comm_offsets, batch_->comm_bytes);
-    std::vector<int32_t> kinds(batch_->kind.begin(), batch_->kind.end());
-    BuildStrings(kinds, kind_names_, batch_->kind_offsets, batch_->kind_bytes);
-    Batch* ready = batch_.release();
-    batch_ = NewBatch();
+    if (batch_.size() == 0) return;
+    auto* written = new BatchWritten();
+    written->rows = batch_.size();
+    for (const RareFields& f : batch_.rare) {
+      uint8_t kind = batch_.kind[f.row];
+      if (kind == GPO_KIND_FORK) written->forked.push_back(*f.child_pid);
+      if (kind == GPO_KIND_EXIT && *f.group_dead) written->exited.push_back(batch_.pid[f.row]);
+    }
+    if (write_error_ == 0) {
+      ssize_t n = WriteRecordingBatch(fd_, batch_, durations_, comm_names_);
+      if (n < 0) write_error_ = int(-n);
+      else written->bytes = uint64_t(n);
+    }
+    written->error = write_error_;
+    batch_.Clear();
     // Blocks while JavaScript is 4 batches behind: back-pressure ends in counted kernel-side drops.
-    napi_status st = on_batch_.BlockingCall(ready, [](Napi::Env env, Napi::Function cb, Batch* b) {
-      std::unique_ptr<Batch> owned(b);
+    napi_status st = on_batch_.BlockingCall(written, [](Napi::Env env, Napi::Function cb, BatchWritten* w) {
+      std::unique_ptr<BatchWritten> owned(w);
       Napi::Object o = Napi::Object::New(env);
-      o.Set("rows", double(b->size()));
-      o.Set("ts", CopyToJs(env, b->ts));
-      o.Set("pid", CopyToJs(env, b->pid));
-      o.Set("tid", CopyToJs(env, b->tid));
-      o.Set("kind", CopyToJs(env, b->kind));
-      o.Set("commOffsets", CopyToJs(env, b->comm_offsets));
-      o.Set("commBytes", CopyToJs(env, b->comm_bytes));
-      o.Set("kindOffsets", CopyToJs(env, b->kind_offsets));
-      o.Set("kindBytes", CopyToJs(env, b->kind_bytes));
-      o.Set("nr", CopyToJs(env, b->nr));
-      o.Set("ret", CopyToJs(env, b->ret));
-      if (!b->duration.empty()) o.Set("duration", CopyToJs(env, b->duration));
-      Napi::Array lifecycle = Napi::Array::New(env, b->lifecycle.size());
-      for (size_t i = 0; i < b->lifecycle.size(); i++) {
-        const LifecycleFields& f = b->lifecycle[i];
-        Napi::Object r = Napi::Object::New(env);
-        r.Set("row", f.row);
-        auto num = [&](const char* key, const std::optional<int32_t>& v) {
-          if (v) r.Set(key, *v);
-        };
-        auto big = [&](const char* key, const std::optional<int64_t>& v) {
-          if (v) r.Set(key, Napi::BigInt::New(env, *v));
-        };
-        auto str = [&](const char* key, const std::optional<std::string>& v) {
-          if (v) r.Set(key, *v);
-        };
-        num("childPid", f.child_pid);
-        num("childTid", f.child_tid);
-        num("exitCode", f.exit_code);
-        num("groupDead", f.group_dead);
-        num("truncated", f.truncated);
-        num("uid", f.uid);
-        num("targetPid", f.target_pid);
-        num("targetTid", f.target_tid);
-        big("request", f.request);
-        big("addr", f.addr);
-        big("size", f.size);
-        big("dev", f.dev);
-        big("inode", f.inode);
-        big("offset", f.offset);
-        str("path", f.path);
-        str("exe", f.exe);
-        str("func", f.func);
-        if (f.argv) {
-          Napi::Array argv = Napi::Array::New(env, f.argv->size());
-          for (size_t j = 0; j < f.argv->size(); j++) argv.Set(j, (*f.argv)[j]);
-          r.Set("argv", argv);
-        }
-        lifecycle.Set(i, r);
-      }
-      o.Set("lifecycle", lifecycle);
+      o.Set("rows", double(w->rows));
+      o.Set("bytes", double(w->bytes));
+      auto pids = [&](const std::vector<int32_t>& v) {
+        Napi::Array a = Napi::Array::New(env, v.size());
+        for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);
+        return a;
+      };
+      o.Set("forked", pids(w->forked));
+      o.Set("exited", pids(w->exited));
+      if (w->error) o.Set("error", strerror(w->error));
       cb.Call({o});
     });
-    if (st != napi_ok) delete ready;
+    if (st != napi_ok) delete written;
   }
 
   // The comm table: each distinct thread name once; rows refer to it by index.
@@ -439,15 +352,15 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   }
 
   void AddRow(uint64_t ts, uint32_t tgid, uint32_t tid, RowKind kind, int32_t comm) {
-    batch_->ts.push_back(int64_t(base_ns_ + ts));
-    batch_->pid.push_back(int32_t(tgid));
-    batch_->tid.push_back(int32_t(tid));
-    batch_->comm.push_back(comm);
-    batch_->kind.push_back(kind);
+    batch_.ts.push_back(int64_t(base_ns_ + ts));
+    batch_.pid.push_back(int32_t(tgid));
+    batch_.tid.push_back(int32_t(tid));
+    batch_.comm.push_back(comm);
+    batch_.kind.push_back(kind);
     if (kind != GPO_KIND_SYSCALL) {
-      batch_->nr.push_back(-1);
-      batch_->ret.push_back(0);
-      if (durations_) batch_->duration.push_back(0);
+      batch_.nr.push_back(-1);
+      batch_.ret.push_back(0);
+      if (durations_) batch_.duration.push_back(0);
       totals_.lifecycle_rows++;
     }
     totals_.rows++;
@@ -462,9 +375,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     for (uint32_t i = 0; i < h->count; i++, p += rs) {
       const auto* r = reinterpret_cast<const gpo_syscall*>(p);
       AddRow(r->ts_nr & GPO_TS_MASK, r->tgid, r->tid, GPO_KIND_SYSCALL, CommOf(r->tgid, r->tid));
-      batch_->nr.push_back(int16_t(r->ts_nr >> GPO_TS_BITS));
-      batch_->ret.push_back(r->ret);
-      if (durations_) batch_->duration.push_back(int64_t(reinterpret_cast<const gpo_syscall_timed*>(p)->duration_ns));
+      batch_.nr.push_back(int16_t(r->ts_nr >> GPO_TS_BITS));
+      batch_.ret.push_back(r->ret);
+      if (durations_) batch_.duration.push_back(int64_t(reinterpret_cast<const gpo_syscall_timed*>(p)->duration_ns));
     }
     totals_.syscall_rows += h->count;
   }
@@ -482,7 +395,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     return JoinParts(e.name, e.name_parts);
   }
 
-  void FillAct(LifecycleFields& f, const gpo_act_event& e) {
+  void FillAct(RareFields& f, const gpo_act_event& e) {
     bool actor = e.kind >= GPO_KIND_PTRACE && e.kind <= GPO_KIND_DEVICE_OPEN;
     f.uid = int32_t(e.uid);
     if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");
@@ -521,8 +434,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     }
     if (size < sizeof(gpo_event_header)) return;
     const auto* h = reinterpret_cast<const gpo_event_header*>(data);
-    LifecycleFields f;
-    f.row = uint32_t(batch_->size());
+    RareFields f{};
+    f.row = uint32_t(batch_.size());
     switch (type) {
       case GPO_REC_FORK: {
         if (size < sizeof(gpo_fork_event)) return;
@@ -576,15 +489,15 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
         const auto* e = reinterpret_cast<const gpo_act_event*>(data);
         if (e->kind >= GPO_KIND_COUNT) return;
         AddRow(h->ts, h->tgid, h->tid, RowKind(e->kind), CommIndex(BoundedString(e->comm, GPO_COMM_LEN)));
-        batch_->nr.back() = int16_t(e->nr);  // the syscall that did it (0 for library calls)
-        batch_->ret.back() = e->ret;
+        batch_.nr.back() = int16_t(e->nr);  // the syscall that did it (0 for library calls)
+        batch_.ret.back() = e->ret;
         FillAct(f, *e);
         break;
       }
       default:
         return;
     }
-    batch_->lifecycle.push_back(std::move(f));
+    batch_.rare.push_back(std::move(f));
   }
 
   record_bpf* skel_ = nullptr;
@@ -596,21 +509,18 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   std::thread consumer_;
   Napi::ThreadSafeFunction on_batch_, on_done_;
   // Owned by the consumer thread once started.
-  std::unique_ptr<Batch> batch_;
+  int fd_ = -1;
+  int write_error_ = 0;
+  RecordingBatch batch_;
   Totals totals_;
   std::unordered_map<std::string, int32_t> comm_index_;
   std::vector<std::string> comm_names_;
   std::unordered_map<uint32_t, int32_t> thread_comm_;
-  const std::vector<std::string> kind_names_{std::begin(kRowKindNames), std::end(kRowKindNames)};
   std::vector<bpf_link*> libcall_links_;
   std::vector<std::string> libcall_names_;  // indexed by the uprobe's cookie
 };
 
 void InitRecorder(Napi::Env env, Napi::Object exports) {
-  // Batch columns are megabytes each, allocated on the consumer thread and freed on the JS thread. A fixed
-  // mmap threshold keeps glibc from raising it after the first free and then keeping those megabytes in
-  // arenas (measured: recording RSS wandered up by 100 MB without this).
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   exports.Set("Recorder", Recorder::Define(env));
   Napi::Object layout = Napi::Object::New(env);
   layout.Set("syscallRecord", double(sizeof(gpo_syscall)));
@@ -620,6 +530,6 @@ void InitRecorder(Napi::Env env, Napi::Object exports) {
   layout.Set("pidLimit", double(GPO_PID_LIMIT));
   exports.Set("layout", layout);
   Napi::Array kinds = Napi::Array::New(env);
-  for (uint32_t i = 0; i < GPO_KIND_COUNT; i++) kinds.Set(i, kRowKindNames[i]);
+  for (uint32_t i = 0; i < GPO_KIND_COUNT; i++) kinds.Set(i, RowKindName(uint8_t(i)));
   exports.Set("rowKinds", kinds);
 }

@@ -1,52 +1,50 @@
-// Pure logic of the capture and trace stages: addon batches become Arrow rows of the schema, and a trace
-// written to Arrow IPC and Parquet reads back with the same rows and metadata.
-import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
+// The trace stage: rows encoded by the addon (as the recorder appends them to the stream) read back as
+// rows of the trace schema, and a trace written to Arrow IPC and Parquet reads back with the same rows and
+// metadata.
+import { mkdtempSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nativeBatchToArrow } from '../src/capture/columns.js';
-import type { NativeBatch } from '../src/native/addon.js';
+import { loadAddon, type NativeTestRow } from '../src/native/addon.js';
 import { openTrace } from '../src/trace/reader.js';
 import { type TraceMetadata } from '../src/trace/metadata.js';
-import { expandRecordingBatch } from '../src/trace/expand.js';
-import { ROW_KINDS, recordingSchema, traceSchema } from '../src/trace/schema.js';
+import { ROW_KINDS, traceSchema } from '../src/trace/schema.js';
 import { convertIpcToParquet, TraceStreamWriter } from '../src/trace/writer.js';
 
 const code = (k: string) => ROW_KINDS.indexOf(k as never);
+const addon = loadAddon();
 
-const buf = <T extends { buffer: ArrayBufferLike }>(a: T) => a.buffer as ArrayBuffer;
-
-/** Offsets and bytes of a string column, as the addon builds them. */
-function stringColumn(values: string[]): [ArrayBuffer, ArrayBuffer] {
-  const bytes = values.map((v) => new TextEncoder().encode(v));
-  const offsets = new Int32Array(values.length + 1);
-  bytes.forEach((b, i) => (offsets[i + 1] = offsets[i] + b.length));
-  const data = new Uint8Array(offsets[values.length]);
-  bytes.forEach((b, i) => data.set(b, offsets[i]));
-  return [buf(offsets), buf(data)];
+function sampleRows(): NativeTestRow[] {
+  return [
+    { ts: 100n, pid: 10, tid: 10, comm: 'game', kind: code('syscall'), nr: 110, ret: 1n },
+    { ts: 200n, pid: 10, tid: 12, comm: 'net\u001b[31m', kind: code('syscall'), nr: 257, ret: -2n },
+    { ts: 300n, pid: 10, tid: 10, comm: 'game', kind: code('fork'), nr: -1, ret: 0n, fields: { child_pid: 11, child_tid: 11 } },
+    {
+      ts: 400n, pid: 11, tid: 11, comm: 'true', kind: code('exec'), nr: -1, ret: 0n,
+      fields: { truncated: 1, path: '/bin/true', argv: ['true', '-x'], request: 1n },
+    },
+  ];
 }
 
-function sampleBatch(): NativeBatch {
-  const [commOffsets, commBytes] = stringColumn(['game', 'net\u001b[31m', 'game', 'true']);
-  const [kindOffsets, kindBytes] = stringColumn(['syscall', 'syscall', 'fork', 'exec']);
-  return {
-    rows: 4,
-    ts: buf(new BigInt64Array([100n, 200n, 300n, 400n])),
-    pid: buf(new Int32Array([10, 10, 10, 11])),
-    tid: buf(new Int32Array([10, 12, 10, 11])),
-    commOffsets,
-    commBytes,
-    kindOffsets,
-    kindBytes,
-    kind: buf(new Uint8Array([code('syscall'), code('syscall'), code('fork'), code('exec')])),
-    nr: buf(new Int16Array([110, 257, -1, -1])),
-    ret: buf(new BigInt64Array([1n, -2n, 0n, 0n])),
-    lifecycle: [
-      { row: 2, childPid: 11, childTid: 11 },
-      { row: 3, truncated: 1, path: '/bin/true', argv: ['true', '-x'], request: 1n },
-    ],
-  };
+/** Writes batches to a new recording stream the way a recording does: the addon appends each batch. */
+function writeStream(path: string, batches: NativeTestRow[][], durations = false): TraceStreamWriter {
+  const writer = new TraceStreamWriter(path, metadata());
+  for (const rows of batches) writer.appended(rows.length, addon.writeRecordingBatch(writer.fd, rows, durations));
+  return writer;
 }
+
+/** The rows of a stream as trace-schema objects. */
+async function readRows(path: string): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  const trace = await openTrace(path);
+  for await (const b of trace.batches()) {
+    expect(b.schema.fields.map((f) => f.name)).toEqual(traceSchema.fields.map((f) => f.name));
+    for (const r of b) rows.push(r!.toJSON() as Record<string, unknown>);
+  }
+  return rows;
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'gpo-trace-'));
 
 function metadata(): TraceMetadata {
   return {
@@ -65,26 +63,21 @@ function metadata(): TraceMetadata {
   };
 }
 
-describe('recording batches', () => {
-  it('writes a batch of syscalls only (no rare rows) with every other column null', () => {
-    const only = { ...sampleBatch(), rows: 2, lifecycle: [], kind: new Uint8Array([0, 0]).buffer as ArrayBuffer };
-    for (const key of ['ts', 'pid', 'tid', 'nr', 'ret'] as const) only[key] = only[key].slice(0, key === 'ts' || key === 'ret' ? 16 : key === 'nr' ? 4 : 8);
-    [only.commOffsets, only.commBytes] = stringColumn(['game', 'net']);
-    [only.kindOffsets, only.kindBytes] = stringColumn(['syscall', 'syscall']);
-    const batch = expandRecordingBatch(nativeBatchToArrow(only));
-    const rows = [...batch].map((r) => r!.toJSON() as Record<string, unknown>);
-    expect(rows.map((r) => [r.kind, r.nr, r.argv, r.path, r.exe])).toEqual([
-      ['syscall', 110, null, null, null],
-      ['syscall', 257, null, null, null],
+describe('recording batches, as the addon encodes them', () => {
+  it('writes a batch of syscalls only (no rare rows) with every other column null', async () => {
+    const ipc = join(tmp(), 'only.arrows');
+    writeStream(ipc, [sampleRows().slice(0, 2)]).close();
+    const rows = await readRows(ipc);
+    expect(rows.map((r) => [r.ts_ns, r.tid, r.comm, r.kind, r.nr, r.ret, r.duration_ns, r.argv, r.path, r.exe])).toEqual([
+      [100n, 10, 'game', 'syscall', 110, 1n, null, null, null, null],
+      [200n, 12, 'net\u001b[31m', 'syscall', 257, -2n, null, null, null, null],
     ]);
   });
 
-  it('builds rows of the trace schema with nulls where a kind has no value', () => {
-    const recorded = nativeBatchToArrow(sampleBatch());
-    expect(recorded.schema.fields.map((f) => f.name)).toEqual(recordingSchema.fields.map((f) => f.name));
-    const batch = expandRecordingBatch(recorded);
-    expect(batch.schema.fields.map((f) => f.name)).toEqual(traceSchema.fields.map((f) => f.name));
-    const rows = [...batch].map((r) => r!.toJSON() as Record<string, unknown>);
+  it('builds rows of the trace schema with nulls where a kind has no value', async () => {
+    const ipc = join(tmp(), 'mixed.arrows');
+    writeStream(ipc, [sampleRows()]).close();
+    const rows = await readRows(ipc);
     expect(rows.map((r) => [r.kind, r.comm, r.nr, r.ret])).toEqual([
       ['syscall', 'game', 110, 1n],
       ['syscall', 'net\u001b[31m', 257, -2n],
@@ -95,17 +88,43 @@ describe('recording batches', () => {
     expect(rows[3].path).toBe('/bin/true');
     expect([...(rows[3].argv as Iterable<string>)]).toEqual(['true', '-x']);
     expect(rows.map((r) => r.truncated)).toEqual([null, null, null, 1]);
+    expect(rows.map((r) => r.request)).toEqual([null, null, null, 1n]);
     expect(rows.every((r) => r.duration_ns === null && r.target_pid === null)).toBe(true);
+  });
+
+  it('keeps hostile strings and 64-bit values exact, and replaces bytes that are not UTF-8', async () => {
+    const ipc = join(tmp(), 'hostile.arrows');
+    const hostile = 'a"b\\c\n\u0001\u007f é 🎮';
+    const fields = {
+      path: hostile,
+      exe: Buffer.from([0x2f, 0xff, 0x41, 0xc3]),
+      argv: [hostile, Buffer.from([0xed, 0xa0, 0x80])],
+      addr: 0x7fff_ffff_ffff_fff0n,
+      offset: -1n,
+      target_pid: 4194303,
+    };
+    writeStream(ipc, [[{ ts: 1n, pid: 1, tid: 1, comm: 'x', kind: code('ptrace'), nr: 101, ret: -1n, fields }]]).close();
+    const [row] = await readRows(ipc);
+    expect(row.path).toBe(hostile);
+    expect(row.exe).toBe('/\ufffdA\ufffd');
+    expect([...(row.argv as Iterable<string>)]).toEqual([hostile, '\ufffd\ufffd\ufffd']);
+    // nr is null on every row but syscalls (a non-null nr means a syscall row); ret is an act's outcome.
+    expect([row.addr, row.offset, row.target_pid, row.nr, row.ret]).toEqual([0x7fff_ffff_ffff_fff0n, -1n, 4194303, null, -1n]);
+  });
+
+  it('writes durations on syscall rows only', async () => {
+    const ipc = join(tmp(), 'durations.arrows');
+    const rows = sampleRows().map((r, i) => ({ ...r, duration: BigInt(1000 + i) }));
+    writeStream(ipc, [rows.slice(0, 2), rows], true).close();
+    expect((await readRows(ipc)).map((r) => r.duration_ns)).toEqual([1000n, 1001n, 1000n, 1001n, null, null]);
   });
 });
 
 describe('trace files', () => {
   it('round-trips rows and metadata through the IPC stream and Parquet', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
+    const dir = tmp();
     const ipc = join(dir, 't.parquet.arrows');
-    const writer = new TraceStreamWriter(ipc, metadata());
-    writer.write(nativeBatchToArrow(sampleBatch()));
-    writer.close();
+    writeStream(ipc, [sampleRows()]).close();
     const fromIpc = await openTrace(ipc);
     expect(fromIpc.format).toBe('arrow-ipc');
     expect(fromIpc.metadata).toEqual(metadata());
@@ -122,7 +141,7 @@ describe('trace files', () => {
   });
 
   it('writes an empty trace as a valid Parquet file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
+    const dir = tmp();
     const ipc = join(dir, 'e.arrows');
     new TraceStreamWriter(ipc, metadata()).close();
     await convertIpcToParquet(ipc, join(dir, 'e.parquet'), metadata());
@@ -131,14 +150,10 @@ describe('trace files', () => {
   });
 
   it('reads every complete batch of a stream cut mid-write', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
-    const ipc = join(dir, 'torn.arrows');
-    const writer = new TraceStreamWriter(ipc, metadata());
-    writer.write(nativeBatchToArrow(sampleBatch()));
-    writer.write(nativeBatchToArrow(sampleBatch()));
+    const ipc = join(tmp(), 'torn.arrows');
+    const writer = writeStream(ipc, [sampleRows(), sampleRows()]);
     const full = writer.bytesWritten;
     writer.close();
-    const { readFileSync, truncateSync } = await import('node:fs');
     truncateSync(ipc, full - 10);
     expect(readFileSync(ipc).length).toBe(full - 10);
     let rows = 0;
@@ -147,7 +162,7 @@ describe('trace files', () => {
   });
 
   it('rejects files that are not traces with a clear message', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-trace-'));
+    const dir = tmp();
     writeFileSync(join(dir, 'x.txt'), 'hello world');
     await expect(openTrace(join(dir, 'x.txt'))).rejects.toThrow(/not a gpo trace/);
     await expect(openTrace(join(dir, 'missing.parquet'))).rejects.toThrow(/no such file/);

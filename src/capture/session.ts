@@ -6,13 +6,11 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { BTF_PATH, readPrivileges } from '../doctor/system.js';
-import { loadAddon, packageRoot, type NativeBatch, type NativeCounters, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
+import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
-import { ROW_KINDS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { collectEvery } from '../trace/memory.js';
+import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
-import { nativeBatchToArrow } from './columns.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
@@ -22,8 +20,6 @@ import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
 /** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
-const FORK = ROW_KINDS.indexOf('fork');
-const EXIT = ROW_KINDS.indexOf('exit');
 
 // Which hook serves each signal. LSM and fentry hooks would see acts through kernel objects with no
 // user-pointer races, but where they load is not where gpo can count on them (refused here): syscall
@@ -135,7 +131,6 @@ export class RecordingSession {
   private batchError: unknown = null;
   /** Why stopping was asked for while a launched target is given time to exit. */
   private pendingReason: string | null = null;
-  private readonly collect = collectEvery(4);
 
   constructor(private readonly options: RecordOptions) {
     this.stopped = new Promise((resolveStop) => {
@@ -255,7 +250,7 @@ export class RecordingSession {
     let resolveDone!: (stats: NativeFinalStats) => void;
     const done = new Promise<NativeFinalStats>((resolve) => (resolveDone = resolve));
     try {
-      this.recorder.start((batch) => this.onBatch(batch), resolveDone);
+      this.recorder.start(this.writer.fd, (batch) => this.onBatch(batch), resolveDone);
     } catch (err) {
       this.child?.kill('SIGKILL');
       throw new GpoError((err as Error).message);
@@ -342,28 +337,15 @@ export class RecordingSession {
     return { attached, failed };
   }
 
-  private onBatch(batch: NativeBatch): void {
-    try {
-      const rb = nativeBatchToArrow(batch);
-      this.writer.write(rb);
-      this.trackLifecycle(batch);
-      this.collect();
-    } catch (err) {
-      this.batchError ??= err;
+  private onBatch(batch: NativeBatchWritten): void {
+    if (batch.error !== undefined) {
+      this.batchError ??= new GpoError(`cannot write ${this.writer.path}: ${batch.error}`);
       this.stopRequested('error');
     }
-  }
-
-  // Keeps the set of followed processes, to stop when the last one has exited.
-  private trackLifecycle(batch: NativeBatch): void {
-    if (batch.lifecycle.length === 0) return;
-    const kinds = new Uint8Array(batch.kind);
-    const pids = new Int32Array(batch.pid);
-    for (const f of batch.lifecycle) {
-      const kind = kinds[f.row];
-      if (kind === FORK && this.options.followChildren) this.live.add(f.childPid!);
-      if (kind === EXIT && f.groupDead) this.live.delete(pids[f.row]);
-    }
+    this.writer.appended(batch.rows, batch.bytes);
+    // Keeps the set of followed processes, to stop when the last one has exited.
+    if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);
+    for (const pid of batch.exited) this.live.delete(pid);
     if (this.live.size === 0) this.stopRequested(this.pendingReason ?? 'target-exited');
   }
 

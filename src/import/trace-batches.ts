@@ -1,6 +1,7 @@
 // Builds Arrow record batches of the trace schema outside the recorder: syscall rows in bulk (imports,
 // synthetic benchmark traces) and arbitrary rows one object each (hand-made traces with known answers).
-import { type Data, type DataType, Int16, Int32, Int64, List, RecordBatch, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { type Data, Int16, Int32, Int64, RecordBatch, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { allNull } from '../trace/expand.js';
 import { traceSchema, type ColumnName } from '../trace/schema.js';
 
 const utf8 = new TextEncoder();
@@ -18,17 +19,6 @@ export interface SyscallColumns {
   tid: Int32Array;
   nr: ArrayLike<number>;
   comm: (row: number) => Uint8Array;
-}
-
-/** A column with no values: buffers of full size (other readers check sizes), all null. */
-function allNull(type: DataType, n: number): Data {
-  const nullBitmap = new Uint8Array((n + 7) >> 3);
-  if (type instanceof Utf8)
-    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
-  if (type instanceof List)
-    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), child: allNull(type.children[0]!.type, 0) });
-  const ArrayType = (type as unknown as { ArrayType: new (n: number) => ArrayBufferView }).ArrayType;
-  return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(n) } as never);
 }
 
 function utf8Column(n: number, bytesOf: (row: number) => Uint8Array): Data<Utf8> {

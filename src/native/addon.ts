@@ -20,44 +20,36 @@ export interface HookProbeResult {
 }
 
 /** One batch of rows drained from the ring buffer, in column form (see native/recorder.cc). */
-export interface NativeBatch {
+/** A batch the addon has appended to the recording stream. */
+export interface NativeBatchWritten {
   rows: number;
-  ts: ArrayBuffer; // int64 ns, kernel monotonic
-  pid: ArrayBuffer; // int32
-  tid: ArrayBuffer; // int32
-  kind: ArrayBuffer; // uint8 index into ROW_KINDS
-  commOffsets: ArrayBuffer; // int32, rows + 1: comm as an Arrow string column
-  commBytes: ArrayBuffer;
-  kindOffsets: ArrayBuffer; // int32, rows + 1: kind as an Arrow string column
-  kindBytes: ArrayBuffer;
-  nr: ArrayBuffer; // int16, -1 on lifecycle rows
-  ret: ArrayBuffer; // int64
-  duration?: ArrayBuffer; // int64, only with durations
-  /** Extra fields of the batch's lifecycle rows (fork, thread, exec, exit, rename). */
-  lifecycle: NativeLifecycleFields[];
+  bytes: number;
+  /** Processes started (fork rows) and ended (exit rows of a whole thread group) in the batch. */
+  forked: number[];
+  exited: number[];
+  /** Why the write failed (nothing more is written after that). */
+  error?: string;
 }
 
-/** Fields of a batch's rare rows (lifecycle and acts); absent fields are nulls in the trace. */
-export interface NativeLifecycleFields {
-  row: number;
-  childPid?: number;
-  childTid?: number;
-  exitCode?: number;
-  groupDead?: number;
-  truncated?: number;
-  uid?: number;
-  targetPid?: number;
-  targetTid?: number;
-  request?: bigint;
-  addr?: bigint;
-  size?: bigint;
-  dev?: bigint;
-  inode?: bigint;
-  offset?: bigint;
-  path?: string;
-  exe?: string;
-  func?: string;
-  argv?: string[];
+/** A row for writeRecordingBatch: `kind` is a ROW_KINDS code; rare rows carry fields named as the
+ * trace's columns. Strings may be Buffers (bytes that need not be UTF-8). */
+export interface NativeTestRow {
+  ts: bigint;
+  pid: number;
+  tid: number;
+  comm: string | Buffer;
+  kind: number;
+  nr: number;
+  ret: bigint;
+  duration?: bigint;
+  fields?: Record<string, number | bigint | string | Buffer | (string | Buffer)[]>;
+}
+
+/** A field node of a record batch with its buffers, in the Arrow IPC format's order. */
+export interface NativeIpcNode {
+  length: number;
+  nullCount: number;
+  buffers: ArrayBufferView[];
 }
 
 export interface NativeCounters {
@@ -92,8 +84,9 @@ export interface NativeRecorder {
   track(tgid: number): void;
   /** Rows of this process are ignored until it execs (the launcher of `gpo record -- CMD`). */
   setLauncher(tgid: number): void;
-  /** Attaches the programs; batches arrive on onBatch, and onDone once after stop() drained everything. */
-  start(onBatch: (batch: NativeBatch) => void, onDone: (stats: NativeFinalStats) => void): void;
+  /** Attaches the programs; batches are appended to fd (an Arrow IPC stream with its schema message
+   * written) and reported on onBatch, and onDone is called once after stop() drained everything. */
+  start(fd: number, onBatch: (batch: NativeBatchWritten) => void, onDone: (stats: NativeFinalStats) => void): void;
   stop(): void;
   counters(): NativeCounters;
   /** Frees the ring buffer and the programs (after onDone). */
@@ -108,6 +101,14 @@ export interface NativeAddon {
   layout: { syscallRecord: number; syscallTimedRecord: number; batchHeader: number; execEvent: number; pidLimit: number };
   /** Names of the row kind codes the addon produces, in code order (a prefix of ROW_KINDS). */
   rowKinds: string[];
+
+  /** Encodes one Arrow IPC record batch message into out from byte `at`; returns its end, or the end it
+   * would need (beyond out's length) without writing. */
+  encodeRecordBatch(out: Uint8Array, at: number, rows: number, nodes: NativeIpcNode[]): number;
+
+  /** Appends rows to an Arrow IPC stream exactly as the recorder encodes its batches (for unit tests);
+   * returns the bytes written. */
+  writeRecordingBatch(fd: number, rows: NativeTestRow[], durations: boolean): number;
 
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];

@@ -41,15 +41,19 @@ export function stringsByIndex(indices: ArrayLike<number>, table: (i: number) =>
   return makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: offsets, data });
 }
 
-/** A column with no values in this batch: buffers of full size (other readers check sizes), all null. */
+let zeros = new ArrayBuffer(1 << 20);
+
+/** A column with no values in this batch: buffers of full size (other readers check sizes), all null.
+ * They are views of one shared buffer of zeros (never written), so null columns cost no memory. */
 export function allNull(type: DataType, n: number): Data {
-  const nullBitmap = new Uint8Array((n + 7) >> 3);
-  if (type instanceof Utf8)
-    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), data: new Uint8Array(0) });
+  if (zeros.byteLength < 8 * (n + 1)) zeros = new ArrayBuffer(8 * (n + 1));
+  const nullBitmap = new Uint8Array(zeros, 0, (n + 7) >> 3);
+  const offsets = () => new Int32Array(zeros, 0, n + 1);
+  if (type instanceof Utf8) return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: offsets(), data: new Uint8Array(0) });
   if (type instanceof List)
-    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: new Int32Array(n + 1), child: allNull(type.children[0].type, 0) });
-  const ArrayType = (type as unknown as { ArrayType: new (n: number) => ArrayBufferView }).ArrayType;
-  return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(n) } as never);
+    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: offsets(), child: allNull(type.children[0].type, 0) });
+  const ArrayType = (type as unknown as { ArrayType: new (b: ArrayBuffer, at: number, n: number) => ArrayBufferView }).ArrayType;
+  return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(zeros, 0, n) } as never);
 }
 
 function sparseNumbers(type: Int16 | Int32 | Int64, n: number, rows: ExtraRow[], name: string): Data {

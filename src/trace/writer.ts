@@ -8,6 +8,7 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
+import { encodeIpcStream } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
 
@@ -19,10 +20,10 @@ export function ipcPathFor(parquetPath: string): string {
   return `${parquetPath}.arrows`;
 }
 
+/** The recording's Arrow IPC stream: the schema message (with the metadata known at the start), then
+ * record batches that the addon appends to `fd` as they are drained, then the end-of-stream marker. */
 export class TraceStreamWriter {
-  private readonly fd: number;
-  private readonly schema: Schema;
-  private readonly schemaBytes: number;
+  readonly fd: number;
   private rows = 0;
   bytesWritten = 0;
 
@@ -35,42 +36,31 @@ export class TraceStreamWriter {
     } catch (err) {
       throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    this.schema = new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
-    const header = this.encode(null);
-    this.schemaBytes = header.byteLength;
-    this.append(header);
+    const schema = new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
+    const writer = new RecordBatchStreamWriter();
+    writer.reset(undefined, schema);
+    const header = writer.toUint8Array(true);
+    writeSync(this.fd, header);
+    this.bytesWritten += header.byteLength;
   }
 
   get rowCount(): number {
     return this.rows;
   }
 
-  /** Appends one batch; it is on disk (in the page cache) when this returns, so a crash keeps it. */
-  write(batch: RecordBatch): void {
-    this.append(this.encode(batch).subarray(this.schemaBytes));
-    this.rows += batch.numRows;
+  /** Counts a batch the addon has appended (it is in the page cache then, so a crash of gpo keeps it). */
+  appended(rows: number, bytes: number): void {
+    this.rows += rows;
+    this.bytesWritten += bytes;
   }
 
   /** Ends the stream with the end-of-stream marker. */
   close(): void {
-    this.append(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+    writeSync(this.fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
     fsyncSync(this.fd);
     closeSync(this.fd);
   }
 
-  // apache-arrow's writer keeps every message it produced; a fresh one per batch gives exactly the
-  // schema message plus this batch's messages, and the schema part is cut off after the first time.
-  private encode(batch: RecordBatch | null): Uint8Array {
-    const writer = new RecordBatchStreamWriter();
-    writer.reset(undefined, this.schema);
-    if (batch) writer.write(batch);
-    return writer.toUint8Array(true);
-  }
-
-  private append(bytes: Uint8Array): void {
-    writeSync(this.fd, bytes);
-    this.bytesWritten += bytes.byteLength;
-  }
 }
 
 function writerProperties(metadata: TraceMetadata): parquet.WriterProperties {
@@ -104,7 +94,8 @@ export async function writeParquet(
 ): Promise<void> {
   const source = (async function* () {
     for await (const batch of batches) {
-      const wasm = batch.numRows > 0 ? wasmBatchesOf(tableToIPC(new Table(batch), 'stream')) : [];
+      if (batch.numRows === 0) continue;
+      const wasm = wasmBatchesOf(encodeIpcStream(batch) ?? tableToIPC(new Table(batch), 'stream'));
       if (wasm.length > 0) yield wasm;
     }
   })();
