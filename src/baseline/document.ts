@@ -5,7 +5,8 @@ import { GpoError } from '../errors.js';
 import { AnomalyModel, type AnomalyModelJson } from '../model/anomaly-model.js';
 import type { RateStatsJson } from '../score/rates.js';
 
-export const BASELINE_VERSION = 1;
+/** 2: the sequence score adds two calibrated components (model version 2, thresholds.scales). */
+export const BASELINE_VERSION = 2;
 export const BASELINE_KIND = 'gpo.baseline';
 
 export interface ProgramIdentity {

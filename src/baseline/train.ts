@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { quantileSorted } from 'simple-statistics';
 import { GpoError } from '../errors.js';
-import { DEFAULT_ANOMALY_MODEL_OPTIONS, type AnomalyModelOptions } from '../model/anomaly-model.js';
+import { ANOMALY_MODEL_VERSION, DEFAULT_ANOMALY_MODEL_OPTIONS, type AnomalyModelOptions } from '../model/anomaly-model.js';
 import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
-import { SequenceDetector, type SequenceScore } from '../model/sequence-detector.js';
+import { SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore } from '../model/sequence-detector.js';
 import { SyscallVocabulary } from '../model/syscall-vocabulary.js';
 import { SyscallWindowModel } from '../model/syscall-window-model.js';
 import { openTrace, type TraceFile } from '../trace/reader.js';
@@ -163,7 +163,7 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   } else {
     unitKind = 'none';
     warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
-    thresholds = { score: Number.MAX_VALUE, frameCount: 1 };
+    thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameCount: 1 };
     evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
   }
 
@@ -188,7 +188,7 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
     trained_on: { program, traces: trained },
     model: {
       kind: 'gpo.anomaly-model',
-      version: 1,
+      version: ANOMALY_MODEL_VERSION,
       options: { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
       thresholds,
       calibration: evidence,

@@ -24,9 +24,12 @@ export const DEFAULT_ANOMALY_MODEL_OPTIONS: AnomalyModelOptions = {
   frequencyWindows: DEFAULT_FREQUENCY_WINDOWS,
 };
 
+/** Version 2: thresholds hold the score component scales (the score is no longer surprise - entropy alone). */
+export const ANOMALY_MODEL_VERSION = 2;
+
 export interface AnomalyModelJson {
   kind: 'gpo.anomaly-model';
-  version: 1;
+  version: typeof ANOMALY_MODEL_VERSION;
   options: AnomalyModelOptions;
   thresholds: Thresholds;
   calibration: CalibrationEvidence;
@@ -59,7 +62,7 @@ export class AnomalyModel {
 
   /** A streaming scorer: observe(thread, syscalls, ts_ns) batch by batch, finish(thread) for the score. */
   detector(): SequenceDetector {
-    return new SequenceDetector(this.windows, this.frequency, this.options);
+    return new SequenceDetector(this.windows, this.frequency, this.options, undefined, this.thresholds.scales);
   }
 
   /** True when the sequence as a whole is anomalous or any of its windows is. */
@@ -75,7 +78,7 @@ export class AnomalyModel {
   toJSON(): AnomalyModelJson {
     return {
       kind: 'gpo.anomaly-model',
-      version: 1,
+      version: ANOMALY_MODEL_VERSION,
       options: this.options,
       thresholds: this.thresholds,
       calibration: this.calibration,
@@ -85,7 +88,8 @@ export class AnomalyModel {
   }
 
   static fromJSON(json: AnomalyModelJson): AnomalyModel {
-    if (json.kind !== 'gpo.anomaly-model' || json.version !== 1) throw new Error('not a gpo anomaly model (version 1)');
+    if (json.kind !== 'gpo.anomaly-model') throw new Error('not a gpo anomaly model');
+    if (json.version !== ANOMALY_MODEL_VERSION) throw new Error(`anomaly model version ${JSON.stringify(json.version ?? null)} is not supported (this gpo reads version ${ANOMALY_MODEL_VERSION})`);
     return new AnomalyModel(json.options, SyscallWindowModel.fromJSON(json.windows), SyscallFrequencyModel.fromJSON(json.frequency), json.thresholds, json.calibration);
   }
 }

@@ -1,7 +1,7 @@
 // Thresholds learned from the training sequences themselves: k-fold, each fold scored by a profile trained
 // on the other folds, so the thresholds reflect how novel unseen-but-normal behaviour looks.
 import { quantileSorted } from 'simple-statistics';
-import type { SequenceScore } from './sequence-detector.js';
+import { combinedScore, type ComponentScale, type ScoreScales, type SequenceScore } from './sequence-detector.js';
 
 export interface CalibrationOptions {
   /** Folds of the training sequences (sequence i goes to fold i mod folds). */
@@ -14,7 +14,15 @@ export interface CalibrationOptions {
 
 export const DEFAULT_CALIBRATION: CalibrationOptions = { folds: 5, sequenceFalseAlarmRate: 0.01, windowFalseAlarmRate: 1e-3 };
 
+/**
+ * Smallest scale of a score component (nats per call): when held-out sequences all score alike, a
+ * component still cannot turn a tiny difference into a huge normalized score.
+ */
+export const MIN_COMPONENT_SCALE = 0.01;
+
 export interface Thresholds {
+  /** Location and scale of each score component among held-out sequences: the score adds them normalized. */
+  scales: ScoreScales;
   /** A sequence whose score is at least this is anomalous. */
   score: number;
   /** A window whose locality frame count is at least this is anomalous (frameLength + 1: never). */
@@ -55,7 +63,12 @@ export function thresholdsFromHeldOut(
   options: CalibrationOptions = DEFAULT_CALIBRATION,
 ): { thresholds: Thresholds; evidence: CalibrationEvidence } {
   if (scores.length === 0) throw new RangeError('calibration needs held-out scores');
-  const sequenceScores = scores.map((score) => score.score).sort((a, b) => a - b);
+  const quantile = 1 - options.sequenceFalseAlarmRate;
+  const scales: ScoreScales = {
+    surprise: componentScale(scores.map((score) => score.surpriseScore), quantile),
+    context: componentScale(scores.map((score) => score.contextScore), quantile),
+  };
+  const sequenceScores = scores.map((score) => combinedScore(score.surpriseScore, score.contextScore, scales)).sort((a, b) => a - b);
   const histogram = sumHistograms(scores.map((score) => score.frameCountHistogram));
   const heldOutWindows = histogram.reduce((sum, count) => sum + count, 0);
   const allowed = options.windowFalseAlarmRate * heldOutWindows;
@@ -67,7 +80,7 @@ export function thresholdsFromHeldOut(
     frameCount = count;
   }
   return {
-    thresholds: { score: quantileSorted(sequenceScores, 1 - options.sequenceFalseAlarmRate), frameCount },
+    thresholds: { scales, score: quantileSorted(sequenceScores, quantile), frameCount },
     evidence: {
       folds,
       heldOutSequences: scores.length,
@@ -75,6 +88,13 @@ export function thresholdsFromHeldOut(
       heldOutWindowFalseAlarmRate: heldOutWindows === 0 ? 0 : flagged / heldOutWindows,
     },
   };
+}
+
+/** Median and (quantile - median) of held-out values of one score component. */
+export function componentScale(values: readonly number[], quantile: number): ComponentScale {
+  const sorted = [...values].sort((a, b) => a - b);
+  const center = quantileSorted(sorted, 0.5);
+  return { center, scale: Math.max(MIN_COMPONENT_SCALE, quantileSorted(sorted, quantile) - center) };
 }
 
 /** Windows of a score whose locality frame count reached `frameCount`. */

@@ -13,6 +13,13 @@ export class NgramLikelihood {
   private readonly followers: PackedCountTable[] = [];
   /** Surprise of the latest call of every trained full window, so a seen window costs one lookup. */
   private readonly fullWindowSurprise: PackedCountTable;
+  /**
+   * Surprise of a call given only the call before it (interpolated down to unigrams), by packed 2-window
+   * key (previous symbol * 256 + symbol); filled on first use (0 = not yet), so it costs nothing up front.
+   */
+  private readonly bigramSurprises = new Float64Array(SYMBOL_BASE * SYMBOL_BASE);
+  /** Surprise of a call with no call before it (a thread's first call), by symbol; filled on first use. */
+  private readonly unigramSurprises = new Float64Array(SYMBOL_BASE);
   private readonly uniform: number;
   private readonly windowLength: number;
 
@@ -46,6 +53,19 @@ export class NgramLikelihood {
       if (known > 0) return known;
     }
     return this.interpolatedSurprise(cursor.keys, cursor.available);
+  }
+
+  /**
+   * -ln P(latest call of the cursor | the one call before it): the same interpolated model cut to order 2,
+   * the reference the context score compares the full-order surprise with.
+   */
+  shortContextSurprise(cursor: WindowCursor): number {
+    if (cursor.available === 1) {
+      const symbol = cursor.keys[0]!;
+      return this.unigramSurprises[symbol] || (this.unigramSurprises[symbol] = this.interpolatedSurprise(cursor.keys, 1));
+    }
+    const key = cursor.keys[1]!;
+    return this.bigramSurprises[key] || (this.bigramSurprises[key] = this.interpolatedSurprise(cursor.keys, 2));
   }
 
   /** Surprise of the last call of a trained full window; 0 when training never saw the window. */

@@ -19,6 +19,38 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = { frameLength: 20, rareFraction: 1e-5, maxAnomalies: 100 };
 
+/**
+ * Bound on one call's term of the context score, in nats: ln P(call | 1 call before) - ln P(call | up to
+ * windowLength - 1 calls before) is clamped to +-CONTEXT_CLIP, so a few calls the long context gets badly
+ * wrong (or badly right) cannot outweigh how the rest of the sequence follows its long contexts. Chosen on
+ * ADFA-LD (1 and 2 nats about equal, unbounded clearly worse; docs/models.md).
+ */
+export const CONTEXT_CLIP = 2;
+
+/** Location and scale of one score component among held-out normal sequences (calibration). */
+export interface ComponentScale {
+  /** Median of the held-out sequences' component. */
+  center: number;
+  /** The (1 - sequenceFalseAlarmRate) quantile, 99% by default, minus the median (at least MIN_COMPONENT_SCALE). */
+  scale: number;
+}
+
+/** How the two score components are put on one scale before they are added. */
+export interface ScoreScales {
+  surprise: ComponentScale;
+  context: ComponentScale;
+}
+
+/** Without calibration (a detector built for held-out scoring): the components are added as they are. */
+export const UNIT_SCORE_SCALES: ScoreScales = { surprise: { center: 0, scale: 1 }, context: { center: 0, scale: 1 } };
+
+/** The sequence score from its components: each (value - held-out median) / (held-out q99 - median), summed. */
+export function combinedScore(surpriseScore: number, contextScore: number, scales: ScoreScales): number {
+  return (
+    (surpriseScore - scales.surprise.center) / scales.surprise.scale + (contextScore - scales.context.center) / scales.context.scale
+  );
+}
+
 /** A run of overlapping or adjacent unseen windows. Positions index the thread's calls from 0. */
 export interface WindowAnomaly {
   /** First call of the first unseen window. */
@@ -50,7 +82,15 @@ export interface SequenceScore {
   meanSurprise: number;
   /** Entropy of the thread's own syscall distribution, in nats: what any model must pay at least. */
   selfEntropy: number;
-  /** The sequence's anomaly score: surprise beyond its own entropy (meanSurprise - selfEntropy). */
+  /** Surprise beyond the sequence's own entropy: meanSurprise - selfEntropy (nats per call). */
+  surpriseScore: number;
+  /**
+   * Mean over calls of the surprise under the full-order model minus the surprise given only the previous
+   * call, each term clamped to +-CONTEXT_CLIP: negative when the long contexts predict the calls better
+   * than the last call alone (normal), positive when they mislead (nats per call).
+   */
+  contextScore: number;
+  /** The sequence's anomaly score: combinedScore(surpriseScore, contextScore, the detector's scales). */
   score: number;
   /** Highest robust z-score of a syscall's rate in one frequency window (0 without full windows). */
   frequencyScore: number;
@@ -68,6 +108,8 @@ class ThreadState {
   mismatches = 0;
   rareWindows = 0;
   surpriseSum = 0;
+  /** Sum of the clamped per-call differences of the context score. */
+  contextSum = 0;
   /** Calls per symbol (unseen syscalls share symbol 0) and the running sum of c ln c for the entropy. */
   readonly symbolCounts = new Float64Array(SYMBOL_BASE);
   countLogCountSum = 0;
@@ -97,6 +139,8 @@ export class SequenceDetector {
     private readonly frequency: SyscallFrequencyModel | undefined,
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
     likelihood?: NgramLikelihood,
+    /** Calibrated scales of the score components (AnomalyModel thresholds); unit scales when not given. */
+    private readonly scales: ScoreScales = UNIT_SCORE_SCALES,
   ) {
     this.likelihood = likelihood ?? new NgramLikelihood(windows);
     const rareBelow = options.rareFraction * windows.total(windows.windowLength);
@@ -121,13 +165,18 @@ export class SequenceDetector {
       const count = symbolCounts[symbol]!;
       state.countLogCountSum += countLogCountStep(count);
       symbolCounts[symbol] = count + 1;
+      const shortSurprise = this.likelihood.shortContextSurprise(cursor);
       if (cursor.available < full) {
-        state.surpriseSum += this.likelihood.surprise(cursor);
+        const surprise = this.likelihood.surprise(cursor);
+        state.surpriseSum += surprise;
+        state.contextSum += clampContext(surprise - shortSurprise);
         continue;
       }
       const windowKey = cursor.keys[full - 1]!;
       const trainedSurprise = this.likelihood.trainedWindowSurprise(windowKey);
-      state.surpriseSum += trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
+      const surprise = trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
+      state.surpriseSum += surprise;
+      state.contextSum += clampContext(surprise - shortSurprise);
       const unseen = trainedSurprise > 0 ? 0 : 1;
       const slot = state.windows % frameLength;
       state.frameCount += unseen - frame[slot]!;
@@ -168,6 +217,8 @@ export class SequenceDetector {
     const meanSurprise = calls === 0 ? 0 : state.surpriseSum / calls;
     // H = ln N - (1/N) sum c ln c
     const selfEntropy = calls === 0 ? 0 : Math.max(0, Math.log(calls) - state.countLogCountSum / calls);
+    const surpriseScore = meanSurprise - selfEntropy;
+    const contextScore = calls === 0 ? 0 : state.contextSum / calls;
     return {
       calls,
       windows: state.windows,
@@ -178,7 +229,9 @@ export class SequenceDetector {
       maxFrameCount: lastNonZeroIndex(state.histogram),
       meanSurprise,
       selfEntropy,
-      score: meanSurprise - selfEntropy,
+      surpriseScore,
+      contextScore,
+      score: calls === 0 ? 0 : combinedScore(surpriseScore, contextScore, this.scales),
       frequencyScore: state.frequencyScore,
       anomalies: state.anomalies.map((anomaly) => ({ ...anomaly, window: [...anomaly.window] })),
     };
@@ -222,6 +275,10 @@ export class SequenceDetector {
   }
 }
 
+function clampContext(difference: number): number {
+  return difference > CONTEXT_CLIP ? CONTEXT_CLIP : difference < -CONTEXT_CLIP ? -CONTEXT_CLIP : difference;
+}
+
 /** (c+1) ln(c+1) - c ln c, tabulated for the small counts nearly every call has. */
 const COUNT_LOG_STEPS = Float64Array.from({ length: 4096 }, (_, c) => (c + 1) * Math.log(c + 1) - (c === 0 ? 0 : c * Math.log(c)));
 function countLogCountStep(count: number): number {
@@ -237,6 +294,6 @@ function emptyScore(frameLength: number): SequenceScore {
   return {
     calls: 0, windows: 0, mismatches: 0, rareWindows: 0, mismatchRate: 0,
     frameCountHistogram: new Array<number>(frameLength + 1).fill(0), maxFrameCount: 0,
-    meanSurprise: 0, selfEntropy: 0, score: 0, frequencyScore: 0, anomalies: [],
+    meanSurprise: 0, selfEntropy: 0, surpriseScore: 0, contextScore: 0, score: 0, frequencyScore: 0, anomalies: [],
   };
 }

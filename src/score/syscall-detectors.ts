@@ -33,7 +33,7 @@ export class SyscallSequenceAnomalies implements Detector {
     private readonly model: AnomalyModel,
     private readonly baseline: BaselineDocument,
   ) {
-    this.detector = new SequenceDetector(model.windows, undefined, model.options);
+    this.detector = new SequenceDetector(model.windows, undefined, model.options, undefined, model.thresholds.scales);
     this.windowLength = model.windows.windowLength;
   }
 

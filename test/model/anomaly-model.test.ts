@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel } from '../../src/model/anomaly-model.js';
-import { calibrateThresholds } from '../../src/model/calibration.js';
+import { calibrateThresholds, componentScale, MIN_COMPONENT_SCALE, thresholdsFromHeldOut } from '../../src/model/calibration.js';
 import type { SequenceScore } from '../../src/model/sequence-detector.js';
 
 function lcg(seed: number): () => number {
@@ -43,7 +43,8 @@ describe('AnomalyModel', () => {
 });
 
 describe('calibrateThresholds', () => {
-  const score = (value: number, histogram: number[]): SequenceScore => ({ score: value, frameCountHistogram: histogram }) as SequenceScore;
+  const score = (value: number, histogram: number[], context = 0): SequenceScore =>
+    ({ surpriseScore: value, contextScore: context, frameCountHistogram: histogram }) as SequenceScore;
 
   it('holds out every sequence once and sets thresholds at the stated rates', () => {
     const heldOut: number[][] = [];
@@ -59,9 +60,25 @@ describe('calibrateThresholds', () => {
       { folds: 5, sequenceFalseAlarmRate: 0.1, windowFalseAlarmRate: 1e-4 },
     );
     expect(heldOut).toEqual([[0, 5], [1, 6], [2, 7], [3, 8], [4, 9]]);
-    expect(thresholds.score).toBeCloseTo(8.1, 12); // 90th percentile of 0..9, interpolated: flags only 9
+    // surprise component 0..9: median 4.5, 90th percentile 8.1 (interpolated); context all 0: minimum scale
+    expect(thresholds.scales).toEqual({ surprise: { center: 4.5, scale: expect.closeTo(3.6, 12) }, context: { center: 0, scale: MIN_COMPONENT_SCALE } });
+    expect(thresholds.score).toBeCloseTo(1, 12); // (8.1 - 4.5) / 3.6: flags only 9
     expect(thresholds.frameCount).toBe(2); // 1 of 10000 windows reach 2: within 1e-4
     expect(evidence).toEqual({ folds: 5, heldOutSequences: 10, heldOutWindows: 10000, heldOutWindowFalseAlarmRate: 1e-4 });
+  });
+
+  it('adds the components each normalized by its held-out median and quantile', () => {
+    // surprise 0..4 (median 2, 75% quantile 3), context 0, 10, ..., 40 reversed (median 20, 75% quantile 30)
+    const scores = [0, 1, 2, 3, 4].map((i) => score(i, [10], 10 * (4 - i)));
+    const { thresholds } = thresholdsFromHeldOut(scores, 5, { folds: 5, sequenceFalseAlarmRate: 0.25, windowFalseAlarmRate: 1e-3 });
+    expect(thresholds.scales).toEqual({ surprise: { center: 2, scale: 1 }, context: { center: 20, scale: 10 } });
+    // combined: (i - 2) / 1 + (10 (4 - i) - 20) / 10 = 0 for every sequence
+    expect(thresholds.score).toBe(0);
+  });
+
+  it('keeps a component scale above the minimum when held-out sequences agree', () => {
+    expect(componentScale([0.5, 0.5, 0.5], 0.99)).toEqual({ center: 0.5, scale: MIN_COMPONENT_SCALE });
+    expect(componentScale([3, 1, 2], 1)).toEqual({ center: 2, scale: 1 });
   });
 
   it('never flags windows when even the highest frame count is too common', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SequenceDetector, DEFAULT_DETECTOR_OPTIONS } from '../../src/model/sequence-detector.js';
+import { combinedScore, CONTEXT_CLIP, SequenceDetector, DEFAULT_DETECTOR_OPTIONS } from '../../src/model/sequence-detector.js';
 import { SyscallWindowModel } from '../../src/model/syscall-window-model.js';
 
 const options = { ...DEFAULT_DETECTOR_OPTIONS, frameLength: 3 };
@@ -55,7 +55,47 @@ describe('SequenceDetector', () => {
     const expected = (-Math.log(4 / 9) - Math.log((2 + 4 / 9) / 3)) / 2;
     expect(score.meanSurprise).toBeCloseTo(expected, 12);
     expect(score.selfEntropy).toBeCloseTo(Math.log(2), 12);
-    expect(score.score).toBeCloseTo(expected - Math.log(2), 12);
+    expect(score.surpriseScore).toBeCloseTo(expected - Math.log(2), 12);
+    // window length 2: the full order is the short context, so the context score is 0 and the
+    // uncalibrated score (unit scales) is the surprise score
+    expect(score.contextScore).toBe(0);
+    expect(score.score).toBe(score.surpriseScore);
+  });
+
+  describe('context score', () => {
+    // After 2, training continues with 3 when 1 came before and with 5 when 4 came before.
+    const model = new SyscallWindowModel(3).train([Array<number[]>(10).fill([1, 2, 3]).flat(), Array<number[]>(10).fill([4, 2, 5]).flat()]);
+    const detector = new SequenceDetector(model, undefined, options);
+
+    it('is 0 while the context is no longer than one call', () => {
+      expect(detector.score([1, 2]).contextScore).toBe(0);
+      expect(detector.score([2]).contextScore).toBe(0);
+    });
+
+    it('is negative when the long context predicts better than the last call alone', () => {
+      // Witten-Bell: P(3) = (10 + 5/6) / (60 + 5) = 1/6; P(3 | 2) = (10 + 2/6) / (20 + 2) = 31/66;
+      // P(3 | 1 2) = (10 + 31/66) / (10 + 1) = 691/726. The first two calls have no longer context: 0.
+      expect(detector.score([1, 2, 3]).contextScore).toBeCloseTo(Math.log(31 / 66 / (691 / 726)) / 3, 12);
+    });
+
+    it('clamps each call where the long context misleads to CONTEXT_CLIP nats', () => {
+      // 5 after 1 2 was never seen: P(5 | 1 2) = P(5 | 2) / 11, and ln 11 > CONTEXT_CLIP
+      expect(detector.score([1, 2, 5]).contextScore).toBe(CONTEXT_CLIP / 3);
+    });
+
+    it('scores a thread batch by batch as whole', () => {
+      const whole = detector.score([1, 2, 5, 4, 2, 3, 1, 2]);
+      const streaming = new SequenceDetector(model, undefined, options);
+      for (const call of [1, 2, 5, 4, 2, 3, 1, 2]) streaming.observe('t', [call]);
+      expect(streaming.finish('t')).toEqual(whole);
+    });
+
+    it('is combined with the surprise score by the given scales', () => {
+      const scales = { surprise: { center: 1, scale: 2 }, context: { center: -0.5, scale: 0.25 } };
+      const score = new SequenceDetector(model, undefined, options, undefined, scales).score([1, 2, 5]);
+      expect(score.score).toBe((score.surpriseScore - 1) / 2 + (score.contextScore + 0.5) / 0.25);
+      expect(combinedScore(3, 0.5, scales)).toBe(1 + 4);
+    });
   });
 
   it('counts rare trained windows (t-stide)', () => {
