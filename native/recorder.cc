@@ -426,6 +426,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   }
 
   void HandleRecord(const uint8_t* data, size_t size) {
+    // One consume can drain megabytes when the consumer fell behind; batches stay at their size, so the
+    // Parquet conversion's memory does not depend on how far behind it was.
+    if (batch_.size() >= batch_rows_) Deliver();
     if (size < sizeof(uint32_t)) return;
     uint32_t type = *reinterpret_cast<const uint32_t*>(data);
     if (type == GPO_REC_SYSCALLS) {
