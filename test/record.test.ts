@@ -232,6 +232,20 @@ describe('gpo record errors', () => {
   it('names a pid that does not exist', () => oneLine(runGpo(['record', '--pid', '999999999', '-o', join(dir, 'x.parquet')]), /no process with pid/));
   it('names a command that does not exist', () => oneLine(runGpo(['record', '-o', join(dir, 'x.parquet'), '--', 'no-such-cmd-gpo']), /command not found: no-such-cmd-gpo/));
   it('refuses an output path it cannot write before attaching', () => oneLine(runGpo(['record', '-o', '/nonexistent-dir/x.parquet', '--', '/bin/true']), /does not exist/));
+  it('stops with a one-line error when the disk fills up, keeping what was written', async () => {
+    const small = mkdtempSync(join(tmpdir(), 'gpo-full-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', small]).status).toBe(0);
+    try {
+      const out = join(small, 'full.parquet');
+      const r = runGpo(['record', '-q', '-o', out, '--', fixture('storm'), '2000000']);
+      oneLine(r, /cannot write .*full\.parquet\.arrows: No space left on device/);
+      let rows = 0;
+      for await (const b of (await openTrace(`${out}.arrows`)).batches()) rows += b.numRows;
+      expect(rows).toBeGreaterThan(0);
+    } finally {
+      spawnSync('umount', [small]);
+    }
+  });
   it('says what privileges are missing when not root', () => {
     const r = spawnSync(
       'setpriv',
