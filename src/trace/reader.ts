@@ -15,7 +15,8 @@ export interface TraceFile {
   metadata: TraceMetadata;
   /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
   numRows: number | null;
-  batches(options?: { columns?: string[]; batchRows?: number }): AsyncGenerator<RecordBatch>;
+  /** The batches, from row `fromRow` on (0 by default). */
+  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number }): AsyncGenerator<RecordBatch>;
 }
 
 function sniff(path: string): TraceFormat {
@@ -51,13 +52,31 @@ async function openParquet(path: string): Promise<TraceFile> {
     metadata,
     numRows: meta.numRows(),
     async *batches(options = {}) {
-      const stream = await file.stream({ batchSize: options.batchRows ?? 65536, columns: options.columns });
+      // From a row on: only the row groups from the one holding it (parquet-wasm's own offset is not
+      // reliable when streaming), then the rows before it dropped.
+      let skip = options.fromRow ?? 0;
+      let rowGroups: number[] | undefined;
+      if (skip > 0) {
+        const sizes = file.metadata().rowGroups().map((group) => group.numRows());
+        let first = 0;
+        while (first < sizes.length && skip >= sizes[first]!) skip -= sizes[first++]!;
+        if (first === sizes.length) return;
+        rowGroups = sizes.map((_, i) => i).slice(first);
+      }
+      const stream = await file.stream({ batchSize: options.batchRows ?? 65536, columns: options.columns, ...(rowGroups && { rowGroups }) });
       const reader = stream.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
         const wasmBatch = value as parquet.RecordBatch;
-        for (const batch of tableFromIPC(wasmBatch.intoIPCStream()).batches) yield batch;
+        for (const batch of tableFromIPC(wasmBatch.intoIPCStream()).batches) {
+          if (skip >= batch.numRows) {
+            skip -= batch.numRows;
+            continue;
+          }
+          yield skip > 0 ? batch.slice(skip) : batch;
+          skip = 0;
+        }
       }
     },
   };
@@ -86,7 +105,14 @@ async function openIpc(path: string): Promise<TraceFile> {
     metadata,
     numRows: null,
     async *batches(options = {}) {
-      for await (const batch of readIpcBatches(path)) {
+      let skip = options.fromRow ?? 0;
+      for await (const whole of readIpcBatches(path)) {
+        if (skip >= whole.numRows) {
+          skip -= whole.numRows;
+          continue;
+        }
+        const batch = skip > 0 ? whole.slice(skip) : whole;
+        skip = 0;
         yield options.columns ? batch.select(options.columns) : batch;
       }
     },
