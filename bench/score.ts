@@ -30,10 +30,13 @@ if (!given) {
 }
 if (!existsSync(path)) throw new Error(`${path}: no such trace`);
 
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+/** Wall seconds, and CPU seconds of the whole process (the decoding worker thread included). */
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; cpu: number; value: T }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const value = await work();
-  return { seconds: (performance.now() - start) / 1000, value };
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6, value };
 }
 
 async function decode(): Promise<number> {
@@ -79,24 +82,30 @@ function scoreHeld(loaded: LoadedBaseline): number {
   return detectors.flatMap((d) => d.finish()).length;
 }
 
-const runs: Record<'decode' | 'train' | 'score' | 'trainHeld' | 'scoreHeld', number[]> = { decode: [], train: [], score: [], trainHeld: [], scoreHeld: [] };
+type Step = 'decode' | 'train' | 'score' | 'trainHeld' | 'scoreHeld';
+const runs: Record<Step, number[]> = { decode: [], train: [], score: [], trainHeld: [], scoreHeld: [] };
+const cpu: Record<Step, number[]> = { decode: [], train: [], score: [], trainHeld: [], scoreHeld: [] };
+const record = (step: Step, t: { seconds: number; cpu: number }) => {
+  runs[step].push(t.seconds);
+  cpu[step].push(t.cpu);
+};
 let anomalies = 0;
 for (let round = 1; round <= repeats; round++) {
   log(`round ${round}/${repeats}: decoding ...`);
   const decoded = await timed(decode);
-  runs.decode.push(decoded.seconds);
+  record('decode', decoded);
   if (decoded.value !== source.numRows) throw new Error(`decoded ${decoded.value} rows of ${source.numRows}`);
   log('training ...');
   const trained = await timed(() => trainBaseline([path]));
-  runs.train.push(trained.seconds);
+  record('train', trained);
   const loaded = parseBaseline(JSON.parse(baselineText(trained.value.baseline)), 'bench');
   log('scoring ...');
   const scored = await timed(async () => scoreTrace(await openTrace(path), loaded, { baselinePath: 'bench' }));
-  runs.score.push(scored.seconds);
+  record('score', scored);
   anomalies = scored.value.anomalies.length;
   log('train and score logic on the held batches ...');
-  runs.trainHeld.push((await timed(trainHeld)).seconds);
-  runs.scoreHeld.push((await timed(async () => scoreHeld(loaded))).seconds);
+  record('trainHeld', await timed(trainHeld));
+  record('scoreHeld', await timed(async () => scoreHeld(loaded)));
 }
 
 const median = (values: number[]) => {
@@ -106,33 +115,34 @@ const median = (values: number[]) => {
 };
 const n = source.numRows!;
 const decodeSeconds = median(runs.decode);
-const step = (values: number[], rows: number, vsDecode: boolean) => ({
-  seconds: median(values),
-  rows_per_s: rows / median(values),
-  ...(vsDecode && { vs_decode: median(values) / decodeSeconds }),
-  runs: values,
+const step = (name: Step, rows: number, vsDecode: boolean) => ({
+  seconds: median(runs[name]),
+  rows_per_s: rows / median(runs[name]),
+  ...(vsDecode && { vs_decode: median(runs[name]) / decodeSeconds }),
+  runs: runs[name],
+  cpu_seconds: median(cpu[name]),
 });
 const result = {
   trace: given || `synthetic: ${rows} syscalls, ${threads} threads`,
   rows: n,
   repeats,
   columns: [...TRACE_COLUMNS],
-  decode: step(runs.decode, n, false),
-  train: step(runs.train, n, true),
-  score: { ...step(runs.score, n, true), anomalies },
-  train_logic_in_memory: { rows: heldRows, ...step(runs.trainHeld, heldRows, false) },
-  score_detectors_in_memory: { rows: heldRows, ...step(runs.scoreHeld, heldRows, false) },
+  decode: step('decode', n, false),
+  train: step('train', n, true),
+  score: { ...step('score', n, true), anomalies },
+  train_logic_in_memory: { rows: heldRows, ...step('trainHeld', heldRows, false) },
+  score_detectors_in_memory: { rows: heldRows, ...step('scoreHeld', heldRows, false) },
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
   const m = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
   const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}`;
-  const row = (name: string, s: { seconds: number; rows_per_s: number; vs_decode?: number; runs: number[] }, note = '') =>
-    `${name.padEnd(34)}${s.seconds.toFixed(2).padStart(7)}   ${spread(s.runs).padStart(11)}   ${m(s.rows_per_s).padStart(10)}   ${s.vs_decode === undefined ? note : s.vs_decode.toFixed(2)}`;
+  const row = (name: string, s: { seconds: number; rows_per_s: number; vs_decode?: number; runs: number[]; cpu_seconds: number }, note = '') =>
+    `${name.padEnd(34)}${s.seconds.toFixed(2).padStart(7)}   ${spread(s.runs).padStart(11)}   ${s.cpu_seconds.toFixed(2).padStart(7)}   ${m(s.rows_per_s).padStart(10)}   ${s.vs_decode === undefined ? note : s.vs_decode.toFixed(2)}`;
   const lines = [
-    `trace: ${result.trace} (${n} rows); medians of ${repeats} rounds`,
-    `step                              seconds        runs   syscalls/s   x decode`,
+    `trace: ${result.trace} (${n} rows); medians of ${repeats} rounds; cpu: CPU seconds of all threads`,
+    `step                              seconds        runs       cpu   syscalls/s   x decode`,
     row(`decode (${TRACE_COLUMNS.length} columns)`, result.decode, '1.00'),
     row('gpo train (one pass)', result.train),
     row('gpo score', result.score),

@@ -303,10 +303,13 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   const trainer = new BaselineTrainer(traces.length, options);
   const trained: TrainedTrace[] = [];
   for (const trace of traces) {
+    // The file's hash is read alongside the pass.
+    const hash = sha256(trace.path);
+    hash.catch(() => {}); // awaited below; not an unhandled rejection if the pass fails first
     trainer.beginTrace(trace.metadata.target);
     for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) trainer.observe(batch);
     const { rows, syscalls, threads } = trainer.endTrace();
-    trained.push({ path: trace.path, sha256: await sha256(trace.path), rows, syscalls, threads, program: identityOf(trace), mode: trace.metadata.target.mode });
+    trained.push({ path: trace.path, sha256: await hash, rows, syscalls, threads, program: identityOf(trace), mode: trace.metadata.target.mode });
   }
   const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow }), warnings, paths.join(', '));
   status.finish();
