@@ -1,11 +1,12 @@
 // Throughput of gpo train and gpo score against merely decoding the same Parquet trace, same run.
-// Run after the build: node dist/bench/score.js [--rows N] [--threads N] [--trace FILE] [--json]
+// Run after the build: node dist/bench/score.js [--rows N] [--threads N] [--trace FILE] [--repeats N]
+// [--held-rows N] [--json]. Each round runs every step once; the table shows medians.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import { parseBaseline } from '../src/baseline/document.js';
-import { baselineText, trainBaseline } from '../src/baseline/train.js';
+import { parseBaseline, type LoadedBaseline } from '../src/baseline/document.js';
+import { BaselineTrainer, baselineText, trainBaseline } from '../src/baseline/train.js';
 import { TRACE_COLUMNS, viewOf } from '../src/score/batch-view.js';
 import { createDetectors, scoreTrace } from '../src/score/score-trace.js';
 import { openTrace } from '../src/trace/reader.js';
@@ -29,10 +30,13 @@ if (!given) {
 }
 if (!existsSync(path)) throw new Error(`${path}: no such trace`);
 
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+/** Wall seconds, and CPU seconds of the whole process (the decoding worker thread included). */
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; cpu: number; value: T }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const value = await work();
-  return { seconds: (performance.now() - start) / 1000, value };
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6, value };
 }
 
 async function decode(): Promise<number> {
@@ -47,52 +51,103 @@ async function decode(): Promise<number> {
   return n;
 }
 
-log('decoding ...');
-const decoded = await timed(decode);
-log('training ...');
-const trained = await timed(() => trainBaseline([path]));
-const loaded = parseBaseline(JSON.parse(baselineText(trained.value.baseline)), 'bench');
-log('scoring ...');
-const scored = await timed(async () => scoreTrace(await openTrace(path), loaded, { baselinePath: 'bench' }));
-log('decoding again ...');
-const decodedAgain = await timed(decode);
-const decodeSeconds = Math.min(decoded.seconds, decodedAgain.seconds);
+const repeats = Number(option('--repeats', '3'));
+const heldLimit = Number(option('--held-rows', '2000000'));
 
 // The detectors alone, on batches already decoded (the first 2 M rows held in memory).
 const held: RecordBatch[] = [];
 let heldRows = 0;
-for await (const batch of (await openTrace(path)).batches({ columns: [...TRACE_COLUMNS] })) {
-  if (heldRows >= 2_000_000) break;
+const source = await openTrace(path);
+for await (const batch of source.batches({ columns: [...TRACE_COLUMNS] })) {
+  if (heldRows >= heldLimit) break;
   held.push(batch);
   heldRows += batch.numRows;
 }
-const target = { pid: 4000, exe: '' };
-const detectors = createDetectors(loaded, target);
-const engine = await timed(async () => {
+
+/** gpo train's work on the held batches: one trace, its held-out calibration and the document. */
+async function trainHeld(): Promise<number> {
+  const trainer = new BaselineTrainer(1);
+  trainer.beginTrace(source.metadata.target);
+  for (const batch of held) trainer.observe(batch);
+  const trace = trainer.endTrace();
+  const program = { exe: source.metadata.target.exe, build_id: source.metadata.target.build_id, exe_sha256: source.metadata.target.exe_sha256 };
+  const document = await trainer.finish([{ path, sha256: '', ...trace, program, mode: source.metadata.target.mode }], program, () => held, [], path);
+  return document.model.windows.vocabulary.length;
+}
+
+/** gpo score's detectors on the held batches, against the baseline trained on the whole trace. */
+function scoreHeld(loaded: LoadedBaseline): number {
+  const detectors = createDetectors(loaded, { pid: source.metadata.target.pid, exe: source.metadata.target.exe });
   for (const batch of held) for (const d of detectors) d.observe(batch);
   return detectors.flatMap((d) => d.finish()).length;
-});
+}
 
-const n = decoded.value;
+type Step = 'decode' | 'train' | 'score' | 'trainHeld' | 'scoreHeld';
+const runs: Record<Step, number[]> = { decode: [], train: [], score: [], trainHeld: [], scoreHeld: [] };
+const cpu: Record<Step, number[]> = { decode: [], train: [], score: [], trainHeld: [], scoreHeld: [] };
+const record = (step: Step, t: { seconds: number; cpu: number }) => {
+  runs[step].push(t.seconds);
+  cpu[step].push(t.cpu);
+};
+let anomalies = 0;
+for (let round = 1; round <= repeats; round++) {
+  log(`round ${round}/${repeats}: decoding ...`);
+  const decoded = await timed(decode);
+  record('decode', decoded);
+  if (decoded.value !== source.numRows) throw new Error(`decoded ${decoded.value} rows of ${source.numRows}`);
+  log('training ...');
+  const trained = await timed(() => trainBaseline([path]));
+  record('train', trained);
+  const loaded = parseBaseline(JSON.parse(baselineText(trained.value.baseline)), 'bench');
+  log('scoring ...');
+  const scored = await timed(async () => scoreTrace(await openTrace(path), loaded, { baselinePath: 'bench' }));
+  record('score', scored);
+  anomalies = scored.value.anomalies.length;
+  log('train and score logic on the held batches ...');
+  record('trainHeld', await timed(trainHeld));
+  record('scoreHeld', await timed(async () => scoreHeld(loaded)));
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const n = source.numRows!;
+const decodeSeconds = median(runs.decode);
+const step = (name: Step, rows: number, vsDecode: boolean) => ({
+  seconds: median(runs[name]),
+  rows_per_s: rows / median(runs[name]),
+  ...(vsDecode && { vs_decode: median(runs[name]) / decodeSeconds }),
+  runs: runs[name],
+  cpu_seconds: median(cpu[name]),
+});
 const result = {
   trace: given || `synthetic: ${rows} syscalls, ${threads} threads`,
   rows: n,
-  decode: { seconds: decodeSeconds, rows_per_s: n / decodeSeconds },
-  train: { seconds: trained.seconds, rows_per_s: n / trained.seconds, vs_decode: trained.seconds / decodeSeconds },
-  score: { seconds: scored.seconds, rows_per_s: n / scored.seconds, vs_decode: scored.seconds / decodeSeconds, anomalies: scored.value.anomalies.length },
-  detectors_in_memory: { rows: heldRows, seconds: engine.seconds, rows_per_s: heldRows / engine.seconds },
+  repeats,
+  columns: [...TRACE_COLUMNS],
+  decode: step('decode', n, false),
+  train: step('train', n, true),
+  score: { ...step('score', n, true), anomalies },
+  train_logic_in_memory: { rows: heldRows, ...step('trainHeld', heldRows, false) },
+  score_detectors_in_memory: { rows: heldRows, ...step('scoreHeld', heldRows, false) },
   peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
 };
 if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 else {
   const m = (x: number) => `${(x / 1e6).toFixed(2)} M/s`;
+  const spread = (values: number[]) => `${Math.min(...values).toFixed(2)}..${Math.max(...values).toFixed(2)}`;
+  const row = (name: string, s: { seconds: number; rows_per_s: number; vs_decode?: number; runs: number[]; cpu_seconds: number }, note = '') =>
+    `${name.padEnd(34)}${s.seconds.toFixed(2).padStart(7)}   ${spread(s.runs).padStart(11)}   ${s.cpu_seconds.toFixed(2).padStart(7)}   ${m(s.rows_per_s).padStart(10)}   ${s.vs_decode === undefined ? note : s.vs_decode.toFixed(2)}`;
   const lines = [
-    `trace: ${result.trace} (${n} rows)`,
-    `step                          seconds   syscalls/s   x decode`,
-    `decode (openTrace + columns)  ${decodeSeconds.toFixed(2).padStart(7)}   ${m(result.decode.rows_per_s).padStart(10)}   1.00`,
-    `gpo train (2 passes)          ${trained.seconds.toFixed(2).padStart(7)}   ${m(result.train.rows_per_s).padStart(10)}   ${result.train.vs_decode.toFixed(2)}`,
-    `gpo score                     ${scored.seconds.toFixed(2).padStart(7)}   ${m(result.score.rows_per_s).padStart(10)}   ${result.score.vs_decode.toFixed(2)}`,
-    `score detectors, decoded      ${engine.seconds.toFixed(2).padStart(7)}   ${m(result.detectors_in_memory.rows_per_s).padStart(10)}   (${heldRows} rows in memory)`,
+    `trace: ${result.trace} (${n} rows); medians of ${repeats} rounds; cpu: CPU seconds of all threads`,
+    `step                              seconds        runs       cpu   syscalls/s   x decode`,
+    row(`decode (${TRACE_COLUMNS.length} columns)`, result.decode, '1.00'),
+    row('gpo train (one pass)', result.train),
+    row('gpo score', result.score),
+    row('train logic, decoded batches', result.train_logic_in_memory, `(${heldRows} rows in memory)`),
+    row('score detectors, decoded batches', result.score_detectors_in_memory, `(${heldRows} rows in memory)`),
     `peak RSS ${result.peak_rss_mb} MB`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

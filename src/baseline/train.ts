@@ -1,8 +1,8 @@
-// gpo train: learns a baseline from normal recordings of one program, reading each trace as a stream of
-// batches (memory bounded by the profile, not the trace). Pass 1 trains one syscall window model per
-// calibration unit (recordings, or threads of a single recording) and collects rates and profiles;
-// pass 2 scores every unit with a model trained on the other units, and the thresholds come from those
-// held-out scores.
+// gpo train: learns a baseline from normal recordings of one program, reading each trace once as a stream
+// of batches (memory bounded by the profile and a fixed budget of kept calls, not the trace). The pass
+// trains one syscall window model per calibration unit (recordings, or threads of a single recording) and
+// collects rates and profiles; then every unit is scored with a model trained on the other units (from the
+// kept calls; rows past the budget are read again), and the thresholds come from those held-out scores.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { quantileSorted } from 'simple-statistics';
@@ -15,7 +15,10 @@ import { SyscallWindowModel } from '../model/syscall-window-model.js';
 import { openTrace, type TraceFile } from '../trace/reader.js';
 import { progress, withProgress } from '../report/progress.js';
 import { GPO_VERSION } from '../version.js';
+import type { RecordBatch } from 'apache-arrow';
 import { groupByThread, timeOffsets, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
+import type { TargetInfo } from '../trace/metadata.js';
+import { SyscallReplay } from './syscall-replay.js';
 import { classifyEvent } from '../score/events.js';
 import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from '../score/rates.js';
 import { BASELINE_KIND, BASELINE_VERSION, canonicalJson, type BaselineDocument, type ProgramIdentity, type RateThreshold, type TrainedTrace } from './document.js';
@@ -25,6 +28,8 @@ export interface TrainOptions {
   model?: Partial<AnomalyModelOptions>;
   /** Rate windows in ns of trace time. */
   windowNs?: number;
+  /** Syscalls kept in memory for the held-out scoring (2 bytes each); the rest is read again. */
+  replayCalls?: number;
 }
 
 /** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
@@ -66,15 +71,226 @@ class ProfileCollector {
   threadCounts: number[] = [];
 }
 
+/** Pass 1 state: one syscall window model per calibration unit, rate windows, the profile, the kept calls. */
+export class BaselineTrainer {
+  readonly settings: AnomalyModelOptions;
+  readonly windowNs: number;
+  readonly byRecording: boolean;
+  readonly units: number;
+  readonly vocabulary = new SyscallVocabulary();
+  readonly unitModels: SyscallWindowModel[];
+  readonly syscallWindows: LabelledWindow[] = [];
+  readonly libcallWindows: LabelledWindow[] = [];
+  readonly profile = new ProfileCollector();
+  readonly replay: SyscallReplay;
+  private readonly threadUnit = new Map<number, number>();
+  private traceIndex = -1;
+  private trace!: TraceInProgress;
+
+  constructor(traceCount: number, options: TrainOptions = {}) {
+    this.settings = { ...DEFAULT_ANOMALY_MODEL_OPTIONS, ...options.model };
+    this.windowNs = options.windowNs ?? this.settings.frequencyWindows.windowNs;
+    this.byRecording = traceCount >= 2;
+    this.units = this.byRecording ? Math.min(this.settings.folds, traceCount) : this.settings.folds;
+    this.unitModels = Array.from({ length: this.units }, () => new SyscallWindowModel(this.settings.windowLength, this.vocabulary));
+    this.replay = new SyscallReplay(options.replayCalls);
+  }
+
+  readonly unitOfThread = (traceIndex: number, key: number): number => {
+    if (this.byRecording) return traceIndex % this.units;
+    let unit = this.threadUnit.get(key);
+    if (unit === undefined) this.threadUnit.set(key, (unit = this.threadUnit.size % this.units));
+    return unit;
+  };
+
+  /** Starts the next trace (traces are numbered from 0 in the order begun). */
+  beginTrace(target: TargetInfo): void {
+    const traceIndex = ++this.traceIndex;
+    let windowsOfTrace = 0;
+    const units = this.units;
+    const byRecording = this.byRecording;
+    const label = (into: LabelledWindow[]) => (window: RateWindow) => into.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units });
+    this.trace = {
+      target,
+      syscallRates: new WindowCounter(this.windowNs, label(this.syscallWindows)),
+      libcallRates: new WindowCounter(this.windowNs, label(this.libcallWindows)),
+      threads: new Set<number>(),
+      base: undefined,
+      rows: 0,
+      syscalls: 0,
+    };
+  }
+
+  observe(batch: RecordBatch): void {
+    const view = viewOf(batch);
+    if (view.rows === 0) return;
+    const trace = this.trace;
+    const traceIndex = this.traceIndex;
+    const target = trace.target;
+    trace.base ??= view.ts[0]!;
+    trace.rows += view.rows;
+    const t = timeOffsets(view.ts, trace.base);
+    const groups = groupByThread(view);
+    for (let g = 0; g < groups.tids.length; g++) {
+      const tid = groups.tids[g]!;
+      const key = traceIndex * THREAD_KEY_BASE + tid;
+      if (!trace.threads.has(tid)) {
+        trace.threads.add(tid);
+        if (target.mode !== 'import') this.profile.threadNames.add(view.comm(groups.order[groups.starts[g]!]!));
+      }
+      this.unitModels[this.unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
+    }
+    trace.syscalls += groups.nrs.length;
+    this.replay.add(traceIndex, groups, view.rows);
+    // In row (time) order, as scoring counts them: windows close when a later call arrives, so feeding
+    // thread after thread would pile other threads' calls into the last window.
+    trace.syscallRates.addRows(view.pid, view.nr, t, view.rows, view.eventRows);
+    for (const row of view.eventRows) collectEvent(view, row, t[row]!, target.pid, target.exe, this.profile, trace.libcallRates);
+  }
+
+  /** Ends the current trace: its rows, syscalls and threads. */
+  endTrace(): { rows: number; syscalls: number; threads: number } {
+    const trace = this.trace;
+    trace.syscallRates.finish(false);
+    trace.libcallRates.finish(false);
+    for (const model of this.unitModels) for (const tid of trace.threads) model.endThread(this.traceIndex * THREAD_KEY_BASE + tid);
+    this.profile.threadCounts.push(trace.threads.size);
+    for (const [name, value] of Object.entries(trace.target.loader_env)) {
+      let values = this.profile.loaderEnv.get(name);
+      if (values === undefined) this.profile.loaderEnv.set(name, (values = new Set()));
+      values.add(value);
+    }
+    return { rows: trace.rows, syscalls: trace.syscalls, threads: trace.threads.size };
+  }
+
+  /**
+   * Every unit scored by the model of the other units, from the kept calls; `reread(trace, fromRow)` gives
+   * the batches of a trace from a row on, for the rows past the replay budget.
+   */
+  async heldOutScores(reread: (traceIndex: number, fromRow: number) => AsyncIterable<RecordBatch> | Iterable<RecordBatch>): Promise<SequenceScore[]> {
+    const { settings, vocabulary, unitModels } = this;
+    const detectors = unitModels.map((model, unit) =>
+      model.distinct(1) === 0
+        ? undefined
+        : new SequenceDetector(SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels.filter((_, other) => other !== unit)), undefined, settings),
+    );
+    const scores: SequenceScore[] = [];
+    for (let traceIndex = 0; traceIndex <= this.traceIndex; traceIndex++) {
+      const observe = (tid: number, nrs: Int32Array) => {
+        const key = traceIndex * THREAD_KEY_BASE + tid;
+        detectors[this.unitOfThread(traceIndex, key)]?.observe(key, nrs);
+      };
+      this.replay.replay(traceIndex, observe);
+      this.replay.release(traceIndex);
+      if (!this.replay.isComplete(traceIndex)) {
+        for await (const batch of reread(traceIndex, this.replay.rowsOf(traceIndex))) {
+          const groups = groupByThread(viewOf(batch));
+          for (let g = 0; g < groups.tids.length; g++) observe(groups.tids[g]!, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
+        }
+      }
+      for (const detector of detectors) {
+        if (detector === undefined) continue;
+        for (const thread of detector.activeThreads()) scores.push(detector.finish(thread));
+      }
+    }
+    return scores;
+  }
+
+  /** The baseline document, once every trace has been observed. */
+  async finish(trained: TrainedTrace[], program: ProgramIdentity, reread: (traceIndex: number, fromRow: number) => AsyncIterable<RecordBatch> | Iterable<RecordBatch>, warnings: string[], describe: string): Promise<BaselineDocument> {
+    const { settings, windowNs, vocabulary, unitModels, byRecording, syscallWindows, libcallWindows, profile } = this;
+    const full = SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels);
+    if (full.total(1) === 0) throw new GpoError(`no syscall rows in ${describe}: nothing to learn from`);
+    const usedUnits = unitModels.filter((model) => model.distinct(1) > 0).length;
+
+    // Every unit scored by the model of the other units.
+    let thresholds: Thresholds;
+    let evidence: CalibrationEvidence;
+    /** Largest locality frame count a held-out normal window reached (0: none unseen). */
+    let worstHeldOutFrame = 0;
+    let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
+    if (usedUnits >= 2) {
+      const heldOut = await this.heldOutScores(reread);
+      ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
+      worstHeldOutFrame = worstFrameCount(heldOut);
+    } else {
+      unitKind = 'none';
+      warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
+      thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameCount: 1 };
+      evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
+    }
+
+    const syscallStats = rateStats(syscallWindows);
+    const libcallStats = rateStats(libcallWindows);
+    const frameLength = settings.frameLength;
+    // High: halfway from where normal ends to a frame of only unseen windows. Normal ends at the frame
+    // threshold, or beyond it where a held-out normal window went further: the threshold is a quantile over
+    // windows, and a program's repetitive stretches (a startup loop) can hold it down while its threads'
+    // timing still makes short runs of novel interleavings.
+    const normalEnd = Math.max(thresholds.frameCount, worstHeldOutFrame + 1);
+    const highFrame = normalEnd > frameLength ? frameLength + 1 : Math.min(frameLength, normalEnd + Math.ceil((frameLength + 1 - normalEnd) / 2));
+    const frequencyRates: Record<string, RateStats> = {};
+    for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
+    const libcallRates: Record<string, RateStats> = {};
+    for (const [id, stats] of libcallStats) libcallRates[profile.funcs.names[id]!] = stats;
+
+    return {
+      baseline_version: BASELINE_VERSION,
+      kind: BASELINE_KIND,
+      gpo_version: GPO_VERSION,
+      trained_on: { program, traces: trained },
+      model: {
+        kind: 'gpo.anomaly-model',
+        version: ANOMALY_MODEL_VERSION,
+        options: { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
+        thresholds,
+        calibration: evidence,
+        windows: full.toJSON(),
+        frequency: { kind: 'gpo.syscall-frequency', version: 1, options: { ...settings.frequencyWindows, windowNs }, windows: syscallWindows.length, rates: frequencyRates },
+      },
+      calibration: {
+        unit: unitKind,
+        units: unitKind === 'none' ? 1 : usedUnits,
+        method: unitKind === 'none' ? 'none' : `leave-one-${unitKind}-group-out (${usedUnits} groups)`,
+        window_false_alarm_rate: settings.windowFalseAlarmRate,
+        sequence_false_alarm_rate: settings.sequenceFalseAlarmRate,
+        novel_sequence_high_frame_count: highFrame,
+        rate_deviation: calibrateRates(syscallWindows, settings.windowFalseAlarmRate),
+        libcall_rate_deviation: calibrateRates(libcallWindows, settings.windowFalseAlarmRate),
+      },
+      libraries: {
+        mappings: [...profile.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
+        libcalls: Object.fromEntries([...profile.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
+        libcall_rates: { window_ns: windowNs, windows: libcallWindows.length, stats: libcallRates },
+      },
+      process: {
+        children: [...profile.children].sort(compareText),
+        thread_names: [...profile.threadNames].sort(compareText),
+        threads: { min: Math.min(...profile.threadCounts), max: Math.max(...profile.threadCounts) },
+        loader_env: Object.fromEntries([...profile.loaderEnv].map(([name, values]) => [name, [...values].sort(compareText)])),
+      },
+      allowed: Object.fromEntries(profile.allowed),
+    };
+  }
+}
+
+interface TraceInProgress {
+  target: TargetInfo;
+  syscallRates: WindowCounter;
+  libcallRates: WindowCounter;
+  threads: Set<number>;
+  base: bigint | undefined;
+  rows: number;
+  syscalls: number;
+}
+
 export async function trainBaseline(paths: readonly string[], options: TrainOptions = {}): Promise<TrainResult> {
   if (paths.length === 0) throw new GpoError('no training traces given');
-  const settings: AnomalyModelOptions = { ...DEFAULT_ANOMALY_MODEL_OPTIONS, ...options.model };
-  const windowNs = options.windowNs ?? settings.frequencyWindows.windowNs;
   const warnings: string[] = [];
   const traces: TraceFile[] = [];
   for (const path of paths) traces.push(await openTrace(path));
-  // Two passes over every trace (the second for calibration).
-  const status = progress('train', { total: 2 * traces.reduce((sum, t) => sum + (t.numRows ?? 0), 0) });
+  // One pass over every trace; the held-out scoring replays the calls kept (rows past the budget are read again).
+  const status = progress('train', { total: traces.reduce((sum, t) => sum + (t.numRows ?? 0), 0) });
   const counter = { done: 0 };
   traces.splice(0, traces.length, ...traces.map((t) => withProgress(t, status, counter)));
   const program = identityOf(traces[0]!);
@@ -84,140 +300,18 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
       warnings.push(`${trace.path} is a recording of ${other.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`);
   }
 
-  const byRecording = traces.length >= 2;
-  const units = byRecording ? Math.min(settings.folds, traces.length) : settings.folds;
-  const vocabulary = new SyscallVocabulary();
-  const unitModels = Array.from({ length: units }, () => new SyscallWindowModel(settings.windowLength, vocabulary));
-  const threadUnit = new Map<number, number>();
-  const unitOfThread = (traceIndex: number, key: number): number => {
-    if (byRecording) return traceIndex % units;
-    let unit = threadUnit.get(key);
-    if (unit === undefined) threadUnit.set(key, (unit = threadUnit.size % units));
-    return unit;
-  };
-  const syscallWindows: LabelledWindow[] = [];
-  const libcallWindows: LabelledWindow[] = [];
-  const profile = new ProfileCollector();
+  const trainer = new BaselineTrainer(traces.length, options);
   const trained: TrainedTrace[] = [];
-
-  // Pass 1.
-  for (const [traceIndex, trace] of traces.entries()) {
-    let windowsOfTrace = 0;
-    const label = (into: LabelledWindow[]) => (window: RateWindow) => into.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units });
-    const syscallRates = new WindowCounter(windowNs, label(syscallWindows));
-    const libcallRates = new WindowCounter(windowNs, label(libcallWindows));
-    const threads = new Set<number>();
-    const targetPid = trace.metadata.target.pid;
-    let base: bigint | undefined;
-    let rows = 0;
-    let syscalls = 0;
-    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) {
-      const view = viewOf(batch);
-      if (view.rows === 0) continue;
-      base ??= view.ts[0]!;
-      rows += view.rows;
-      const t = timeOffsets(view.ts, base);
-      const groups = groupByThread(view);
-      for (let g = 0; g < groups.tids.length; g++) {
-        const tid = groups.tids[g]!;
-        const key = traceIndex * THREAD_KEY_BASE + tid;
-        if (!threads.has(tid)) {
-          threads.add(tid);
-          if (trace.metadata.target.mode !== 'import') profile.threadNames.add(view.comm(groups.order[groups.starts[g]!]!));
-        }
-        unitModels[unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
-      }
-      syscalls += groups.nrs.length;
-      // In row (time) order, as scoring counts them: windows close when a later call arrives, so feeding
-      // thread after thread would pile other threads' calls into the last window.
-      const allSyscalls = view.eventRows.length === 0;
-      for (let row = 0; row < view.rows; row++) if (allSyscalls || view.isSyscall(row)) syscallRates.add(view.pid[row]!, view.nr[row]!, t[row]!);
-      for (const row of view.eventRows) collectEvent(view, row, t[row]!, targetPid, trace.metadata.target.exe, profile, libcallRates);
-    }
-    syscallRates.finish(false);
-    libcallRates.finish(false);
-    for (const model of unitModels) for (const tid of threads) model.endThread(traceIndex * THREAD_KEY_BASE + tid);
-    profile.threadCounts.push(threads.size);
-    for (const [name, value] of Object.entries(trace.metadata.target.loader_env)) {
-      let values = profile.loaderEnv.get(name);
-      if (values === undefined) profile.loaderEnv.set(name, (values = new Set()));
-      values.add(value);
-    }
-    trained.push({ path: trace.path, sha256: await sha256(trace.path), rows, syscalls, threads: threads.size, program: identityOf(trace), mode: trace.metadata.target.mode });
+  for (const trace of traces) {
+    // The file's hash is read alongside the pass.
+    const hash = sha256(trace.path);
+    hash.catch(() => {}); // awaited below; not an unhandled rejection if the pass fails first
+    trainer.beginTrace(trace.metadata.target);
+    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) trainer.observe(batch);
+    const { rows, syscalls, threads } = trainer.endTrace();
+    trained.push({ path: trace.path, sha256: await hash, rows, syscalls, threads, program: identityOf(trace), mode: trace.metadata.target.mode });
   }
-
-  const full = SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels);
-  if (full.total(1) === 0) throw new GpoError(`no syscall rows in ${paths.join(', ')}: nothing to learn from`);
-  const usedUnits = unitModels.filter((model) => model.distinct(1) > 0).length;
-
-  // Pass 2: every unit scored by the model of the other units.
-  let thresholds: Thresholds;
-  let evidence: CalibrationEvidence;
-  /** Largest locality frame count a held-out normal window reached (0: none unseen). */
-  let worstHeldOutFrame = 0;
-  let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
-  if (usedUnits >= 2) {
-    const heldOut = await scoreHeldOut(traces, unitModels, vocabulary, settings, unitOfThread);
-    ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
-    worstHeldOutFrame = worstFrameCount(heldOut);
-  } else {
-    unitKind = 'none';
-    warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
-    thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameCount: 1 };
-    evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
-  }
-
-  const syscallStats = rateStats(syscallWindows);
-  const libcallStats = rateStats(libcallWindows);
-  const frameLength = settings.frameLength;
-  // High: halfway from where normal ends to a frame of only unseen windows. Normal ends at the frame
-  // threshold, or beyond it where a held-out normal window went further: the threshold is a quantile over
-  // windows, and a program's repetitive stretches (a startup loop) can hold it down while its threads'
-  // timing still makes short runs of novel interleavings.
-  const normalEnd = Math.max(thresholds.frameCount, worstHeldOutFrame + 1);
-  const highFrame = normalEnd > frameLength ? frameLength + 1 : Math.min(frameLength, normalEnd + Math.ceil((frameLength + 1 - normalEnd) / 2));
-  const frequencyRates: Record<string, RateStats> = {};
-  for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
-  const libcallRates: Record<string, RateStats> = {};
-  for (const [id, stats] of libcallStats) libcallRates[profile.funcs.names[id]!] = stats;
-
-  const baseline: BaselineDocument = {
-    baseline_version: BASELINE_VERSION,
-    kind: BASELINE_KIND,
-    gpo_version: GPO_VERSION,
-    trained_on: { program, traces: trained },
-    model: {
-      kind: 'gpo.anomaly-model',
-      version: ANOMALY_MODEL_VERSION,
-      options: { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
-      thresholds,
-      calibration: evidence,
-      windows: full.toJSON(),
-      frequency: { kind: 'gpo.syscall-frequency', version: 1, options: { ...settings.frequencyWindows, windowNs }, windows: syscallWindows.length, rates: frequencyRates },
-    },
-    calibration: {
-      unit: unitKind,
-      units: unitKind === 'none' ? 1 : usedUnits,
-      method: unitKind === 'none' ? 'none' : `leave-one-${unitKind}-group-out (${usedUnits} groups)`,
-      window_false_alarm_rate: settings.windowFalseAlarmRate,
-      sequence_false_alarm_rate: settings.sequenceFalseAlarmRate,
-      novel_sequence_high_frame_count: highFrame,
-      rate_deviation: calibrateRates(syscallWindows, settings.windowFalseAlarmRate),
-      libcall_rate_deviation: calibrateRates(libcallWindows, settings.windowFalseAlarmRate),
-    },
-    libraries: {
-      mappings: [...profile.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
-      libcalls: Object.fromEntries([...profile.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-      libcall_rates: { window_ns: windowNs, windows: libcallWindows.length, stats: libcallRates },
-    },
-    process: {
-      children: [...profile.children].sort(compareText),
-      thread_names: [...profile.threadNames].sort(compareText),
-      threads: { min: Math.min(...profile.threadCounts), max: Math.max(...profile.threadCounts) },
-      loader_env: Object.fromEntries([...profile.loaderEnv].map(([name, values]) => [name, [...values].sort(compareText)])),
-    },
-    allowed: Object.fromEntries(profile.allowed),
-  };
+  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow }), warnings, paths.join(', '));
   status.finish();
   return { baseline, warnings };
 }
@@ -250,36 +344,6 @@ function collectEvent(view: BatchView, row: number, t: number, targetPid: number
     const finding = classifyEvent(view, row, kind, { targetPid });
     if (finding !== null) profile.allowed.set(finding.signature, (profile.allowed.get(finding.signature) ?? 0) + 1);
   }
-}
-
-async function scoreHeldOut(
-  traces: readonly TraceFile[],
-  unitModels: readonly SyscallWindowModel[],
-  vocabulary: SyscallVocabulary,
-  settings: AnomalyModelOptions,
-  unitOfThread: (traceIndex: number, key: number) => number,
-): Promise<SequenceScore[]> {
-  const detectors = unitModels.map((model, unit) =>
-    model.distinct(1) === 0
-      ? undefined
-      : new SequenceDetector(SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels.filter((_, other) => other !== unit)), undefined, settings),
-  );
-  const scores: SequenceScore[] = [];
-  for (const [traceIndex, trace] of traces.entries()) {
-    for await (const batch of trace.batches({ columns: ['tid', 'nr'] })) {
-      const view = viewOf(batch);
-      const groups = groupByThread(view);
-      for (let g = 0; g < groups.tids.length; g++) {
-        const key = traceIndex * THREAD_KEY_BASE + groups.tids[g]!;
-        detectors[unitOfThread(traceIndex, key)]?.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
-      }
-    }
-    for (const detector of detectors) {
-      if (detector === undefined) continue;
-      for (const thread of detector.activeThreads()) scores.push(detector.finish(thread));
-    }
-  }
-  return scores;
 }
 
 function worstFrameCount(scores: readonly SequenceScore[]): number {

@@ -61,10 +61,10 @@ export class NgramLikelihood {
    */
   shortContextSurprise(cursor: WindowCursor): number {
     if (cursor.available === 1) {
-      const symbol = cursor.keys[0]!;
+      const symbol = cursor.shortKey(1);
       return this.unigramSurprises[symbol] || (this.unigramSurprises[symbol] = this.interpolatedSurprise(cursor.keys, 1));
     }
-    const key = cursor.keys[1]!;
+    const key = cursor.shortKey(2);
     return this.bigramSurprises[key] || (this.bigramSurprises[key] = this.interpolatedSurprise(cursor.keys, 2));
   }
 

@@ -113,6 +113,8 @@ class ThreadState {
   /** Calls per symbol (unseen syscalls share symbol 0) and the running sum of c ln c for the entropy. */
   readonly symbolCounts = new Float64Array(SYMBOL_BASE);
   countLogCountSum = 0;
+  /** c ln c of each symbol's count c, once past the tabulated counts. */
+  readonly countLogs = new Float64Array(SYMBOL_BASE);
   frequencyScore = 0;
   readonly anomalies: WindowAnomaly[] = [];
   /** The run of unseen windows still open (its last window is among the latest). */
@@ -131,8 +133,11 @@ class ThreadState {
 export class SequenceDetector {
   private readonly likelihood: NgramLikelihood;
   private readonly threads = new Map<ThreadKey, ThreadState>();
-  /** Trained full windows rarer than rareFraction: small, so the per-call lookup stays in cache. */
-  private readonly rareWindows: PackedCountTable;
+  /**
+   * Every trained full window -> the surprise of its latest call (likelihood.trainedWindowSurprise),
+   * negated when the window is rarer than rareFraction: one lookup a call tells seen, rare and surprise.
+   */
+  private readonly trainedWindows: PackedCountTable;
 
   constructor(
     private readonly windows: SyscallWindowModel,
@@ -144,8 +149,15 @@ export class SequenceDetector {
   ) {
     this.likelihood = likelihood ?? new NgramLikelihood(windows);
     const rareBelow = options.rareFraction * windows.total(windows.windowLength);
-    this.rareWindows = new PackedCountTable();
-    for (const key of windows.sortedKeys(windows.windowLength)) if (windows.count(windows.windowLength, key) < rareBelow) this.rareWindows.add(key);
+    // The rare windows as they always were read (a count table, as PackedCountTable.add fills it), then
+    // folded into the one table (sized to never grow).
+    const rareWindows = new PackedCountTable();
+    for (const key of windows.sortedKeys(windows.windowLength)) if (windows.count(windows.windowLength, key) < rareBelow) rareWindows.add(key);
+    this.trainedWindows = new PackedCountTable(windows.distinct(windows.windowLength));
+    for (const key of windows.sortedKeys(windows.windowLength)) {
+      const surprise = this.likelihood.trainedWindowSurprise(key);
+      this.trainedWindows.set(key, rareWindows.get(key) > 0 ? -surprise : surprise);
+    }
   }
 
   /** Scores the next calls of `thread`; `tsNs` (entry times) drive the frequency windows when given. */
@@ -155,38 +167,62 @@ export class SequenceDetector {
       state = new ThreadState(this.windows.windowLength, this.options.frameLength, this.frequency);
       this.threads.set(thread, state);
     }
-    const { cursor, frame, histogram, symbolCounts, recent } = state;
+    const { cursor, frame, histogram, symbolCounts, countLogs, recent } = state;
     const full = this.windows.windowLength;
     const frameLength = frame.length;
+    const vocabulary = this.windows.vocabulary;
+    const trained = this.trainedWindows;
+    const steps = COUNT_LOG_STEPS;
+    const stepsLength = steps.length;
+    // The running sums stay in locals, added to in the same order as call by call.
+    let surpriseSum = state.surpriseSum;
+    let countLogCountSum = state.countLogCountSum;
+    let contextSum = state.contextSum;
+    // Ring positions as counters (no division a call): recent by call position, frame by window.
+    let recentSlot = cursor.position % full;
+    let frameSlot = state.windows % frameLength;
     for (let i = 0; i < syscalls.length; i++) {
-      const symbol = this.windows.vocabulary.symbolOf(syscalls[i]!);
-      recent[cursor.position % full] = syscalls[i]!;
+      const nr = syscalls[i]!;
+      const symbol = vocabulary.symbolOf(nr);
+      recent[recentSlot] = nr;
+      if (++recentSlot === full) recentSlot = 0;
       cursor.push(symbol);
       const count = symbolCounts[symbol]!;
-      state.countLogCountSum += countLogCountStep(count);
+      if (count < stepsLength) countLogCountSum += steps[count]!;
+      else {
+        // (c+1) ln(c+1) - c ln c, the first term kept for the symbol's next call, where it is the second.
+        const next = (count + 1) * Math.log(count + 1);
+        countLogCountSum += next - (count === stepsLength ? count * Math.log(count) : countLogs[symbol]!);
+        countLogs[symbol] = next;
+      }
       symbolCounts[symbol] = count + 1;
       const shortSurprise = this.likelihood.shortContextSurprise(cursor);
       if (cursor.available < full) {
         const surprise = this.likelihood.surprise(cursor);
-        state.surpriseSum += surprise;
-        state.contextSum += clampContext(surprise - shortSurprise);
+        surpriseSum += surprise;
+        contextSum += clampContext(surprise - shortSurprise);
         continue;
       }
-      const windowKey = cursor.keys[full - 1]!;
-      const trainedSurprise = this.likelihood.trainedWindowSurprise(windowKey);
+      // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
+      const known = trained.get(cursor.key);
+      const trainedSurprise = known < 0 ? -known : known;
       const surprise = trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
-      state.surpriseSum += surprise;
-      state.contextSum += clampContext(surprise - shortSurprise);
+      surpriseSum += surprise;
+      contextSum += clampContext(surprise - shortSurprise);
       const unseen = trainedSurprise > 0 ? 0 : 1;
-      const slot = state.windows % frameLength;
-      state.frameCount += unseen - frame[slot]!;
-      frame[slot] = unseen;
+      const frameCount = (state.frameCount += unseen - frame[frameSlot]!);
+      frame[frameSlot] = unseen;
+      if (++frameSlot === frameLength) frameSlot = 0;
       state.windows++;
-      histogram[state.frameCount]!++;
+      histogram[frameCount]!++;
       if (unseen === 1) this.recordMismatch(state, cursor.position - 1);
-      else if (this.rareWindows.get(windowKey) > 0) state.rareWindows++;
-      if (state.openAnomaly !== undefined) state.openAnomaly.maxFrameCount = Math.max(state.openAnomaly.maxFrameCount, state.frameCount);
+      else if (known < 0) state.rareWindows++;
+      const open = state.openAnomaly;
+      if (open !== undefined && frameCount > open.maxFrameCount) open.maxFrameCount = frameCount;
     }
+    state.surpriseSum = surpriseSum;
+    state.countLogCountSum = countLogCountSum;
+    state.contextSum = contextSum;
     if (state.windower !== undefined) {
       state.windower.push(syscalls, tsNs, (counts) => {
         state.frequencyScore = Math.max(state.frequencyScore, this.frequency!.windowScore(counts));
@@ -281,9 +317,6 @@ function clampContext(difference: number): number {
 
 /** (c+1) ln(c+1) - c ln c, tabulated for the small counts nearly every call has. */
 const COUNT_LOG_STEPS = Float64Array.from({ length: 4096 }, (_, c) => (c + 1) * Math.log(c + 1) - (c === 0 ? 0 : c * Math.log(c)));
-function countLogCountStep(count: number): number {
-  return count < COUNT_LOG_STEPS.length ? COUNT_LOG_STEPS[count]! : (count + 1) * Math.log(count + 1) - count * Math.log(count);
-}
 
 function lastNonZeroIndex(values: readonly number[]): number {
   for (let i = values.length - 1; i > 0; i--) if (values[i] !== 0) return i;

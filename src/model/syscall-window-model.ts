@@ -40,11 +40,17 @@ export class SyscallWindowModel {
     let cursor = this.cursors.get(thread);
     if (cursor === undefined) this.cursors.set(thread, (cursor = new WindowCursor(this.windowLength)));
     const full = this.windowLength;
-    const keys = cursor.keys;
-    for (let i = 0; i < syscalls.length; i++) {
-      cursor.push(this.vocabulary.add(syscalls[i]!));
-      if (cursor.available === full) this.fullWindows.add(keys[full - 1]!);
-      else this.startWindows.add(packedStartKey(cursor.available, keys[cursor.available - 1]!));
+    const vocabulary = this.vocabulary;
+    const fullWindows = this.fullWindows;
+    let i = 0;
+    for (; i < syscalls.length && cursor.available < full; i++) {
+      cursor.push(vocabulary.add(syscalls[i]!));
+      if (cursor.available === full) fullWindows.add(cursor.key);
+      else this.startWindows.add(packedStartKey(cursor.available, cursor.key));
+    }
+    for (; i < syscalls.length; i++) {
+      cursor.push(vocabulary.add(syscalls[i]!));
+      fullWindows.add(cursor.key);
     }
     if (syscalls.length > 0) this.derived = undefined;
   }

@@ -89,19 +89,27 @@ export function groupByThread(view: BatchView): ThreadGroups {
   return groups;
 }
 
+/** Slot of each row while grouping (reused: only computeGroups reads it). */
+let rowSlots = new Int32Array(0);
+
 function computeGroups(view: BatchView): ThreadGroups {
   const slotOf = new Map<number, number>();
   const cache = new Int32Array(TID_CACHE).fill(-1);
   const tids: number[] = [];
-  const slotOfRow = new Int32Array(view.rows);
-  const counts: number[] = [];
-  const { tid, nr, isSyscall, rows } = view;
-  const allSyscalls = view.eventRows.length === 0;
+  let counts = new Int32Array(16);
+  const { tid, nr, rows } = view;
+  if (rowSlots.length < rows) rowSlots = new Int32Array(Math.max(rows, 65536));
+  const slots = rowSlots;
+  const skip = view.eventRows;
+  let nextSkip = skip.length > 0 ? skip[0]! : rows;
+  let skipAt = 0;
   let lastTid = -1;
   let lastSlot = -1;
+  // Counting sort by thread, threads in order of their first row: count, then place.
   for (let i = 0; i < rows; i++) {
-    if (!allSyscalls && !isSyscall(i)) {
-      slotOfRow[i] = -1;
+    if (i === nextSkip) {
+      slots[i] = -1;
+      nextSkip = ++skipAt < skip.length ? skip[skipAt]! : rows;
       continue;
     }
     const t = tid[i]!;
@@ -112,23 +120,28 @@ function computeGroups(view: BatchView): ThreadGroups {
         slot = tids.length;
         slotOf.set(t, slot);
         tids.push(t);
-        counts.push(0);
+        if (slot === counts.length) {
+          const grown = new Int32Array(2 * counts.length);
+          grown.set(counts);
+          counts = grown;
+        }
       }
       cache[t & (TID_CACHE - 1)] = slot;
       lastTid = t;
       lastSlot = slot;
     }
-    slotOfRow[i] = lastSlot;
+    slots[i] = lastSlot;
     counts[lastSlot]!++;
   }
-  const starts = new Int32Array(tids.length + 1);
-  for (let g = 0; g < tids.length; g++) starts[g + 1] = starts[g]! + counts[g]!;
-  const fill = starts.slice(0, tids.length);
-  const total = starts[tids.length]!;
+  const groupCount = tids.length;
+  const starts = new Int32Array(groupCount + 1);
+  for (let g = 0; g < groupCount; g++) starts[g + 1] = starts[g]! + counts[g]!;
+  const fill = starts.slice(0, groupCount);
+  const total = starts[groupCount]!;
   const order = new Int32Array(total);
   const nrs = new Int32Array(total);
   for (let i = 0; i < rows; i++) {
-    const slot = slotOfRow[i]!;
+    const slot = slots[i]!;
     if (slot < 0) continue;
     const at = fill[slot]!++;
     order[at] = i;
@@ -137,13 +150,30 @@ function computeGroups(view: BatchView): ThreadGroups {
   return { tids, starts, order, nrs };
 }
 
-/** ts - base as a double (exact while the difference stays below 2^53 ns, about 104 days). */
+let lastOffsets: { ts: BigInt64Array; base: bigint; offsets: Float64Array } | undefined;
+
+/**
+ * ts - base as a double (exact while the difference stays below 2^53 ns, about 104 days). The result of
+ * the latest call is reused when asked again for the same column and base (every detector of a batch);
+ * it is only valid until the next call for another column: read it, do not keep it.
+ */
 export function timeOffsets(ts: BigInt64Array, base: bigint): Float64Array {
+  if (lastOffsets !== undefined && lastOffsets.ts === ts && lastOffsets.base === base) return lastOffsets.offsets;
+  const offsets = computeTimeOffsets(ts, base);
+  lastOffsets = { ts, base, offsets };
+  return offsets;
+}
+
+/** Backing store of the offsets (reused batch after batch: callers read them before the next batch). */
+let offsetStore = new Float64Array(0);
+
+function computeTimeOffsets(ts: BigInt64Array, base: bigint): Float64Array {
   const words = new Uint32Array(ts.buffer, ts.byteOffset, ts.length * 2);
   const high = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
   const baseHigh = Number(base >> 32n);
   const baseLow = Number(base & 0xffffffffn);
-  const out = new Float64Array(ts.length);
+  if (offsetStore.length < ts.length) offsetStore = new Float64Array(Math.max(ts.length, 65536));
+  const out = offsetStore.subarray(0, ts.length);
   for (let i = 0; i < ts.length; i++) out[i] = (high[2 * i + 1]! - baseHigh) * 4294967296 + (words[2 * i]! - baseLow);
   return out;
 }

@@ -73,6 +73,62 @@ export class WindowCounter {
     }
   }
 
+  /**
+   * add(pid[row], nr[row], t[row]) for every row but `skipRows` (ascending), in row order; `onNewGroup` is
+   * told the first row of each group never seen before.
+   */
+  addRows(pid: Int32Array, nr: Int16Array, t: Float64Array, rows: number, skipRows: readonly number[], onNewGroup?: (group: number, row: number) => void): void {
+    const windowNs = this.windowNs;
+    let nextSkip = skipRows.length > 0 ? skipRows[0]! : rows;
+    let skipAt = 0;
+    let group = this.lastGroup;
+    let state = this.last;
+    let counts = state?.counts;
+    let index = state === undefined ? 0 : state.index;
+    for (let row = 0; row < rows; row++) {
+      if (row === nextSkip) {
+        nextSkip = ++skipAt < skipRows.length ? skipRows[skipAt]! : rows;
+        continue;
+      }
+      const p = pid[row]!;
+      const time = t[row]!;
+      if (p !== group || state === undefined) {
+        state = this.groups.get(p);
+        if (state === undefined) {
+          state = new GroupWindow(time);
+          this.groups.set(p, state);
+          onNewGroup?.(p, row);
+        }
+        group = p;
+        counts = state.counts;
+        index = state.index;
+      }
+      // floor(x) > index exactly when x >= index + 1: the floor only for a new window.
+      const offset = (time - state.start) / windowNs;
+      if (offset >= index + 1) {
+        const at = Math.floor(offset);
+        this.close(group, state);
+        for (let w = index + 1; w < at; w++) {
+          const start = state.start + w * windowNs;
+          this.onWindow({ group, firstT: start, lastT: start, keys: [], counts: [] });
+        }
+        state.index = index = at;
+      }
+      if (Number.isNaN(state.firstT)) state.firstT = time;
+      state.lastT = time;
+      const key = nr[row]!;
+      if (key >= 0 && key < FLAT_KEYS) {
+        if (counts![key]++ === 0) state.touched.push(key);
+      } else {
+        const count = state.overflow.get(key) ?? 0;
+        if (count === 0) state.touched.push(key);
+        state.overflow.set(key, count + 1);
+      }
+    }
+    this.lastGroup = group;
+    this.last = state;
+  }
+
   /** Closes every group's current window: scoring looks at the last partial window too, training does not. */
   finish(includePartial: boolean): void {
     for (const [group, state] of this.groups) if (includePartial && state.touched.length > 0) this.close(group, state);

@@ -210,16 +210,7 @@ export class SyscallRateAnomalies implements Detector {
     if (view.rows === 0) return;
     this.base ??= view.ts[0]!;
     const t = timeOffsets(view.ts, this.base);
-    const { pid, nr, isSyscall } = view;
-    const all = view.eventRows.length === 0;
-    let lastPid = -1;
-    for (let i = 0; i < view.rows; i++) {
-      if (!all && !isSyscall(i)) continue;
-      const p = pid[i]!;
-      if (p !== lastPid && !this.firstThread.has(p)) this.firstThread.set(p, { tid: view.tid[i]!, comm: view.comm(i) });
-      lastPid = p;
-      this.counter.add(p, nr[i]!, t[i]!);
-    }
+    this.counter.addRows(view.pid, view.nr, t, view.rows, view.eventRows, (pid, row) => this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) }));
   }
 
   finish(): Anomaly[] {

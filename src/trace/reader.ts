@@ -6,6 +6,9 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
 import { readIpcBatches } from './writer.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { DecodeMessage, DecodeRequest } from './parquet-worker.js';
 
 export type TraceFormat = 'parquet' | 'arrow-ipc';
 
@@ -15,7 +18,8 @@ export interface TraceFile {
   metadata: TraceMetadata;
   /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
   numRows: number | null;
-  batches(options?: { columns?: string[]; batchRows?: number }): AsyncGenerator<RecordBatch>;
+  /** The batches, from row `fromRow` on (0 by default). */
+  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number }): AsyncGenerator<RecordBatch>;
 }
 
 function sniff(path: string): TraceFormat {
@@ -51,16 +55,88 @@ async function openParquet(path: string): Promise<TraceFile> {
     metadata,
     numRows: meta.numRows(),
     async *batches(options = {}) {
-      const stream = await file.stream({ batchSize: options.batchRows ?? 65536, columns: options.columns });
-      const reader = stream.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        const wasmBatch = value as parquet.RecordBatch;
-        for (const batch of tableFromIPC(wasmBatch.intoIPCStream()).batches) yield batch;
+      // From a row on: only the row groups from the one holding it (parquet-wasm's own offset is not
+      // reliable when streaming), then the rows before it dropped.
+      let skip = options.fromRow ?? 0;
+      let rowGroups: number[] | undefined;
+      if (skip > 0) {
+        const sizes = file.metadata().rowGroups().map((group) => group.numRows());
+        let first = 0;
+        while (first < sizes.length && skip >= sizes[first]!) skip -= sizes[first++]!;
+        if (first === sizes.length) return;
+        rowGroups = sizes.map((_, i) => i).slice(first);
+      }
+      const batchSize = options.batchRows ?? 65536;
+      const ipcBuffers = useDecodeWorker(meta.numRows())
+        ? decodeInWorker({ path, columns: options.columns, batchSize, ...(rowGroups && { rowGroups }), ahead: DECODE_AHEAD })
+        : decodeHere(file, { batchSize, columns: options.columns, ...(rowGroups && { rowGroups }) });
+      for await (const ipc of ipcBuffers) {
+        for (const batch of tableFromIPC(ipc).batches) {
+          if (skip >= batch.numRows) {
+            skip -= batch.numRows;
+            continue;
+          }
+          yield skip > 0 ? batch.slice(skip) : batch;
+          skip = 0;
+        }
       }
     },
   };
+}
+
+/** Traces of at least this many rows are decoded in a worker thread, overlapping the caller's work. */
+const DECODE_WORKER_ROWS = 1_000_000;
+/** Decoded batches the worker may keep waiting for the caller. */
+const DECODE_AHEAD = 3;
+
+/** The worker's script, next to this module once built (not when this module runs from its .ts source). */
+const DECODE_WORKER = new URL('./parquet-worker.js', import.meta.url);
+let decodeWorkerBuilt: boolean | undefined;
+
+/** GPO_DECODE_WORKER=0 never uses the worker, =1 always does; otherwise it depends on the trace's size. */
+function useDecodeWorker(rows: number): boolean {
+  decodeWorkerBuilt ??= existsSync(fileURLToPath(DECODE_WORKER));
+  if (!decodeWorkerBuilt) return false;
+  const setting = process.env.GPO_DECODE_WORKER;
+  if (setting === '0' || setting === '1') return setting === '1';
+  return rows >= DECODE_WORKER_ROWS;
+}
+
+async function* decodeHere(file: parquet.ParquetFile, options: parquet.ReaderOptions): AsyncGenerator<Uint8Array> {
+  const reader = (await file.stream(options)).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    yield (value as parquet.RecordBatch).intoIPCStream();
+  }
+}
+
+/** The batches decoded by src/trace/parquet-worker.ts, in order; the worker ends with the iteration. */
+async function* decodeInWorker(request: DecodeRequest): AsyncGenerator<Uint8Array> {
+  const worker = new Worker(DECODE_WORKER, { workerData: request });
+  const queue: DecodeMessage[] = [];
+  let wake: (() => void) | undefined;
+  const push = (message: DecodeMessage) => {
+    queue.push(message);
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', push);
+  worker.on('error', (err) => push({ error: String(err).split('\n')[0]! }));
+  worker.on('exit', (code) => push({ error: `decoding worker exited (${code})` }));
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const message = queue.shift()!;
+      if ('error' in message) throw new GpoError(`${request.path}: cannot decode (${message.error})`);
+      if ('done' in message) return;
+      worker.postMessage('more');
+      yield message.ipc;
+    }
+  } finally {
+    worker.removeAllListeners();
+    await worker.terminate();
+  }
 }
 
 async function openIpc(path: string): Promise<TraceFile> {
@@ -86,7 +162,14 @@ async function openIpc(path: string): Promise<TraceFile> {
     metadata,
     numRows: null,
     async *batches(options = {}) {
-      for await (const batch of readIpcBatches(path)) {
+      let skip = options.fromRow ?? 0;
+      for await (const whole of readIpcBatches(path)) {
+        if (skip >= whole.numRows) {
+          skip -= whole.numRows;
+          continue;
+        }
+        const batch = skip > 0 ? whole.slice(skip) : whole;
+        skip = 0;
         yield options.columns ? batch.select(options.columns) : batch;
       }
     },

@@ -79,4 +79,20 @@ describe('gpo train and score (CLI)', () => {
     expect(r.stderr).toMatch(/^gpo: warning: the trace is of another program/);
     expect(JSON.parse(r.stdout).program_mismatch).toMatch(/exe \/usr\/bin\/other vs/);
   });
+
+  it('decodes in a worker thread (GPO_DECODE_WORKER=1, as for big traces) with the same bytes out', () => {
+    const saved = process.env.GPO_DECODE_WORKER;
+    const run = (setting: string) => {
+      process.env.GPO_DECODE_WORKER = setting;
+      const out = join(dir, `worker-${setting}.json`);
+      expect(runGpo(['train', ...traces, '-o', out]).code).toBe(0);
+      return [readFileSync(out, 'utf8'), runGpo(['score', traces[1]!, '-b', baselinePath, '--json']).stdout];
+    };
+    try {
+      expect(run('1')).toEqual(run('0'));
+    } finally {
+      if (saved === undefined) delete process.env.GPO_DECODE_WORKER;
+      else process.env.GPO_DECODE_WORKER = saved;
+    }
+  });
 });
