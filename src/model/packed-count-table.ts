@@ -22,19 +22,17 @@ export class PackedCountTable {
     return this.used;
   }
 
-  /**
-   * Adds `amount` to the count of `key` and returns the new count.
-   * Known quirk, kept because baselines depend on it: `this.counts` is read before `insert` runs, so when
-   * inserting a new key grows the table the amount goes to the old array and the key starts at 0 (the
-   * same in `set`). Fixing it changes trained window counts (and baselines) slightly.
-   */
+  /** Adds `amount` to the count of `key` and returns the new count. */
   add(key: number, amount = 1): number {
-    return (this.counts[this.insert(key)] += amount);
+    // The slot first: inserting can grow the table, and with it replace this.counts.
+    const slot = this.insert(key);
+    return (this.counts[slot] += amount);
   }
 
   /** Sets the number stored for `key`. */
   set(key: number, value: number): void {
-    this.counts[this.insert(key)] = value;
+    const slot = this.insert(key);
+    this.counts[slot] = value;
   }
 
   /** Count of `key`, 0 when absent. */
