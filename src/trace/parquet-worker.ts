@@ -7,13 +7,17 @@ import * as parquet from 'parquet-wasm/node';
 
 export interface DecodeRequest {
   path: string;
-  columns?: string[];
   batchSize: number;
-  rowGroups?: number[];
+  /** Read in turn: these row groups (with `rows` rows each), these columns (all when undefined);
+   * rowsOnly: nothing to decode, only the batch sizes are sent. */
+  segments: { rowGroups: number[]; rows: number[]; columns?: string[]; rowsOnly: boolean }[];
   ahead: number;
 }
 
-export type DecodeMessage = { ipc: Uint8Array } | { done: true } | { error: string };
+/** A decoded batch of a segment (Arrow IPC), or only its size when the segment decodes no column. */
+export type DecodePiece = { segment: number; ipc?: Uint8Array; rows?: number };
+
+export type DecodeMessage = DecodePiece | { done: true } | { error: string };
 
 const request = workerData as DecodeRequest;
 const port = parentPort!;
@@ -27,15 +31,31 @@ port.on('message', () => {
 
 async function run(): Promise<void> {
   const file = await parquet.ParquetFile.fromFile(await openAsBlob(request.path));
-  const stream = await file.stream({ batchSize: request.batchSize, columns: request.columns, ...(request.rowGroups && { rowGroups: request.rowGroups }) });
-  const reader = stream.getReader();
-  for (;;) {
+  const credit = async () => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-    const { value, done } = await reader.read();
-    if (done) break;
-    const ipc = (value as parquet.RecordBatch).intoIPCStream();
     credits--;
-    port.postMessage({ ipc } satisfies DecodeMessage, [ipc.buffer as ArrayBuffer]);
+  };
+  for (let segment = 0; segment < request.segments.length; segment++) {
+    const { rowGroups, rows, columns, rowsOnly } = request.segments[segment]!;
+    if (rowsOnly) {
+      for (const n of rows)
+        for (let at = 0; at < n; at += request.batchSize) {
+          await credit();
+          port.postMessage({ segment, rows: Math.min(request.batchSize, n - at) } satisfies DecodeMessage);
+        }
+      continue;
+    }
+    const reader = (await file.stream({ batchSize: request.batchSize, rowGroups, ...(columns && { columns }) })).getReader();
+    for (;;) {
+      await credit();
+      const { value, done } = await reader.read();
+      if (done) {
+        credits++;
+        break;
+      }
+      const ipc = (value as parquet.RecordBatch).intoIPCStream();
+      port.postMessage({ segment, ipc } satisfies DecodeMessage, [ipc.buffer as ArrayBuffer]);
+    }
   }
   port.postMessage({ done: true } satisfies DecodeMessage);
 }
