@@ -17,26 +17,39 @@ export interface DecodeRequest {
 /** A decoded batch of a segment (Arrow IPC), or only its size when the segment decodes no column. */
 export type DecodePiece = { segment: number; ipc?: Uint8Array; rows?: number };
 
-export type DecodeMessage = DecodePiece | { done: true } | { error: string };
+/** From the worker: `ready` once it has opened the file, then pieces until done (or an error). To the
+ * worker: first where to start (the caller decodes the row groups before it itself while the worker
+ * starts), then 'more' for each piece taken. */
+export type DecodeMessage = DecodePiece | { ready: true } | { done: true } | { error: string };
+export type DecodeStart = { start: { segment: number; group: number } };
 
 const request = workerData as DecodeRequest;
 const port = parentPort!;
 let credits = request.ahead;
 let wake: (() => void) | undefined;
-port.on('message', () => {
-  credits++;
+let start: DecodeStart['start'] | undefined;
+port.on('message', (message: 'more' | DecodeStart) => {
+  if (message === 'more') credits++;
+  else start = message.start;
   wake?.();
   wake = undefined;
 });
 
 async function run(): Promise<void> {
   const file = await parquet.ParquetFile.fromFile(await openAsBlob(request.path));
+  port.postMessage({ ready: true } satisfies DecodeMessage);
+  while (!start) await new Promise<void>((resolve) => (wake = resolve));
+  const from = start;
   const credit = async () => {
     while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
     credits--;
   };
-  for (let segment = 0; segment < request.segments.length; segment++) {
-    const { rowGroups, rows, columns, rowsOnly } = request.segments[segment]!;
+  for (let segment = from.segment; segment < request.segments.length; segment++) {
+    const skip = segment === from.segment ? from.group : 0;
+    const { columns, rowsOnly } = request.segments[segment]!;
+    const rowGroups = request.segments[segment]!.rowGroups.slice(skip);
+    const rows = request.segments[segment]!.rows.slice(skip);
+    if (rowGroups.length === 0) continue;
     if (rowsOnly) {
       for (const n of rows)
         for (let at = 0; at < n; at += request.batchSize) {

@@ -8,7 +8,7 @@ import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
 import { readIpcBatches } from './writer.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { DecodeMessage, DecodePiece, DecodeRequest } from './parquet-worker.js';
+import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './parquet-worker.js';
 import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
 import { traceSchema } from './schema.js';
@@ -78,7 +78,7 @@ async function openParquet(path: string): Promise<TraceFile> {
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);
       const pieces = useDecodeWorker(meta.numRows())
-        ? decodeInWorker({ path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
+        ? decodeInWorker(file, segments, { path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
         : decodeHere(file, batchSize, segments);
       for await (const piece of pieces) {
         const segment = segments[piece.segment]!;
@@ -221,13 +221,19 @@ async function* decodeHere(file: parquet.ParquetFile, batchSize: number, segment
   }
 }
 
-/** The batches decoded by src/trace/parquet-worker.ts, in order; the worker ends with the iteration. */
-async function* decodeInWorker(request: DecodeRequest): AsyncGenerator<DecodePiece> {
+/**
+ * The batches decoded by src/trace/parquet-worker.ts, in order; the worker ends with the iteration. While
+ * the worker starts (a new isolate loading parquet-wasm: a few hundred ms), row groups are decoded here, so
+ * the caller does not wait; the worker then takes over from the next row group.
+ */
+async function* decodeInWorker(file: parquet.ParquetFile, segments: Segment[], request: DecodeRequest): AsyncGenerator<DecodePiece> {
   const worker = new Worker(DECODE_WORKER, { workerData: request });
   const queue: DecodeMessage[] = [];
+  let ready = false;
   let wake: (() => void) | undefined;
   const push = (message: DecodeMessage) => {
-    queue.push(message);
+    if ('ready' in message) ready = true;
+    else queue.push(message);
     wake?.();
     wake = undefined;
   };
@@ -235,13 +241,26 @@ async function* decodeInWorker(request: DecodeRequest): AsyncGenerator<DecodePie
   worker.on('error', (err) => push({ error: String(err).split('\n')[0]! }));
   worker.on('exit', (code) => push({ error: `decoding worker exited (${code})` }));
   try {
+    let segment = 0;
+    let group = 0;
+    while (!ready && queue.length === 0 && segment < segments.length) {
+      const whole = segments[segment]!;
+      const one = { ...whole, rowGroups: [whole.rowGroups[group]!], rows: [whole.rows[group]!] };
+      for await (const piece of decodeHere(file, request.batchSize, [one])) yield { ...piece, segment };
+      if (++group === whole.rowGroups.length) {
+        segment++;
+        group = 0;
+      }
+    }
+    if (segment === segments.length) return;
+    worker.postMessage({ start: { segment, group } } satisfies DecodeStart);
     for (;;) {
       while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
       const message = queue.shift()!;
       if ('error' in message) throw new GpoError(`${request.path}: cannot decode (${message.error})`);
       if ('done' in message) return;
       worker.postMessage('more');
-      yield message;
+      yield message as DecodePiece;
     }
   } finally {
     worker.removeAllListeners();
