@@ -6,7 +6,7 @@ import { escapeTerminal } from '../report/format.js';
 import type { TraceFile } from '../trace/reader.js';
 import { ROW_KINDS } from '../trace/schema.js';
 import { syscallNumber } from '../trace/syscalls.js';
-import { numericColumn, stringColumn, validity } from '../trace/columns.js';
+import { numericColumn, rowColumns, validity } from '../trace/columns.js';
 import { callName, describeRow, readRow, type TraceRow } from './describe.js';
 import { returnError } from './decode.js';
 
@@ -126,16 +126,11 @@ export function formatJsonLine(row: TraceRow, clock: TraceClock): string {
 export async function* replayRows(trace: TraceFile, filter: ReplayFilter = {}): AsyncGenerator<TraceRow[]> {
   const { pids, tids, syscalls, kinds, sinceNs, untilNs } = filter;
   for await (const batch of trace.batches()) {
-    const ts = numericColumn<BigInt64Array>(batch, 'ts_ns');
-    const pid = numericColumn(batch, 'pid');
-    const tid = numericColumn(batch, 'tid');
-    const nr = numericColumn<Int16Array>(batch, 'nr');
-    const isSyscall = validity(batch, 'nr');
+    const { ts, pid, tid, nr, isSyscall, kind } = rowColumns(batch);
     const targetPid = numericColumn(batch, 'target_pid');
     const hasTargetPid = validity(batch, 'target_pid');
     const targetTid = numericColumn(batch, 'target_tid');
     const hasTargetTid = validity(batch, 'target_tid');
-    const kind = stringColumn(batch, 'kind');
     const rows: TraceRow[] = [];
     for (let i = 0; i < batch.numRows; i++) {
       const t = ts[i]!;

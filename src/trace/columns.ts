@@ -1,5 +1,5 @@
-// Fast column access for the stages that read traces row by row (info, train, score): typed arrays and
-// validity checks instead of per-row Vector.get calls.
+// Fast column access for the stages that read traces row by row (info, replay, report, train, score):
+// typed arrays and validity checks instead of per-row Vector.get calls.
 import type { RecordBatch } from 'apache-arrow';
 
 /** The values of a numeric column as a typed array (BigInt64Array for 64-bit columns). */
@@ -29,4 +29,18 @@ export function stringColumn(batch: RecordBatch, name: string): (row: number) =>
   const vector = batch.getChild(name);
   if (!vector) throw new Error(`trace has no column ${name}`);
   return (row) => vector.get(row) as string | null;
+}
+
+/** The columns every row-by-row reader opens: ids and times as typed arrays, syscall rows told apart by
+ * their non-null `nr`, kind and comm read lazily. */
+export function rowColumns(batch: RecordBatch) {
+  return {
+    ts: numericColumn<BigInt64Array>(batch, 'ts_ns'),
+    pid: numericColumn(batch, 'pid'),
+    tid: numericColumn(batch, 'tid'),
+    nr: numericColumn<Int16Array>(batch, 'nr'),
+    isSyscall: validity(batch, 'nr'),
+    kind: stringColumn(batch, 'kind'),
+    comm: stringColumn(batch, 'comm'),
+  };
 }

@@ -1,6 +1,6 @@
 // What `gpo info` shows: metadata, time span, processes and threads, syscalls by count, losses.
 import { syscallName } from './syscalls.js';
-import { numericColumn, stringColumn, validity } from './columns.js';
+import { numericColumn, rowColumns, stringColumn } from './columns.js';
 import type { TraceFile } from './reader.js';
 import { totalDropped, type TraceMetadata } from './metadata.js';
 
@@ -47,13 +47,7 @@ export async function summarizeTrace(trace: TraceFile, topN = 15): Promise<Trace
   let last: bigint | null = null;
   const columns = ['ts_ns', 'pid', 'tid', 'comm', 'kind', 'nr', 'path', 'exit_code', 'group_dead'];
   for await (const batch of trace.batches({ columns })) {
-    const ts = numericColumn<BigInt64Array>(batch, 'ts_ns');
-    const pid = numericColumn(batch, 'pid');
-    const tid = numericColumn(batch, 'tid');
-    const nr = numericColumn<Int16Array>(batch, 'nr');
-    const isSyscall = validity(batch, 'nr');
-    const kind = stringColumn(batch, 'kind');
-    const comm = stringColumn(batch, 'comm');
+    const { ts, pid, tid, nr, isSyscall, kind, comm } = rowColumns(batch);
     const path = stringColumn(batch, 'path');
     const exitCode = numericColumn(batch, 'exit_code');
     const groupDead = numericColumn<Int16Array>(batch, 'group_dead');

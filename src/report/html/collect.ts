@@ -3,7 +3,7 @@
 // baseline never saw per bin, and the library and tampering rows as binned lanes with a few labels each.
 import { basename } from 'node:path';
 import type { BaselineDocument } from '../../baseline/document.js';
-import { numericColumn, stringColumn, validity } from '../../trace/columns.js';
+import { numericColumn, rowColumns } from '../../trace/columns.js';
 import type { TraceFile } from '../../trace/reader.js';
 import { describeRow, readRow, type TraceRow } from '../../replay/describe.js';
 import type { Progress } from '../progress.js';
@@ -145,13 +145,7 @@ export async function collectReportData(trace: TraceFile, baseline: BaselineDocu
   let rows = 0;
   let syscalls = 0;
   for await (const batch of trace.batches()) {
-    const ts = numericColumn<BigInt64Array>(batch, 'ts_ns');
-    const pid = numericColumn(batch, 'pid');
-    const tid = numericColumn(batch, 'tid');
-    const nr = numericColumn<Int16Array>(batch, 'nr');
-    const isSyscall = validity(batch, 'nr');
-    const comm = stringColumn(batch, 'comm');
-    const kind = stringColumn(batch, 'kind');
+    const { ts, pid, tid, nr, isSyscall, comm, kind } = rowColumns(batch);
     for (let i = 0; i < batch.numRows; i++) {
       const bin = binOf(ts[i]!);
       const t = tid[i]!;
