@@ -7,7 +7,8 @@ import { loadAddon, type NativeIpcNode } from '../native/addon.js';
 const schemaMessages = new WeakMap<Schema, Uint8Array>();
 let out = new Uint8Array(1 << 20);
 
-function schemaMessage(schema: Schema): Uint8Array {
+/** The stream's first message: the schema (with its metadata). */
+export function schemaMessage(schema: Schema): Uint8Array {
   let bytes = schemaMessages.get(schema);
   if (!bytes) {
     const writer = new RecordBatchStreamWriter();

@@ -13,7 +13,7 @@ interface ExtraRow {
   fields: ExtraFields;
 }
 
-export function validityBitmap(length: number, isValid: (row: number) => boolean): { bits: Uint8Array; nulls: number } {
+function validityBitmap(length: number, isValid: (row: number) => boolean): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((length + 7) >> 3);
   let nulls = 0;
   for (let i = 0; i < length; i++) {
@@ -24,7 +24,7 @@ export function validityBitmap(length: number, isValid: (row: number) => boolean
 }
 
 /** A string column from a per-row index into a table of encoded strings. */
-export function stringsByIndex(indices: ArrayLike<number>, table: (i: number) => Uint8Array): Data<Utf8> {
+function stringsByIndex(indices: ArrayLike<number>, table: (i: number) => Uint8Array): Data<Utf8> {
   const n = indices.length;
   const offsets = new Int32Array(n + 1);
   let total = 0;

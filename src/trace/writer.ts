@@ -3,12 +3,12 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema, Table, tableToIPC } from 'apache-arrow';
+import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
-import { encodeIpcStream } from './encode.js';
+import { encodeIpcStream, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
 
@@ -36,10 +36,7 @@ export class TraceStreamWriter {
     } catch (err) {
       throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    const schema = new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]]));
-    const writer = new RecordBatchStreamWriter();
-    writer.reset(undefined, schema);
-    const header = writer.toUint8Array(true);
+    const header = schemaMessage(new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]])));
     writeSync(this.fd, header);
     this.bytesWritten += header.byteLength;
   }
@@ -60,7 +57,6 @@ export class TraceStreamWriter {
     fsyncSync(this.fd);
     closeSync(this.fd);
   }
-
 }
 
 function writerProperties(metadata: TraceMetadata): parquet.WriterProperties {
