@@ -18,6 +18,7 @@ export class NgramLikelihood {
    * key (previous symbol * 256 + symbol); filled on first use (0 = not yet), so it costs nothing up front.
    */
   private readonly bigramSurprises = new Float64Array(SYMBOL_BASE * SYMBOL_BASE);
+  private readonly bigramKeys = new Float64Array(2);
   /** Surprise of a call with no call before it (a thread's first call), by symbol; filled on first use. */
   private readonly unigramSurprises = new Float64Array(SYMBOL_BASE);
   private readonly uniform: number;
@@ -64,8 +65,18 @@ export class NgramLikelihood {
       const symbol = cursor.shortKey(1);
       return this.unigramSurprises[symbol] || (this.unigramSurprises[symbol] = this.interpolatedSurprise(cursor.keys, 1));
     }
-    const key = cursor.shortKey(2);
-    return this.bigramSurprises[key] || (this.bigramSurprises[key] = this.interpolatedSurprise(cursor.keys, 2));
+    return this.bigramSurprise(cursor.shortKey(2));
+  }
+
+  /** shortContextSurprise by the packed key of the latest two calls (previous symbol * 256 + symbol). */
+  bigramSurprise(key: number): number {
+    return this.bigramSurprises[key] || this.fillBigram(key);
+  }
+
+  private fillBigram(key: number): number {
+    this.bigramKeys[0] = key & (SYMBOL_BASE - 1);
+    this.bigramKeys[1] = key;
+    return (this.bigramSurprises[key] = this.interpolatedSurprise(this.bigramKeys, 2));
   }
 
   /** Surprise of the last call of a trained full window; 0 when training never saw the window. */

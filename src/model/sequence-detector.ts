@@ -4,9 +4,9 @@
 import { NgramLikelihood } from './ngram-likelihood.js';
 import { PackedCountTable } from './packed-count-table.js';
 import { FrequencyWindower, type SyscallFrequencyModel } from './syscall-frequency-model.js';
-import { SYMBOL_BASE } from './syscall-vocabulary.js';
+import { SYMBOL_BASE, UNSEEN_SYMBOL } from './syscall-vocabulary.js';
 import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
-import { WindowCursor } from './window-cursor.js';
+import { HALF, WindowCursor } from './window-cursor.js';
 
 export interface DetectorOptions {
   /** Locality frame: the mismatch count is taken over the last `frameLength` windows (Forrest: 20). */
@@ -160,8 +160,11 @@ export class SequenceDetector {
     }
   }
 
-  /** Scores the next calls of `thread`; `tsNs` (entry times) drive the frequency windows when given. */
-  observe(thread: ThreadKey, syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): void {
+  /**
+   * Scores the next calls of `thread`; `tsNs` (entry times) drive the frequency windows when given.
+   * Returns how many of these calls are of syscalls training never saw.
+   */
+  observe(thread: ThreadKey, syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): number {
     let state = this.threads.get(thread);
     if (state === undefined) {
       state = new ThreadState(this.windows.windowLength, this.options.frameLength, this.frequency);
@@ -176,14 +179,19 @@ export class SequenceDetector {
     const stepsLength = steps.length;
     // The running sums stay in locals, added to in the same order as call by call.
     let surpriseSum = state.surpriseSum;
+    let unseenCalls = 0;
     let countLogCountSum = state.countLogCountSum;
     let contextSum = state.contextSum;
     // Ring positions as counters (no division a call): recent by call position, frame by window.
     let recentSlot = cursor.position % full;
     let frameSlot = state.windows % frameLength;
-    for (let i = 0; i < syscalls.length; i++) {
+    let i = 0;
+    for (; i < syscalls.length; i++) {
+      // Every window length complete: the loop below, which keeps the cursor in locals.
+      if (cursor.available === full && full >= 2) break;
       const nr = syscalls[i]!;
       const symbol = vocabulary.symbolOf(nr);
+      if (symbol === UNSEEN_SYMBOL) unseenCalls++;
       recent[recentSlot] = nr;
       if (++recentSlot === full) recentSlot = 0;
       cursor.push(symbol);
@@ -220,6 +228,59 @@ export class SequenceDetector {
       const open = state.openAnomaly;
       if (open !== undefined && frameCount > open.maxFrameCount) open.maxFrameCount = frameCount;
     }
+    if (i < syscalls.length) {
+      // The same steps as above once every window is full (nearly every call): the cursor's halves, the
+      // frame count and the counters in locals, the short-context surprise by its packed key.
+      const likelihood = this.likelihood;
+      const { lowMask, highMask } = cursor;
+      let { low, high, position } = cursor;
+      let frameCount = state.frameCount;
+      let windows = state.windows;
+      let rareWindows = state.rareWindows;
+      for (; i < syscalls.length; i++) {
+        const nr = syscalls[i]!;
+        const symbol = vocabulary.symbolOf(nr);
+        if (symbol === UNSEEN_SYMBOL) unseenCalls++;
+        recent[recentSlot] = nr;
+        if (++recentSlot === full) recentSlot = 0;
+        high = ((high << 8) | (low >>> 16)) & highMask;
+        low = ((low << 8) | symbol) & lowMask;
+        position++;
+        const count = symbolCounts[symbol]!;
+        if (count < stepsLength) countLogCountSum += steps[count]!;
+        else {
+          const next = (count + 1) * Math.log(count + 1);
+          countLogCountSum += next - (count === stepsLength ? count * Math.log(count) : countLogs[symbol]!);
+          countLogs[symbol] = next;
+        }
+        symbolCounts[symbol] = count + 1;
+        const shortSurprise = likelihood.bigramSurprise(low & 0xffff);
+        const known = trained.get(high * HALF + low);
+        let surprise = known < 0 ? -known : known;
+        const unseen = surprise > 0 ? 0 : 1;
+        if (unseen === 1) {
+          cursor.moveTo(low, high, position);
+          surprise = likelihood.surprise(cursor);
+        }
+        surpriseSum += surprise;
+        contextSum += clampContext(surprise - shortSurprise);
+        frameCount += unseen - frame[frameSlot]!;
+        frame[frameSlot] = unseen;
+        if (++frameSlot === frameLength) frameSlot = 0;
+        windows++;
+        histogram[frameCount]!++;
+        if (unseen === 1) {
+          state.frameCount = frameCount;
+          this.recordMismatch(state, position - 1);
+        } else if (known < 0) rareWindows++;
+        const open = state.openAnomaly;
+        if (open !== undefined && frameCount > open.maxFrameCount) open.maxFrameCount = frameCount;
+      }
+      cursor.moveTo(low, high, position);
+      state.frameCount = frameCount;
+      state.windows = windows;
+      state.rareWindows = rareWindows;
+    }
     state.surpriseSum = surpriseSum;
     state.countLogCountSum = countLogCountSum;
     state.contextSum = contextSum;
@@ -228,6 +289,7 @@ export class SequenceDetector {
         state.frequencyScore = Math.max(state.frequencyScore, this.frequency!.windowScore(counts));
       });
     }
+    return unseenCalls;
   }
 
   /** Calls of `thread` scored so far (the position of its next call). */

@@ -2,8 +2,8 @@
 // training, with its count, plus the counts of every shorter window (for the n-gram likelihood).
 // Training consumes each thread's calls in batches of any size; windows span batch boundaries.
 import { PackedCountTable } from './packed-count-table.js';
-import { SyscallVocabulary, SYMBOL_BASE } from './syscall-vocabulary.js';
-import { WindowCursor } from './window-cursor.js';
+import { SyscallVocabulary, SYMBOL_BASE, UNSEEN_SYMBOL } from './syscall-vocabulary.js';
+import { HALF, WindowCursor } from './window-cursor.js';
 
 /** Identifies a thread (or any sequence) whose calls arrive in batches. */
 export type ThreadKey = string | number | symbol;
@@ -48,9 +48,20 @@ export class SyscallWindowModel {
       if (cursor.available === full) fullWindows.add(cursor.key);
       else this.startWindows.add(packedStartKey(cursor.available, cursor.key));
     }
-    for (; i < syscalls.length; i++) {
-      cursor.push(vocabulary.add(syscalls[i]!));
-      fullWindows.add(cursor.key);
+    if (i < syscalls.length) {
+      // Every window full: the cursor's halves in locals (WindowCursor.push, inlined), one count a call.
+      const { lowMask, highMask } = cursor;
+      let { low, high, position } = cursor;
+      for (; i < syscalls.length; i++) {
+        const nr = syscalls[i]!;
+        const known = vocabulary.symbolOf(nr);
+        const symbol = known !== UNSEEN_SYMBOL ? known : vocabulary.add(nr);
+        high = ((high << 8) | (low >>> 16)) & highMask;
+        low = ((low << 8) | symbol) & lowMask;
+        position++;
+        fullWindows.add(high * HALF + low);
+      }
+      cursor.moveTo(low, high, position);
     }
     if (syscalls.length > 0) this.derived = undefined;
   }

@@ -9,18 +9,24 @@ import { SYMBOL_BASE } from './syscall-vocabulary.js';
 /** Longest window whose packed key stays an exact double (8 bits a call, 53-bit mantissa). */
 export const MAX_WINDOW_LENGTH = 6;
 
-const HALF = 16777216; // 2^24: three symbols
+/** 2^24: three symbols, the weight of the high half in a key. */
+export const HALF = 16777216;
+/** SHORT_MASKS[n]: the low n symbols of a half. */
+const SHORT_MASKS = [0, 0xff, 0xffff, 0xffffff] as const;
 
 export class WindowCursor {
   /** Number of window lengths complete at the latest call (min(calls seen, maxLength)). */
   available = 0;
   /** Calls pushed so far. */
   position = 0;
-  /** The latest three symbols (the low half of the longest key) and the three before them (high half). */
-  private low = 0;
-  private high = 0;
-  private readonly lowMask: number;
-  private readonly highMask: number;
+  /**
+   * The latest three symbols (the low half of the longest key) and the three before them (high half);
+   * read (with the masks) by loops that advance a copy of them call by call, then `moveTo` it.
+   */
+  low = 0;
+  high = 0;
+  readonly lowMask: number;
+  readonly highMask: number;
   private readonly shorter: Float64Array;
   /** Position at which `shorter` was last filled. */
   private filledAt = -1;
@@ -42,6 +48,14 @@ export class WindowCursor {
     this.position++;
   }
 
+  /** Sets the halves a caller advanced by itself to `position` calls (every window length complete). */
+  moveTo(low: number, high: number, position: number): void {
+    this.low = low;
+    this.high = high;
+    this.position = position;
+    this.available = this.maxLength;
+  }
+
   /** Packed key of the longest window ending at the latest call (`available` calls). */
   get key(): number {
     return this.high * HALF + this.low;
@@ -49,7 +63,7 @@ export class WindowCursor {
 
   /** Packed key of the window of the latest n calls, n <= min(3, available): no fill of `keys`. */
   shortKey(n: 1 | 2 | 3): number {
-    return this.low % SYMBOL_BASE ** n;
+    return this.low & SHORT_MASKS[n];
   }
 
   /**

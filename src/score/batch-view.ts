@@ -3,6 +3,7 @@
 // is only decoded for the few other rows.
 import type { RecordBatch } from 'apache-arrow';
 import { numericColumn, stringColumn, validity } from '../trace/columns.js';
+import { attachedThreadGroups, groupThreads, type ThreadGroups } from '../trace/thread-groups.js';
 
 /** Columns train and score read; asking for fewer makes Parquet decoding faster. */
 export const TRACE_COLUMNS = [
@@ -68,86 +69,11 @@ export function viewOf(batch: RecordBatch): BatchView {
   return view;
 }
 
-/**
- * Syscall rows of a batch grouped by thread, in row order within each thread: `order` lists row indices
- * thread after thread, `nrs` their syscall numbers; thread g holds order[starts[g]] .. order[starts[g+1]-1].
- */
-export interface ThreadGroups {
-  tids: number[];
-  starts: Int32Array;
-  order: Int32Array;
-  nrs: Int32Array;
-}
-
-/** Size of the direct-mapped cache from tid to group (verified against the group's tid). */
-const TID_CACHE = 4096;
-
+/** The batch's syscall rows grouped by thread: as the decoder attached them, or computed once. */
 export function groupByThread(view: BatchView): ThreadGroups {
-  if (memo?.view === view && memo.groups) return memo.groups;
-  const groups = computeGroups(view);
-  if (memo?.view === view) memo.groups = groups;
-  return groups;
-}
-
-/** Slot of each row while grouping (reused: only computeGroups reads it). */
-let rowSlots = new Int32Array(0);
-
-function computeGroups(view: BatchView): ThreadGroups {
-  const slotOf = new Map<number, number>();
-  const cache = new Int32Array(TID_CACHE).fill(-1);
-  const tids: number[] = [];
-  let counts = new Int32Array(16);
-  const { tid, nr, rows } = view;
-  if (rowSlots.length < rows) rowSlots = new Int32Array(Math.max(rows, 65536));
-  const slots = rowSlots;
-  const skip = view.eventRows;
-  let nextSkip = skip.length > 0 ? skip[0]! : rows;
-  let skipAt = 0;
-  let lastTid = -1;
-  let lastSlot = -1;
-  // Counting sort by thread, threads in order of their first row: count, then place.
-  for (let i = 0; i < rows; i++) {
-    if (i === nextSkip) {
-      slots[i] = -1;
-      nextSkip = ++skipAt < skip.length ? skip[skipAt]! : rows;
-      continue;
-    }
-    const t = tid[i]!;
-    if (t !== lastTid) {
-      const cached = cache[t & (TID_CACHE - 1)]!;
-      let slot = cached >= 0 && tids[cached] === t ? cached : slotOf.get(t);
-      if (slot === undefined) {
-        slot = tids.length;
-        slotOf.set(t, slot);
-        tids.push(t);
-        if (slot === counts.length) {
-          const grown = new Int32Array(2 * counts.length);
-          grown.set(counts);
-          counts = grown;
-        }
-      }
-      cache[t & (TID_CACHE - 1)] = slot;
-      lastTid = t;
-      lastSlot = slot;
-    }
-    slots[i] = lastSlot;
-    counts[lastSlot]!++;
-  }
-  const groupCount = tids.length;
-  const starts = new Int32Array(groupCount + 1);
-  for (let g = 0; g < groupCount; g++) starts[g + 1] = starts[g]! + counts[g]!;
-  const fill = starts.slice(0, groupCount);
-  const total = starts[groupCount]!;
-  const order = new Int32Array(total);
-  const nrs = new Int32Array(total);
-  for (let i = 0; i < rows; i++) {
-    const slot = slots[i]!;
-    if (slot < 0) continue;
-    const at = fill[slot]!++;
-    order[at] = i;
-    nrs[at] = nr[i]!;
-  }
-  return { tids, starts, order, nrs };
+  if (memo?.view !== view) return groupThreads(view.tid, view.nr, view.rows, view.eventRows);
+  memo.groups ??= attachedThreadGroups(memo.batch) ?? groupThreads(view.tid, view.nr, view.rows, view.eventRows);
+  return memo.groups;
 }
 
 let lastOffsets: { ts: BigInt64Array; base: bigint; offsets: Float64Array } | undefined;

@@ -85,6 +85,8 @@ export class WindowCounter {
     let state = this.last;
     let counts = state?.counts;
     let index = state === undefined ? 0 : state.index;
+    // Trace time at which the current group's window ends: a comparison a call, no division.
+    let end = state === undefined ? 0 : state.start + (index + 1) * windowNs;
     for (let row = 0; row < rows; row++) {
       if (row === nextSkip) {
         nextSkip = ++skipAt < skipRows.length ? skipRows[skipAt]! : rows;
@@ -102,17 +104,19 @@ export class WindowCounter {
         group = p;
         counts = state.counts;
         index = state.index;
+        end = state.start + (index + 1) * windowNs;
       }
-      // floor(x) > index exactly when x >= index + 1: the floor only for a new window.
-      const offset = (time - state.start) / windowNs;
-      if (offset >= index + 1) {
-        const at = Math.floor(offset);
+      // Times are whole nanoseconds below 2^53: time >= end exactly when floor((time - start) / windowNs)
+      // passes index.
+      if (time >= end) {
+        const at = Math.floor((time - state.start) / windowNs);
         this.close(group, state);
         for (let w = index + 1; w < at; w++) {
           const start = state.start + w * windowNs;
           this.onWindow({ group, firstT: start, lastT: start, keys: [], counts: [] });
         }
         state.index = index = at;
+        end = state.start + (index + 1) * windowNs;
       }
       if (Number.isNaN(state.firstT)) state.firstT = time;
       state.lastT = time;

@@ -53,21 +53,23 @@ export class SyscallSequenceAnomalies implements Detector {
         info = { pid: view.pid[row]!, comm: view.comm(row), recentTs: new BigInt64Array(k), times: new Map() };
         this.threads.set(tid, info);
       }
-      for (let i = start; i < end; i++) {
-        if (vocabulary.symbolOf(nrs[i]!) !== UNSEEN_SYMBOL) continue;
-        const ts = view.ts[order[i]!]!;
-        const key = `${info.pid}:${nrs[i]}`;
-        const seen = this.novel.get(key);
-        if (seen === undefined) this.novel.set(key, { nr: nrs[i]!, pid: info.pid, tid, comm: info.comm, first: ts, last: ts, count: 1 });
-        else {
-          seen.last = ts;
-          seen.count++;
-        }
-      }
       const before = this.detector.position(tid);
       const runsBefore = this.detector.liveAnomalies(tid).length;
       const openBefore = runsBefore > 0 ? this.detector.liveAnomalies(tid)[runsBefore - 1]!.last : -1;
-      this.detector.observe(tid, nrs.subarray(start, end));
+      // Calls of syscalls never seen in training: rare, so only then are this thread's calls looked at again.
+      if (this.detector.observe(tid, nrs.subarray(start, end)) > 0) {
+        for (let i = start; i < end; i++) {
+          if (vocabulary.symbolOf(nrs[i]!) !== UNSEEN_SYMBOL) continue;
+          const ts = view.ts[order[i]!]!;
+          const key = `${info.pid}:${nrs[i]}`;
+          const seen = this.novel.get(key);
+          if (seen === undefined) this.novel.set(key, { nr: nrs[i]!, pid: info.pid, tid, comm: info.comm, first: ts, last: ts, count: 1 });
+          else {
+            seen.last = ts;
+            seen.count++;
+          }
+        }
+      }
       const tsAt = (position: number): bigint =>
         position >= before ? view.ts[order[start + position - before]!]! : info.recentTs[((position % k) + k) % k]!;
       const runs = this.detector.liveAnomalies(tid);

@@ -12,6 +12,7 @@ import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './p
 import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
 import { traceSchema } from './schema.js';
+import { attachThreadGroups } from './thread-groups.js';
 
 export type TraceFormat = 'parquet' | 'arrow-ipc';
 
@@ -21,8 +22,11 @@ export interface TraceFile {
   metadata: TraceMetadata;
   /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
   numRows: number | null;
-  /** The batches, from row `fromRow` on (0 by default). */
-  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number }): AsyncGenerator<RecordBatch>;
+  /**
+   * The batches, from row `fromRow` on (0 by default). `threadGroups`: the caller will group syscall rows
+   * by thread (train, score); the decoding worker, when it runs, does it (attachedThreadGroups).
+   */
+  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number; threadGroups?: boolean }): AsyncGenerator<RecordBatch>;
 }
 
 function sniff(path: string): TraceFormat {
@@ -78,7 +82,13 @@ async function openParquet(path: string): Promise<TraceFile> {
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);
       const pieces = useDecodeWorker(meta.numRows())
-        ? decodeInWorker(file, segments, { path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
+        ? decodeInWorker(file, segments, {
+            path,
+            batchSize,
+            segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })),
+            ahead: DECODE_AHEAD,
+            threadGroups: options.threadGroups ?? false,
+          })
         : decodeHere(file, batchSize, segments);
       for await (const piece of pieces) {
         const segment = segments[piece.segment]!;
@@ -90,8 +100,13 @@ async function openParquet(path: string): Promise<TraceFile> {
             continue;
           }
           const batch = segment.fill.length === 0 ? decoded! : withFilled(decoded, rows, segment, fileSchema!, options.columns);
-          yield skip > 0 ? batch.slice(skip) : batch;
-          skip = 0;
+          if (skip > 0) {
+            yield batch.slice(skip);
+            skip = 0;
+            continue;
+          }
+          if (piece.groups && batches.length === 1) attachThreadGroups(batch, piece.groups);
+          yield batch;
         }
       }
     },
@@ -251,6 +266,9 @@ async function* decodeInWorker(file: parquet.ParquetFile, segments: Segment[], r
         segment++;
         group = 0;
       }
+      // The worker's `ready` is a message: only a turn of the event loop delivers it (decoding here and the
+      // caller's work on the batches resolve promises, which never yield to it).
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (segment === segments.length) return;
     worker.postMessage({ start: { segment, group } } satisfies DecodeStart);
