@@ -31,7 +31,7 @@ function figures(label: string, result: ReturnType<typeof evaluateSequences>): s
     `FAR@90%DR ${result.fpr_at_90_dr.toFixed(4)}`,
     `DR@1%FAR ${result.dr_at_1_fpr.toFixed(4)}`,
     `calibrated FAR/DR ${result.calibrated.fpr.toFixed(3)}/${result.calibrated.dr.toFixed(3)}`,
-    `window FP ${w.window_fpr.toExponential(2)} (${w.normal_flagged_windows}/${w.normal_windows}, frame>=${w.frame_threshold})`,
+    `window FP ${w.window_fpr.toExponential(2)} (${w.normal_flagged_windows}/${w.normal_windows}, novelty>=${w.frame_threshold})`,
     `attack files flagged ${w.attack_files_flagged}/${w.attack_files}`,
   ].join('  ');
 }

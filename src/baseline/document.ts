@@ -5,8 +5,11 @@ import { GpoError } from '../errors.js';
 import { AnomalyModel, type AnomalyModelJson } from '../model/anomaly-model.js';
 import type { RateStatsJson } from '../score/rates.js';
 
-/** 2: the sequence score adds two calibrated components (model version 2, thresholds.scales). */
-export const BASELINE_VERSION = 2;
+/**
+ * 2: the sequence score adds two calibrated components (model version 2, thresholds.scales).
+ * 3: window thresholds are on frame novelty (model version 3, novel_sequence_high_frame_novelty).
+ */
+export const BASELINE_VERSION = 3;
 export const BASELINE_KIND = 'gpo.baseline';
 
 export interface ProgramIdentity {
@@ -52,8 +55,8 @@ export interface BaselineDocument {
     /** Share of held-out windows allowed to reach the frame threshold; of held-out threads the score threshold. */
     window_false_alarm_rate: number;
     sequence_false_alarm_rate: number;
-    /** A run of unseen windows whose locality frame count reaches this is high severity. */
-    novel_sequence_high_frame_count: number;
+    /** A run of unseen windows whose frame novelty reaches this is high severity. */
+    novel_sequence_high_frame_novelty: number;
     rate_deviation: RateThreshold;
     libcall_rate_deviation: RateThreshold;
   };

@@ -206,29 +206,29 @@ export class BaselineTrainer {
     // Every unit scored by the model of the other units.
     let thresholds: Thresholds;
     let evidence: CalibrationEvidence;
-    /** Largest locality frame count a held-out normal window reached (0: none unseen). */
+    /** Largest frame novelty a held-out normal window reached (0: none unseen). */
     let worstHeldOutFrame = 0;
     let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
     if (usedUnits >= 2) {
       const heldOut = await this.heldOutScores(reread);
       ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
-      worstHeldOutFrame = worstFrameCount(heldOut);
+      worstHeldOutFrame = worstFrameNovelty(heldOut);
     } else {
       unitKind = 'none';
       warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
-      thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameCount: 1 };
+      thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameNovelty: 1 };
       evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
     }
 
     const syscallStats = rateStats(syscallWindows);
     const libcallStats = rateStats(libcallWindows);
-    const frameLength = settings.frameLength;
-    // High: halfway from where normal ends to a frame of only unseen windows. Normal ends at the frame
-    // threshold, or beyond it where a held-out normal window went further: the threshold is a quantile over
-    // windows, and a program's repetitive stretches (a startup loop) can hold it down while its threads'
-    // timing still makes short runs of novel interleavings.
-    const normalEnd = Math.max(thresholds.frameCount, worstHeldOutFrame + 1);
-    const highFrame = normalEnd > frameLength ? frameLength + 1 : Math.min(frameLength, normalEnd + Math.ceil((frameLength + 1 - normalEnd) / 2));
+    const mostNovel = settings.frameLength * settings.windowLength;
+    // High: halfway from where normal ends to the most novel frame (every call a syscall never trained on).
+    // Normal ends at the frame threshold, or beyond it where a held-out normal window went further: the
+    // threshold is a quantile over windows, and a program's repetitive stretches (a startup loop) can hold
+    // it down while its threads' timing still makes short runs of novel interleavings.
+    const normalEnd = Math.max(thresholds.frameNovelty, worstHeldOutFrame + 1);
+    const highFrame = normalEnd > mostNovel ? mostNovel + 1 : Math.min(mostNovel, normalEnd + Math.ceil((mostNovel + 1 - normalEnd) / 2));
     const frequencyRates: Record<string, RateStats> = {};
     for (const [nr, stats] of syscallStats) frequencyRates[String(nr)] = stats;
     const libcallRates: Record<string, RateStats> = {};
@@ -254,7 +254,7 @@ export class BaselineTrainer {
         method: unitKind === 'none' ? 'none' : `leave-one-${unitKind}-group-out (${usedUnits} groups)`,
         window_false_alarm_rate: settings.windowFalseAlarmRate,
         sequence_false_alarm_rate: settings.sequenceFalseAlarmRate,
-        novel_sequence_high_frame_count: highFrame,
+        novel_sequence_high_frame_novelty: highFrame,
         rate_deviation: calibrateRates(syscallWindows, settings.windowFalseAlarmRate),
         libcall_rate_deviation: calibrateRates(libcallWindows, settings.windowFalseAlarmRate),
       },
@@ -346,9 +346,9 @@ function collectEvent(view: BatchView, row: number, t: number, targetPid: number
   }
 }
 
-function worstFrameCount(scores: readonly SequenceScore[]): number {
+function worstFrameNovelty(scores: readonly SequenceScore[]): number {
   let worst = 0;
-  for (const score of scores) for (let count = score.frameCountHistogram.length - 1; count > worst; count--) if (score.frameCountHistogram[count]! > 0) worst = count;
+  for (const score of scores) for (let novelty = score.frameNoveltyHistogram.length - 1; novelty > worst; novelty--) if (score.frameNoveltyHistogram[novelty]! > 0) worst = novelty;
   return worst;
 }
 

@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
         ['false alarms at 90% detection', percent(result.fpr_at_90_dr)],
         ['detection at 1% false alarms', percent(result.dr_at_1_fpr)],
         ['calibrated threshold: false alarms / detection', `${percent(result.calibrated.fpr)} / ${percent(result.calibrated.dr)}`],
-        ['window alarms: frame threshold', String(w.frame_threshold)],
+        ['window alarms: frame novelty threshold', String(w.frame_threshold)],
         ['window alarms: false positives per window', `${w.window_fpr.toExponential(2)} (${w.normal_flagged_windows} / ${w.normal_windows})`],
         ['window alarms: attack files flagged', `${w.attack_files_flagged} / ${w.attack_files}`],
       ];

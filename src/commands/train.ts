@@ -29,8 +29,8 @@ export function registerTrain(program: Command): void {
         distinct_windows: Object.keys(m.windows.windows).length,
         window_length: m.windows.windowLength,
         calibration: c.method,
-        frame_threshold: m.thresholds.frameCount,
-        high_frame_count: c.novel_sequence_high_frame_count,
+        frame_threshold: m.thresholds.frameNovelty,
+        high_frame_novelty: c.novel_sequence_high_frame_novelty,
         rate_z: c.rate_deviation.z,
         libraries: baseline.libraries.mappings.length,
         allowed: Object.keys(baseline.allowed).length,
@@ -44,7 +44,7 @@ export function registerTrain(program: Command): void {
         [
           `baseline  ${esc(opts.output)}: ${summary.traces} trace${summary.traces === 1 ? '' : 's'}, ${formatCount(summary.syscalls)} syscalls`,
           `windows   ${formatCount(summary.distinct_windows)} distinct windows of ${summary.window_length} syscalls`,
-          `threshold ${c.method}: locality frame >= ${summary.frame_threshold} medium, >= ${summary.high_frame_count} high; rate z >= ${summary.rate_z} (${c.rate_deviation.method})`,
+          `threshold ${c.method}: frame novelty >= ${summary.frame_threshold} medium, >= ${summary.high_frame_novelty} high; rate z >= ${summary.rate_z} (${c.rate_deviation.method})`,
           `profile   ${summary.libraries} executable mappings, ${baseline.process.children.length} child programs, ${summary.allowed} allowed acts`,
         ].join('\n') + '\n',
       );

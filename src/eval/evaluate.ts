@@ -1,5 +1,6 @@
 // Trains on normal sequences, scores held-back normal and attack sequences, and reports how well the
-// scores separate them: per sequence (ROC) and per window (stide's locality frame with its threshold).
+// scores separate them: per sequence (ROC) and per window (frame novelty over the last 20 windows, with
+// its calibrated threshold).
 import { GpoError } from '../errors.js';
 import { importSequences } from '../import/load.js';
 import type { ImportedSequence } from '../import/sequence.js';
@@ -16,7 +17,7 @@ export interface EvaluationInput {
 }
 
 export interface WindowLevelResult {
-  /** Calibrated locality frame count threshold (frameLength + 1 means never). */
+  /** Calibrated frame novelty threshold (frameLength * windowLength + 1 means never). */
   frame_threshold: number;
   normal_windows: number;
   normal_flagged_windows: number;
@@ -84,7 +85,7 @@ export function evaluateSequences(
     roc,
     calibrated: { score_threshold: model.thresholds.score, fpr: atThreshold(normalScores), dr: atThreshold(attackScores) },
     windows: {
-      frame_threshold: model.thresholds.frameCount,
+      frame_threshold: model.thresholds.frameNovelty,
       normal_windows: normalWindows,
       normal_flagged_windows: normalFlagged,
       window_fpr: normalWindows === 0 ? 0 : normalFlagged / normalWindows,

@@ -24,8 +24,11 @@ export const DEFAULT_ANOMALY_MODEL_OPTIONS: AnomalyModelOptions = {
   frequencyWindows: DEFAULT_FREQUENCY_WINDOWS,
 };
 
-/** Version 2: thresholds hold the score component scales (the score is no longer surprise - entropy alone). */
-export const ANOMALY_MODEL_VERSION = 2;
+/**
+ * Version 2: thresholds hold the score component scales (the score is no longer surprise - entropy alone).
+ * Version 3: the window threshold is on frame novelty (thresholds.frameNovelty), not the frame's mismatch count.
+ */
+export const ANOMALY_MODEL_VERSION = 3;
 
 export interface AnomalyModelJson {
   kind: 'gpo.anomaly-model';
@@ -67,12 +70,12 @@ export class AnomalyModel {
 
   /** True when the sequence as a whole is anomalous or any of its windows is. */
   isAnomalous(score: SequenceScore): boolean {
-    return score.score >= this.thresholds.score || score.maxFrameCount >= this.thresholds.frameCount;
+    return score.score >= this.thresholds.score || score.maxFrameNovelty >= this.thresholds.frameNovelty;
   }
 
-  /** Windows whose locality frame count reached the calibrated threshold. */
+  /** Windows whose frame novelty reached the calibrated threshold. */
   flaggedWindows(score: SequenceScore): number {
-    return windowsAtOrAbove(score, this.thresholds.frameCount);
+    return windowsAtOrAbove(score, this.thresholds.frameNovelty);
   }
 
   toJSON(): AnomalyModelJson {

@@ -8,7 +8,7 @@ export interface CalibrationOptions {
   folds: number;
   /** Share of held-out normal sequences whose score may reach the sequence threshold. */
   sequenceFalseAlarmRate: number;
-  /** Share of held-out normal windows whose locality frame count may reach the frame threshold. */
+  /** Share of held-out normal windows whose frame novelty may reach the frame threshold. */
   windowFalseAlarmRate: number;
 }
 
@@ -25,15 +25,18 @@ export interface Thresholds {
   scales: ScoreScales;
   /** A sequence whose score is at least this is anomalous. */
   score: number;
-  /** A window whose locality frame count is at least this is anomalous (frameLength + 1: never). */
-  frameCount: number;
+  /**
+   * A window whose frame novelty (SequenceScore.frameNoveltyHistogram) is at least this is anomalous
+   * (frameLength * windowLength + 1: never).
+   */
+  frameNovelty: number;
 }
 
 export interface CalibrationEvidence {
   folds: number;
   heldOutSequences: number;
   heldOutWindows: number;
-  /** Share of held-out windows at or above the frame threshold. */
+  /** Share of held-out windows at or above the frame novelty threshold. */
   heldOutWindowFalseAlarmRate: number;
 }
 
@@ -69,18 +72,18 @@ export function thresholdsFromHeldOut(
     context: componentScale(scores.map((score) => score.contextScore), quantile),
   };
   const sequenceScores = scores.map((score) => combinedScore(score.surpriseScore, score.contextScore, scales)).sort((a, b) => a - b);
-  const histogram = sumHistograms(scores.map((score) => score.frameCountHistogram));
+  const histogram = sumHistograms(scores.map((score) => score.frameNoveltyHistogram));
   const heldOutWindows = histogram.reduce((sum, count) => sum + count, 0);
   const allowed = options.windowFalseAlarmRate * heldOutWindows;
-  // Smallest frame count that flags few enough held-out windows; frame counts start at 1 (one mismatch).
-  let frameCount = histogram.length;
+  // Smallest frame novelty that flags few enough held-out windows; it starts at 1 (one unseen window).
+  let frameNovelty = histogram.length;
   let flagged = 0;
-  for (let count = histogram.length - 1; count >= 1 && flagged + histogram[count]! <= allowed; count--) {
-    flagged += histogram[count]!;
-    frameCount = count;
+  for (let novelty = histogram.length - 1; novelty >= 1 && flagged + histogram[novelty]! <= allowed; novelty--) {
+    flagged += histogram[novelty]!;
+    frameNovelty = novelty;
   }
   return {
-    thresholds: { scales, score: quantileSorted(sequenceScores, quantile), frameCount },
+    thresholds: { scales, score: quantileSorted(sequenceScores, quantile), frameNovelty },
     evidence: {
       folds,
       heldOutSequences: scores.length,
@@ -97,10 +100,10 @@ export function componentScale(values: readonly number[], quantile: number): Com
   return { center, scale: Math.max(MIN_COMPONENT_SCALE, quantileSorted(sorted, quantile) - center) };
 }
 
-/** Windows of a score whose locality frame count reached `frameCount`. */
-export function windowsAtOrAbove(score: SequenceScore, frameCount: number): number {
+/** Windows of a score whose frame novelty reached `frameNovelty`. */
+export function windowsAtOrAbove(score: SequenceScore, frameNovelty: number): number {
   let windows = 0;
-  for (let count = frameCount; count < score.frameCountHistogram.length; count++) windows += score.frameCountHistogram[count]!;
+  for (let novelty = frameNovelty; novelty < score.frameNoveltyHistogram.length; novelty++) windows += score.frameNoveltyHistogram[novelty]!;
   return windows;
 }
 

@@ -43,7 +43,9 @@ export class NgramLikelihood {
     const keys = new Float64Array(model.windowLength);
     for (const key of model.sortedKeys(model.windowLength)) {
       for (let n = 1; n <= model.windowLength; n++) keys[n - 1] = key % SYMBOL_BASE ** n;
-      this.fullWindowSurprise.set(key, this.interpolatedSurprise(keys, model.windowLength));
+      // A call its contexts made certain can round to probability 1 (surprise 0, with large counts); it is
+      // stored as the smallest positive number so that 0 keeps meaning "never trained" (stide's mismatch).
+      this.fullWindowSurprise.set(key, Math.max(Number.MIN_VALUE, this.interpolatedSurprise(keys, model.windowLength)));
     }
   }
 
@@ -79,7 +81,7 @@ export class NgramLikelihood {
     return (this.bigramSurprises[key] = this.interpolatedSurprise(this.bigramKeys, 2));
   }
 
-  /** Surprise of the last call of a trained full window; 0 when training never saw the window. */
+  /** Surprise of the last call of a trained full window (> 0); 0 when training never saw the window. */
   trainedWindowSurprise(fullWindowKey: number): number {
     return this.fullWindowSurprise.get(fullWindowKey);
   }

@@ -1,6 +1,7 @@
 // Scores threads as their calls arrive, batch by batch, against a trained profile: stide mismatches and
-// their locality frame count (Forrest, Warrender), t-stide rare windows, the n-gram surprise of every call,
-// and per-window syscall rates. A thread's score is final once the thread ends.
+// how novel the last frame of windows is (after Forrest's and Warrender's locality frame count), t-stide
+// rare windows, the n-gram surprise of every call, and per-window syscall rates. A thread's score is final
+// once the thread ends.
 import { NgramLikelihood } from './ngram-likelihood.js';
 import { PackedCountTable } from './packed-count-table.js';
 import { FrequencyWindower, type SyscallFrequencyModel } from './syscall-frequency-model.js';
@@ -9,7 +10,7 @@ import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
 import { HALF, WindowCursor } from './window-cursor.js';
 
 export interface DetectorOptions {
-  /** Locality frame: the mismatch count is taken over the last `frameLength` windows (Forrest: 20). */
+  /** Locality frame: window novelty is summed over the last `frameLength` windows (Forrest: 20). */
   frameLength: number;
   /** t-stide: a trained window seen in fewer than this fraction of training windows is rare. */
   rareFraction: number;
@@ -61,8 +62,8 @@ export interface WindowAnomaly {
   window: number[];
   /** Unseen windows in the run. */
   unseenWindows: number;
-  /** Highest locality frame count reached in the run. */
-  maxFrameCount: number;
+  /** Highest frame novelty reached in the run. */
+  maxFrameNovelty: number;
 }
 
 export interface SequenceScore {
@@ -75,9 +76,13 @@ export interface SequenceScore {
   rareWindows: number;
   /** mismatches / windows (0 without windows). */
   mismatchRate: number;
-  /** frameCountHistogram[c] = windows whose locality frame held c mismatches. */
-  frameCountHistogram: number[];
-  maxFrameCount: number;
+  /**
+   * frameNoveltyHistogram[v] = windows whose locality frame had novelty v: the sum, over the frame's last
+   * frameLength windows, of each window's novelty (windowNovelty; 0 for a trained window), 0 ..
+   * frameLength * windowLength.
+   */
+  frameNoveltyHistogram: number[];
+  maxFrameNovelty: number;
   /** Mean surprise (-ln p) per call under the n-gram model, in nats. */
   meanSurprise: number;
   /** Entropy of the thread's own syscall distribution, in nats: what any model must pay at least. */
@@ -101,8 +106,9 @@ class ThreadState {
   readonly cursor: WindowCursor;
   /** The last windowLength syscall numbers (ring by call position), to report unseen windows as called. */
   readonly recent: Float64Array;
+  /** Novelty of each of the last frameLength windows (ring by window). */
   readonly frame: Uint8Array;
-  frameCount = 0;
+  frameNovelty = 0;
   readonly histogram: number[];
   windows = 0;
   mismatches = 0;
@@ -125,7 +131,7 @@ class ThreadState {
     this.cursor = new WindowCursor(windowLength);
     this.recent = new Float64Array(windowLength);
     this.frame = new Uint8Array(frameLength);
-    this.histogram = new Array<number>(frameLength + 1).fill(0);
+    this.histogram = new Array<number>(frameLength * windowLength + 1).fill(0);
     this.windower = frequency && new FrequencyWindower(frequency.options);
   }
 }
@@ -217,16 +223,16 @@ export class SequenceDetector {
       const surprise = trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
       surpriseSum += surprise;
       contextSum += clampContext(surprise - shortSurprise);
-      const unseen = trainedSurprise > 0 ? 0 : 1;
-      const frameCount = (state.frameCount += unseen - frame[frameSlot]!);
-      frame[frameSlot] = unseen;
+      const novelty = trainedSurprise > 0 ? 0 : windowNovelty(this.windows, cursor);
+      const frameNovelty = (state.frameNovelty += novelty - frame[frameSlot]!);
+      frame[frameSlot] = novelty;
       if (++frameSlot === frameLength) frameSlot = 0;
       state.windows++;
-      histogram[frameCount]!++;
-      if (unseen === 1) this.recordMismatch(state, cursor.position - 1);
+      histogram[frameNovelty]!++;
+      if (novelty > 0) this.recordMismatch(state, cursor.position - 1);
       else if (known < 0) state.rareWindows++;
       const open = state.openAnomaly;
-      if (open !== undefined && frameCount > open.maxFrameCount) open.maxFrameCount = frameCount;
+      if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
     }
     if (i < syscalls.length) {
       // The same steps as above once every window is full (nearly every call): the cursor's halves, the
@@ -310,7 +316,7 @@ export class SequenceDetector {
   /** The thread's score so far; it keeps being scored. */
   peek(thread: ThreadKey): SequenceScore {
     const state = this.threads.get(thread);
-    if (state === undefined) return emptyScore(this.options.frameLength);
+    if (state === undefined) return emptyScore(this.options.frameLength * this.windows.windowLength);
     const calls = state.cursor.position;
     const meanSurprise = calls === 0 ? 0 : state.surpriseSum / calls;
     // H = ln N - (1/N) sum c ln c
@@ -323,8 +329,8 @@ export class SequenceDetector {
       mismatches: state.mismatches,
       rareWindows: state.rareWindows,
       mismatchRate: state.windows === 0 ? 0 : state.mismatches / state.windows,
-      frameCountHistogram: [...state.histogram],
-      maxFrameCount: lastNonZeroIndex(state.histogram),
+      frameNoveltyHistogram: [...state.histogram],
+      maxFrameNovelty: lastNonZeroIndex(state.histogram),
       meanSurprise,
       selfEntropy,
       surpriseScore,
@@ -366,11 +372,26 @@ export class SequenceDetector {
       last,
       window: Array.from({ length: this.windows.windowLength }, (_, i) => state.recent[(first + i) % state.recent.length]!),
       unseenWindows: 1,
-      maxFrameCount: state.frameCount,
+      maxFrameNovelty: state.frameNovelty,
     };
     state.anomalies.push(anomaly);
     state.openAnomaly = anomaly;
   }
+}
+
+/**
+ * Novelty of the full window ending at the cursor's latest call, which training never saw: how many of
+ * its suffixes (the windows of the last 1, 2, .., windowLength calls) training never saw, i.e.
+ * windowLength minus the length of the longest trained suffix. 1 when only the full window is new (a new
+ * combination of known shorter windows), windowLength when the latest call itself is a syscall never
+ * trained on. A frame of 20 unseen windows made of known 5-grams sums to 20; one whose every call is a
+ * new pair of syscalls, to 100.
+ */
+function windowNovelty(windows: SyscallWindowModel, cursor: WindowCursor): number {
+  const keys = cursor.keys;
+  const full = windows.windowLength;
+  for (let n = full - 1; n >= 1; n--) if (windows.count(n, keys[n - 1]!) > 0) return full - n;
+  return full;
 }
 
 function clampContext(difference: number): number {
@@ -385,10 +406,10 @@ function lastNonZeroIndex(values: readonly number[]): number {
   return 0;
 }
 
-function emptyScore(frameLength: number): SequenceScore {
+function emptyScore(maxFrameNovelty: number): SequenceScore {
   return {
     calls: 0, windows: 0, mismatches: 0, rareWindows: 0, mismatchRate: 0,
-    frameCountHistogram: new Array<number>(frameLength + 1).fill(0), maxFrameCount: 0,
+    frameNoveltyHistogram: new Array<number>(maxFrameNovelty + 1).fill(0), maxFrameNovelty: 0,
     meanSurprise: 0, selfEntropy: 0, surpriseScore: 0, contextScore: 0, score: 0, frequencyScore: 0, anomalies: [],
   };
 }

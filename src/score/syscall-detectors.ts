@@ -1,5 +1,5 @@
 // Detectors on the syscall rows: windows never seen in training (stide runs, severity by the calibrated
-// locality frame threshold), syscalls never seen at all, and per-process rates far from the baseline's.
+// frame novelty threshold), syscalls never seen at all, and per-process rates far from the baseline's.
 import type { RecordBatch } from 'apache-arrow';
 import type { BaselineDocument } from '../baseline/document.js';
 import type { AnomalyModel } from '../model/anomaly-model.js';
@@ -85,14 +85,15 @@ export class SyscallSequenceAnomalies implements Detector {
 
   finish(): Anomaly[] {
     const anomalies: Anomaly[] = [];
-    const frame = this.model.thresholds.frameCount;
-    const high = this.baseline.calibration.novel_sequence_high_frame_count;
+    const frame = this.model.thresholds.frameNovelty;
+    const high = this.baseline.calibration.novel_sequence_high_frame_novelty;
+    const mostNovel = this.model.options.frameLength * this.windowLength;
     for (const [tid, info] of [...this.threads].sort((a, b) => a[0] - b[0])) {
       const score = this.detector.finish(tid);
       for (const run of score.anomalies) {
         const live = [...info.times.entries()].find(([key]) => key.first === run.first && key.last === run.last);
         const times = live?.[1] ?? { first: 0n, last: 0n };
-        const severity: Severity = run.maxFrameCount >= high ? 'high' : run.maxFrameCount >= frame ? 'medium' : 'low';
+        const severity: Severity = run.maxFrameNovelty >= high ? 'high' : run.maxFrameNovelty >= frame ? 'medium' : 'low';
         const names = run.window.map(syscallName);
         anomalies.push({
           kind: 'novel_sequence',
@@ -103,14 +104,14 @@ export class SyscallSequenceAnomalies implements Detector {
           tid,
           comm: info.comm,
           count: run.unseenWindows,
-          summary: `${run.unseenWindows} unseen window${run.unseenWindows === 1 ? '' : 's'} of ${this.windowLength} syscalls, first: ${names.join(' ')} (locality frame ${run.maxFrameCount}/${this.model.options.frameLength}, threshold ${frame})`,
+          summary: `${run.unseenWindows} unseen window${run.unseenWindows === 1 ? '' : 's'} of ${this.windowLength} syscalls, first: ${names.join(' ')} (frame novelty ${run.maxFrameNovelty}/${mostNovel}, threshold ${frame})`,
           evidence: {
             window: names,
             window_nrs: run.window,
             unseen_windows: run.unseenWindows,
-            max_frame_count: run.maxFrameCount,
+            max_frame_novelty: run.maxFrameNovelty,
             frame_threshold: frame,
-            high_frame_count: high,
+            high_frame_novelty: high,
             first_call: run.first,
             last_call: run.last,
             thread_score: round(score.score),

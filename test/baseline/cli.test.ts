@@ -48,7 +48,8 @@ describe('gpo train and score (CLI)', () => {
       ['corrupt.json', '{"kind": "gpo.baseline", ', /corrupt baseline \(not valid JSON\)/],
       ['foreign.json', '{"hello": 1}', /not a gpo baseline/],
       ['old.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 99 }), /baseline version 99 is not supported/],
-      ['v1.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 1 }), /baseline version 1 is not supported \(this gpo reads version 2; retrain/],
+      ['v1.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 1 }), /baseline version 1 is not supported \(this gpo reads version 3; retrain/],
+      ['v2.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 2 }), /baseline version 2 is not supported \(this gpo reads version 3; retrain/],
     ];
     for (const [name, content, message] of cases) {
       const path = join(dir, name);

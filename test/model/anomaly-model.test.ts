@@ -44,7 +44,7 @@ describe('AnomalyModel', () => {
 
 describe('calibrateThresholds', () => {
   const score = (value: number, histogram: number[], context = 0): SequenceScore =>
-    ({ surpriseScore: value, contextScore: context, frameCountHistogram: histogram }) as SequenceScore;
+    ({ surpriseScore: value, contextScore: context, frameNoveltyHistogram: histogram }) as SequenceScore;
 
   it('holds out every sequence once and sets thresholds at the stated rates', () => {
     const heldOut: number[][] = [];
@@ -63,7 +63,7 @@ describe('calibrateThresholds', () => {
     // surprise component 0..9: median 4.5, 90th percentile 8.1 (interpolated); context all 0: minimum scale
     expect(thresholds.scales).toEqual({ surprise: { center: 4.5, scale: expect.closeTo(3.6, 12) }, context: { center: 0, scale: MIN_COMPONENT_SCALE } });
     expect(thresholds.score).toBeCloseTo(1, 12); // (8.1 - 4.5) / 3.6: flags only 9
-    expect(thresholds.frameCount).toBe(2); // 1 of 10000 windows reach 2: within 1e-4
+    expect(thresholds.frameNovelty).toBe(2); // 1 of 10000 windows reach 2: within 1e-4
     expect(evidence).toEqual({ folds: 5, heldOutSequences: 10, heldOutWindows: 10000, heldOutWindowFalseAlarmRate: 1e-4 });
   });
 
@@ -81,10 +81,10 @@ describe('calibrateThresholds', () => {
     expect(componentScale([3, 1, 2], 1)).toEqual({ center: 2, scale: 1 });
   });
 
-  it('never flags windows when even the highest frame count is too common', () => {
+  it('never flags windows when even the highest frame novelty is too common', () => {
     const { thresholds } = calibrateThresholds([0, 1], (_, held) => held.map(() => score(0, [1, 1, 1])), {
       folds: 2, sequenceFalseAlarmRate: 0.5, windowFalseAlarmRate: 1e-3,
     });
-    expect(thresholds.frameCount).toBe(3);
+    expect(thresholds.frameNovelty).toBe(3);
   });
 });

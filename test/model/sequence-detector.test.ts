@@ -12,7 +12,7 @@ describe('SequenceDetector', () => {
     expect(score.windows).toBe(4);
     expect(score.mismatches).toBe(1);
     expect(score.mismatchRate).toBe(0.25);
-    expect(score.anomalies).toEqual([{ first: 2, last: 3, window: [3, 2], unseenWindows: 1, maxFrameCount: 1 }]);
+    expect(score.anomalies).toEqual([{ first: 2, last: 3, window: [3, 2], unseenWindows: 1, maxFrameNovelty: 1 }]);
   });
 
   it('merges overlapping unseen windows and reports syscalls training never saw', () => {
@@ -23,11 +23,33 @@ describe('SequenceDetector', () => {
     ]);
   });
 
-  it('counts mismatches in the locality frame', () => {
-    // windows: 12 ok, 21 x, 13 x, 31 ok, 12 ok, 22 x -> frame counts over 3 windows: 0 1 2 2 1 1
+  it('sums window novelty over the locality frame', () => {
+    // windows: 12 ok, 21 x, 13 x, 31 ok, 12 ok, 22 x, each unseen one of known calls (novelty 1)
+    // -> frame novelty over 3 windows: 0 1 2 2 1 1, of at most 3 * 2
     const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 1, 3, 1, 2, 2]);
-    expect(score.frameCountHistogram).toEqual([1, 3, 2, 0]);
-    expect(score.maxFrameCount).toBe(2);
+    expect(score.frameNoveltyHistogram).toEqual([1, 3, 2, 0, 0, 0, 0]);
+    expect(score.maxFrameNovelty).toBe(2);
+  });
+
+  it('counts every unseen suffix of an unseen window: a new syscall or a new pair weighs more', () => {
+    // windows: 12 ok, 2-99 (99 never trained: both suffixes unseen, 2), 99-3 (3 known: 1) -> frames 0 2 3
+    const withNewCall = new SequenceDetector(cyclic, undefined, options).score([1, 2, 99, 3]);
+    expect(withNewCall.frameNoveltyHistogram).toEqual([1, 0, 1, 1, 0, 0, 0]);
+    expect(withNewCall.anomalies[0]!.maxFrameNovelty).toBe(3);
+    // k = 3: 123 ok, 231 ok, 313 (pair 13 never trained: 2), 131 (pair 31 known: 1) -> frames 0 0 2 3
+    const triples = new SyscallWindowModel(3).train([[1, 2, 3, 1, 2, 3, 1]]);
+    const newPair = new SequenceDetector(triples, undefined, options).score([1, 2, 3, 1, 3, 1]);
+    expect(newPair.mismatches).toBe(2);
+    expect(newPair.frameNoveltyHistogram).toEqual([2, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('knows trained windows whose calls the model is certain of (probability rounding to 1)', () => {
+    // 10000 alternating calls: every order predicts the next call with probability 1 - (tiny), = 1 in doubles
+    const alternating = Array.from({ length: 10000 }, (_, i) => 1 + (i % 2));
+    const model = new SyscallWindowModel(6).train([alternating]);
+    const score = new SequenceDetector(model, undefined, DEFAULT_DETECTOR_OPTIONS).score(alternating.slice(0, 100));
+    expect(score.mismatches).toBe(0);
+    expect(score.maxFrameNovelty).toBe(0);
   });
 
   it('finds no anomaly in the training data itself', () => {

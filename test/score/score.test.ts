@@ -140,7 +140,7 @@ describe('determinism', () => {
 
 describe('baseline document', () => {
   it('says what it was trained on and how its thresholds were calibrated', () => {
-    expect(baseline.baseline_version).toBe(2);
+    expect(baseline.baseline_version).toBe(3);
     expect(baseline.trained_on.program).toEqual({ exe: EXE, build_id: 'abc123', exe_sha256: 'f'.repeat(64) });
     expect(baseline.trained_on.traces.map((t) => [t.path, t.sha256.length, t.syscalls, t.threads])).toEqual([
       [training[0], 64, 640, 2],
