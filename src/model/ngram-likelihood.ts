@@ -21,6 +21,8 @@ export class NgramLikelihood {
   private readonly bigramKeys = new Float64Array(2);
   /** Surprise of a call with no call before it (a thread's first call), by symbol; filled on first use. */
   private readonly unigramSurprises = new Float64Array(SYMBOL_BASE);
+  /** Keys of the windows of the latest 1 and 2 calls, for filling the two tables above. */
+  private readonly shortKeys = new Float64Array(2);
   private readonly uniform: number;
   private readonly windowLength: number;
 
@@ -63,11 +65,12 @@ export class NgramLikelihood {
    * the reference the context score compares the full-order surprise with.
    */
   shortContextSurprise(cursor: WindowCursor): number {
-    if (cursor.available === 1) {
-      const symbol = cursor.shortKey(1);
-      return this.unigramSurprises[symbol] || (this.unigramSurprises[symbol] = this.interpolatedSurprise(cursor.keys, 1));
-    }
-    return this.bigramSurprise(cursor.shortKey(2));
+    return cursor.available === 1 ? this.unigramSurprise(cursor.shortKey(1)) : this.bigramSurprise(cursor.shortKey(2));
+  }
+
+  /** Surprise of a call with no call before it, by symbol. */
+  unigramSurprise(symbol: number): number {
+    return this.unigramSurprises[symbol] || this.fillUnigram(symbol);
   }
 
   /** shortContextSurprise by the packed key of the latest two calls (previous symbol * 256 + symbol). */
@@ -75,10 +78,15 @@ export class NgramLikelihood {
     return this.bigramSurprises[key] || this.fillBigram(key);
   }
 
+  private fillUnigram(symbol: number): number {
+    this.shortKeys[0] = symbol;
+    return (this.unigramSurprises[symbol] = this.interpolatedSurprise(this.shortKeys, 1));
+  }
+
   private fillBigram(key: number): number {
-    this.bigramKeys[0] = key & (SYMBOL_BASE - 1);
-    this.bigramKeys[1] = key;
-    return (this.bigramSurprises[key] = this.interpolatedSurprise(this.bigramKeys, 2));
+    this.shortKeys[0] = key & (SYMBOL_BASE - 1);
+    this.shortKeys[1] = key;
+    return (this.bigramSurprises[key] = this.interpolatedSurprise(this.shortKeys, 2));
   }
 
   /** Surprise of the last call of a trained full window (> 0); 0 when training never saw the window. */

@@ -116,11 +116,8 @@ class ThreadState {
   surpriseSum = 0;
   /** Sum of the clamped per-call differences of the context score. */
   contextSum = 0;
-  /** Calls per symbol (unseen syscalls share symbol 0) and the running sum of c ln c for the entropy. */
+  /** Calls per symbol (unseen syscalls share symbol 0), for the entropy. */
   readonly symbolCounts = new Float64Array(SYMBOL_BASE);
-  countLogCountSum = 0;
-  /** c ln c of each symbol's count c, once past the tabulated counts. */
-  readonly countLogs = new Float64Array(SYMBOL_BASE);
   frequencyScore = 0;
   readonly anomalies: WindowAnomaly[] = [];
   /** The run of unseen windows still open (its last window is among the latest). */
@@ -176,119 +173,81 @@ export class SequenceDetector {
       state = new ThreadState(this.windows.windowLength, this.options.frameLength, this.frequency);
       this.threads.set(thread, state);
     }
-    const { cursor, frame, histogram, symbolCounts, countLogs, recent } = state;
+    const { cursor, frame, histogram, symbolCounts, recent } = state;
     const full = this.windows.windowLength;
     const frameLength = frame.length;
     const vocabulary = this.windows.vocabulary;
+    const likelihood = this.likelihood;
     const trained = this.trainedWindows;
-    const steps = COUNT_LOG_STEPS;
-    const stepsLength = steps.length;
     // The running sums stay in locals, added to in the same order as call by call.
     let surpriseSum = state.surpriseSum;
-    let unseenCalls = 0;
-    let countLogCountSum = state.countLogCountSum;
     let contextSum = state.contextSum;
+    let unseenCalls = 0;
     // Ring positions as counters (no division a call): recent by call position, frame by window.
     let recentSlot = cursor.position % full;
     let frameSlot = state.windows % frameLength;
     let i = 0;
-    for (; i < syscalls.length; i++) {
-      // Every window length complete: the loop below, which keeps the cursor in locals.
-      if (cursor.available === full && full >= 2) break;
+    // A thread's first calls, before its first full window: surprise and context score only.
+    for (; i < syscalls.length && cursor.available < full - 1; i++) {
       const nr = syscalls[i]!;
       const symbol = vocabulary.symbolOf(nr);
       if (symbol === UNSEEN_SYMBOL) unseenCalls++;
+      symbolCounts[symbol]!++;
       recent[recentSlot] = nr;
       if (++recentSlot === full) recentSlot = 0;
       cursor.push(symbol);
-      const count = symbolCounts[symbol]!;
-      if (count < stepsLength) countLogCountSum += steps[count]!;
-      else {
-        // (c+1) ln(c+1) - c ln c, the first term kept for the symbol's next call, where it is the second.
-        const next = (count + 1) * Math.log(count + 1);
-        countLogCountSum += next - (count === stepsLength ? count * Math.log(count) : countLogs[symbol]!);
-        countLogs[symbol] = next;
-      }
-      symbolCounts[symbol] = count + 1;
-      const shortSurprise = this.likelihood.shortContextSurprise(cursor);
-      if (cursor.available < full) {
-        const surprise = this.likelihood.surprise(cursor);
-        surpriseSum += surprise;
-        contextSum += clampContext(surprise - shortSurprise);
-        continue;
-      }
-      // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
-      const known = trained.get(cursor.key);
-      const trainedSurprise = known < 0 ? -known : known;
-      const surprise = trainedSurprise > 0 ? trainedSurprise : this.likelihood.surprise(cursor);
+      const surprise = likelihood.surprise(cursor);
       surpriseSum += surprise;
-      contextSum += clampContext(surprise - shortSurprise);
-      const novelty = trainedSurprise > 0 ? 0 : windowNovelty(this.windows, cursor);
-      const frameNovelty = (state.frameNovelty += novelty - frame[frameSlot]!);
-      frame[frameSlot] = novelty;
-      if (++frameSlot === frameLength) frameSlot = 0;
-      state.windows++;
-      histogram[frameNovelty]!++;
-      if (novelty > 0) this.recordMismatch(state, cursor.position - 1);
-      else if (known < 0) state.rareWindows++;
-      const open = state.openAnomaly;
-      if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
+      contextSum += clampContext(surprise - likelihood.shortContextSurprise(cursor));
     }
     if (i < syscalls.length) {
-      // The same steps as above once every window is full (nearly every call): the cursor's halves, the
-      // frame count and the counters in locals, the short-context surprise by its packed key.
-      const likelihood = this.likelihood;
+      // Every later call ends a full window. The cursor's halves advance here in locals (WindowCursor.push
+      // inlined) and are handed back to the cursor only where it is read (unseen windows) and at the end.
       const { lowMask, highMask } = cursor;
       let { low, high, position } = cursor;
-      let frameCount = state.frameCount;
+      let frameNovelty = state.frameNovelty;
       let windows = state.windows;
       let rareWindows = state.rareWindows;
       for (; i < syscalls.length; i++) {
         const nr = syscalls[i]!;
         const symbol = vocabulary.symbolOf(nr);
         if (symbol === UNSEEN_SYMBOL) unseenCalls++;
+        symbolCounts[symbol]!++;
         recent[recentSlot] = nr;
         if (++recentSlot === full) recentSlot = 0;
         high = ((high << 8) | (low >>> 16)) & highMask;
         low = ((low << 8) | symbol) & lowMask;
         position++;
-        const count = symbolCounts[symbol]!;
-        if (count < stepsLength) countLogCountSum += steps[count]!;
-        else {
-          const next = (count + 1) * Math.log(count + 1);
-          countLogCountSum += next - (count === stepsLength ? count * Math.log(count) : countLogs[symbol]!);
-          countLogs[symbol] = next;
-        }
-        symbolCounts[symbol] = count + 1;
-        const shortSurprise = likelihood.bigramSurprise(low & 0xffff);
+        // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
         const known = trained.get(high * HALF + low);
         let surprise = known < 0 ? -known : known;
-        const unseen = surprise > 0 ? 0 : 1;
-        if (unseen === 1) {
+        let novelty = 0;
+        if (surprise === 0) {
           cursor.moveTo(low, high, position);
           surprise = likelihood.surprise(cursor);
+          novelty = windowNovelty(this.windows, cursor);
         }
         surpriseSum += surprise;
-        contextSum += clampContext(surprise - shortSurprise);
-        frameCount += unseen - frame[frameSlot]!;
-        frame[frameSlot] = unseen;
+        // The surprise given only the previous call (given none for windows of one call).
+        contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
+        frameNovelty += novelty - frame[frameSlot]!;
+        frame[frameSlot] = novelty;
         if (++frameSlot === frameLength) frameSlot = 0;
         windows++;
-        histogram[frameCount]!++;
-        if (unseen === 1) {
-          state.frameCount = frameCount;
+        histogram[frameNovelty]!++;
+        if (novelty > 0) {
+          state.frameNovelty = frameNovelty;
           this.recordMismatch(state, position - 1);
         } else if (known < 0) rareWindows++;
         const open = state.openAnomaly;
-        if (open !== undefined && frameCount > open.maxFrameCount) open.maxFrameCount = frameCount;
+        if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
       }
       cursor.moveTo(low, high, position);
-      state.frameCount = frameCount;
+      state.frameNovelty = frameNovelty;
       state.windows = windows;
       state.rareWindows = rareWindows;
     }
     state.surpriseSum = surpriseSum;
-    state.countLogCountSum = countLogCountSum;
     state.contextSum = contextSum;
     if (state.windower !== undefined) {
       state.windower.push(syscalls, tsNs, (counts) => {
@@ -319,8 +278,10 @@ export class SequenceDetector {
     if (state === undefined) return emptyScore(this.options.frameLength * this.windows.windowLength);
     const calls = state.cursor.position;
     const meanSurprise = calls === 0 ? 0 : state.surpriseSum / calls;
-    // H = ln N - (1/N) sum c ln c
-    const selfEntropy = calls === 0 ? 0 : Math.max(0, Math.log(calls) - state.countLogCountSum / calls);
+    // H = ln N - (1/N) sum c ln c, summed in symbol order.
+    let countLogCountSum = 0;
+    for (const count of state.symbolCounts) if (count > 1) countLogCountSum += count * Math.log(count);
+    const selfEntropy = calls === 0 ? 0 : Math.max(0, Math.log(calls) - countLogCountSum / calls);
     const surpriseScore = meanSurprise - selfEntropy;
     const contextScore = calls === 0 ? 0 : state.contextSum / calls;
     return {
@@ -397,9 +358,6 @@ function windowNovelty(windows: SyscallWindowModel, cursor: WindowCursor): numbe
 function clampContext(difference: number): number {
   return difference > CONTEXT_CLIP ? CONTEXT_CLIP : difference < -CONTEXT_CLIP ? -CONTEXT_CLIP : difference;
 }
-
-/** (c+1) ln(c+1) - c ln c, tabulated for the small counts nearly every call has. */
-const COUNT_LOG_STEPS = Float64Array.from({ length: 4096 }, (_, c) => (c + 1) * Math.log(c + 1) - (c === 0 ? 0 : c * Math.log(c)));
 
 function lastNonZeroIndex(values: readonly number[]): number {
   for (let i = values.length - 1; i > 0; i--) if (values[i] !== 0) return i;
