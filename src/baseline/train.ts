@@ -307,11 +307,11 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
     const hash = sha256(trace.path);
     hash.catch(() => {}); // awaited below; not an unhandled rejection if the pass fails first
     trainer.beginTrace(trace.metadata.target);
-    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], threadGroups: true })) trainer.observe(batch);
+    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) trainer.observe(batch);
     const { rows, syscalls, threads } = trainer.endTrace();
     trained.push({ path: trace.path, sha256: await hash, rows, syscalls, threads, program: identityOf(trace), mode: trace.metadata.target.mode });
   }
-  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow, threadGroups: true }), warnings, paths.join(', '));
+  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow }), warnings, paths.join(', '));
   status.finish();
   return { baseline, warnings };
 }

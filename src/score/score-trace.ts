@@ -71,7 +71,7 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   /** When the target exec'd its program: where its loader environment took effect. */
   let execTs: bigint | undefined;
   const threads = new Set<number>();
-  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], threadGroups: true })) {
+  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) {
     const view = viewOf(batch);
     if (view.rows === 0) continue;
     firstTs ??= view.ts[0]!;

@@ -4,7 +4,6 @@
 import { openAsBlob } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as parquet from 'parquet-wasm/node';
-import { threadGroupBuffers, threadGroupsOfIpc, type ThreadGroups } from './thread-groups.js';
 
 export interface DecodeRequest {
   path: string;
@@ -13,12 +12,10 @@ export interface DecodeRequest {
    * rowsOnly: nothing to decode, only the batch sizes are sent. */
   segments: { rowGroups: number[]; rows: number[]; columns?: string[]; rowsOnly: boolean }[];
   ahead: number;
-  /** Also group each batch's syscall rows by thread (src/trace/thread-groups.ts), off the caller's thread. */
-  threadGroups: boolean;
 }
 
 /** A decoded batch of a segment (Arrow IPC), or only its size when the segment decodes no column. */
-export type DecodePiece = { segment: number; ipc?: Uint8Array; rows?: number; groups?: ThreadGroups };
+export type DecodePiece = { segment: number; ipc?: Uint8Array; rows?: number };
 
 /** From the worker: `ready` once it has opened the file, then pieces until done (or an error). To the
  * worker: first where to start (the caller decodes the row groups before it itself while the worker
@@ -70,8 +67,7 @@ async function run(): Promise<void> {
         break;
       }
       const ipc = (value as parquet.RecordBatch).intoIPCStream();
-      const groups = request.threadGroups ? threadGroupsOfIpc(ipc) : undefined;
-      port.postMessage({ segment, ipc, groups } satisfies DecodeMessage, [ipc.buffer as ArrayBuffer, ...(groups ? threadGroupBuffers(groups) : [])]);
+      port.postMessage({ segment, ipc } satisfies DecodeMessage, [ipc.buffer as ArrayBuffer]);
     }
   }
   port.postMessage({ done: true } satisfies DecodeMessage);

@@ -12,7 +12,6 @@ import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './p
 import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
 import { traceSchema } from './schema.js';
-import { attachThreadGroups } from './thread-groups.js';
 
 export type TraceFormat = 'parquet' | 'arrow-ipc';
 
@@ -22,11 +21,8 @@ export interface TraceFile {
   metadata: TraceMetadata;
   /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
   numRows: number | null;
-  /**
-   * The batches, from row `fromRow` on (0 by default). `threadGroups`: the caller will group syscall rows
-   * by thread (train, score); the decoding worker, when it runs, does it (attachedThreadGroups).
-   */
-  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number; threadGroups?: boolean }): AsyncGenerator<RecordBatch>;
+  /** The batches, from row `fromRow` on (0 by default). */
+  batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number }): AsyncGenerator<RecordBatch>;
 }
 
 function sniff(path: string): TraceFormat {
@@ -82,13 +78,7 @@ async function openParquet(path: string): Promise<TraceFile> {
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);
       const pieces = useDecodeWorker(meta.numRows())
-        ? decodeInWorker(file, segments, {
-            path,
-            batchSize,
-            segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })),
-            ahead: DECODE_AHEAD,
-            threadGroups: options.threadGroups ?? false,
-          })
+        ? decodeInWorker(file, segments, { path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
         : decodeHere(file, batchSize, segments);
       for await (const piece of pieces) {
         const segment = segments[piece.segment]!;
@@ -100,13 +90,8 @@ async function openParquet(path: string): Promise<TraceFile> {
             continue;
           }
           const batch = segment.fill.length === 0 ? decoded! : withFilled(decoded, rows, segment, fileSchema!, options.columns);
-          if (skip > 0) {
-            yield batch.slice(skip);
-            skip = 0;
-            continue;
-          }
-          if (piece.groups && batches.length === 1) attachThreadGroups(batch, piece.groups);
-          yield batch;
+          yield skip > 0 ? batch.slice(skip) : batch;
+          skip = 0;
         }
       }
     },
