@@ -40,6 +40,24 @@ export class PackedCountTable {
     return this.counts[this.slotOf(key)]!;
   }
 
+  /**
+   * Slot of `key` (or of the empty place where it would go, holding 0), for callers that keep more values
+   * by slot beside the table: valid until the table next grows.
+   */
+  slot(key: number): number {
+    return this.slotOf(key);
+  }
+
+  /** The count in a slot (0 for an empty slot). */
+  at(slot: number): number {
+    return this.counts[slot]!;
+  }
+
+  /** Number of slots: values kept by slot need this many entries. */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
   /** Keys in ascending order, so anything built from them is deterministic. */
   sortedKeys(): Float64Array {
     const keys = new Float64Array(this.used);

@@ -141,6 +141,8 @@ export class SequenceDetector {
    * negated when the window is rarer than rareFraction: one lookup a call tells seen, rare and surprise.
    */
   private readonly trainedWindows: PackedCountTable;
+  /** clampContext(surprise - short-context surprise) of the latest call of each trained window, by slot. */
+  private readonly trainedContext: Float64Array;
 
   constructor(
     private readonly windows: SyscallWindowModel,
@@ -161,6 +163,13 @@ export class SequenceDetector {
       const surprise = this.likelihood.trainedWindowSurprise(key);
       this.trainedWindows.set(key, rareWindows.get(key) > 0 ? -surprise : surprise);
     }
+    // Each trained window's term of the context score, by its slot (the table no longer grows).
+    this.trainedContext = new Float64Array(this.trainedWindows.capacity);
+    for (const key of windows.sortedKeys(windows.windowLength)) {
+      const slot = this.trainedWindows.slot(key);
+      const shortSurprise = windows.windowLength === 1 ? this.likelihood.unigramSurprise(key) : this.likelihood.bigramSurprise(key % (SYMBOL_BASE * SYMBOL_BASE));
+      this.trainedContext[slot] = clampContext(Math.abs(this.trainedWindows.at(slot)) - shortSurprise);
+    }
   }
 
   /**
@@ -179,6 +188,7 @@ export class SequenceDetector {
     const vocabulary = this.windows.vocabulary;
     const likelihood = this.likelihood;
     const trained = this.trainedWindows;
+    const trainedContext = this.trainedContext;
     // The running sums stay in locals, added to in the same order as call by call.
     let surpriseSum = state.surpriseSum;
     let contextSum = state.contextSum;
@@ -219,17 +229,20 @@ export class SequenceDetector {
         low = ((low << 8) | symbol) & lowMask;
         position++;
         // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
-        const known = trained.get(high * HALF + low);
-        let surprise = known < 0 ? -known : known;
+        const slot = trained.slot(high * HALF + low);
+        const known = trained.at(slot);
         let novelty = 0;
-        if (surprise === 0) {
+        if (known !== 0) {
+          surpriseSum += known < 0 ? -known : known;
+          contextSum += trainedContext[slot]!;
+        } else {
           cursor.moveTo(low, high, position);
-          surprise = likelihood.surprise(cursor);
+          const surprise = likelihood.surprise(cursor);
           novelty = windowNovelty(this.windows, cursor);
+          surpriseSum += surprise;
+          // The surprise given only the previous call (given none for windows of one call).
+          contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
         }
-        surpriseSum += surprise;
-        // The surprise given only the previous call (given none for windows of one call).
-        contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
         frameNovelty += novelty - frame[frameSlot]!;
         frame[frameSlot] = novelty;
         if (++frameSlot === frameLength) frameSlot = 0;
