@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { parseBaseline, type LoadedBaseline } from '../src/baseline/document.js';
 import { BaselineTrainer, baselineText, trainBaseline } from '../src/baseline/train.js';
-import { TRACE_COLUMNS, viewOf } from '../src/score/batch-view.js';
+import { TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../src/score/batch-view.js';
 import { createDetectors, scoreTrace } from '../src/score/score-trace.js';
 import { openTrace } from '../src/trace/reader.js';
 import { writeSyntheticTrace } from './synthetic-trace.js';
@@ -42,7 +42,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; cpu:
 async function decode(): Promise<number> {
   let n = 0;
   let touched = 0;
-  for await (const batch of (await openTrace(path)).batches({ columns: [...TRACE_COLUMNS] })) {
+  for await (const batch of (await openTrace(path)).batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) {
     const view = viewOf(batch);
     for (let i = 0; i < view.rows; i++) touched += view.nr[i]! + view.tid[i]!;
     n += batch.numRows;

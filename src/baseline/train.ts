@@ -16,7 +16,7 @@ import { openTrace, type TraceFile } from '../trace/reader.js';
 import { progress, withProgress } from '../report/progress.js';
 import { GPO_VERSION } from '../version.js';
 import type { RecordBatch } from 'apache-arrow';
-import { groupByThread, timeOffsets, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
+import { groupByThread, timeOffsets, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { SyscallReplay } from './syscall-replay.js';
 import { classifyEvent } from '../score/events.js';
@@ -307,11 +307,11 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
     const hash = sha256(trace.path);
     hash.catch(() => {}); // awaited below; not an unhandled rejection if the pass fails first
     trainer.beginTrace(trace.metadata.target);
-    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) trainer.observe(batch);
+    for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) trainer.observe(batch);
     const { rows, syscalls, threads } = trainer.endTrace();
     trained.push({ path: trace.path, sha256: await hash, rows, syscalls, threads, program: identityOf(trace), mode: trace.metadata.target.mode });
   }
-  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow }), warnings, paths.join(', '));
+  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow, batchRows: TRACE_BATCH_ROWS }), warnings, paths.join(', '));
   status.finish();
   return { baseline, warnings };
 }

@@ -6,7 +6,7 @@ import type { TraceFile } from '../trace/reader.js';
 import { totalDropped } from '../trace/metadata.js';
 import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
 import { compareAnomalies, SEVERITIES, severityRank, type Anomaly, type Detector, type Severity } from './anomaly.js';
-import { groupByThread, TRACE_COLUMNS, viewOf } from './batch-view.js';
+import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from './batch-view.js';
 import { EventAnomalies } from './event-detectors.js';
 import { SyscallRateAnomalies, SyscallSequenceAnomalies } from './syscall-detectors.js';
 
@@ -71,7 +71,7 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   /** When the target exec'd its program: where its loader environment took effect. */
   let execTs: bigint | undefined;
   const threads = new Set<number>();
-  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS] })) {
+  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) {
     const view = viewOf(batch);
     if (view.rows === 0) continue;
     firstTs ??= view.ts[0]!;
