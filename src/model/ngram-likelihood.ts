@@ -18,7 +18,6 @@ export class NgramLikelihood {
    * key (previous symbol * 256 + symbol); filled on first use (0 = not yet), so it costs nothing up front.
    */
   private readonly bigramSurprises = new Float64Array(SYMBOL_BASE * SYMBOL_BASE);
-  private readonly bigramKeys = new Float64Array(2);
   /** Surprise of a call with no call before it (a thread's first call), by symbol; filled on first use. */
   private readonly unigramSurprises = new Float64Array(SYMBOL_BASE);
   /** Keys of the windows of the latest 1 and 2 calls, for filling the two tables above. */

@@ -12,9 +12,8 @@ export const TRACE_COLUMNS = [
 
 /**
  * Rows a batch when train and score read a trace: a whole row group as gpo writes them (ROW_GROUP_ROWS in
- * src/trace/writer.ts). Against 64 K-row
- * batches, a 10 M-row trace scores in 1.29 s instead of 1.52 s (fewer messages from the decoding worker,
- * fewer buffers to collect); memory grows by a few batches of 256 K rows.
+ * src/trace/writer.ts). Against 64 K-row batches, a 10 M-row trace scores in 1.29 s instead of 1.52 s
+ * (fewer messages from the decoding worker, fewer buffers to collect); memory grows by a few batches.
  */
 export const TRACE_BATCH_ROWS = 1 << 18;
 
@@ -102,7 +101,7 @@ const FEW_THREADS = 8;
 
 /** Scratch of the one-pass grouping: FEW_THREADS regions of `rows` entries (reused batch after batch). */
 let scratchRows = new Int32Array(0);
-let scratchNrs = new Int32Array(0);
+let scratchNrs = new Int16Array(0);
 
 /** Groups the rows by thread, threads in order of their first row; `eventRows` ascending. */
 export function groupThreads(tid: Int32Array, nr: Int16Array, rows: number, eventRows: readonly number[]): ThreadGroups {
@@ -116,7 +115,7 @@ export function groupThreads(tid: Int32Array, nr: Int16Array, rows: number, even
 function groupFewThreads(tid: Int32Array, nr: Int16Array, rows: number, eventRows: readonly number[]): ThreadGroups | undefined {
   if (scratchRows.length < rows * FEW_THREADS) {
     scratchRows = new Int32Array(rows * FEW_THREADS);
-    scratchNrs = new Int32Array(rows * FEW_THREADS);
+    scratchNrs = new Int16Array(rows * FEW_THREADS);
   }
   const regionRows = scratchRows;
   const regionNrs = scratchNrs;
