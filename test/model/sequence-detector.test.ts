@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { combinedScore, CONTEXT_CLIP, SequenceDetector, DEFAULT_DETECTOR_OPTIONS } from '../../src/model/sequence-detector.js';
+import { NgramLikelihood } from '../../src/model/ngram-likelihood.js';
 import { SyscallWindowModel } from '../../src/model/syscall-window-model.js';
+import { WindowCursor } from '../../src/model/window-cursor.js';
 
 const options = { ...DEFAULT_DETECTOR_OPTIONS, frameLength: 3 };
 
@@ -125,4 +127,73 @@ describe('SequenceDetector', () => {
     const score = new SequenceDetector(model, undefined, { ...options, rareFraction: 0.2 }).score([1, 1, 2]);
     expect(score.rareWindows).toBe(1); // [1, 2] is 1 of 9 windows
   });
+});
+
+// The detector's loops keep the window cursor in locals and precompute each trained window's terms; this
+// follows the definitions call by call through the public model API and must give the same numbers.
+describe('SequenceDetector against its definition, call by call', () => {
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  /** Calls from a small chain with some randomness; `unseen` adds syscalls training never has. */
+  const sequence = (length: number, unseen: boolean) => {
+    const out: number[] = [];
+    let state = 0;
+    for (let i = 0; i < length; i++) {
+      state = random() < 0.8 ? (state * 3 + 1) % 7 : Math.floor(random() * 7);
+      out.push(unseen && random() < 0.02 ? 200 + Math.floor(random() * 3) : state);
+    }
+    return out;
+  };
+  const frameLength = 5;
+
+  function reference(model: SyscallWindowModel, calls: number[]) {
+    const likelihood = new NgramLikelihood(model);
+    const k = model.windowLength;
+    const cursor = new WindowCursor(k);
+    const histogram = new Array<number>(frameLength * k + 1).fill(0);
+    const frame: number[] = [];
+    let surpriseSum = 0;
+    let contextSum = 0;
+    let mismatches = 0;
+    for (const nr of calls) {
+      cursor.push(model.vocabulary.symbolOf(nr));
+      const surprise = likelihood.surprise(cursor);
+      surpriseSum += surprise;
+      contextSum += Math.max(-CONTEXT_CLIP, Math.min(CONTEXT_CLIP, surprise - likelihood.shortContextSurprise(cursor)));
+      if (cursor.available < k) continue;
+      let novelty = 0;
+      if (model.count(k, cursor.key) === 0) {
+        mismatches++;
+        novelty = k;
+        for (let n = k - 1; n >= 1; n--) if (model.count(n, cursor.keys[n - 1]!) > 0) {
+          novelty = k - n;
+          break;
+        }
+      }
+      frame.push(novelty);
+      if (frame.length > frameLength) frame.shift();
+      histogram[frame.reduce((a, b) => a + b, 0)]!++;
+    }
+    return { meanSurprise: surpriseSum / calls.length, contextScore: contextSum / calls.length, mismatches, histogram };
+  }
+
+  for (const k of [1, 2, 3, 4, 5, 6]) {
+    it(`gives the definition's numbers with windows of ${k} call${k === 1 ? '' : 's'}, in batches of any size`, () => {
+      const model = new SyscallWindowModel(k).train([sequence(3000, false), sequence(2000, false)]);
+      const calls = sequence(1500, true);
+      const expected = reference(model, calls);
+      const detector = new SequenceDetector(model, undefined, { ...DEFAULT_DETECTOR_OPTIONS, frameLength });
+      for (let at = 0; at < calls.length; ) {
+        const size = 1 + Math.floor(random() * 40);
+        detector.observe('t', calls.slice(at, at + size));
+        at += size;
+      }
+      const score = detector.finish('t');
+      expect(score.mismatches).toBeGreaterThan(0);
+      expect(score.mismatches).toBe(expected.mismatches);
+      expect(score.frameNoveltyHistogram).toEqual(expected.histogram);
+      expect(score.meanSurprise).toBe(expected.meanSurprise);
+      expect(score.contextScore).toBe(expected.contextScore);
+    });
+  }
 });
