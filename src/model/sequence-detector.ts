@@ -196,70 +196,62 @@ export class SequenceDetector {
     // Ring positions as counters (no division a call): recent by call position, frame by window.
     let recentSlot = cursor.position % full;
     let frameSlot = state.windows % frameLength;
-    let i = 0;
-    // A thread's first calls, before its first full window: surprise and context score only.
-    for (; i < syscalls.length && cursor.available < full - 1; i++) {
+    // The cursor's halves advance here in locals (WindowCursor.push inlined) and are handed back to the
+    // cursor only where it is read (a thread's first calls, unseen windows) and at the end.
+    const { lowMask, highMask } = cursor;
+    let { low, high, position } = cursor;
+    let frameNovelty = state.frameNovelty;
+    let windows = state.windows;
+    let rareWindows = state.rareWindows;
+    for (let i = 0; i < syscalls.length; i++) {
       const nr = syscalls[i]!;
       const symbol = vocabulary.symbolOf(nr);
       if (symbol === UNSEEN_SYMBOL) unseenCalls++;
       symbolCounts[symbol]!++;
       recent[recentSlot] = nr;
       if (++recentSlot === full) recentSlot = 0;
-      cursor.push(symbol);
-      const surprise = likelihood.surprise(cursor);
-      surpriseSum += surprise;
-      contextSum += clampContext(surprise - likelihood.shortContextSurprise(cursor));
-    }
-    if (i < syscalls.length) {
-      // Every later call ends a full window. The cursor's halves advance here in locals (WindowCursor.push
-      // inlined) and are handed back to the cursor only where it is read (unseen windows) and at the end.
-      const { lowMask, highMask } = cursor;
-      let { low, high, position } = cursor;
-      let frameNovelty = state.frameNovelty;
-      let windows = state.windows;
-      let rareWindows = state.rareWindows;
-      for (; i < syscalls.length; i++) {
-        const nr = syscalls[i]!;
-        const symbol = vocabulary.symbolOf(nr);
-        if (symbol === UNSEEN_SYMBOL) unseenCalls++;
-        symbolCounts[symbol]!++;
-        recent[recentSlot] = nr;
-        if (++recentSlot === full) recentSlot = 0;
-        high = ((high << 8) | (low >>> 16)) & highMask;
-        low = ((low << 8) | symbol) & lowMask;
-        position++;
-        // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
-        const slot = trained.slot(high * HALF + low);
-        const known = trained.at(slot);
-        let novelty = 0;
-        if (known !== 0) {
-          surpriseSum += known < 0 ? -known : known;
-          contextSum += trainedContext[slot]!;
-        } else {
-          cursor.moveTo(low, high, position);
-          const surprise = likelihood.surprise(cursor);
-          novelty = windowNovelty(this.windows, cursor);
-          surpriseSum += surprise;
-          // The surprise given only the previous call (given none for windows of one call).
-          contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
-        }
-        frameNovelty += novelty - frame[frameSlot]!;
-        frame[frameSlot] = novelty;
-        if (++frameSlot === frameLength) frameSlot = 0;
-        windows++;
-        histogram[frameNovelty]!++;
-        if (novelty > 0) {
-          state.frameNovelty = frameNovelty;
-          this.recordMismatch(state, position - 1);
-        } else if (known < 0) rareWindows++;
-        const open = state.openAnomaly;
-        if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
+      high = ((high << 8) | (low >>> 16)) & highMask;
+      low = ((low << 8) | symbol) & lowMask;
+      position++;
+      if (position < full) {
+        // Before the thread's first full window: surprise and context score only.
+        cursor.moveTo(low, high, position);
+        const surprise = likelihood.surprise(cursor);
+        surpriseSum += surprise;
+        contextSum += clampContext(surprise - likelihood.shortContextSurprise(cursor));
+        continue;
       }
-      cursor.moveTo(low, high, position);
-      state.frameNovelty = frameNovelty;
-      state.windows = windows;
-      state.rareWindows = rareWindows;
+      // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
+      const slot = trained.slot(high * HALF + low);
+      const known = trained.at(slot);
+      let novelty = 0;
+      if (known !== 0) {
+        surpriseSum += known < 0 ? -known : known;
+        contextSum += trainedContext[slot]!;
+      } else {
+        cursor.moveTo(low, high, position);
+        const surprise = likelihood.surprise(cursor);
+        novelty = windowNovelty(this.windows, cursor);
+        surpriseSum += surprise;
+        // The surprise given only the previous call (given none for windows of one call).
+        contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
+      }
+      frameNovelty += novelty - frame[frameSlot]!;
+      frame[frameSlot] = novelty;
+      if (++frameSlot === frameLength) frameSlot = 0;
+      windows++;
+      histogram[frameNovelty]!++;
+      if (novelty > 0) {
+        state.frameNovelty = frameNovelty;
+        this.recordMismatch(state, position - 1);
+      } else if (known < 0) rareWindows++;
+      const open = state.openAnomaly;
+      if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
     }
+    cursor.moveTo(low, high, position);
+    state.frameNovelty = frameNovelty;
+    state.windows = windows;
+    state.rareWindows = rareWindows;
     state.surpriseSum = surpriseSum;
     state.contextSum = contextSum;
     if (state.windower !== undefined) {

@@ -42,27 +42,21 @@ export class SyscallWindowModel {
     const full = this.windowLength;
     const vocabulary = this.vocabulary;
     const fullWindows = this.fullWindows;
-    let i = 0;
-    for (; i < syscalls.length && cursor.available < full; i++) {
-      cursor.push(vocabulary.add(syscalls[i]!));
-      if (cursor.available === full) fullWindows.add(cursor.key);
-      else this.startWindows.add(packedStartKey(cursor.available, cursor.key));
+    const startWindows = this.startWindows;
+    // The cursor's halves in locals (WindowCursor.push, inlined): one count a call.
+    const { lowMask, highMask } = cursor;
+    let { low, high, position } = cursor;
+    for (let i = 0; i < syscalls.length; i++) {
+      const nr = syscalls[i]!;
+      const known = vocabulary.symbolOf(nr);
+      const symbol = known !== UNSEEN_SYMBOL ? known : vocabulary.add(nr);
+      high = ((high << 8) | (low >>> 16)) & highMask;
+      low = ((low << 8) | symbol) & lowMask;
+      position++;
+      if (position >= full) fullWindows.add(high * HALF + low);
+      else startWindows.add(packedStartKey(position, high * HALF + low));
     }
-    if (i < syscalls.length) {
-      // Every window full: the cursor's halves in locals (WindowCursor.push, inlined), one count a call.
-      const { lowMask, highMask } = cursor;
-      let { low, high, position } = cursor;
-      for (; i < syscalls.length; i++) {
-        const nr = syscalls[i]!;
-        const known = vocabulary.symbolOf(nr);
-        const symbol = known !== UNSEEN_SYMBOL ? known : vocabulary.add(nr);
-        high = ((high << 8) | (low >>> 16)) & highMask;
-        low = ((low << 8) | symbol) & lowMask;
-        position++;
-        fullWindows.add(high * HALF + low);
-      }
-      cursor.moveTo(low, high, position);
-    }
+    cursor.moveTo(low, high, position);
     if (syscalls.length > 0) this.derived = undefined;
   }
 

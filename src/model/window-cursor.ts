@@ -48,12 +48,12 @@ export class WindowCursor {
     this.position++;
   }
 
-  /** Sets the halves a caller advanced by itself to `position` calls (every window length complete). */
+  /** Sets the halves a caller advanced by itself (as `push` does) to `position` calls. */
   moveTo(low: number, high: number, position: number): void {
     this.low = low;
     this.high = high;
     this.position = position;
-    this.available = this.maxLength;
+    this.available = Math.min(position, this.maxLength);
   }
 
   /** Packed key of the longest window ending at the latest call (`available` calls). */
