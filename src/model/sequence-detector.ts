@@ -153,22 +153,16 @@ export class SequenceDetector {
     private readonly scales: ScoreScales = UNIT_SCORE_SCALES,
   ) {
     this.likelihood = likelihood ?? new NgramLikelihood(windows);
-    const rareBelow = options.rareFraction * windows.total(windows.windowLength);
-    // The rare windows as they always were read (a count table, as PackedCountTable.add fills it), then
-    // folded into the one table (sized to never grow).
-    const rareWindows = new PackedCountTable();
-    for (const key of windows.sortedKeys(windows.windowLength)) if (windows.count(windows.windowLength, key) < rareBelow) rareWindows.add(key);
-    this.trainedWindows = new PackedCountTable(windows.distinct(windows.windowLength));
-    for (const key of windows.sortedKeys(windows.windowLength)) {
-      const surprise = this.likelihood.trainedWindowSurprise(key);
-      this.trainedWindows.set(key, rareWindows.get(key) > 0 ? -surprise : surprise);
-    }
-    // Each trained window's term of the context score, by its slot (the table no longer grows).
+    const full = windows.windowLength;
+    const rareBelow = options.rareFraction * windows.total(full);
+    // Sized to never grow, so slots stay where they are and the context terms can be kept by slot.
+    this.trainedWindows = new PackedCountTable(windows.distinct(full));
     this.trainedContext = new Float64Array(this.trainedWindows.capacity);
-    for (const key of windows.sortedKeys(windows.windowLength)) {
-      const slot = this.trainedWindows.slot(key);
-      const shortSurprise = windows.windowLength === 1 ? this.likelihood.unigramSurprise(key) : this.likelihood.bigramSurprise(key % (SYMBOL_BASE * SYMBOL_BASE));
-      this.trainedContext[slot] = clampContext(Math.abs(this.trainedWindows.at(slot)) - shortSurprise);
+    for (const key of windows.sortedKeys(full)) {
+      const surprise = this.likelihood.trainedWindowSurprise(key);
+      this.trainedWindows.set(key, windows.count(full, key) < rareBelow ? -surprise : surprise);
+      const shortSurprise = full === 1 ? this.likelihood.unigramSurprise(key) : this.likelihood.bigramSurprise(key % (SYMBOL_BASE * SYMBOL_BASE));
+      this.trainedContext[this.trainedWindows.slot(key)] = clampContext(surprise - shortSurprise);
     }
   }
 
