@@ -16,7 +16,7 @@ import { openTrace, type TraceFile } from '../trace/reader.js';
 import { progress, withProgress } from '../report/progress.js';
 import { GPO_VERSION } from '../version.js';
 import type { RecordBatch } from 'apache-arrow';
-import { groupByThread, timeOffsets, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
+import { groupByThread, timeOffset, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf, type BatchView } from '../score/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { SyscallReplay } from './syscall-replay.js';
 import { classifyEvent } from '../score/events.js';
@@ -129,7 +129,6 @@ export class BaselineTrainer {
     const target = trace.target;
     trace.base ??= view.ts[0]!;
     trace.rows += view.rows;
-    const t = timeOffsets(view.ts, trace.base);
     const groups = groupByThread(view);
     for (let g = 0; g < groups.tids.length; g++) {
       const tid = groups.tids[g]!;
@@ -144,8 +143,8 @@ export class BaselineTrainer {
     this.replay.add(traceIndex, groups, view.rows);
     // In row (time) order, as scoring counts them: windows close when a later call arrives, so feeding
     // thread after thread would pile other threads' calls into the last window.
-    trace.syscallRates.addRows(view.pid, view.nr, t, view.rows, view.eventRows);
-    for (const row of view.eventRows) collectEvent(view, row, t[row]!, target.pid, target.exe, this.profile, trace.libcallRates);
+    trace.syscallRates.addRows(view.pid, view.nr, view.ts, trace.base, view.rows, view.eventRows);
+    for (const row of view.eventRows) collectEvent(view, row, timeOffset(view.ts, row, trace.base), target.pid, target.exe, this.profile, trace.libcallRates);
   }
 
   /** Ends the current trace: its rows, syscalls and threads. */

@@ -1,6 +1,8 @@
 // Open-addressing hash table from exact non-negative integer keys (< 2^53) to counts. Windows of syscalls
 // are packed into such keys; a typed-array table avoids Map's boxing of keys above 2^31 in the hot path.
 
+import { HALF } from './window-cursor.js';
+
 const EMPTY = -1;
 const MAX_LOAD = 0.5;
 
@@ -66,10 +68,21 @@ export class PackedCountTable {
     return keys.sort();
   }
 
+  /** add(high * 2^24 + low, 1), the key given as in slotOfHalves: the hot path of training. */
+  addHalves(high: number, low: number): void {
+    let slot = this.slotOfHalves(high, low);
+    if (this.keys[slot] === EMPTY) slot = this.claim(slot, high * HALF + low);
+    this.counts[slot]++;
+  }
+
   /** Slot holding `key`, claimed for it when absent. */
   private insert(key: number): number {
-    let slot = this.slotOf(key);
-    if (this.keys[slot] !== EMPTY) return slot;
+    const slot = this.slotOf(key);
+    return this.keys[slot] !== EMPTY ? slot : this.claim(slot, key);
+  }
+
+  /** Stores the absent `key` at its empty `slot` (or where it goes after growing); returns its slot. */
+  private claim(slot: number, key: number): number {
     if (this.used + 1 > (this.mask + 1) * MAX_LOAD) {
       this.grow();
       slot = this.slotOf(key);
@@ -79,17 +92,29 @@ export class PackedCountTable {
     return slot;
   }
 
+  /**
+   * slot(high * 2^24 + low) for low < 2^24 and high < 2^29 (the halves of a WindowCursor), without splitting
+   * a double into 32-bit words: the hot path of scoring.
+   */
+  slotOfHalves(high: number, low: number): number {
+    return this.probe(high * HALF + low, ((high << 24) | low) >>> 0, high >>> 8);
+  }
+
   /** Slot holding `key`, or the empty slot where it would go (whose count is 0). */
   private slotOf(key: number): number {
-    const low = key >>> 0;
-    const high = (key / 4294967296) >>> 0;
-    let hash = Math.imul(low ^ Math.imul(high, 0x9e3779b1), 0x85ebca6b);
+    return this.probe(key, key >>> 0, (key / 4294967296) >>> 0);
+  }
+
+  /** Linear probing from the hash of the key's two 32-bit words. */
+  private probe(key: number, lowWord: number, highWord: number): number {
+    let hash = Math.imul(lowWord ^ Math.imul(highWord, 0x9e3779b1), 0x85ebca6b);
     hash ^= hash >>> 15;
     hash = Math.imul(hash, 0xc2b2ae35);
     hash ^= hash >>> 13;
     let slot = hash & this.mask;
+    const keys = this.keys;
     for (;;) {
-      const stored = this.keys[slot];
+      const stored = keys[slot];
       if (stored === key || stored === EMPTY) return slot;
       slot = (slot + 1) & this.mask;
     }

@@ -7,7 +7,7 @@ import { PackedCountTable } from './packed-count-table.js';
 import { FrequencyWindower, type SyscallFrequencyModel } from './syscall-frequency-model.js';
 import { SYMBOL_BASE, UNSEEN_SYMBOL } from './syscall-vocabulary.js';
 import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
-import { HALF, WindowCursor } from './window-cursor.js';
+import { WindowCursor } from './window-cursor.js';
 
 export interface DetectorOptions {
   /** Locality frame: window novelty is summed over the last `frameLength` windows (Forrest: 20). */
@@ -180,6 +180,7 @@ export class SequenceDetector {
     const full = this.windows.windowLength;
     const frameLength = frame.length;
     const vocabulary = this.windows.vocabulary;
+    const flatSymbols = vocabulary.flatSymbols;
     const likelihood = this.likelihood;
     const trained = this.trainedWindows;
     const trainedContext = this.trainedContext;
@@ -199,7 +200,7 @@ export class SequenceDetector {
     let rareWindows = state.rareWindows;
     for (let i = 0; i < syscalls.length; i++) {
       const nr = syscalls[i]!;
-      const symbol = vocabulary.symbolOf(nr);
+      const symbol = nr >= 0 && nr < flatSymbols.length ? flatSymbols[nr]! : vocabulary.symbolOf(nr);
       if (symbol === UNSEEN_SYMBOL) unseenCalls++;
       symbolCounts[symbol]!++;
       recent[recentSlot] = nr;
@@ -216,7 +217,7 @@ export class SequenceDetector {
         continue;
       }
       // The trained window's surprise, negative when the window is rare; 0 when training never saw it.
-      const slot = trained.slot(high * HALF + low);
+      const slot = trained.slotOfHalves(high, low);
       const known = trained.at(slot);
       let novelty = 0;
       if (known !== 0) {

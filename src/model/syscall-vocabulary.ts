@@ -45,6 +45,14 @@ export class SyscallVocabulary {
     return this.symbolByNumber.get(nr) ?? UNSEEN_SYMBOL;
   }
 
+  /**
+   * symbolOf(nr) for integers 0 <= nr < flatSymbols.length, as an array a per-call loop reads without a
+   * method call. Read only.
+   */
+  get flatSymbols(): Uint8Array {
+    return this.symbolBySmallNumber;
+  }
+
   numberOf(symbol: number): number {
     return this.numberBySymbol[symbol]!;
   }

@@ -41,6 +41,8 @@ export class SyscallWindowModel {
     if (cursor === undefined) this.cursors.set(thread, (cursor = new WindowCursor(this.windowLength)));
     const full = this.windowLength;
     const vocabulary = this.vocabulary;
+    // Grows in place as training adds syscalls.
+    const flatSymbols = vocabulary.flatSymbols;
     const fullWindows = this.fullWindows;
     const startWindows = this.startWindows;
     // The cursor's halves in locals (WindowCursor.push, inlined): one count a call.
@@ -48,12 +50,12 @@ export class SyscallWindowModel {
     let { low, high, position } = cursor;
     for (let i = 0; i < syscalls.length; i++) {
       const nr = syscalls[i]!;
-      const known = vocabulary.symbolOf(nr);
+      const known = nr >= 0 && nr < flatSymbols.length ? flatSymbols[nr]! : vocabulary.symbolOf(nr);
       const symbol = known !== UNSEEN_SYMBOL ? known : vocabulary.add(nr);
       high = ((high << 8) | (low >>> 16)) & highMask;
       low = ((low << 8) | symbol) & lowMask;
       position++;
-      if (position >= full) fullWindows.add(high * HALF + low);
+      if (position >= full) fullWindows.addHalves(high, low);
       else startWindows.add(packedStartKey(position, high * HALF + low));
     }
     cursor.moveTo(low, high, position);

@@ -218,30 +218,7 @@ function sortByThread(tid: Int32Array, nr: Int16Array, rows: number, eventRows: 
   return { tids, starts, order, nrs };
 }
 
-let lastOffsets: { ts: BigInt64Array; base: bigint; offsets: Float64Array } | undefined;
-
-/**
- * ts - base as a double (exact while the difference stays below 2^53 ns, about 104 days). The result of
- * the latest call is reused when asked again for the same column and base (every detector of a batch);
- * it is only valid until the next call for another column: read it, do not keep it.
- */
-export function timeOffsets(ts: BigInt64Array, base: bigint): Float64Array {
-  if (lastOffsets !== undefined && lastOffsets.ts === ts && lastOffsets.base === base) return lastOffsets.offsets;
-  const offsets = computeTimeOffsets(ts, base);
-  lastOffsets = { ts, base, offsets };
-  return offsets;
-}
-
-/** Backing store of the offsets (reused batch after batch: callers read them before the next batch). */
-let offsetStore = new Float64Array(0);
-
-function computeTimeOffsets(ts: BigInt64Array, base: bigint): Float64Array {
-  const words = new Uint32Array(ts.buffer, ts.byteOffset, ts.length * 2);
-  const high = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
-  const baseHigh = Number(base >> 32n);
-  const baseLow = Number(base & 0xffffffffn);
-  if (offsetStore.length < ts.length) offsetStore = new Float64Array(Math.max(ts.length, 65536));
-  const out = offsetStore.subarray(0, ts.length);
-  for (let i = 0; i < ts.length; i++) out[i] = (high[2 * i + 1]! - baseHigh) * 4294967296 + (words[2 * i]! - baseLow);
-  return out;
+/** ts[row] - base in nanoseconds as a double (exact while below 2^53 ns, about 104 days). */
+export function timeOffset(ts: BigInt64Array, row: number, base: bigint): number {
+  return Number(ts[row]! - base);
 }

@@ -4,7 +4,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { BaselineDocument } from '../baseline/document.js';
 import type { Anomaly, AnomalyKind, Detector, Severity } from './anomaly.js';
 import { maxSeverity } from './anomaly.js';
-import { timeOffsets, viewOf, type BatchView } from './batch-view.js';
+import { timeOffset, viewOf, type BatchView } from './batch-view.js';
 import { classifyEvent, isFilelessPath, isSuspiciousLocation } from './events.js';
 import { RateRuns } from './syscall-detectors.js';
 import { WindowCounter, type RateStats } from './rates.js';
@@ -57,9 +57,8 @@ export class EventAnomalies implements Detector {
     if (view.rows === 0) return;
     this.base ??= view.ts[0]!;
     if (view.eventRows.length === 0) return;
-    const t = timeOffsets(view.ts, this.base);
     for (const row of view.eventRows) {
-      const finding = this.findingOf(view, row, t[row]!);
+      const finding = this.findingOf(view, row, timeOffset(view.ts, row, this.base));
       if (finding !== null) this.merge(view, row, finding);
     }
   }

@@ -74,11 +74,15 @@ export class WindowCounter {
   }
 
   /**
-   * add(pid[row], nr[row], t[row]) for every row but `skipRows` (ascending), in row order; `onNewGroup` is
-   * told the first row of each group never seen before.
+   * add(pid[row], nr[row], ts[row] - base) for every row but `skipRows` (ascending), in row order;
+   * `onNewGroup` is told the first row of each group never seen before.
    */
-  addRows(pid: Int32Array, nr: Int16Array, t: Float64Array, rows: number, skipRows: readonly number[], onNewGroup?: (group: number, row: number) => void): void {
+  addRows(pid: Int32Array, nr: Int16Array, ts: BigInt64Array, base: bigint, rows: number, skipRows: readonly number[], onNewGroup?: (group: number, row: number) => void): void {
     const windowNs = this.windowNs;
+    // ts - base from the two 32-bit words of each ts, exact below 2^53 ns (about 104 days): no BigInt a row.
+    const words = new Uint32Array(ts.buffer, ts.byteOffset, 2 * rows);
+    const baseHigh = Number(base >> 32n);
+    const baseLow = Number(base & 0xffffffffn);
     let nextSkip = skipRows.length > 0 ? skipRows[0]! : rows;
     let skipAt = 0;
     let group = this.lastGroup;
@@ -87,14 +91,17 @@ export class WindowCounter {
     let index = state === undefined ? 0 : state.index;
     // Trace time at which the current group's window ends: a comparison a call, no division.
     let end = state === undefined ? 0 : state.start + (index + 1) * windowNs;
+    // The current window's last call time in a local (NaN before its first call), stored back on leaving.
+    let lastT = state === undefined ? Number.NaN : state.lastT;
     for (let row = 0; row < rows; row++) {
       if (row === nextSkip) {
         nextSkip = ++skipAt < skipRows.length ? skipRows[skipAt]! : rows;
         continue;
       }
       const p = pid[row]!;
-      const time = t[row]!;
+      const time = ((words[2 * row + 1]! | 0) - baseHigh) * 4294967296 + (words[2 * row]! - baseLow);
       if (p !== group || state === undefined) {
+        if (state !== undefined) state.lastT = lastT;
         state = this.groups.get(p);
         if (state === undefined) {
           state = new GroupWindow(time);
@@ -105,11 +112,13 @@ export class WindowCounter {
         counts = state.counts;
         index = state.index;
         end = state.start + (index + 1) * windowNs;
+        lastT = state.lastT;
       }
       // Times are whole nanoseconds below 2^53: time >= end exactly when floor((time - start) / windowNs)
       // passes index.
       if (time >= end) {
         const at = Math.floor((time - state.start) / windowNs);
+        state.lastT = lastT;
         this.close(group, state);
         for (let w = index + 1; w < at; w++) {
           const start = state.start + w * windowNs;
@@ -117,9 +126,10 @@ export class WindowCounter {
         }
         state.index = index = at;
         end = state.start + (index + 1) * windowNs;
+        lastT = Number.NaN;
       }
-      if (Number.isNaN(state.firstT)) state.firstT = time;
-      state.lastT = time;
+      if (Number.isNaN(lastT)) state.firstT = time;
+      lastT = time;
       const key = nr[row]!;
       if (key >= 0 && key < FLAT_KEYS) {
         if (counts![key]++ === 0) state.touched.push(key);
@@ -129,6 +139,7 @@ export class WindowCounter {
         state.overflow.set(key, count + 1);
       }
     }
+    if (state !== undefined) state.lastT = lastT;
     this.lastGroup = group;
     this.last = state;
   }

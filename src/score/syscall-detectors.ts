@@ -7,7 +7,7 @@ import { SequenceDetector, type WindowAnomaly } from '../model/sequence-detector
 import { UNSEEN_SYMBOL } from '../model/syscall-vocabulary.js';
 import { syscallName } from '../trace/syscalls.js';
 import type { Anomaly, Detector, Severity } from './anomaly.js';
-import { groupByThread, timeOffsets, viewOf } from './batch-view.js';
+import { groupByThread, viewOf } from './batch-view.js';
 import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from './rates.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
@@ -212,8 +212,7 @@ export class SyscallRateAnomalies implements Detector {
     const view = viewOf(batch);
     if (view.rows === 0) return;
     this.base ??= view.ts[0]!;
-    const t = timeOffsets(view.ts, this.base);
-    this.counter.addRows(view.pid, view.nr, t, view.rows, view.eventRows, (pid, row) => this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) }));
+    this.counter.addRows(view.pid, view.nr, view.ts, this.base, view.rows, view.eventRows, (pid, row) => this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) }));
   }
 
   finish(): Anomaly[] {

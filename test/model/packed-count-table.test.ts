@@ -19,4 +19,24 @@ describe('PackedCountTable', () => {
     expect([...table.sortedKeys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 2 ** 52]);
     for (const k of table.sortedKeys()) expect(table.get(k)).toBe(-k);
   });
+
+  it('finds and counts keys given as window halves exactly as given whole', () => {
+    // Halves of 6-call windows: high and low are three 8-bit symbols each (key < 2^48).
+    const random = (() => {
+      let x = 12345;
+      return () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 16777216;
+    })();
+    const pairs = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? [16777215, 16777215] : [random(), random() & 0xff00ff]));
+    const byHalves = new PackedCountTable(4);
+    const whole = new PackedCountTable(4);
+    for (const [high, low] of pairs) {
+      byHalves.addHalves(high!, low!);
+      whole.add(high! * 2 ** 24 + low!);
+    }
+    expect([...byHalves.sortedKeys()]).toEqual([...whole.sortedKeys()]);
+    for (const key of whole.sortedKeys()) expect(byHalves.get(key)).toBe(whole.get(key));
+    expect(byHalves.get(16777215 * 2 ** 24 + 16777215)).toBe(1000);
+    for (const [high, low] of pairs) expect(byHalves.slotOfHalves(high!, low!)).toBe(byHalves.slot(high! * 2 ** 24 + low!));
+    expect(byHalves.at(byHalves.slotOfHalves(1, 2))).toBe(byHalves.get(2 ** 24 + 2));
+  });
 });
