@@ -149,6 +149,12 @@ else {
     row('train logic, decoded batches', result.train_logic_in_memory, `(${heldRows} rows in memory)`),
     row('score detectors, decoded batches', result.score_detectors_in_memory, `(${heldRows} rows in memory)`),
     `peak RSS ${result.peak_rss_mb} MB`,
+    // Issue 4's targets, from this run's medians.
+    ...(['train', 'score'] as const).map((name) => {
+      const rate = result[name].rows_per_s;
+      return `target: gpo ${name} handles ${m(rate)} (at least 5 M/s: ${rate >= 5e6 ? 'met' : 'not met'})`;
+    }),
+    `target: gpo score takes ${result.score.vs_decode!.toFixed(2)}x the time to decode (at most 1.5x: ${result.score.vs_decode! <= 1.5 ? 'met' : 'not met'})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
