@@ -104,7 +104,10 @@ export interface SequenceScore {
 
 class ThreadState {
   readonly cursor: WindowCursor;
-  /** The last windowLength syscall numbers (ring by call position), to report unseen windows as called. */
+  /**
+   * The thread's last windowLength syscall numbers before the current batch (ring by call position), to
+   * report unseen windows that began in an earlier batch as called.
+   */
   readonly recent: Float64Array;
   /** Novelty of each of the last frameLength windows (ring by window). */
   readonly frame: Uint8Array;
@@ -188,8 +191,8 @@ export class SequenceDetector {
     let surpriseSum = state.surpriseSum;
     let contextSum = state.contextSum;
     let unseenCalls = 0;
-    // Ring positions as counters (no division a call): recent by call position, frame by window.
-    let recentSlot = cursor.position % full;
+    const batchStart = cursor.position;
+    // Ring position as a counter (no division a call).
     let frameSlot = state.windows % frameLength;
     // The cursor's halves advance here in locals (WindowCursor.push inlined) and are handed back to the
     // cursor only where it is read (a thread's first calls, unseen windows) and at the end.
@@ -198,13 +201,12 @@ export class SequenceDetector {
     let frameNovelty = state.frameNovelty;
     let windows = state.windows;
     let rareWindows = state.rareWindows;
+    let open = state.openAnomaly;
     for (let i = 0; i < syscalls.length; i++) {
       const nr = syscalls[i]!;
       const symbol = nr >= 0 && nr < flatSymbols.length ? flatSymbols[nr]! : vocabulary.symbolOf(nr);
       if (symbol === UNSEEN_SYMBOL) unseenCalls++;
       symbolCounts[symbol]!++;
-      recent[recentSlot] = nr;
-      if (++recentSlot === full) recentSlot = 0;
       high = ((high << 8) | (low >>> 16)) & highMask;
       low = ((low << 8) | symbol) & lowMask;
       position++;
@@ -238,12 +240,13 @@ export class SequenceDetector {
       histogram[frameNovelty]!++;
       if (novelty > 0) {
         state.frameNovelty = frameNovelty;
-        this.recordMismatch(state, position - 1);
+        this.recordMismatch(state, position - 1, syscalls, batchStart);
+        open = state.openAnomaly;
       } else if (known < 0) rareWindows++;
-      const open = state.openAnomaly;
       if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
     }
     cursor.moveTo(low, high, position);
+    for (let p = Math.max(batchStart, position - full); p < position; p++) recent[p % full] = syscalls[p - batchStart]!;
     state.frameNovelty = frameNovelty;
     state.windows = windows;
     state.rareWindows = rareWindows;
@@ -316,8 +319,11 @@ export class SequenceDetector {
     return this.finish(thread);
   }
 
-  /** Unseen window ending at call `last`: extends the open run when it overlaps or touches it. */
-  private recordMismatch(state: ThreadState, last: number): void {
+  /**
+   * Unseen window ending at call `last`: extends the open run when it overlaps or touches it. `syscalls`:
+   * the batch being observed, its first call at position `batchStart`.
+   */
+  private recordMismatch(state: ThreadState, last: number, syscalls: ArrayLike<number>, batchStart: number): void {
     state.mismatches++;
     const first = last - this.windows.windowLength + 1;
     const open = state.openAnomaly;
@@ -331,7 +337,9 @@ export class SequenceDetector {
     const anomaly: WindowAnomaly = {
       first,
       last,
-      window: Array.from({ length: this.windows.windowLength }, (_, i) => state.recent[(first + i) % state.recent.length]!),
+      window: Array.from({ length: this.windows.windowLength }, (_, i) =>
+        first + i >= batchStart ? syscalls[first + i - batchStart]! : state.recent[(first + i) % state.recent.length]!,
+      ),
       unseenWindows: 1,
       maxFrameNovelty: state.frameNovelty,
     };

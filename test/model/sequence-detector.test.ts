@@ -194,6 +194,9 @@ describe('SequenceDetector against its definition, call by call', () => {
       expect(score.frameNoveltyHistogram).toEqual(expected.histogram);
       expect(score.meanSurprise).toBe(expected.meanSurprise);
       expect(score.contextScore).toBe(expected.contextScore);
+      // Each run's first unseen window, as called, also when it began in an earlier batch.
+      expect(score.anomalies.length).toBeGreaterThan(0);
+      for (const run of score.anomalies) expect(run.window).toEqual(calls.slice(run.first, run.first + k));
     });
   }
 });
