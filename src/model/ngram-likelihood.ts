@@ -64,16 +64,24 @@ export class NgramLikelihood {
    * the reference the context score compares the full-order surprise with.
    */
   shortContextSurprise(cursor: WindowCursor): number {
-    return cursor.available === 1 ? this.unigramSurprise(cursor.shortKey(1)) : this.bigramSurprise(cursor.shortKey(2));
+    return this.windowShortContextSurprise(cursor.low, cursor.available);
+  }
+
+  /**
+   * shortContextSurprise of the latest call of a window of `length` calls, given by its packed key (or any
+   * integer whose low 16 bits are its latest two calls, as the cursor's low half).
+   */
+  windowShortContextSurprise(key: number, length: number): number {
+    return length === 1 ? this.unigramSurprise(key % SYMBOL_BASE) : this.bigramSurprise(key % (SYMBOL_BASE * SYMBOL_BASE));
   }
 
   /** Surprise of a call with no call before it, by symbol. */
-  unigramSurprise(symbol: number): number {
+  private unigramSurprise(symbol: number): number {
     return this.unigramSurprises[symbol] || this.fillUnigram(symbol);
   }
 
-  /** shortContextSurprise by the packed key of the latest two calls (previous symbol * 256 + symbol). */
-  bigramSurprise(key: number): number {
+  /** Surprise of a call given the one before it, by the packed key of the two (previous symbol * 256 + symbol). */
+  private bigramSurprise(key: number): number {
     return this.bigramSurprises[key] || this.fillBigram(key);
   }
 

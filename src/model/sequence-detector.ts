@@ -164,8 +164,7 @@ export class SequenceDetector {
     for (const key of windows.sortedKeys(full)) {
       const surprise = this.likelihood.trainedWindowSurprise(key);
       this.trainedWindows.set(key, windows.count(full, key) < rareBelow ? -surprise : surprise);
-      const shortSurprise = full === 1 ? this.likelihood.unigramSurprise(key) : this.likelihood.bigramSurprise(key % (SYMBOL_BASE * SYMBOL_BASE));
-      this.trainedContext[this.trainedWindows.slot(key)] = clampContext(surprise - shortSurprise);
+      this.trainedContext[this.trainedWindows.slot(key)] = clampContext(surprise - this.likelihood.windowShortContextSurprise(key, full));
     }
   }
 
@@ -230,8 +229,7 @@ export class SequenceDetector {
         const surprise = likelihood.surprise(cursor);
         novelty = windowNovelty(this.windows, cursor);
         surpriseSum += surprise;
-        // The surprise given only the previous call (given none for windows of one call).
-        contextSum += clampContext(surprise - (full === 1 ? likelihood.unigramSurprise(symbol) : likelihood.bigramSurprise(low & 0xffff)));
+        contextSum += clampContext(surprise - likelihood.shortContextSurprise(cursor));
       }
       frameNovelty += novelty - frame[frameSlot]!;
       frame[frameSlot] = novelty;

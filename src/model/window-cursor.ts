@@ -11,8 +11,6 @@ export const MAX_WINDOW_LENGTH = 6;
 
 /** 2^24: three symbols, the weight of the high half in a key. */
 export const HALF = 16777216;
-/** SHORT_MASKS[n]: the low n symbols of a half. */
-const SHORT_MASKS = [0, 0xff, 0xffff, 0xffffff] as const;
 
 export class WindowCursor {
   /** Number of window lengths complete at the latest call (min(calls seen, maxLength)). */
@@ -59,11 +57,6 @@ export class WindowCursor {
   /** Packed key of the longest window ending at the latest call (`available` calls). */
   get key(): number {
     return this.high * HALF + this.low;
-  }
-
-  /** Packed key of the window of the latest n calls, n <= min(3, available): no fill of `keys`. */
-  shortKey(n: 1 | 2 | 3): number {
-    return this.low & SHORT_MASKS[n];
   }
 
   /**
