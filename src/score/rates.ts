@@ -31,6 +31,20 @@ class GroupWindow {
   firstT = Number.NaN;
   lastT = Number.NaN;
   constructor(readonly start: number) {}
+
+  /** One more call of `key` in the open window. */
+  count(key: number): void {
+    if (key >= 0 && key < FLAT_KEYS) {
+      if (this.counts[key]++ === 0) this.touched.push(key);
+    } else this.countOverflow(key);
+  }
+
+  /** count(key) for a key outside the flat array's range. */
+  countOverflow(key: number): void {
+    const count = this.overflow.get(key) ?? 0;
+    if (count === 0) this.touched.push(key);
+    this.overflow.set(key, count + 1);
+  }
 }
 
 /** Counts calls per key in consecutive windows of each group (process), from the group's first call. */
@@ -53,24 +67,10 @@ export class WindowCounter {
     this.lastGroup = group;
     this.last = state;
     const index = Math.floor((t - state.start) / this.windowNs);
-    if (index > state.index) {
-      this.close(group, state);
-      // Windows without a call are windows too: every key's rate was 0.
-      for (let w = state.index + 1; w < index; w++) {
-        const at = state.start + w * this.windowNs;
-        this.onWindow({ group, firstT: at, lastT: at, keys: [], counts: [] });
-      }
-      state.index = index;
-    }
+    if (index > state.index) this.advance(group, state, index);
     if (Number.isNaN(state.firstT)) state.firstT = t;
     state.lastT = t;
-    if (key >= 0 && key < FLAT_KEYS) {
-      if (state.counts[key]++ === 0) state.touched.push(key);
-    } else {
-      const count = state.overflow.get(key) ?? 0;
-      if (count === 0) state.touched.push(key);
-      state.overflow.set(key, count + 1);
-    }
+    state.count(key);
   }
 
   /**
@@ -117,27 +117,19 @@ export class WindowCounter {
       // Times are whole nanoseconds below 2^53: time >= end exactly when floor((time - start) / windowNs)
       // passes index.
       if (time >= end) {
-        const at = Math.floor((time - state.start) / windowNs);
         state.lastT = lastT;
-        this.close(group, state);
-        for (let w = index + 1; w < at; w++) {
-          const start = state.start + w * windowNs;
-          this.onWindow({ group, firstT: start, lastT: start, keys: [], counts: [] });
-        }
-        state.index = index = at;
+        this.advance(group, state, Math.floor((time - state.start) / windowNs));
+        index = state.index;
         end = state.start + (index + 1) * windowNs;
         lastT = Number.NaN;
       }
       if (Number.isNaN(lastT)) state.firstT = time;
       lastT = time;
+      // GroupWindow.count with the flat counts in a local.
       const key = nr[row]!;
       if (key >= 0 && key < FLAT_KEYS) {
         if (counts![key]++ === 0) state.touched.push(key);
-      } else {
-        const count = state.overflow.get(key) ?? 0;
-        if (count === 0) state.touched.push(key);
-        state.overflow.set(key, count + 1);
-      }
+      } else state.countOverflow(key);
     }
     if (state !== undefined) state.lastT = lastT;
     this.lastGroup = group;
@@ -150,6 +142,17 @@ export class WindowCounter {
     this.groups.clear();
     this.last = undefined;
     this.lastGroup = -1;
+  }
+
+  /** Closes the group's open window and the empty ones after it; window `index` is open next. */
+  private advance(group: number, state: GroupWindow, index: number): void {
+    this.close(group, state);
+    // Windows without a call are windows too: every key's rate was 0.
+    for (let w = state.index + 1; w < index; w++) {
+      const at = state.start + w * this.windowNs;
+      this.onWindow({ group, firstT: at, lastT: at, keys: [], counts: [] });
+    }
+    state.index = index;
   }
 
   private close(group: number, state: GroupWindow): void {
