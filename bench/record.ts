@@ -6,6 +6,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STORM = join(ROOT, 'out/bin/storm');
@@ -365,12 +366,6 @@ async function runBpftrace(calls: number): Promise<RunResult> {
     if (storm.exitCode === null) storm.kill('SIGKILL');
     if (tracer.exitCode === null) tracer.kill('SIGKILL');
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function medianOf(values: Array<number | undefined>): number | undefined {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
+import { median } from 'simple-statistics';
 import { parseBaseline, type LoadedBaseline } from '../src/baseline/document.js';
 import { BaselineTrainer, baselineText, trainBaseline } from '../src/baseline/train.js';
 import { TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../src/score/batch-view.js';
@@ -108,11 +109,6 @@ for (let round = 1; round <= repeats; round++) {
   record('scoreHeld', await timed(async () => scoreHeld(loaded)));
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const n = source.numRows!;
 const decodeSeconds = median(runs.decode);
 const step = (name: Step, rows: number, vsDecode: boolean) => ({

@@ -19,8 +19,7 @@ export interface HookProbeResult {
   detail: string | null;
 }
 
-/** One batch of rows drained from the ring buffer, in column form (see native/recorder.cc). */
-/** A batch the addon has appended to the recording stream. */
+/** A batch the addon has appended to the recording stream (see native/recorder.cc). */
 export interface NativeBatchWritten {
   rows: number;
   bytes: number;

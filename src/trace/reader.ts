@@ -62,18 +62,13 @@ async function openParquet(path: string): Promise<TraceFile> {
     async *batches(options = {}) {
       // From a row on: only the row groups from the one holding it (parquet-wasm's own offset is not
       // reliable when streaming), then the rows before it dropped.
-      let skip = options.fromRow ?? 0;
-      let rowGroups: number[] | undefined;
-      if (skip > 0) {
-        const sizes = file.metadata().rowGroups().map((group) => group.numRows());
-        let first = 0;
-        while (first < sizes.length && skip >= sizes[first]!) skip -= sizes[first++]!;
-        if (first === sizes.length) return;
-        rowGroups = sizes.map((_, i) => i).slice(first);
-      }
-      const batchSize = options.batchRows ?? 65536;
       const groupRows = file.metadata().rowGroups().map((group) => group.numRows());
-      const groups = rowGroups ?? groupRows.map((_, i) => i);
+      let skip = options.fromRow ?? 0;
+      let first = 0;
+      while (skip > 0 && first < groupRows.length && skip >= groupRows[first]!) skip -= groupRows[first++]!;
+      if (first > 0 && first === groupRows.length) return;
+      const groups = groupRows.map((_, i) => i).slice(first);
+      const batchSize = options.batchRows ?? 65536;
       plan ??= decodePlan(path);
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);
