@@ -147,6 +147,20 @@ struct gpo_act_event {
 	char exe[GPO_NAME_PARTS][GPO_NAME_LEN];
 };
 
+/* The followed threads by pid namespace and number (map task_ids): a thread is entered once per namespace
+ * level it is visible in, up to GPO_PID_LEVELS levels. */
+#define GPO_TASK_IDS 65536
+#define GPO_PID_LEVELS 4
+struct gpo_task_key {
+	__u32 ns;  /* inode number of the pid namespace */
+	__u32 nr;  /* the thread's number there */
+};
+
+struct gpo_task_ids {
+	__u32 tgid; /* global ids */
+	__u32 tid;
+};
+
 /* Per-CPU counters, summed by user space. */
 enum gpo_counter {
 	GPO_CNT_SYSCALLS_DROPPED = 0, /* syscall records lost to a full ring buffer */

@@ -45,15 +45,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_PROG_LOAD_CMD 5
 #define PROC_SUPER_MAGIC 0x9fa0
 #define PIDFS_MAGIC 0x50494446
+#define ANON_INODE_FS_MAGIC 0x09041934
 #define S_IFMT 00170000
 #define S_IFCHR 0020000
 #define MKDEV(ma, mi) (((ma) << 20) | (mi))
 
-/* Looks a pid up in the calling task's pid namespace, as the syscall that named it did. */
-extern struct task_struct *bpf_task_from_vpid(s32 vpid) __ksym;
-extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct *p) __ksym;
-extern int bpf_copy_from_user_str(void *dst, u32 dst__sz, const void *unsafe_ptr__ign, u64 flags) __ksym;
 
 /* Set through the skeleton before load. */
 const volatile __u64 base_ns = 0;
@@ -69,6 +65,17 @@ const volatile __u32 gpo_tgid = 0;
 __u64 tracked_tgids[GPO_PID_BITMAP_WORDS];
 /* `gpo record -- CMD` starts CMD through a launcher; what the launcher does before its exec is not CMD's. */
 __u32 launcher_tgid = 0;
+
+/* Every thread of a followed process by its number in each pid namespace it is visible in: a pid named
+ * by a syscall is looked up in the caller's namespace, as the kernel does. Kept without kfuncs (6.1 has
+ * no bpf_task_from_pid, 6.12 no bpf_task_from_vpid): the fork, exec and exit hooks maintain it, user space
+ * seeds the threads that existed before recording. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GPO_TASK_IDS);
+	__type(key, struct gpo_task_key);
+	__type(value, struct gpo_task_ids);
+} task_ids SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -161,6 +168,7 @@ static __always_inline void flush_stage(struct stage *s)
 {
 	__u32 n = s->h.count;
 	__u32 size = record_size();
+	__u64 len;
 
 	if (n == 0)
 		return;
@@ -168,7 +176,12 @@ static __always_inline void flush_stage(struct stage *s)
 		n = GPO_STAGE_RECORDS;
 	s->h.type = GPO_REC_SYSCALLS;
 	s->h.record_size = size;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->h) + n * size, BPF_RB_NO_WAKEUP) == 0) {
+	/* 6.1's verifier loses the bounds of n * size: bound the length itself, in the register it is passed in. */
+	len = sizeof(s->h) + (__u64)n * size;
+	barrier_var(len);
+	if (len > sizeof(s->h) + sizeof(s->records))
+		len = sizeof(s->h) + sizeof(s->records);
+	if (bpf_ringbuf_output(&events, s, len, BPF_RB_NO_WAKEUP) == 0) {
 		count(GPO_CNT_BATCHES, 1);
 	} else {
 		count(GPO_CNT_SYSCALLS_DROPPED, n);
@@ -379,41 +392,97 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
-/* The tgid of an acquired task, which is released here, and its tid in *tid; 0 when there is no task. */
-static __always_inline __u32 take_ids(struct task_struct *t, __u32 *tid)
+static __always_inline bool starts_with(const char *s, const char *prefix, int n)
 {
-	__u32 tgid;
-
-	if (!t)
-		return 0;
-	tgid = t->tgid;
-	*tid = t->pid;
-	bpf_task_release(t);
-	return tgid;
+	for (int i = 0; i < n; i++)
+		if (s[i] != prefix[i])
+			return false;
+	return true;
 }
 
-/* The process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
+/* The number and namespace of level `level` of a struct pid. */
+static __always_inline struct gpo_task_key pid_key(struct pid *pid, __u32 level)
+{
+	struct upid *numbers = (void *)pid + offsetof(struct pid, numbers);
+	struct gpo_task_key k = {};
+	struct upid up = {};
+
+	bpf_probe_read_kernel(&up, sizeof(up), &numbers[level]);
+	k.nr = up.nr;
+	k.ns = BPF_CORE_READ(up.ns, ns.inum);
+	return k;
+}
+
+/* Enters (or removes) a followed thread under its number in each pid namespace that sees it. */
+static __always_inline void put_task_ids(struct task_struct *t, bool add)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	__u32 level = BPF_CORE_READ(pid, level);
+	struct gpo_task_ids ids = { .tgid = BPF_CORE_READ(t, tgid), .tid = BPF_CORE_READ(t, pid) };
+
+	for (__u32 i = 0; i < GPO_PID_LEVELS; i++) {
+		struct gpo_task_key k;
+
+		if (i > level)
+			break;
+		k = pid_key(pid, i);
+		if (add)
+			bpf_map_update_elem(&task_ids, &k, &ids, BPF_ANY);
+		else
+			bpf_map_delete_elem(&task_ids, &k);
+	}
+}
+
+/* The followed process a struct pid's thread belongs to (its tid in *tid); 0 when none. */
+static __always_inline __u32 lookup_ids(struct gpo_task_key *k, __u32 *tid)
+{
+	struct gpo_task_ids *ids = bpf_map_lookup_elem(&task_ids, k);
+
+	if (!ids)
+		return 0;
+	*tid = ids->tid;
+	return ids->tgid;
+}
+
+/* The followed process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
 static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
 {
-	return vpid > 0 && vpid < GPO_PID_LIMIT ? take_ids(bpf_task_from_vpid(vpid), tid) : 0;
+	struct pid *own = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), thread_pid);
+	struct gpo_task_key k;
+
+	if (vpid <= 0 || vpid >= GPO_PID_LIMIT)
+		return 0;
+	k = pid_key(own, BPF_CORE_READ(own, level)); /* levels past GPO_PID_LEVELS were never entered */
+	k.nr = vpid;
+	return lookup_ids(&k, tid);
 }
 
-/* The process of a global pid number taken from a kernel object. */
-static __always_inline __u32 resolve_global_pid(int nr, __u32 *tid)
+/* The followed process of a struct pid taken from a kernel object (a procfs inode, a pidfd). */
+static __always_inline __u32 resolve_pid(struct pid *pid, __u32 *tid)
 {
-	return nr > 0 ? take_ids(bpf_task_from_pid(nr), tid) : 0;
+	struct gpo_task_key k;
+
+	if (!pid)
+		return 0;
+	k = pid_key(pid, 0);
+	return lookup_ids(&k, tid);
 }
 
-/* The process a pidfd refers to (a pidfs file; its inode keeps the struct pid). */
+/* The process a pidfd refers to: a pidfs file keeps the struct pid in its inode (6.9 on), an anonymous
+ * "[pidfd]" file in its private data (before). */
 static __always_inline __u32 resolve_pidfd(int fd, __u32 *tid)
 {
 	struct file *f = fd_file(fd);
-	struct pid *pid;
+	char name[8] = {};
 
-	if (!f || BPF_CORE_READ(f, f_inode, i_sb, s_magic) != PIDFS_MAGIC)
+	if (!f)
 		return 0;
-	pid = BPF_CORE_READ(f, f_inode, i_private);
-	return resolve_global_pid(BPF_CORE_READ(pid, numbers[0].nr), tid);
+	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) == PIDFS_MAGIC)
+		return resolve_pid(BPF_CORE_READ(f, f_inode, i_private), tid);
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC || !starts_with(name, "[pidfd]", 8))
+		return 0;
+	return resolve_pid(BPF_CORE_READ(f, private_data), tid);
 }
 
 /* An act by another process naming a followed one: worth a row (a refused attempt too). */
@@ -450,14 +519,6 @@ static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long co
 	return total;
 }
 
-static __always_inline bool starts_with(const char *s, const char *prefix, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] != prefix[i])
-			return false;
-	return true;
-}
-
 /* Opens: a procfs file of a followed process (resolved from the kernel's own objects when the open
  * succeeded, so no path trick hides it), or a device that only cheats and tools want. */
 static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, __u64 flags)
@@ -481,7 +542,7 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 			char name[8];
 
 			if (pid) {
-				target = resolve_global_pid(BPF_CORE_READ(pid, numbers[0].nr), &tid);
+				target = resolve_pid(pid, &tid);
 				if (!target || !is_tracked(target) || target == actor)
 					return;
 				e = act_begin(GPO_KIND_PROC_OPEN, nr, ret);
@@ -724,17 +785,69 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 /* io_uring opens files inside the kernel, with no syscall to hook: an IORING_OP_OPENAT that completed put
  * the file in the submitting process's table (io-wq workers share it), so the file tells the same story as
  * an openat would: a procfs file of a followed process, or a device. */
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+static __always_inline void io_uring_opened(void *req, int res)
 {
 	__u8 op = BPF_CORE_READ((struct io_kiocb *)req, opcode);
-	int res = BPF_CORE_READ(cqe, res);
 
 	if (!observe_acts || (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2) || res < 0 ||
 	    bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
-		return 0;
+		return;
 	act_on_open(NR_IO_URING_ENTER, res, NULL, 0);
+}
+
+/* The tracepoint's arguments changed in 6.3 (a cqe pointer instead of user_data, res, cflags...): user
+ * space loads the one that matches the kernel's BTF, so res is never read from the wrong argument. */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	io_uring_opened(req, BPF_CORE_READ(cqe, res));
 	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(on_io_uring_complete_res, void *ring, void *req, __u64 user_data, int res)
+{
+	io_uring_opened(req, res);
+	return 0;
+}
+
+/* A string argument, in a sleepable program (so a page not yet touched is faulted in): copied up to the
+ * end of its page, then the rest of the area from the next page if that is readable (bpf_copy_from_user_str
+ * would do this, but 6.1 lacks it); bytes after the NUL are ignored by user space. */
+static __always_inline void copy_user_string(struct gpo_act_event *e, const void *s)
+{
+	char *dst = &e->name[0][0];
+	__u64 first = 4096 - ((__u64)s & 4095);
+	bool ended = false;
+
+	if (first > sizeof(e->name))
+		first = sizeof(e->name);
+	barrier_var(first);
+	if (first == 0 || first > sizeof(e->name))
+		return;
+	if (bpf_copy_from_user(dst, first, s)) {
+		dst[0] = 0;
+		return;
+	}
+	if (first < sizeof(e->name)) {
+		__u64 rest = sizeof(e->name) - first;
+
+		/* On failure the helper zeroes what it did not copy, so the string ends where the page did. */
+		barrier_var(rest);
+		if (rest <= sizeof(e->name))
+			bpf_copy_from_user(dst + first, rest, s + first);
+	}
+	for (__u32 i = 0; i < sizeof(e->name); i++) {
+		if (dst[i] == 0) {
+			ended = true;
+			break;
+		}
+	}
+	if (!ended) {
+		dst[sizeof(e->name) - 1] = 0;
+		e->flags |= GPO_ACT_PATH_TRUNCATED;
+		count(GPO_CNT_NAME_TRUNCATED, 1);
+	}
 }
 
 /* Library calls of followed processes: one uprobe per function; the attach cookie says which one
@@ -758,10 +871,8 @@ int BPF_KPROBE(on_libcall)
 	e->addr = PT_REGS_PARM1(ctx);
 	e->size = PT_REGS_PARM2(ctx);
 	s = arg == 1 ? (void *)e->addr : arg == 2 ? (void *)e->size : NULL;
-	if (s && bpf_copy_from_user_str(e->name, sizeof(e->name), s, 0) == sizeof(e->name)) {
-		e->flags |= GPO_ACT_PATH_TRUNCATED;
-		count(GPO_CNT_NAME_TRUNCATED, 1);
-	}
+	if (s)
+		copy_user_string(e, s);
 	act_submit(e);
 	return 0;
 }
@@ -878,6 +989,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (ctgid != ptgid && follow_children)
 		set_tracked(ctgid, true);
+	if (ctgid == ptgid || follow_children)
+		put_task_ids(child, true);
 	flush_this_cpu();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -904,6 +1017,13 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	if (tgid == launcher_tgid)
 		launcher_tgid = 0;
+	/* A thread other than the leader that execs takes the leader's number (whose exit removed it). */
+	if (old_pid != p->pid) {
+		struct gpo_task_key k = { .ns = BPF_CORE_READ(p, thread_pid, numbers[0].ns, ns.inum), .nr = old_pid };
+
+		bpf_map_delete_elem(&task_ids, &k);
+		put_task_ids(p, true);
+	}
 	flush_this_cpu();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -941,27 +1061,52 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
+/* A thread's exit; group_dead: the last thread of its process. */
+static __always_inline void record_exit(struct task_struct *task, bool group_dead)
 {
 	__u32 tgid = task->tgid;
 	struct gpo_exit_event *e;
 
 	if (!is_tracked(tgid))
-		return 0;
+		return;
+	put_task_ids(task, false);
 	if (group_dead)
 		set_tracked(tgid, false);
 	flush_this_cpu();
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(GPO_CNT_EVENTS_DROPPED, 1);
-		return 0;
+		return;
 	}
 	fill_header(&e->h, GPO_REC_EXIT, tgid, task->pid);
 	e->exit_code = task->exit_code;
 	e->group_dead = group_dead;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+/* One of three, chosen by user space from the kernel's BTF and what it allows (native/hooks.cc): the
+ * tracepoint passes group_dead from 6.16 on; before, do_exit passes it to taskstats_exit (fentry), called
+ * just after exit_code is set; without fentry, the signal's live-thread count, which another thread exiting
+ * at the same moment may already have taken to 0 too (so a process may show two group_dead exits). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *task, bool group_dead)
+{
+	record_exit(task, group_dead);
+	return 0;
+}
+
+SEC("fentry/taskstats_exit")
+int BPF_PROG(on_exit_taskstats, struct task_struct *task, int group_dead)
+{
+	record_exit(task, group_dead != 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_live, struct task_struct *task)
+{
+	record_exit(task, BPF_CORE_READ(task, signal, live.counter) == 0);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 // (rows, bytes, processes started and ended) through a bounded thread-safe function.
 #include "recorder.h"
 
+#include "libbpf-log.h"
+#include "recorder-hooks.h"
 #include "recording-batch.h"
 
 #include <bpf/bpf.h>
@@ -15,7 +17,9 @@
 
 #include <atomic>
 #include <cstdio>
+#include <dirent.h>
 #include <fstream>
+#include <sys/stat.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +56,20 @@ struct Totals {
   uint64_t rows = 0, syscall_rows = 0, lifecycle_rows = 0, batches_read = 0;
 };
 
+// [{ signal, hook, unavailable }]: hook null when no hook can serve the signal here.
+Napi::Value HookPlanValue(Napi::Env env, const RecorderHookPlan& plan) {
+  Napi::Array out = Napi::Array::New(env, plan.signals.size());
+  for (size_t i = 0; i < plan.signals.size(); i++) {
+    const HookChoice& c = plan.signals[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("signal", c.signal);
+    o.Set("hook", c.hook.empty() ? env.Null() : Napi::String::New(env, c.hook));
+    o.Set("unavailable", c.unavailable.empty() ? env.Null() : Napi::String::New(env, c.unavailable));
+    out.Set(uint32_t(i), o);
+  }
+  return out;
+}
+
 }  // namespace
 
 class Recorder : public Napi::ObjectWrap<Recorder> {
@@ -62,7 +80,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                         InstanceMethod("setLauncher", &Recorder::SetLauncher),
                         InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
                         InstanceMethod("close", &Recorder::Close),
-                        InstanceMethod("attachLibcall", &Recorder::AttachLibcall)});
+                        InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
+                        InstanceMethod("hooks", &Recorder::Hooks)});
   }
 
   // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, verbose })
@@ -74,9 +93,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
     bool verbose = opts.Get("verbose").ToBoolean();
-    // libbpf prints to stderr by default; keep it quiet unless asked.
-    if (!verbose) libbpf_set_print([](enum libbpf_print_level, const char*, va_list) { return 0; });
+    LibbpfLogBegin(verbose);
 
+    plan_ = PlanRecorderHooks(durations_);
     skel_ = record_bpf__open();
     if (!skel_) {
       Fail(env, "open", errno);
@@ -88,10 +107,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     skel_->rodata->record_durations = durations_;
     skel_->rodata->gpo_tgid = getpid();
     skel_->rodata->observe_acts = opts.Get("observeActs").ToBoolean();
-    bpf_program__set_autoload(skel_->progs.on_sys_enter, durations_);
-    // Kernels without io_uring have no such tracepoint; the rest of the recorder does not need it.
-    bpf_program__set_autoload(skel_->progs.on_io_uring_complete,
-                              libbpf_find_vmlinux_btf_id("io_uring_complete", BPF_TRACE_RAW_TP) > 0);
+    ApplyHookPlan(skel_->obj, plan_);
     if (bpf_map__set_max_entries(skel_->maps.events, ring_bytes)) {
       Fail(env, "size the ring buffer", errno);
       return;
@@ -108,10 +124,12 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
  private:
   void Fail(Napi::Env env, const char* what, int err) {
     std::string msg = std::string("cannot ") + what + " the BPF recorder: " + strerror(err);
-    if (err == EACCES && geteuid() == 0)
-      msg += " (the kernel's verifier refused a program: run with --verbose to see its log)";
-    else if (err == EPERM || err == EACCES)
+    std::string reason = LibbpfLogReason();
+    if (!reason.empty()) msg += ": " + reason;
+    if (geteuid() != 0 && (err == EPERM || err == EACCES))
       msg += " (gpo needs root, or CAP_BPF and CAP_PERFMON)";
+    else if (!reason.empty())
+      msg += " (--verbose shows libbpf's full log)";
     Napi::Error e = Napi::Error::New(env, msg);
     e.Set("errno", Napi::Number::New(env, err));
     e.ThrowAsJavaScriptException();
@@ -120,10 +138,46 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   // track(tgid): follow this process (and, through the fork hook, its descendants).
   Napi::Value Track(const Napi::CallbackInfo& info) {
     uint32_t tgid = info[0].As<Napi::Number>().Uint32Value();
-    if (tgid < GPO_PID_LIMIT)
+    if (tgid < GPO_PID_LIMIT) {
       __atomic_fetch_or(&skel_->bss->tracked_tgids[tgid >> 6], 1ull << (tgid & 63), __ATOMIC_SEQ_CST);
+      EnterThreads(tgid);
+    }
     return info.Env().Undefined();
   }
+
+  // The threads that exist already, in the recorder's table of followed threads (the fork hook enters the
+  // ones made from now on): under their global number, and their number in their own pid namespace.
+  void EnterThreads(uint32_t tgid) {
+    std::string task_dir = "/proc/" + std::to_string(tgid) + "/task";
+    DIR* dir = opendir(task_dir.c_str());
+    if (!dir) return;
+    struct stat init_ns;
+    bool have_init = stat("/proc/1/ns/pid", &init_ns) == 0;
+    while (dirent* d = readdir(dir)) {
+      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+      gpo_task_ids ids = {tgid, uint32_t(strtoul(d->d_name, nullptr, 10))};
+      if (have_init) {
+        gpo_task_key k = {uint32_t(init_ns.st_ino), ids.tid};
+        bpf_map__update_elem(skel_->maps.task_ids, &k, sizeof(k), &ids, sizeof(ids), BPF_ANY);
+      }
+      // NSpid's last number is the thread's number in its own namespace (the one /proc/TID/ns/pid names).
+      std::ifstream status(task_dir + "/" + d->d_name + "/status");
+      struct stat ns;
+      for (std::string line; std::getline(status, line);) {
+        if (line.rfind("NSpid:", 0) != 0) continue;
+        size_t last = line.find_last_of(" \t");
+        uint32_t nr = uint32_t(strtoul(line.c_str() + last + 1, nullptr, 10));
+        if (nr && stat((task_dir + "/" + d->d_name + "/ns/pid").c_str(), &ns) == 0) {
+          gpo_task_key k = {uint32_t(ns.st_ino), nr};
+          bpf_map__update_elem(skel_->maps.task_ids, &k, sizeof(k), &ids, sizeof(ids), BPF_ANY);
+        }
+      }
+    }
+    closedir(dir);
+  }
+
+  // hooks(): per signal, the hook serving it on this kernel, or why none can.
+  Napi::Value Hooks(const Napi::CallbackInfo& info) { return HookPlanValue(info.Env(), plan_); }
 
   Napi::Value SetLauncher(const Napi::CallbackInfo& info) {
     __atomic_store_n(&skel_->bss->launcher_tgid, info[0].As<Napi::Number>().Uint32Value(), __ATOMIC_SEQ_CST);
@@ -503,6 +557,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     batch_.rare.push_back(std::move(f));
   }
 
+  RecorderHookPlan plan_;
   record_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   uint64_t base_ns_ = 0;

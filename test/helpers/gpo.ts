@@ -7,6 +7,8 @@ import { openTrace } from '../../src/trace/reader.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const GPO = join(ROOT, 'bin', 'gpo.js');
+/** Under emulation (scripts/kernel-matrix.sh boots kernels under qemu TCG) everything is slower. */
+export const TIMEOUT_SCALE = Number(process.env.GPO_TEST_TIMEOUT_SCALE ?? 1);
 
 /** Kernel tests must fail loudly, not pass silently, where they cannot run. */
 export function requireRoot(): void {
@@ -30,7 +32,7 @@ export interface Finished {
 
 /** Runs gpo to completion. */
 export function runGpo(args: string[], timeoutMs = 60_000): Finished {
-  const r = spawnSync(process.execPath, [GPO, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [GPO, ...args], { encoding: 'utf8', timeout: timeoutMs * TIMEOUT_SCALE });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -51,7 +53,7 @@ export class Running {
   }
   /** Resolves with the first match of pattern in stdout or stderr. */
   async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = 30_000): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs * TIMEOUT_SCALE;
     for (;;) {
       const m = this[stream].match(pattern);
       if (m) return m;

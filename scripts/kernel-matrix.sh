@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The kernel matrix: the kernel suite on this machine's kernel, then inside the newest Debian 6.1 and 6.12
+# kernels (chosen from the package index at run time, cached in out/kernels), each booted under qemu (TCG)
+# with this checkout shared. Fails (exit 1) when any kernel's suite fails, with a summary table either way.
+#   scripts/kernel-matrix.sh [host|6.1|6.12 ...]   (default: all three)
+# Needs root (BPF, apt-get). Installs qemu-system-x86, busybox-static, zstd when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE=$ROOT/out/kernels
+mkdir -p "$CACHE"
+KERNELS=("$@")
+[ ${#KERNELS[@]} -gt 0 ] || KERNELS=(host 6.1 6.12)
+
+# The suite: the fixture capture and drop accounting of test/record.test.ts, every act of
+# test/observe.test.ts, and test/kernels/ (doctor against record, hooks in the metadata). One vitest start:
+# each node start costs 5-20 s under emulation.
+SUITE=(node node_modules/vitest/vitest.mjs run --testTimeout=900000 --hookTimeout=900000
+  test/record.test.ts test/observe.test.ts test/kernels/
+  -t 'records exactly the fixture|counts every lost record|acts of other processes|system-wide events|inside the target|kernel suite')
+
+need_tools() {
+  local missing=()
+  command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+  file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || missing+=(busybox-static)
+  command -v zstd >/dev/null || missing+=(zstd)
+  command -v strings >/dev/null || missing+=(binutils)
+  command -v file >/dev/null || missing+=(file)
+  [ ${#missing[@]} -eq 0 ] || apt-get install -y "${missing[@]}" >&2
+}
+
+# The newest package matching a regex, from the package index (updated once if it knows none).
+newest() {
+  local found
+  found=$(apt-cache search --names-only "$1" | awk '{print $1}' | sort -V | tail -1)
+  if [ -z "$found" ]; then
+    apt-get update >&2
+    found=$(apt-cache search --names-only "$1" | awk '{print $1}' | sort -V | tail -1)
+  fi
+  [ -n "$found" ] || { echo "kernel-matrix: no package matches $1 in the package index" >&2; return 1; }
+  echo "$found"
+}
+
+deb_of() {
+  local pkg=$1 deb
+  deb=$(ls -t "$CACHE/${pkg}_"*.deb 2>/dev/null | head -1 || true)
+  if [ -z "$deb" ]; then
+    (cd "$CACHE" && for i in 1 2 3; do apt-get download "$pkg" >&2 && break; sleep 5; done)
+    deb=$(ls -t "$CACHE/${pkg}_"*.deb | head -1)
+  fi
+  echo "$deb"
+}
+
+declare -a SUMMARY=()
+failed=0
+for k in "${KERNELS[@]}"; do
+  t0=$(date +%s)
+  case $k in
+    host)
+      name="host $(uname -r)"
+      set +e; "${SUITE[@]}"; rc=$?; set -e ;;
+    6.1|6.12)
+      need_tools
+      if [ "$k" = 6.1 ]; then pkg=$(newest '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$')
+      else pkg=$(newest '^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$'); fi
+      name=$pkg
+      deb=$(deb_of "$pkg")
+      cmd="cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 && $(printf '%q ' "${SUITE[@]}")"
+      set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e ;;
+    *) echo "kernel-matrix: unknown kernel $k (host, 6.1 or 6.12)" >&2; exit 2 ;;
+  esac
+  t1=$(date +%s)
+  SUMMARY+=("$(printf '%-48s %-6s %5ss' "$name" "$([ $rc -eq 0 ] && echo pass || echo "FAIL($rc)")" $((t1 - t0)))")
+  [ $rc -eq 0 ] || failed=1
+done
+echo
+echo "kernel matrix:"
+printf '  %s\n' "${SUMMARY[@]}"
+if [ $failed -ne 0 ]; then echo "kernel-matrix: FAILED on at least one kernel (see above)" >&2; exit 1; fi
