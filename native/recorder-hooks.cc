@@ -57,53 +57,78 @@ int FentryLoads() {
 
 }  // namespace
 
-RecorderHookPlan PlanRecorderHooks(bool durations) {
+RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   RecorderHookPlan plan;
   btf* vmlinux = btf__load_vmlinux_btf();
-  auto choose = [&](const char* signal, const char* program, const char* hook) {
-    plan.signals.push_back({signal, hook, ""});
-    if (program) plan.programs.push_back(program);
-  };
+  auto use = [&](const char* program) { plan.programs.push_back(program); };
+  auto serve = [&](const char* signal, std::string hook) { plan.signals.push_back({signal, hook, ""}); };
   auto none = [&](const char* signal, std::string why) { plan.signals.push_back({signal, "", why}); };
 
-  // Always there from 5.5 on (tp_btf), on every kernel gpo supports.
-  plan.programs.push_back("on_sys_exit");
-  plan.programs.push_back("on_sched_switch");
-  choose("syscalls", nullptr, "tp_btf/sys_exit");
-  choose("fork", "on_fork", "tp_btf/sched_process_fork");
-  choose("exec", "on_exec", "tp_btf/sched_process_exec");
-  choose("rename", "on_rename", "tp_btf/task_rename");
-  if (durations) choose("durations", "on_sys_enter", "tp_btf/sys_enter");
-  // Acts named by a syscall's arguments: read at syscall exit, with the pid resolved in the caller's
-  // namespace from the recorder's own table of followed threads (no kfunc needed).
-  choose("acts", nullptr, "tp_btf/sys_exit");
-  choose("libcall", "on_libcall", "uprobe.s");
+  // tp_btf and the ring buffer: every kernel gpo supports (5.8 on) has them.
+  use("on_sys_exit");
+  use("on_sched_switch");
+  use("on_fork");
+  use("on_exec");
+  use("on_rename");
+  serve("syscalls", "tp_btf/sys_exit");
+  if (durations) {
+    use("on_sys_enter");
+    serve("syscall_entry", "tp_btf/sys_enter");
+  }
+  serve("fork", "tp_btf/sched_process_fork");
+  serve("exec", "tp_btf/sched_process_exec");
+  serve("rename", "tp_btf/task_rename");
+  serve("flush", "tp_btf/sched_switch");
 
   bool found = false;
   std::vector<const btf_type*> exit_params =
       vmlinux ? TracepointParams(vmlinux, "sched_process_exit", &found) : std::vector<const btf_type*>();
-  int fentry_err = FentryLoads();
+  plan.fentry_error = FentryLoads();
   if (exit_params.size() >= 2) {
-    choose("exit", "on_exit", "tp_btf/sched_process_exit");
-  } else if (fentry_err == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
-    choose("exit", "on_exit_taskstats", "fentry/taskstats_exit");
+    use("on_exit");
+    serve("exit", "tp_btf/sched_process_exit");
+  } else if (plan.fentry_error == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
+    use("on_exit_taskstats");
+    serve("exit", "fentry/taskstats_exit (sched_process_exit has no group_dead before 6.16)");
   } else {
-    // Still every exit; only group_dead may be 1 on two threads exiting at the same moment.
-    choose("exit", "on_exit_live", "tp_btf/sched_process_exit (group_dead from signal->live)");
+    use("on_exit_live");
+    serve("exit", "tp_btf/sched_process_exit (group_dead from signal->live: two threads exiting at once may both show it)");
   }
 
-  std::vector<const btf_type*> uring = vmlinux ? TracepointParams(vmlinux, "io_uring_complete", &found)
-                                               : std::vector<const btf_type*>();
-  if (!found) {
-    none("io_uring_open", "the kernel has no io_uring_complete tracepoint");
-  } else if (uring.size() == 3 && btf_is_ptr(uring[2])) {
-    choose("io_uring_open", "on_io_uring_complete", "tp_btf/io_uring_complete");
-  } else if (uring.size() >= 4 && btf_is_int(uring[3])) {
-    choose("io_uring_open", "on_io_uring_complete_res", "tp_btf/io_uring_complete (res argument)");
-  } else {
-    none("io_uring_open", "io_uring_complete has arguments gpo does not know");
+  if (acts) {
+    // Acts named by a syscall's arguments are read at syscall exit; a pid is resolved in the caller's pid
+    // namespace through the recorder's table of followed threads, files from the kernel's own objects.
+    serve("ptrace", "tp_btf/sys_exit (ptrace; target resolved in the caller's pid namespace)");
+    serve("vm_read", "tp_btf/sys_exit (process_vm_readv)");
+    serve("vm_write", "tp_btf/sys_exit (process_vm_writev)");
+    serve("proc_open", "tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)");
+    serve("signal", "tp_btf/sys_exit (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal)");
+    serve("pidfd", "tp_btf/sys_exit (pidfd_open, pidfd_getfd)");
+    serve("perf_open", "tp_btf/sys_exit (perf_event_open)");
+    serve("module_load", "tp_btf/sys_exit (init_module, finit_module)");
+    serve("bpf_load", "tp_btf/sys_exit (bpf BPF_PROG_LOAD)");
+    serve("device_open", "tp_btf/sys_exit (opens of /dev/uinput, /dev/mem, /dev/kmem, /proc/kcore)");
+    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object)");
+    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect adding PROT_EXEC)");
+    serve("memfd_create", "tp_btf/sys_exit (memfd_create)");
+    serve("io_uring_setup", "tp_btf/sys_exit (io_uring_setup)");
+
+    std::vector<const btf_type*> uring = vmlinux ? TracepointParams(vmlinux, "io_uring_complete", &found)
+                                                 : std::vector<const btf_type*>();
+    if (!found) {
+      none("io_uring_open", "the kernel has no io_uring_complete tracepoint (io_uring off)");
+    } else if (uring.size() == 3 && btf_is_ptr(uring[2])) {
+      use("on_io_uring_complete");
+      serve("io_uring_open", "tp_btf/io_uring_complete (IORING_OP_OPENAT, OPENAT2: res from the cqe)");
+    } else if (uring.size() >= 4 && btf_is_int(uring[3])) {
+      use("on_io_uring_complete_res");
+      serve("io_uring_open", "tp_btf/io_uring_complete (IORING_OP_OPENAT, OPENAT2: res argument, before 6.3)");
+    } else {
+      none("io_uring_open", "io_uring_complete has arguments gpo does not know");
+    }
+    use("on_libcall");
+    serve("libcall", "uprobe.s (by file offset, filtered by tgid in the program)");
   }
-  plan.fentry_error = fentry_err;
   btf__free(vmlinux);
   return plan;
 }

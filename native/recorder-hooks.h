@@ -19,8 +19,9 @@ struct RecorderHookPlan {
   int fentry_error = 0;               // errno of an empty fentry program's load, 0 when it loads
 };
 
-// Reads the kernel's BTF (tracepoint prototypes, functions) and tries an empty fentry program.
-RecorderHookPlan PlanRecorderHooks(bool durations);
+// Reads the kernel's BTF (tracepoint prototypes, functions) and tries an empty fentry program. durations:
+// syscall entry times; acts: tampering, system-wide and in-target rows and library calls.
+RecorderHookPlan PlanRecorderHooks(bool durations, bool acts);
 
 // Sets each program's autoload from the plan.
 void ApplyHookPlan(bpf_object* obj, const RecorderHookPlan& plan);

@@ -81,7 +81,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                         InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
                         InstanceMethod("close", &Recorder::Close),
                         InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
-                        InstanceMethod("hooks", &Recorder::Hooks)});
+                        InstanceMethod("hooks", &Recorder::Hooks),
+                        InstanceMethod("attachCheck", &Recorder::AttachCheck)});
   }
 
   // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, verbose })
@@ -92,10 +93,10 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     bool follow_children = opts.Get("followChildren").ToBoolean();
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
-    bool verbose = opts.Get("verbose").ToBoolean();
-    LibbpfLogBegin(verbose);
+    verbose_ = opts.Get("verbose").ToBoolean();
+    LibbpfLogBegin(verbose_);
 
-    plan_ = PlanRecorderHooks(durations_);
+    plan_ = PlanRecorderHooks(durations_, opts.Get("observeActs").ToBoolean());
     skel_ = record_bpf__open();
     if (!skel_) {
       Fail(env, "open", errno);
@@ -176,6 +177,18 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     closedir(dir);
   }
 
+  // attachCheck(): attaches every loaded program and detaches them at once (what `gpo doctor` checks);
+  // returns the error with libbpf's reason, or undefined.
+  Napi::Value AttachCheck(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    LibbpfLogBegin(verbose_);
+    int err = record_bpf__attach(skel_);
+    record_bpf__detach(skel_);
+    if (!err) return env.Undefined();
+    std::string reason = LibbpfLogReason();
+    return Napi::String::New(env, std::string(strerror(-err)) + (reason.empty() ? "" : ": " + reason));
+  }
+
   // hooks(): per signal, the hook serving it on this kernel, or why none can.
   Napi::Value Hooks(const Napi::CallbackInfo& info) { return HookPlanValue(info.Env(), plan_); }
 
@@ -206,6 +219,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     fd_ = info[0].As<Napi::Number>().Int32Value();
+    LibbpfLogBegin(verbose_);
     int err = record_bpf__attach(skel_);
     if (err) {
       Fail(env, "attach", -err);
@@ -562,6 +576,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   ring_buffer* rb_ = nullptr;
   uint64_t base_ns_ = 0;
   bool durations_ = false;
+  bool verbose_ = false;
   uint32_t batch_rows_ = 65536;
   std::atomic<bool> stop_requested_{false};
   std::thread consumer_;

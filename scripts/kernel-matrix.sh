@@ -15,7 +15,7 @@ KERNELS=("$@")
 # The suite: the fixture capture and drop accounting of test/record.test.ts, every act of
 # test/observe.test.ts, and test/kernels/ (doctor against record, hooks in the metadata). One vitest start:
 # each node start costs 5-20 s under emulation.
-SUITE=(node node_modules/vitest/vitest.mjs run --testTimeout=900000 --hookTimeout=900000
+SUITE=(node node_modules/vitest/vitest.mjs run --reporter=verbose --testTimeout=900000 --hookTimeout=900000
   test/record.test.ts test/observe.test.ts test/kernels/
   -t 'records exactly the fixture|counts every lost record|acts of other processes|system-wide events|inside the target|kernel suite')
 
@@ -65,7 +65,8 @@ for k in "${KERNELS[@]}"; do
       else pkg=$(newest '^linux-image-6\.12\.[0-9.]+\+deb12-amd64-unsigned$'); fi
       name=$pkg
       deb=$(deb_of "$pkg")
-      cmd="cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 && $(printf '%q ' "${SUITE[@]}")"
+      # Piped through cat: the guest's console is a terminal, where vitest would redraw its status line.
+      cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 && $(printf '%q ' "${SUITE[@]}") 2>&1 | cat"
       set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e ;;
     *) echo "kernel-matrix: unknown kernel $k (host, 6.1 or 6.12)" >&2; exit 2 ;;
   esac

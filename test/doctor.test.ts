@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildReport, HOOK_TYPES, type DoctorReport } from '../src/doctor/index.js';
+import { buildReport, HOOK_TYPES, type DoctorReport, type RecorderCheck } from '../src/doctor/index.js';
 import { isMounted, missingCapabilities, parseCapEff, parseLockdown, type SystemFacts } from '../src/doctor/system.js';
 import type { HookProbeResult } from '../src/native/addon.js';
 
@@ -39,6 +39,18 @@ const thisKernel: HookProbeResult[] = [
   probe('probe_io_uring_complete', 'tp_btf/io_uring_complete', true, true),
 ];
 
+/** The recorder as it loads here: every signal served, io_uring opens through the cqe-pointer variant. */
+const recorderHere: RecorderCheck = {
+  loaded: true,
+  attached: true,
+  error: null,
+  hooks: [
+    { signal: 'syscalls', hook: 'tp_btf/sys_exit', unavailable: null },
+    { signal: 'exit', hook: 'tp_btf/sched_process_exit', unavailable: null },
+    { signal: 'io_uring_open', hook: 'tp_btf/io_uring_complete', unavailable: null },
+  ],
+};
+
 describe('doctor system facts', () => {
   it('parses the effective capabilities and names the missing BPF ones', () => {
     expect(missingCapabilities(parseCapEff('Name:\tnode\nCapEff:\t000001fffeffffff\n'))).toEqual([]);
@@ -61,7 +73,7 @@ describe('doctor system facts', () => {
 
 describe('doctor verdict', () => {
   it('reports each hook type and each signal, and names the refused hooks', () => {
-    const report = buildReport(facts, thisKernel);
+    const report = buildReport(facts, thisKernel, recorderHere);
     expect(report.hookTypes.fentry).toMatchObject({ loaded: false, attached: false, usable: false, errno: 'EPERM' });
     expect(report.hookTypes.kprobe).toMatchObject({ loaded: true, attached: false, usable: false });
     expect(report.verdict.canRecord).toBe(true);
@@ -75,22 +87,30 @@ describe('doctor verdict', () => {
     expect(report.verdict.notes.join('\n')).toMatch(/mounted it at \/sys\/kernel\/tracing/);
   });
 
-  it('says gpo cannot record when the syscall hook does not attach, and which capabilities are missing', () => {
+  it('says gpo cannot record when its recorder does not load, with libbpf\'s reason, and which capabilities are missing', () => {
     const refused = thisKernel.map((p) => ({ ...p, loaded: false, attached: false, error: 'x', errno: 'EPERM' }));
     const unprivileged: SystemFacts = {
       ...facts,
       privileges: { euid: 1000, root: false, missingCapabilities: ['CAP_BPF', 'CAP_PERFMON'] },
     };
-    const report = buildReport(unprivileged, refused);
+    const failed: RecorderCheck = { ...recorderHere, loaded: false, attached: false, error: "Operation not permitted: prog 'on_sys_exit': BPF program load failed" };
+    const report = buildReport(unprivileged, refused, failed);
     expect(report.verdict.canRecord).toBe(false);
-    expect(report.verdict.summary).toMatch(/cannot record/);
+    expect(report.verdict.summary).toMatch(/cannot record.*does not load \(Operation not permitted: prog 'on_sys_exit'/);
+    expect(report.signals.every((s) => !s.observable && s.why === failed.error)).toBe(true);
     expect(report.verdict.notes[0]).toMatch(/missing CAP_BPF, CAP_PERFMON/);
   });
 
-  it('marks a signal unobservable when one of its hooks fails', () => {
-    const noExec = thisKernel.map((p) => (p.program === 'probe_sched_process_exec' ? { ...p, attached: false } : p));
-    const report = buildReport(facts, noExec);
-    expect(report.verdict.cannotObserve).toEqual(['process lifecycle']);
+  it('marks a signal unobservable, with why, when no hook can serve it on this kernel', () => {
+    const noUring: RecorderCheck = {
+      ...recorderHere,
+      hooks: recorderHere.hooks.map((h) =>
+        h.signal === 'io_uring_open' ? { ...h, hook: null, unavailable: 'the kernel has no io_uring_complete tracepoint' } : h,
+      ),
+    };
+    const report = buildReport(facts, thisKernel, noUring);
+    expect(report.verdict.cannotObserve).toEqual(['io_uring_open']);
+    expect(report.signals.find((s) => s.name === 'io_uring_open')?.why).toMatch(/no io_uring_complete/);
     expect(report.verdict.canRecord).toBe(true);
   });
 });
@@ -115,6 +135,7 @@ describe('gpo doctor on this kernel (needs root)', () => {
     expect(report.privileges.missingCapabilities).toEqual([]);
     expect(report.tracefs.mounted).toBe(true);
     expect(report.signals.find((s) => s.name === 'syscalls')?.observable).toBe(true);
+    expect(report.recorder).toMatchObject({ loaded: true, attached: true, error: null });
     expect(report.verdict.canRecord).toBe(true);
   });
 

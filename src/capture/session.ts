@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { BTF_PATH, readPrivileges } from '../doctor/system.js';
-import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
+import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
@@ -21,38 +21,11 @@ export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
 /** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 
-// Which hook serves each signal. LSM and fentry hooks would see acts through kernel objects with no
-// user-pointer races, but where they load is not where gpo can count on them (refused here): syscall
-// tracepoints serve all, reading arguments at syscall exit and resolving procfs files, pidfds and mapped
-// files from the kernel's own objects.
-export const RECORDER_HOOKS = {
-  syscalls: 'tp_btf/sys_exit',
-  syscall_entry: 'tp_btf/sys_enter (with --durations)',
-  fork: 'tp_btf/sched_process_fork',
-  exec: 'tp_btf/sched_process_exec',
-  exit: 'tp_btf/sched_process_exit',
-  rename: 'tp_btf/task_rename',
-  flush: 'tp_btf/sched_switch',
-  ptrace: 'tp_btf/sys_exit (ptrace; target resolved in the caller\'s pid namespace)',
-  vm_read: 'tp_btf/sys_exit (process_vm_readv)',
-  vm_write: 'tp_btf/sys_exit (process_vm_writev)',
-  proc_open: 'tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise) and tp_btf/io_uring_complete (IORING_OP_OPENAT)',
-  signal: 'tp_btf/sys_exit (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal)',
-  pidfd: 'tp_btf/sys_exit (pidfd_open, pidfd_getfd)',
-  perf_open: 'tp_btf/sys_exit (perf_event_open)',
-  module_load: 'tp_btf/sys_exit (init_module, finit_module)',
-  bpf_load: 'tp_btf/sys_exit (bpf BPF_PROG_LOAD)',
-  device_open: 'tp_btf/sys_exit (opens of /dev/uinput, /dev/mem, /dev/kmem, /proc/kcore)',
-  mmap_exec: 'tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object)',
-  exec_memory: 'tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect adding PROT_EXEC)',
-  memfd_create: 'tp_btf/sys_exit (memfd_create)',
-  io_uring_setup: 'tp_btf/sys_exit (io_uring_setup; io_uring operations themselves bypass syscall hooks)',
-  libcall: 'uprobe (by file offset, filtered by tgid in the program)',
-};
-
-function syscallHooksOnly(): Record<string, string> {
-  const { syscalls, syscall_entry, fork, exec, exit, rename, flush } = RECORDER_HOOKS;
-  return { syscalls, syscall_entry, fork, exec, exit, rename, flush };
+/** The hook serving each signal on this kernel (the recorder chose it), and the signals none can serve. */
+export function hookMetadata(hooks: RecorderHook[]): Pick<TraceMetadata, 'hooks' | 'hooks_unavailable'> {
+  const served = hooks.filter((h) => h.hook !== null).map((h) => [h.signal, h.hook!]);
+  const unavailable = hooks.filter((h) => h.hook === null).map((h) => [h.signal, h.unavailable ?? 'no hook']);
+  return { hooks: Object.fromEntries(served), hooks_unavailable: Object.fromEntries(unavailable) };
 }
 
 export interface RecordOptions {
@@ -209,7 +182,7 @@ export class RecordingSession {
         start_ns: startNs.toString(),
         end_ns: null,
       },
-      hooks: o.syscallsOnly ? syscallHooksOnly() : RECORDER_HOOKS,
+      ...hookMetadata(this.recorder.hooks()),
       libcalls,
       options: {
         follow_children: o.followChildren,

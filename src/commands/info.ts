@@ -5,6 +5,22 @@ import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
 
+/** Signals grouped by the hook that served them: "tp_btf/sys_exit: syscalls, ptrace; fentry/taskstats_exit: exit". */
+function hooksLine(hooks: Record<string, string>): string {
+  const bySection = new Map<string, string[]>();
+  for (const [signal, hook] of Object.entries(hooks)) {
+    const section = hook.split(' ')[0];
+    bySection.set(section, [...(bySection.get(section) ?? []), signal]);
+  }
+  return [...bySection].map(([section, signals]) => `${section}: ${signals.join(', ')}`).join('; ') || '-';
+}
+
+function unavailableLine(unavailable: Record<string, string> | undefined): string {
+  if (unavailable === undefined) return 'not recorded (trace from an older gpo)';
+  const entries = Object.entries(unavailable);
+  return entries.length === 0 ? 'none' : entries.map(([signal, why]) => `${signal} (${why})`).join(', ');
+}
+
 function formatSummary(s: TraceSummary): string {
   const m = s.metadata;
   const t = m.target;
@@ -20,6 +36,8 @@ function formatSummary(s: TraceSummary): string {
     `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}`,
     `recorded   ${m.clock.start_wall} .. ${m.clock.end_wall ?? '?'} (${s.duration_s.toFixed(3)} s of events), stopped by ${m.stop_reason ?? '?'}`,
     `gpo        ${m.gpo_version}, trace schema ${m.schema_version}`,
+    `hooks      ${esc(hooksLine(m.hooks))}`,
+    `unavailable ${esc(unavailableLine(m.hooks_unavailable))}`,
     `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind).map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})`,
     `dropped    ${formatCount(s.dropped)}` +
       Object.entries(m.counts)

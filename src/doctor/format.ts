@@ -36,6 +36,12 @@ function securityfsLine(report: DoctorReport): string {
   return parts.join(', ');
 }
 
+function recorderLine(report: DoctorReport): string {
+  const { loaded, attached, error } = report.recorder;
+  if (loaded && attached) return 'loads and attaches';
+  return `${loaded ? 'loads, attach fails' : 'does not load'}: ${error ?? 'unknown error'}`;
+}
+
 export function formatReport(report: DoctorReport): string {
   const lines = [
     `kernel      ${report.kernel.release}`,
@@ -48,12 +54,13 @@ export function formatReport(report: DoctorReport): string {
     `  ${'type'.padEnd(10)}  loaded  attached  program`,
     ...HOOK_TYPES.map((type) => hookLine(type, report.hookTypes[type], 10)),
     '',
-    "gpo's hooks (each signal needs all of its hooks to load and attach)",
+    `gpo's recorder (loaded as gpo record loads it): ${recorderLine(report)}`,
   ];
-  const width = Math.max(...report.signals.map((signal) => signal.name.length));
+  const width = Math.max(0, ...report.signals.map((signal) => signal.name.length));
   for (const signal of report.signals) {
-    const hooks = signal.hooks.map((hook) => (hook.usable ? hook.section : `${hook.section} (${failureReason(hook)})`));
-    lines.push(`  ${signal.name.padEnd(width)}  ${signal.observable ? 'ok ' : 'NO '}  ${hooks.join(', ')}`);
+    const served = signal.observable ? 'ok ' : 'NO ';
+    const detail = signal.hook ?? 'no hook';
+    lines.push(`  ${signal.name.padEnd(width)}  ${served}  ${detail}${signal.why && signal.hook === null ? `: ${signal.why}` : ''}`);
   }
   const { verdict } = report;
   lines.push('', `verdict: ${verdict.summary}`);

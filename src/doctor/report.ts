@@ -1,29 +1,23 @@
 // Turns machine facts and hook probe results into the doctor report and its verdict. Pure: tests feed it
 // made-up probe results.
-import type { HookProbeResult } from '../native/addon.js';
+import type { HookProbeResult, RecorderHook } from '../native/addon.js';
 import { BTF_PATH, type Privileges, type SecurityfsState, type SystemFacts, type TracefsState } from './system.js';
 
 /** The hook types probed, each by one program named probe_<type> in bpf/probe.bpf.c. */
 export const HOOK_TYPES = ['tracepoint', 'raw_tp', 'tp_btf', 'uprobe', 'fentry', 'lsm', 'kprobe'] as const;
 export type HookType = (typeof HOOK_TYPES)[number];
 
-/** What gpo observes and the hooks its recorder attaches for it (all must attach). */
-export const SIGNALS = [
-  { name: 'syscalls', hooks: ['tp_btf/sys_exit'] },
-  {
-    name: 'process lifecycle',
-    hooks: ['tp_btf/sched_process_fork', 'tp_btf/sched_process_exec', 'tp_btf/sched_process_exit'],
-  },
-  { name: 'thread names', hooks: ['tp_btf/task_rename'] },
-  { name: 'context switches', hooks: ['tp_btf/sched_switch'] },
-  // Acts of other processes, system-wide events and in-target memory: syscall arguments read at exit,
-  // files resolved from kernel objects.
-  { name: 'tampering (ptrace, process_vm_*, /proc/PID opens, signals, pidfd, perf)', hooks: ['tp_btf/sys_exit'] },
-  { name: 'system-wide (module and bpf loads, device opens)', hooks: ['tp_btf/sys_exit'] },
-  { name: 'in-target memory (exec mappings, exec memory, memfd, io_uring_setup)', hooks: ['tp_btf/sys_exit'] },
-  { name: 'opens through io_uring', hooks: ['tp_btf/io_uring_complete'] },
-  { name: 'library calls', hooks: ['uprobe'] },
-] as const;
+/** What loading gpo's own recorder (bpf/record.bpf.c, with the programs chosen for this kernel) gave. */
+export interface RecorderCheck {
+  /** The recorder object loaded (every chosen program passed the verifier). */
+  loaded: boolean;
+  /** Its programs attached (and were detached at once). */
+  attached: boolean;
+  /** Why not, with libbpf's reason. */
+  error: string | null;
+  /** Per signal, the hook chosen for this kernel (native/recorder-hooks.cc, the one hook table). */
+  hooks: RecorderHook[];
+}
 
 export interface HookStatus {
   section: string;
@@ -38,10 +32,12 @@ export interface HookStatus {
 
 export interface SignalStatus {
   name: string;
-  /** Every hook gpo attaches for this signal, as probed here. */
-  hooks: HookStatus[];
-  /** All its hooks load and attach. */
+  /** The hook that serves it here; null when none can. */
+  hook: string | null;
+  /** Served: the recorder loaded and attached with the hook chosen for it. */
   observable: boolean;
+  /** Why not, when not observable. */
+  why: string | null;
 }
 
 export interface Verdict {
@@ -61,6 +57,7 @@ export interface DoctorReport {
   tracefs: TracefsState;
   securityfs: SecurityfsState & { bpfLsmListed: boolean | null };
   hookTypes: Record<HookType, HookStatus>;
+  recorder: RecorderCheck;
   signals: SignalStatus[];
   verdict: Verdict;
 }
@@ -89,7 +86,15 @@ export function failureReason(status: HookStatus): string {
   return status.loaded ? `loads, attach fails (${code})` : `refused at load (${code})`;
 }
 
-function buildVerdict(facts: SystemFacts, hookTypes: Record<HookType, HookStatus>, signals: SignalStatus[]): Verdict {
+function buildVerdict(
+  facts: SystemFacts,
+  hookTypes: Record<HookType, HookStatus>,
+  recorder: RecorderCheck,
+  signals: SignalStatus[],
+): Verdict {
+  const recorderFailure = recorder.error
+    ? `its recorder ${recorder.loaded ? 'loads but does not attach' : 'does not load'} (${recorder.error})`
+    : 'its syscall hook (tp_btf/sys_exit) is not served';
   const canRecord = signals.find((s) => s.name === 'syscalls')?.observable ?? false;
   const canObserve = signals.filter((s) => s.observable).map((s) => s.name);
   const cannotObserve = signals.filter((s) => !s.observable).map((s) => s.name);
@@ -121,16 +126,15 @@ function buildVerdict(facts: SystemFacts, hookTypes: Record<HookType, HookStatus
   }
 
   let summary: string;
-  if (!canRecord) summary = 'gpo cannot record on this machine: its syscall hook (tp_btf/sys_exit) does not attach.';
+  if (!canRecord) summary = `gpo cannot record on this machine: ${recorderFailure}.`;
   else if (cannotObserve.length === 0) summary = 'gpo can record on this machine: every signal it observes has hooks that load and attach.';
   else summary = `gpo can record on this machine, without: ${cannotObserve.join(', ')}.`;
   return { canRecord, canObserve, cannotObserve, unusableHooks, notes, summary };
 }
 
-/** Assembles the report from machine facts and native probeHooks() results. */
-export function buildReport(facts: SystemFacts, probes: HookProbeResult[]): DoctorReport {
+/** Assembles the report from machine facts, native probeHooks() results and the recorder's own load. */
+export function buildReport(facts: SystemFacts, probes: HookProbeResult[], recorder: RecorderCheck): DoctorReport {
   const byProgram = new Map(probes.map((p) => [p.program, p]));
-  const bySection = new Map(probes.map((p) => [p.section, p]));
 
   const hookTypes = Object.fromEntries(
     HOOK_TYPES.map((type) => {
@@ -139,15 +143,13 @@ export function buildReport(facts: SystemFacts, probes: HookProbeResult[]): Doct
     }),
   ) as Record<HookType, HookStatus>;
 
-  const signals: SignalStatus[] = SIGNALS.map(({ name, hooks }) => {
-    const statuses = hooks.map((hook): HookStatus => {
-      // A bare hook type ("uprobe") stands for that type's probe; a section names one program.
-      if ((HOOK_TYPES as readonly string[]).includes(hook)) return hookTypes[hook as HookType];
-      const result = bySection.get(hook);
-      return result ? toStatus(result) : missingStatus(hook);
-    });
-    return { name, hooks: statuses, observable: statuses.every((s) => s.usable) };
-  });
+  const working = recorder.loaded && recorder.attached;
+  const signals: SignalStatus[] = recorder.hooks.map(({ signal, hook, unavailable }) => ({
+    name: signal,
+    hook,
+    observable: working && hook !== null,
+    why: hook === null ? unavailable : working ? null : recorder.error,
+  }));
 
   return {
     kernel: { release: facts.kernelRelease, btf: facts.btf, btfPath: BTF_PATH },
@@ -158,7 +160,8 @@ export function buildReport(facts: SystemFacts, probes: HookProbeResult[]): Doct
       bpfLsmListed: facts.securityfs.lsms === null ? null : facts.securityfs.lsms.includes('bpf'),
     },
     hookTypes,
+    recorder,
     signals,
-    verdict: buildVerdict(facts, hookTypes, signals),
+    verdict: buildVerdict(facts, hookTypes, recorder, signals),
   };
 }

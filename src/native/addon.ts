@@ -92,6 +92,17 @@ export interface NativeRecorder {
   close(): void;
   /** A uprobe on one library function (by file offset); returns an error message on failure. */
   attachLibcall(libraryPath: string, offset: number, name: string, stringArg: number): string | undefined;
+  /** Per signal, the hook that serves it on this kernel (null when none can, with why). */
+  hooks(): RecorderHook[];
+  /** Attaches every loaded program and detaches it at once; the error with libbpf's reason, if any. */
+  attachCheck(): string | undefined;
+}
+
+/** One row of the recorder's hook table (native/recorder-hooks.cc) as chosen for the running kernel. */
+export interface RecorderHook {
+  signal: string;
+  hook: string | null;
+  unavailable: string | null;
 }
 
 export interface NativeAddon {

@@ -45,6 +45,8 @@ export interface TraceMetadata {
   };
   /** Hook serving each signal, e.g. { syscalls: 'tp_btf/sys_exit' }. */
   hooks: Record<string, string>;
+  /** Signals no hook can serve on the recording's kernel, with why (absent in traces from before 0.1). */
+  hooks_unavailable?: Record<string, string>;
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
