@@ -77,6 +77,16 @@ struct {
 	__type(value, struct gpo_task_ids);
 } task_ids SEC(".maps");
 
+/* procfs files of followed processes whose opening was recorded (by file pointer): with BPF LSM, an access
+ * through any other descriptor (opened before recording started, or passed from another process) gets
+ * its own row. Entries leave when the file is freed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} proc_files_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 32 << 20);
@@ -562,6 +572,12 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 		}
 		if (!e)
 			return;
+		if (target) {
+			__u64 key = (__u64)f;
+			__u8 one = 1;
+
+			bpf_map_update_elem(&proc_files_seen, &key, &one, BPF_ANY);
+		}
 		e->target_tgid = target;
 		e->target_tid = tid;
 		e->request = BPF_CORE_READ(f, f_flags);
@@ -808,6 +824,48 @@ SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_io_uring_complete_res, void *ring, void *req, __u64 user_data, int res)
 {
 	io_uring_opened(req, res);
+	return 0;
+}
+
+/* BPF LSM (where the kernel lets it load; user space switches these off elsewhere): a read or write of a
+ * followed process's procfs file through a descriptor whose opening gpo did not see is a proc_open row
+ * with the syscall doing the access as nr and the access mask (MAY_READ 4, MAY_WRITE 2) as addr. */
+SEC("lsm/file_permission")
+int BPF_PROG(on_file_permission, struct file *file, int mask)
+{
+	struct inode *inode = file->f_inode;
+	__u32 actor = bpf_get_current_pid_tgid() >> 32;
+	__u32 target, tid = 0;
+	struct gpo_act_event *e;
+	struct pt_regs *regs;
+	__u64 key = (__u64)file;
+	__u8 one = 1;
+
+	if (!observe_acts || inode->i_sb->s_magic != PROC_SUPER_MAGIC || actor == gpo_tgid)
+		return 0;
+	target = resolve_pid(BPF_CORE_READ(container_of(inode, struct proc_inode, vfs_inode), pid), &tid);
+	if (!target || !is_tracked(target) || target == actor || bpf_map_lookup_elem(&proc_files_seen, &key))
+		return 0;
+	bpf_map_update_elem(&proc_files_seen, &key, &one, BPF_ANY);
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	e = act_begin(GPO_KIND_PROC_OPEN, BPF_CORE_READ(regs, orig_ax) & 0xffff, 0);
+	if (!e)
+		return 0;
+	e->target_tgid = target;
+	e->target_tid = tid;
+	e->request = BPF_CORE_READ(file, f_flags);
+	e->addr = mask;
+	put_file(e, file);
+	act_submit(e);
+	return 0;
+}
+
+SEC("lsm/file_free_security")
+int BPF_PROG(on_file_free, struct file *file)
+{
+	__u64 key = (__u64)file;
+
+	bpf_map_delete_elem(&proc_files_seen, &key);
 	return 0;
 }
 

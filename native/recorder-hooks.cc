@@ -40,19 +40,33 @@ bool HasFunction(const btf* vmlinux, const char* name) {
 
 int SilentPrint(enum libbpf_print_level, const char*, va_list) { return 0; }
 
-// Whether an empty fentry program loads here (some kernels refuse fentry with EPERM); errno otherwise.
-int FentryLoads() {
+// Whether an empty program of probe.bpf.c loads here (some kernels refuse fentry and lsm with EPERM): 0, or
+// the errno.
+int ProbeLoads(const char* program) {
   libbpf_print_fn_t previous = libbpf_set_print(SilentPrint);
   probe_bpf* skel = probe_bpf__open();
   int err = skel ? 0 : errno;
   if (skel) {
     bpf_program* prog;
-    bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, prog == skel->progs.probe_fentry);
+    bpf_object__for_each_program(prog, skel->obj)
+      bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog), program) == 0);
     err = -probe_bpf__load(skel);
     probe_bpf__destroy(skel);
   }
   libbpf_set_print(previous);
   return err;
+}
+
+// The bpf LSM must be among the active LSMs for lsm/ programs to be called at all; unknown (true) when
+// securityfs is not mounted.
+bool BpfLsmActive() {
+  FILE* f = fopen("/sys/kernel/security/lsm", "r");
+  if (!f) return true;
+  char list[512] = {};
+  size_t n = fread(list, 1, sizeof list - 1, f);
+  fclose(f);
+  std::string lsms = "," + std::string(list, n) + ",";
+  return lsms.find(",bpf,") != std::string::npos || lsms.find(",bpf\n") != std::string::npos;
 }
 
 }  // namespace
@@ -83,7 +97,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   bool found = false;
   std::vector<const btf_type*> exit_params =
       vmlinux ? TracepointParams(vmlinux, "sched_process_exit", &found) : std::vector<const btf_type*>();
-  plan.fentry_error = FentryLoads();
+  plan.fentry_error = ProbeLoads("probe_fentry");
   if (exit_params.size() >= 2) {
     use("on_exit");
     serve("exit", "tp_btf/sched_process_exit");
@@ -125,6 +139,18 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
       serve("io_uring_open", "tp_btf/io_uring_complete (IORING_OP_OPENAT, OPENAT2: res argument, before 6.3)");
     } else {
       none("io_uring_open", "io_uring_complete has arguments gpo does not know");
+    }
+    // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
+    // route no open hook saw): only an LSM hook sees every read and write.
+    int lsm_error = ProbeLoads("probe_lsm");
+    if (lsm_error) {
+      none("proc_access", std::string("needs BPF LSM (lsm/file_permission), refused here: ") + strerror(lsm_error));
+    } else if (!BpfLsmActive()) {
+      none("proc_access", "needs BPF LSM (lsm/file_permission): bpf is not among the active LSMs (boot with lsm=...,bpf)");
+    } else {
+      use("on_file_permission");
+      use("on_file_free");
+      serve("proc_access", "lsm/file_permission (reads and writes of /proc/<target>/ files through descriptors whose open gpo did not see)");
     }
     use("on_libcall");
     serve("libcall", "uprobe.s (by file offset, filtered by tgid in the program)");

@@ -88,7 +88,7 @@ INITRD="$WORK/initrd-$KVER.cpio.gz"
 LOG=${KM_LOG:-$WORK/console-$KVER-$(date +%Y%m%d-%H%M%S).log}
 OUTFS=(); [ -n "${KM_OUT:-}" ] && { mkdir -p "$KM_OUT"; OUTFS=(-virtfs "local,path=$KM_OUT,mount_tag=kmout,security_model=none"); }
 t0=$(date +%s.%N); set +e
-timeout -k 10 "${KM_TIMEOUT:-1800}" nice -n 10 qemu-system-x86_64 -accel tcg -cpu max \
+timeout -k 10 "${KM_TIMEOUT:-1800}" qemu-system-x86_64 -accel tcg -cpu max \
   -m "${KM_MEM:-4G}" -smp "${KM_SMP:-2}" -nographic -no-reboot -nic none \
   -kernel "$VMLINUZ" -initrd "$INITRD" -append "console=ttyS0 panic=-1 quiet ${KM_APPEND:-}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap "${OUTFS[@]}" \

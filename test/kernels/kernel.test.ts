@@ -1,13 +1,14 @@
 // The kernel suite's own checks (scripts/kernel-matrix.sh runs them on this machine's kernel and inside
 // each Debian kernel, with the fixture and act tests of record.test.ts and observe.test.ts): what
 // `gpo doctor` says against what `gpo record` does, and the hook each signal was served by.
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../src/doctor/index.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { fixture, requireRoot, runGpo } from '../helpers/gpo.js';
+import { fixture, readRows, requireRoot, Running, runGpo, start, startGpo } from '../helpers/gpo.js';
 
 describe('kernel suite', () => {
   it("gpo doctor's verdict is what gpo record does: same hook per signal, same unavailable signals", async () => {
@@ -30,5 +31,37 @@ describe('kernel suite', () => {
       expect(signal in served || signal in unavailable, signal).toBe(true);
     // Where fentry loads, exit rows never take group_dead from the racy live-thread count.
     if (report.hookTypes.fentry.usable) expect(served.exit).not.toMatch(/signal->live/);
+  });
+
+  it('records a read of /proc/PID/mem through a descriptor opened before recording started, where BPF LSM serves it', async () => {
+    requireRoot();
+    const doctor = JSON.parse(runGpo(['doctor', '--json']).stdout) as DoctorReport;
+    const access = doctor.signals.find((s) => s.name === 'proc_access')!;
+    const target = start(fixture('sleeper'), ['30']);
+    const pid = Number((await target.waitFor(/"pid":(\d+)/))[1]);
+    const data = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => l.split(' ')[1] === 'rw-p')!.split('-')[0];
+    const holder = new Running(spawn(fixture('tamper'), ['proc-read-later', String(pid), data], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    await holder.waitFor(/"opened":(\d+)/);
+    const out = join(mkdtempSync(join(tmpdir(), 'gpo-kernel-')), 'pre.parquet');
+    const gpo = startGpo(['record', '--pid', String(pid), '-o', out]);
+    await gpo.waitFor(/recording/, 'stderr');
+    holder.child.stdin!.write('go\n');
+    const read = JSON.parse((await holder.waitFor(/\{"action".*\}/))[0]) as { ret: number };
+    expect(read.ret).toBe(8);
+    await holder.exited;
+    gpo.child.kill('SIGINT');
+    expect((await gpo.exited).code).toBe(0);
+    target.child.kill('SIGTERM');
+    const rows = (await readRows(out)).filter((r) => r.kind === 'proc_open' && r.comm === 'tamper');
+    const { metadata } = await openTrace(out);
+    if (access.hook === null) {
+      // Unavailable here, and said so: doctor and the trace agree, and nothing pretends otherwise.
+      expect(metadata.hooks_unavailable?.proc_access).toBe(access.why);
+      expect(rows).toEqual([]);
+    } else {
+      expect(metadata.hooks.proc_access).toMatch(/^lsm\/file_permission/);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ target_pid: pid, nr: 17, path: `/proc/${pid}/mem` });
+    }
   });
 });
