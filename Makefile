@@ -34,6 +34,10 @@ $(OUT)/lib/%.so: test/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -shared -fPIC -o $@ $<
 
+$(OUT)/bin/empty-tp: bench/empty-tp.c $(OUT)/bpf/bench-empty.skel.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -I $(OUT)/bpf -o $@ $< -lbpf -lelf -lz
+
 $(OUT)/bin/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -pthread -o $@ $<

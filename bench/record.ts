@@ -10,13 +10,14 @@ import { median } from 'simple-statistics';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const STORM = join(ROOT, 'out/bin/storm');
+const EMPTY_TP = join(ROOT, 'out/bin/empty-tp');
 const GNU_TIME = '/usr/bin/time';
 const TRACEFS = '/sys/kernel/tracing';
 const GETPPID = 110;
 
-const CONFIGS = ['untraced', 'gpo', 'gpo-syscalls-only', 'gpo-durations', 'bpftrace', 'strace'] as const;
+const CONFIGS = ['untraced', 'empty-tp-btf', 'gpo', 'gpo-syscalls-only', 'gpo-durations', 'bpftrace', 'strace'] as const;
 type ConfigName = (typeof CONFIGS)[number];
-const DEFAULT_CONFIGS: readonly ConfigName[] = ['untraced', 'gpo', 'gpo-syscalls-only', 'bpftrace', 'strace'];
+const DEFAULT_CONFIGS: readonly ConfigName[] = ['untraced', 'empty-tp-btf', 'gpo', 'gpo-syscalls-only', 'bpftrace', 'strace'];
 
 interface Options {
   calls: number;
@@ -192,6 +193,28 @@ async function runUntraced(calls: number): Promise<RunResult> {
   const result = await run(STORM, [String(calls)]);
   check(result, 'storm');
   return { storm: parseStorm(result.stdout) };
+}
+
+/** The floor: the storm while an empty tp_btf/sys_exit program (bench/empty-tp.c) is attached. */
+async function runEmptyTpBtf(calls: number): Promise<RunResult> {
+  const holder = spawn(EMPTY_TP, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const held = finish(holder);
+  try {
+    let out = '';
+    holder.stdout!.on('data', (d: Buffer) => (out += d));
+    const deadline = performance.now() + 30_000;
+    while (!out.includes('attached')) {
+      if (holder.exitCode !== null) throw new RunFailed(`empty-tp exited early: ${lastLines((await held).stderr)}`);
+      if (performance.now() > deadline) throw new RunFailed('empty-tp did not attach within 30 s');
+      await sleep(20);
+    }
+    const result = await run(STORM, [String(calls)]);
+    check(result, 'storm');
+    return { storm: parseStorm(result.stdout) };
+  } finally {
+    holder.stdin!.end();
+    await held;
+  }
 }
 
 async function runStrace(calls: number): Promise<RunResult> {
@@ -382,6 +405,8 @@ async function runOnce(config: ConfigName, options: Options, scratch: string): P
   switch (config) {
     case 'untraced':
       return runUntraced(calls);
+    case 'empty-tp-btf':
+      return runEmptyTpBtf(calls);
     case 'gpo':
       return runGpo(options.gpo, calls, [], scratch);
     case 'gpo-syscalls-only':
@@ -460,6 +485,10 @@ function printTable(summaries: ConfigSummary[], throughput: ThroughputResult[], 
     out.push(`target: gpo adds ${format(all, 1)} ns/syscall writing every syscall vs bpftrace's ${format(bpftrace, 1)} ns merely counting (${all <= bpftrace ? 'met' : 'not met'})`);
   if (syscallsOnly !== undefined && bpftrace !== undefined)
     out.push(`target: gpo --syscalls-only adds ${format(syscallsOnly, 1)} ns/syscall vs bpftrace's ${format(bpftrace, 1)} ns (${syscallsOnly <= bpftrace ? 'met' : 'not met'})`);
+  const perCall = (name: string) => summaries.find((x) => x.config === name && x.ok)?.ns_per_call;
+  const [gpoNs, floorNs, floorAdded] = [perCall('gpo'), perCall('empty-tp-btf'), added('empty-tp-btf')];
+  if (gpoNs !== undefined && floorNs !== undefined && floorAdded !== undefined)
+    out.push(`floor: an empty tp_btf program adds ${format(floorAdded, 1)} ns/syscall; gpo costs ${(gpoNs / floorNs).toFixed(2)}x the storm under it`);
   if (all !== undefined && syscallsOnly !== undefined) {
     const extra = ((all - syscallsOnly) / syscallsOnly) * 100;
     out.push(`target: all observation hooks add ${extra.toFixed(1)}% to the cost of recording syscalls alone (target <= 10%: ${extra <= 10 ? 'met' : 'not met'})`);

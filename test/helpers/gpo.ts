@@ -9,6 +9,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const GPO = join(ROOT, 'bin', 'gpo.js');
 /** Under emulation (scripts/kernel-matrix.sh boots kernels under qemu TCG) everything is slower. */
 export const TIMEOUT_SCALE = Number(process.env.GPO_TEST_TIMEOUT_SCALE ?? 1);
+/** Node flags for the gpo processes a test starts (the kernel matrix passes the ones its own node got). */
+const NODE_ARGS = process.execArgv.filter((a) => a.startsWith('--no-wasm'));
 
 /** Kernel tests must fail loudly, not pass silently, where they cannot run. */
 export function requireRoot(): void {
@@ -32,7 +34,7 @@ export interface Finished {
 
 /** Runs gpo to completion. */
 export function runGpo(args: string[], timeoutMs = 60_000): Finished {
-  const r = spawnSync(process.execPath, [GPO, ...args], { encoding: 'utf8', timeout: timeoutMs * TIMEOUT_SCALE });
+  const r = spawnSync(process.execPath, [...NODE_ARGS, GPO, ...args], { encoding: 'utf8', timeout: timeoutMs * TIMEOUT_SCALE });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -64,7 +66,7 @@ export class Running {
 }
 
 export function startGpo(args: string[]): Running {
-  return new Running(spawn(process.execPath, [GPO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  return new Running(spawn(process.execPath, [...NODE_ARGS, GPO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export function start(cmd: string, args: string[]): Running {
