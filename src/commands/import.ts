@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { SEQUENCE_FORMATS, isSequenceFormat } from '../import/load.js';
 import { importToTrace } from '../import/to-trace.js';
 import { GpoError } from '../errors.js';
-import { escapeTerminal as esc, formatCount } from '../report/format.js';
-import { progress } from '../report/progress.js';
+import { escapeTerminal as esc } from '../cli/escape.js';
+import { formatCount } from '../cli/format.js';
+import { progress } from '../cli/progress.js';
 
 export function registerImport(program: Command): void {
   program

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { openTrace } from '../trace/reader.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
-import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
+import { escapeTerminal as esc } from '../cli/escape.js';
+import { formatCount, formatTable } from '../cli/format.js';
 
 function formatSummary(s: TraceSummary): string {
   const m = s.metadata;

@@ -1,5 +1,6 @@
 // The demo's output: one table row per scenario, or the same rows as JSON objects.
-import { escapeTerminal as esc, formatTable } from '../report/format.js';
+import { escapeTerminal as esc } from '../cli/escape.js';
+import { formatTable } from '../cli/format.js';
 import type { DemoRow } from './scenarios.js';
 
 const SUMMARY_WIDTH = 110;

@@ -19,6 +19,26 @@ export interface TargetInfo {
   loader_env: Record<string, string>;
 }
 
+/** What makes two recordings recordings of the same program. */
+export interface ProgramIdentity {
+  exe: string;
+  build_id: string | null;
+  exe_sha256: string | null;
+}
+
+export function programOf(target: TargetInfo): ProgramIdentity {
+  return { exe: target.exe, build_id: target.build_id, exe_sha256: target.exe_sha256 };
+}
+
+/** How two programs differ: exe path, and build-id and sha256 where both are known; empty for the same program. */
+export function programDifferences(a: ProgramIdentity, b: ProgramIdentity): string[] {
+  const differences: string[] = [];
+  if (a.exe !== b.exe) differences.push(`exe ${a.exe || '(imported)'} vs ${b.exe || '(imported)'}`);
+  if (a.build_id && b.build_id && a.build_id !== b.build_id) differences.push(`build-id ${a.build_id} vs ${b.build_id}`);
+  if (a.exe_sha256 && b.exe_sha256 && a.exe_sha256 !== b.exe_sha256) differences.push(`sha256 ${a.exe_sha256.slice(0, 12)} vs ${b.exe_sha256.slice(0, 12)}`);
+  return differences;
+}
+
 export interface HostInfo {
   hostname: string;
   kernel_release: string;

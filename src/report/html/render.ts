@@ -3,11 +3,11 @@
 // Content-Security-Policy, so the page makes no request of any kind. Every trace string goes through html().
 import { createHash } from 'node:crypto';
 import type { BaselineDocument } from '../../baseline/document.js';
-import type { Anomaly } from '../../score/anomaly.js';
+import type { Anomaly } from '../../detectors/anomaly.js';
 import type { ScoreReport } from '../../score/score-trace.js';
 import type { TraceMetadata } from '../../trace/metadata.js';
 import { syscallName } from '../../trace/syscalls.js';
-import { formatCount } from '../format.js';
+import { formatCount } from '../../cli/format.js';
 import type { Lane, ReportData } from './collect.js';
 import { escapeHtml, html, scriptJson } from './escape.js';
 
