@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openTrace } from '../trace/reader.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
-import { escapeTerminal as esc } from '../cli/escape.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount, formatTable } from '../cli/format.js';
 
 function formatSummary(s: TraceSummary): string {
@@ -52,6 +52,6 @@ export function registerInfo(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (path: string, opts) => {
       const summary = await summarizeTrace(await openTrace(path));
-      process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary) + '\n');
+      process.stdout.write(opts.json ? escapeJson(summary) : formatSummary(summary) + '\n');
     });
 }

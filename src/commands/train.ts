@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { progress } from '../cli/progress.js';
 import { baselineText, trainBaseline } from '../train/train.js';
 import { GpoError } from '../errors.js';
-import { escapeTerminal as esc } from '../cli/escape.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount } from '../cli/format.js';
 
 export function registerTrain(program: Command): void {
@@ -41,7 +41,7 @@ export function registerTrain(program: Command): void {
         warnings,
       };
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        process.stdout.write(escapeJson(summary));
         return;
       }
       process.stdout.write(
