@@ -4,7 +4,7 @@
 import type { LoadedBaseline } from '../baseline/document.js';
 import { escapeJson } from '../cli/escape.js';
 import { compareAnomalies, severityRank, type Anomaly, type Severity } from '../detectors/anomaly.js';
-import type { Scorer } from '../detectors/detector.js';
+import type { Detector, Scorer } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
 import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../trace/batch-view.js';
 import { programDifferences, programOf, totalDropped, type ProgramIdentity, type TargetInfo } from '../trace/metadata.js';
@@ -26,8 +26,8 @@ export interface ScoreReport {
 }
 
 /** The scorers of one scoring run, in the detectors' fixed order; a live session feeds them the same way. */
-export function createScorers(loaded: LoadedBaseline, target: TargetInfo): Scorer[] {
-  return DETECTORS.map((detector) => detector.scorer(loaded, target));
+export function createScorers(loaded: LoadedBaseline, target: TargetInfo, detectors: readonly Detector[] = DETECTORS): Scorer[] {
+  return detectors.map((detector) => detector.scorer(loaded, target));
 }
 
 export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
@@ -35,10 +35,10 @@ export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentit
   return differences.length === 0 ? null : `the trace is of another program than the baseline's (${differences.join('; ')})`;
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none' }): Promise<ScoreReport> {
+export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
   const baseline = loaded.document;
   const target = trace.metadata.target;
-  const scorers = createScorers(loaded, target);
+  const scorers = createScorers(loaded, target, options.detectors);
   let rows = 0;
   let syscalls = 0;
   const threads = new Set<number>();
