@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { median } from 'simple-statistics';
-import { parseBaseline, type LoadedBaseline } from '../src/baseline/document.js';
-import { BaselineTrainer, baselineText, trainBaseline } from '../src/baseline/train.js';
-import { TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../src/score/batch-view.js';
-import { createDetectors, scoreTrace } from '../src/score/score-trace.js';
+import type { LoadedBaseline } from '../src/baseline/document.js';
+import { parseBaseline } from '../src/detectors/load-baseline.js';
+import { BaselineTrainer, baselineText, trainBaseline } from '../src/train/train.js';
+import { TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../src/trace/batch-view.js';
+import { createScorers, scoreTrace } from '../src/score/score-trace.js';
 import { openTrace } from '../src/trace/reader.js';
 import { writeSyntheticTrace } from './synthetic-trace.js';
 
@@ -78,9 +79,12 @@ async function trainHeld(): Promise<number> {
 
 /** gpo score's detectors on the held batches, against the baseline trained on the whole trace. */
 function scoreHeld(loaded: LoadedBaseline): number {
-  const detectors = createDetectors(loaded, { pid: source.metadata.target.pid, exe: source.metadata.target.exe });
-  for (const batch of held) for (const d of detectors) d.observe(batch);
-  return detectors.flatMap((d) => d.finish()).length;
+  const scorers = createScorers(loaded, source.metadata.target);
+  for (const batch of held) {
+    const view = viewOf(batch);
+    for (const scorer of scorers) scorer.observe(view);
+  }
+  return scorers.flatMap((scorer) => scorer.finish()).length;
 }
 
 type Step = 'decode' | 'train' | 'score' | 'trainHeld' | 'scoreHeld';

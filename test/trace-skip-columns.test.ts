@@ -8,7 +8,7 @@ import * as parquet from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
 import { rowsBatch, syscallBatch, type TraceRowInput } from '../src/import/trace-batches.js';
 import { importMetadata } from '../src/import/to-trace.js';
-import { TRACE_COLUMNS } from '../src/score/batch-view.js';
+import { TRACE_COLUMNS } from '../src/trace/batch-view.js';
 import { readFooterStats } from '../src/trace/parquet-footer.js';
 import { openTrace } from '../src/trace/reader.js';
 import { traceSchema } from '../src/trace/schema.js';

@@ -1,9 +1,9 @@
 // The baseline document `gpo train` writes and `gpo score` reads: versioned JSON, deterministic (sorted
-// keys, no clock), saying what it was trained on. Format: docs/baseline.md.
-import { readFileSync } from 'node:fs';
-import { GpoError } from '../errors.js';
-import { AnomalyModel, type AnomalyModelJson } from '../model/anomaly-model.js';
-import type { RateStatsJson } from '../score/rates.js';
+// keys, no clock), saying what it was trained on. Format: docs/baseline.md. Each section is written and
+// checked by the detector that owns it (src/detectors/); src/detectors/load-baseline.ts reads a file.
+import type { AnomalyModel, AnomalyModelJson } from '../model/anomaly-model.js';
+import type { RateStatsJson } from '../model/rates.js';
+import type { ProgramIdentity } from '../trace/metadata.js';
 
 /**
  * 2: the sequence score adds two calibrated components (model version 2, thresholds.scales).
@@ -11,12 +11,6 @@ import type { RateStatsJson } from '../score/rates.js';
  */
 export const BASELINE_VERSION = 3;
 export const BASELINE_KIND = 'gpo.baseline';
-
-export interface ProgramIdentity {
-  exe: string;
-  build_id: string | null;
-  exe_sha256: string | null;
-}
 
 export interface TrainedTrace {
   /** As given on the command line. */
@@ -106,40 +100,4 @@ function write(value: unknown, indent: string): string {
 export interface LoadedBaseline {
   document: BaselineDocument;
   model: AnomalyModel;
-}
-
-/** Reads and checks a baseline file; every problem is one clear GpoError. */
-export function readBaseline(path: string): LoadedBaseline {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new GpoError(code === 'ENOENT' ? `${path}: no such baseline file` : `${path}: cannot read baseline (${code ?? String(err)})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new GpoError(`${path}: corrupt baseline (not valid JSON)`);
-  }
-  return parseBaseline(doc, path);
-}
-
-export function parseBaseline(doc: unknown, path: string): LoadedBaseline {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || (doc as { kind?: unknown }).kind !== BASELINE_KIND)
-    throw new GpoError(`${path}: not a gpo baseline (made by gpo train)`);
-  const version = (doc as { baseline_version?: unknown }).baseline_version;
-  if (version !== BASELINE_VERSION)
-    throw new GpoError(`${path}: baseline version ${JSON.stringify(version ?? null)} is not supported (this gpo reads version ${BASELINE_VERSION}; retrain with gpo train)`);
-  const d = doc as BaselineDocument;
-  const missing = (['trained_on', 'model', 'calibration', 'libraries', 'process', 'allowed'] as const).filter((key) => typeof d[key] !== 'object' || d[key] === null);
-  if (missing.length > 0) throw new GpoError(`${path}: corrupt baseline (missing ${missing.join(', ')})`);
-  let model: AnomalyModel;
-  try {
-    model = AnomalyModel.fromJSON(d.model);
-  } catch (err) {
-    throw new GpoError(`${path}: corrupt baseline model (${(err as Error).message})`);
-  }
-  return { document: d, model };
 }

@@ -1,10 +1,10 @@
 // What gpo records about the target and the host: identity of the program (path, build-id, sha256),
 // its command line and loader environment, and the machine.
-import { createHash } from 'node:crypto';
-import { accessSync, constants, createReadStream, existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { GpoError } from '../errors.js';
+import { sha256OfFile } from '../trace/file-hash.js';
 import type { HostInfo } from '../trace/metadata.js';
 
 /** Loader variables that change what code runs in the target. */
@@ -94,11 +94,5 @@ export function loaderEnv(environ: Map<string, string> | NodeJS.ProcessEnv): Rec
 
 export async function sha256File(path: string): Promise<string | null> {
   if (!path || !isAbsolute(path) || !existsSync(path)) return null;
-  try {
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } catch {
-    return null;
-  }
+  return sha256OfFile(path).catch(() => null);
 }

@@ -1,7 +1,7 @@
 // gpo demo: the demo game recorded clean and under each bundled cheat, a baseline trained on the clean
 // runs, and a table of what gpo caught. Exit 1 when a cheat went undetected or a clean run alarmed.
 import type { Command } from 'commander';
-import { formatDuration } from '../report/format.js';
+import { formatDuration } from '../cli/format.js';
 import { runDemo } from '../demo/run.js';
 import { demoJson, formatDemoTable } from '../demo/table.js';
 

@@ -1,5 +1,6 @@
 // `gpo doctor [--json]`: which hooks load and attach on this machine, and what gpo can observe here.
 import type { Command } from 'commander';
+import { escapeJson } from '../cli/escape.js';
 import { formatReport, runDoctor } from '../doctor/index.js';
 
 export function registerDoctor(program: Command): void {
@@ -10,6 +11,6 @@ export function registerDoctor(program: Command): void {
     .option('--verbose', "print libbpf's log to stderr")
     .action((options: { json?: boolean; verbose?: boolean }) => {
       const report = runDoctor({ verbose: options.verbose });
-      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      process.stdout.write(options.json ? escapeJson(report) : formatReport(report));
     });
 }

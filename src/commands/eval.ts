@@ -1,5 +1,6 @@
 // gpo eval: how well the anomaly model separates normal from attack sequences of a public dataset.
 import type { Command } from 'commander';
+import { escapeJson } from '../cli/escape.js';
 import { evaluate } from '../eval/evaluate.js';
 import { SEQUENCE_FORMATS } from '../import/load.js';
 
@@ -23,7 +24,7 @@ export function registerEval(program: Command): void {
     .action((flags: EvalFlags) => {
       const result = evaluate(flags);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        process.stdout.write(escapeJson(result));
         return;
       }
       const w = result.windows;

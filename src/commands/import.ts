@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { SEQUENCE_FORMATS, isSequenceFormat } from '../import/load.js';
 import { importToTrace } from '../import/to-trace.js';
 import { GpoError } from '../errors.js';
-import { escapeTerminal as esc, formatCount } from '../report/format.js';
-import { progress } from '../report/progress.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
+import { formatCount } from '../cli/format.js';
+import { progress } from '../cli/progress.js';
 
 export function registerImport(program: Command): void {
   program
@@ -22,7 +23,7 @@ export function registerImport(program: Command): void {
       status.finish();
       process.stdout.write(
         opts.json
-          ? `${JSON.stringify(result, null, 2)}\n`
+          ? escapeJson(result)
           : `imported ${formatCount(result.sequences)} sequences, ${formatCount(result.rows)} syscalls to ${esc(result.output)}\n`,
       );
     });

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { openTrace } from '../trace/reader.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
-import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
+import { formatCount, formatTable } from '../cli/format.js';
 
 /** Signals grouped by the hook that served them: "tp_btf/sys_exit: syscalls, ptrace; fentry/taskstats_exit: exit". */
 function hooksLine(hooks: Record<string, string>): string {
@@ -41,8 +42,8 @@ function formatSummary(s: TraceSummary): string {
     `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind).map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})`,
     `dropped    ${formatCount(s.dropped)}` +
       Object.entries(m.counts)
-        .filter(([, c]) => c.dropped > 0)
-        .map(([src, c]) => ` (${src} ${formatCount(c.dropped)})`)
+        .filter(([, c]) => c !== undefined && c.dropped > 0)
+        .map(([src, c]) => ` (${src} ${formatCount(c!.dropped)})`)
         .join('') +
       (totalTruncated(m) > 0 ? `, truncated strings ${totalTruncated(m)}` : ''),
     '',
@@ -69,6 +70,6 @@ export function registerInfo(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (path: string, opts) => {
       const summary = await summarizeTrace(await openTrace(path));
-      process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary) + '\n');
+      process.stdout.write(opts.json ? escapeJson(summary) : formatSummary(summary) + '\n');
     });
 }

@@ -3,7 +3,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } from '../capture/session.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
-import { escapeTerminal, formatBytes, formatCount, formatDuration } from '../report/format.js';
+import { escapeTerminal } from '../cli/escape.js';
+import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);

@@ -1,9 +1,10 @@
 // gpo report TRACE [--baseline FILE] -o report.html: one self-contained HTML page with charts.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readBaseline } from '../baseline/document.js';
+import { readBaseline } from '../detectors/load-baseline.js';
 import { GpoError } from '../errors.js';
-import { escapeTerminal as esc } from '../report/format.js';
+import { escapeTerminal as esc } from '../cli/escape.js';
+import { progress } from '../cli/progress.js';
 import { buildHtmlReport } from '../report/html/index.js';
 import { openTrace } from '../trace/reader.js';
 
@@ -17,7 +18,9 @@ export function registerReport(program: Command): void {
     .action(async (path: string, opts: { baseline?: string; output: string }) => {
       const baseline = opts.baseline === undefined ? null : readBaseline(opts.baseline);
       const trace = await openTrace(path);
-      const page = await buildHtmlReport(trace, baseline, { baselinePath: opts.baseline ?? null, progress: true });
+      const status = progress('report: reading', { total: trace.numRows });
+      const page = await buildHtmlReport(trace, baseline, { baselinePath: opts.baseline ?? null, progress: status });
+      status.finish();
       try {
         writeFileSync(opts.output, page);
       } catch (err) {

@@ -1,12 +1,14 @@
 // gpo score TRACE --baseline FILE: anomalies of a recording against a baseline, then a verdict.
 // Exit 0 clean, 1 anomalies at or above --fail-on, 2 error.
 import { InvalidArgumentError, type Command } from 'commander';
-import { readBaseline } from '../baseline/document.js';
-import { escapeTerminal as esc } from '../report/format.js';
-import { SEVERITIES, type Severity } from '../score/anomaly.js';
-import { formatReport, reportJson, scoreTrace } from '../score/score-trace.js';
+import { readBaseline } from '../detectors/load-baseline.js';
+import { escapeTerminal as esc } from '../cli/escape.js';
+import { SEVERITIES, type Severity } from '../detectors/anomaly.js';
+import { formatReport } from '../score/format-report.js';
+import { reportJson, scoreTrace } from '../score/score-trace.js';
 import { openTrace } from '../trace/reader.js';
-import { progress, withProgress } from '../report/progress.js';
+import { progress } from '../cli/progress.js';
+import { countingRows } from '../trace/progress.js';
 
 function severity(value: string): Severity | 'none' {
   if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as Severity | 'none';
@@ -25,7 +27,7 @@ export function registerScore(program: Command): void {
       const loaded = readBaseline(opts.baseline);
       const opened = await openTrace(path);
       const status = progress('score', { total: opened.numRows });
-      const report = await scoreTrace(withProgress(opened, status), loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
+      const report = await scoreTrace(countingRows(opened, status), loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
       status.finish();
       if (report.program_mismatch) process.stderr.write(`gpo: warning: ${esc(report.program_mismatch)}\n`);
       process.stdout.write(opts.json ? reportJson(report) : formatReport(report));

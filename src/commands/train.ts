@@ -1,9 +1,11 @@
 // gpo train TRACE... -o baseline.json: learns a baseline from normal recordings of one program.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { baselineText, trainBaseline } from '../baseline/train.js';
+import { progress } from '../cli/progress.js';
+import { baselineText, trainBaseline } from '../train/train.js';
 import { GpoError } from '../errors.js';
-import { escapeTerminal as esc, formatCount } from '../report/format.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
+import { formatCount } from '../cli/format.js';
 
 export function registerTrain(program: Command): void {
   program
@@ -13,7 +15,9 @@ export function registerTrain(program: Command): void {
     .requiredOption('-o, --output <file>', 'baseline file to write')
     .option('--json', 'print a JSON summary instead of text')
     .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
-      const { baseline, warnings } = await trainBaseline(paths);
+      const status = progress('train');
+      const { baseline, warnings } = await trainBaseline(paths, { progress: status });
+      status.finish();
       try {
         writeFileSync(opts.output, baselineText(baseline));
       } catch (err) {
@@ -37,7 +41,7 @@ export function registerTrain(program: Command): void {
         warnings,
       };
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        process.stdout.write(escapeJson(summary));
         return;
       }
       process.stdout.write(

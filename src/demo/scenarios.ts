@@ -1,8 +1,8 @@
 // The demo's scenarios: clean runs of the demo game (training and held-out) and one run per cheat, each
 // with the anomaly kinds that count as catching it, and how a row of the demo table is judged from a
 // score report. Shared by `gpo demo`, scripts/make-recordings.sh and the offline recordings test.
-import type { Anomaly, AnomalyKind } from '../score/anomaly.js';
-import { severityRank } from '../score/anomaly.js';
+import type { Anomaly, AnomalyKind } from '../detectors/anomaly.js';
+import { severityRank } from '../detectors/anomaly.js';
 import type { ScoreReport } from '../score/score-trace.js';
 
 export interface Scenario {

@@ -1,5 +1,6 @@
 // The demo's output: one table row per scenario, or the same rows as JSON objects.
-import { escapeTerminal as esc, formatTable } from '../report/format.js';
+import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
+import { formatTable } from '../cli/format.js';
 import type { DemoRow } from './scenarios.js';
 
 const SUMMARY_WIDTH = 110;
@@ -23,5 +24,5 @@ export function formatDemoTable(rows: readonly DemoRow[]): string {
 /** The rows with exactly the documented keys, in that order. */
 export function demoJson(rows: readonly DemoRow[]): string {
   const plain = rows.map((r) => ({ scenario: r.scenario, detected: r.detected, kind: r.kind, summary: r.summary, latency_ms: r.latency_ms }));
-  return `${JSON.stringify(plain, null, 2)}\n`;
+  return escapeJson(plain);
 }

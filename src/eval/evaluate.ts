@@ -57,8 +57,8 @@ export function evaluateSequences(
 ): EvaluationResult {
   const model = AnomalyModel.train(train, options);
   const detector = model.detector();
-  const normalScores = normal.map((sequence) => detector.score(sequence.syscalls, sequence.ts_ns));
-  const attackScores = attack.map((sequence) => detector.score(sequence.syscalls, sequence.ts_ns));
+  const normalScores = normal.map((sequence) => detector.score(sequence.syscalls));
+  const attackScores = attack.map((sequence) => detector.score(sequence.syscalls));
   const { auc, fpr_at_90_dr, dr_at_1_fpr, roc } = summarizeRoc(
     normalScores.map((score) => score.score),
     attackScores.map((score) => score.score),

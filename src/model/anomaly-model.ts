@@ -55,7 +55,7 @@ export class AnomalyModel {
     const { thresholds, evidence } = calibrateThresholds(
       sequences,
       (train, heldOut) => {
-        const detector = new SequenceDetector(trainWindows(train, settings.windowLength), undefined, settings);
+        const detector = new SequenceDetector(trainWindows(train, settings.windowLength), settings);
         return heldOut.map((sequence) => detector.score(sequence.syscalls));
       },
       settings,
@@ -63,9 +63,9 @@ export class AnomalyModel {
     return new AnomalyModel(settings, trainWindows(sequences, settings.windowLength), trainFrequency(sequences, settings.frequencyWindows), thresholds, evidence);
   }
 
-  /** A streaming scorer: observe(thread, syscalls, ts_ns) batch by batch, finish(thread) for the score. */
+  /** A streaming scorer: observe(thread, syscalls) batch by batch, finish(thread) for the score. */
   detector(): SequenceDetector {
-    return new SequenceDetector(this.windows, this.frequency, this.options, undefined, this.thresholds.scales);
+    return new SequenceDetector(this.windows, this.options, this.thresholds.scales);
   }
 
   /** True when the sequence as a whole is anomalous or any of its windows is. */

@@ -1,10 +1,9 @@
 // Scores threads as their calls arrive, batch by batch, against a trained profile: stide mismatches and
 // how novel the last frame of windows is (after Forrest's and Warrender's locality frame count), t-stide
-// rare windows, the n-gram surprise of every call, and per-window syscall rates. A thread's score is final
+// rare windows and the n-gram surprise of every call. A thread's score is final
 // once the thread ends.
 import { NgramLikelihood } from './ngram-likelihood.js';
 import { PackedCountTable } from './packed-count-table.js';
-import { FrequencyWindower, type SyscallFrequencyModel } from './syscall-frequency-model.js';
 import { SYMBOL_BASE, UNSEEN_SYMBOL } from './syscall-vocabulary.js';
 import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
 import { WindowCursor } from './window-cursor.js';
@@ -97,8 +96,6 @@ export interface SequenceScore {
   contextScore: number;
   /** The sequence's anomaly score: combinedScore(surpriseScore, contextScore, the detector's scales). */
   score: number;
-  /** Highest robust z-score of a syscall's rate in one frequency window (0 without full windows). */
-  frequencyScore: number;
   anomalies: WindowAnomaly[];
 }
 
@@ -121,18 +118,15 @@ class ThreadState {
   contextSum = 0;
   /** Calls per symbol (unseen syscalls share symbol 0), for the entropy. */
   readonly symbolCounts = new Float64Array(SYMBOL_BASE);
-  frequencyScore = 0;
   readonly anomalies: WindowAnomaly[] = [];
   /** The run of unseen windows still open (its last window is among the latest). */
   openAnomaly: WindowAnomaly | undefined;
-  readonly windower: FrequencyWindower | undefined;
 
-  constructor(windowLength: number, frameLength: number, frequency: SyscallFrequencyModel | undefined) {
+  constructor(windowLength: number, frameLength: number) {
     this.cursor = new WindowCursor(windowLength);
     this.recent = new Float64Array(windowLength);
     this.frame = new Uint8Array(frameLength);
     this.histogram = new Array<number>(frameLength * windowLength + 1).fill(0);
-    this.windower = frequency && new FrequencyWindower(frequency.options);
   }
 }
 
@@ -149,13 +143,11 @@ export class SequenceDetector {
 
   constructor(
     private readonly windows: SyscallWindowModel,
-    private readonly frequency: SyscallFrequencyModel | undefined,
     private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS,
-    likelihood?: NgramLikelihood,
     /** Calibrated scales of the score components (AnomalyModel thresholds); unit scales when not given. */
     private readonly scales: ScoreScales = UNIT_SCORE_SCALES,
   ) {
-    this.likelihood = likelihood ?? new NgramLikelihood(windows);
+    this.likelihood = new NgramLikelihood(windows);
     const full = windows.windowLength;
     const rareBelow = options.rareFraction * windows.total(full);
     // Sized to never grow, so slots stay where they are and the context terms can be kept by slot.
@@ -169,13 +161,12 @@ export class SequenceDetector {
   }
 
   /**
-   * Scores the next calls of `thread`; `tsNs` (entry times) drive the frequency windows when given.
-   * Returns how many of these calls are of syscalls training never saw.
+   * Scores the next calls of `thread`. Returns how many of these calls are of syscalls training never saw.
    */
-  observe(thread: ThreadKey, syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): number {
+  observe(thread: ThreadKey, syscalls: ArrayLike<number>): number {
     let state = this.threads.get(thread);
     if (state === undefined) {
-      state = new ThreadState(this.windows.windowLength, this.options.frameLength, this.frequency);
+      state = new ThreadState(this.windows.windowLength, this.options.frameLength);
       this.threads.set(thread, state);
     }
     const { cursor, frame, histogram, symbolCounts, recent } = state;
@@ -250,11 +241,6 @@ export class SequenceDetector {
     state.rareWindows = rareWindows;
     state.surpriseSum = surpriseSum;
     state.contextSum = contextSum;
-    if (state.windower !== undefined) {
-      state.windower.push(syscalls, tsNs, (counts) => {
-        state.frequencyScore = Math.max(state.frequencyScore, this.frequency!.windowScore(counts));
-      });
-    }
     return unseenCalls;
   }
 
@@ -298,7 +284,6 @@ export class SequenceDetector {
       surpriseScore,
       contextScore,
       score: calls === 0 ? 0 : combinedScore(surpriseScore, contextScore, this.scales),
-      frequencyScore: state.frequencyScore,
       anomalies: state.anomalies.map((anomaly) => ({ ...anomaly, window: [...anomaly.window] })),
     };
   }
@@ -311,9 +296,9 @@ export class SequenceDetector {
   }
 
   /** Scores one whole sequence. */
-  score(syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): SequenceScore {
+  score(syscalls: ArrayLike<number>): SequenceScore {
     const thread = Symbol('whole sequence');
-    this.observe(thread, syscalls, tsNs);
+    this.observe(thread, syscalls);
     return this.finish(thread);
   }
 
@@ -374,6 +359,6 @@ function emptyScore(maxFrameNovelty: number): SequenceScore {
   return {
     calls: 0, windows: 0, mismatches: 0, rareWindows: 0, mismatchRate: 0,
     frameNoveltyHistogram: new Array<number>(maxFrameNovelty + 1).fill(0), maxFrameNovelty: 0,
-    meanSurprise: 0, selfEntropy: 0, surpriseScore: 0, contextScore: 0, score: 0, frequencyScore: 0, anomalies: [],
+    meanSurprise: 0, selfEntropy: 0, surpriseScore: 0, contextScore: 0, score: 0, anomalies: [],
   };
 }

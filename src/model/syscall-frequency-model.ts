@@ -1,6 +1,6 @@
 // Bag-of-syscalls profile: how often each syscall is called per window (1 s of trace time when timestamps
 // exist, else a fixed number of calls), summarized with robust statistics so a burst stands out.
-import { medianSorted, quantileSorted } from 'simple-statistics';
+import { rateStatsOf, type RateStats } from './rates.js';
 import type { ThreadKey } from './syscall-window-model.js';
 
 export interface FrequencyWindowOptions {
@@ -12,13 +12,7 @@ export interface FrequencyWindowOptions {
 
 export const DEFAULT_FREQUENCY_WINDOWS: FrequencyWindowOptions = { windowNs: 1e9, windowCalls: 1000 };
 
-export interface SyscallRateStats {
-  median: number;
-  /** Median absolute deviation from the median. */
-  mad: number;
-  q99: number;
-  max: number;
-}
+export type SyscallRateStats = RateStats;
 
 export interface SyscallFrequencyModelJson {
   kind: 'gpo.syscall-frequency';
@@ -73,19 +67,6 @@ export class SyscallFrequencyModel {
     return this.stats.get(nr) ?? { median: 0, mad: 0, q99: 0, max: 0 };
   }
 
-  /**
-   * How far the window's busiest outlier lies above normal, in robust standard deviations (1.4826 MAD,
-   * at least one call per window so a syscall that never varied is not infinitely sensitive).
-   */
-  windowScore(counts: ReadonlyMap<number, number>): number {
-    let worst = 0;
-    for (const [nr, count] of counts) {
-      const stats = this.rateStats(nr);
-      worst = Math.max(worst, (count - stats.median) / Math.max(1.4826 * stats.mad, 1));
-    }
-    return worst;
-  }
-
   toJSON(): SyscallFrequencyModelJson {
     const rates: Record<string, SyscallRateStats> = {};
     for (const nr of [...this.stats.keys()].sort((a, b) => a - b)) rates[nr] = this.stats.get(nr)!;
@@ -132,18 +113,6 @@ export class SyscallFrequencyTrainer {
   }
 
   finish(): SyscallFrequencyModel {
-    const stats = new Map<number, SyscallRateStats>();
-    if (this.windows > 0) {
-      for (const nr of [...this.countsBySyscall.keys()].sort((a, b) => a - b)) {
-        const present = this.countsBySyscall.get(nr)!;
-        const rates = new Float64Array(this.windows); // zeros for the windows the syscall was absent from
-        rates.set(present);
-        rates.sort();
-        const median = medianSorted(Array.from(rates));
-        const deviations = Array.from(rates, (rate) => Math.abs(rate - median)).sort((a, b) => a - b);
-        stats.set(nr, { median, mad: medianSorted(deviations), q99: quantileSorted(Array.from(rates), 0.99), max: rates[rates.length - 1]! });
-      }
-    }
-    return this.build(this.windows, stats);
+    return this.build(this.windows, this.windows > 0 ? rateStatsOf(this.countsBySyscall, this.windows) : new Map());
   }
 }

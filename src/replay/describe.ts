@@ -2,7 +2,7 @@
 // The text holds strings from the traced world unescaped; printers escape it for their medium.
 import type { RecordBatch } from 'apache-arrow';
 import { syscallName } from '../trace/syscalls.js';
-import { ADDRESS_RETURNING, bpfProgType, formatReturn, openFlags, perfType, protFlags, ptraceRequestName, signalName, waitStatus } from './decode.js';
+import { ADDRESS_RETURNING, bpfProgType, formatReturn, openFlags, perfType, protFlags, ptraceRequestName, signalName, waitStatus } from '../trace/linux-names.js';
 
 /** A row with every non-null column; 64-bit columns as bigint. */
 export interface TraceRow {

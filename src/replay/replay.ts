@@ -2,13 +2,13 @@
 // filtered by process, thread, syscall, kind and time. Streams batch by batch: the first lines come out
 // as soon as the first row group is decoded, whatever the trace's size.
 import { GpoError } from '../errors.js';
-import { escapeTerminal } from '../report/format.js';
+import { escapeTerminal, inertJson } from '../cli/escape.js';
 import type { TraceFile } from '../trace/reader.js';
 import { ROW_KINDS } from '../trace/schema.js';
 import { syscallNumber } from '../trace/syscalls.js';
 import { numericColumn, rowColumns, validity } from '../trace/columns.js';
 import { callName, describeRow, readRow, type TraceRow } from './describe.js';
-import { returnError } from './decode.js';
+import { returnError } from '../trace/linux-names.js';
 
 export interface ReplayFilter {
   /** Rows of these processes, and acts of other processes toward them. */
@@ -89,24 +89,14 @@ export function wallTime(ts: bigint, offsetNs: bigint): string {
   return `${iso.slice(0, 19)}.${(wall % 1_000_000_000n).toString().padStart(9, '0')}Z`;
 }
 
-/** escapeTerminal, plus the Unicode line and paragraph separators some terminals and editors break lines at. */
-function terminalText(s: string): string {
-  return escapeTerminal(s).replace(/[\u2028\u2029]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16)}`);
-}
-
 /** One human line: relative time, wall clock (UTC, µs), pid/tid, comm, the call, duration. */
 export function formatLine(row: TraceRow, clock: TraceClock): string {
   const parts = [relativeTime(row.ts_ns, clock.startNs)];
   if (clock.wallOffsetNs !== null) parts.push(wallTime(row.ts_ns, clock.wallOffsetNs).slice(11, 26));
-  parts.push(`${row.pid}/${row.tid}`.padEnd(13), terminalText(row.comm).padEnd(15), terminalText(describeRow(row)));
+  parts.push(`${row.pid}/${row.tid}`.padEnd(13), escapeTerminal(row.comm).padEnd(15), escapeTerminal(describeRow(row)));
   let line = parts.join(' ');
   if (row.duration_ns !== undefined) line += ` <${(Number(row.duration_ns) / 1e9).toFixed(6)}>`;
   return line;
-}
-
-/** JSON can carry C1 controls and bidi overrides literally: escape those too, so a JSON line is inert. */
-function inertJson(text: string): string {
-  return text.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
 }
 
 /** One JSON line: every recorded column (64-bit values as decimal strings) plus the decoded call. */

@@ -19,11 +19,34 @@ export interface TargetInfo {
   loader_env: Record<string, string>;
 }
 
+/** What makes two recordings recordings of the same program. */
+export interface ProgramIdentity {
+  exe: string;
+  build_id: string | null;
+  exe_sha256: string | null;
+}
+
+export function programOf(target: TargetInfo): ProgramIdentity {
+  return { exe: target.exe, build_id: target.build_id, exe_sha256: target.exe_sha256 };
+}
+
+/** How two programs differ: exe path, and build-id and sha256 where both are known; empty for the same program. */
+export function programDifferences(a: ProgramIdentity, b: ProgramIdentity): string[] {
+  const differences: string[] = [];
+  if (a.exe !== b.exe) differences.push(`exe ${a.exe || '(imported)'} vs ${b.exe || '(imported)'}`);
+  if (a.build_id && b.build_id && a.build_id !== b.build_id) differences.push(`build-id ${a.build_id} vs ${b.build_id}`);
+  if (a.exe_sha256 && b.exe_sha256 && a.exe_sha256 !== b.exe_sha256) differences.push(`sha256 ${a.exe_sha256.slice(0, 12)} vs ${b.exe_sha256.slice(0, 12)}`);
+  return differences;
+}
+
 export interface HostInfo {
   hostname: string;
   kernel_release: string;
   boot_id: string;
 }
+
+/** What the metadata counts rows and losses of: syscall records, and the other (lifecycle and act) records. */
+export type CountSource = 'syscall' | 'lifecycle';
 
 export interface SourceCounts {
   rows: number;
@@ -50,8 +73,8 @@ export interface TraceMetadata {
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
-  /** Rows written and records lost per source. */
-  counts: Record<string, SourceCounts>;
+  /** Rows written and records lost per source (imported traces have syscall rows only). */
+  counts: Partial<Record<CountSource, SourceCounts>>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
@@ -90,5 +113,5 @@ export function totalTruncated(meta: TraceMetadata): number {
 
 /** Total records lost across sources. */
 export function totalDropped(meta: TraceMetadata): number {
-  return Object.values(meta.counts).reduce((sum, c) => sum + c.dropped, 0);
+  return Object.values(meta.counts).reduce((sum, c) => sum + (c?.dropped ?? 0), 0);
 }

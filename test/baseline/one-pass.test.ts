@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSyntheticTrace } from '../../bench/synthetic-trace.js';
-import { baselineText, trainBaseline } from '../../src/baseline/train.js';
+import { baselineText, trainBaseline } from '../../src/train/train.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { tempDir } from '../score/trace-helpers.js';
 

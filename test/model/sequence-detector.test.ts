@@ -10,7 +10,7 @@ describe('SequenceDetector', () => {
   const cyclic = new SyscallWindowModel(2).train([[1, 2, 3, 1, 2, 3, 1]]);
 
   it('reports one unseen window as one anomaly at its position', () => {
-    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 3, 2, 3]);
+    const score = new SequenceDetector(cyclic, options).score([1, 2, 3, 2, 3]);
     expect(score.windows).toBe(4);
     expect(score.mismatches).toBe(1);
     expect(score.mismatchRate).toBe(0.25);
@@ -18,7 +18,7 @@ describe('SequenceDetector', () => {
   });
 
   it('merges overlapping unseen windows and reports syscalls training never saw', () => {
-    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 99, 3, 1, 2, 1, 3]);
+    const score = new SequenceDetector(cyclic, options).score([1, 2, 99, 3, 1, 2, 1, 3]);
     expect(score.anomalies.map(({ first, last, window, unseenWindows }) => ({ first, last, window, unseenWindows }))).toEqual([
       { first: 1, last: 3, window: [2, 99], unseenWindows: 2 },
       { first: 5, last: 7, window: [2, 1], unseenWindows: 2 },
@@ -28,19 +28,19 @@ describe('SequenceDetector', () => {
   it('sums window novelty over the locality frame', () => {
     // windows: 12 ok, 21 x, 13 x, 31 ok, 12 ok, 22 x, each unseen one of known calls (novelty 1)
     // -> frame novelty over 3 windows: 0 1 2 2 1 1, of at most 3 * 2
-    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 1, 3, 1, 2, 2]);
+    const score = new SequenceDetector(cyclic, options).score([1, 2, 1, 3, 1, 2, 2]);
     expect(score.frameNoveltyHistogram).toEqual([1, 3, 2, 0, 0, 0, 0]);
     expect(score.maxFrameNovelty).toBe(2);
   });
 
   it('counts every unseen suffix of an unseen window: a new syscall or a new pair weighs more', () => {
     // windows: 12 ok, 2-99 (99 never trained: both suffixes unseen, 2), 99-3 (3 known: 1) -> frames 0 2 3
-    const withNewCall = new SequenceDetector(cyclic, undefined, options).score([1, 2, 99, 3]);
+    const withNewCall = new SequenceDetector(cyclic, options).score([1, 2, 99, 3]);
     expect(withNewCall.frameNoveltyHistogram).toEqual([1, 0, 1, 1, 0, 0, 0]);
     expect(withNewCall.anomalies[0]!.maxFrameNovelty).toBe(3);
     // k = 3: 123 ok, 231 ok, 313 (pair 13 never trained: 2), 131 (pair 31 known: 1) -> frames 0 0 2 3
     const triples = new SyscallWindowModel(3).train([[1, 2, 3, 1, 2, 3, 1]]);
-    const newPair = new SequenceDetector(triples, undefined, options).score([1, 2, 3, 1, 3, 1]);
+    const newPair = new SequenceDetector(triples, options).score([1, 2, 3, 1, 3, 1]);
     expect(newPair.mismatches).toBe(2);
     expect(newPair.frameNoveltyHistogram).toEqual([2, 0, 1, 1, 0, 0, 0, 0, 0, 0]);
   });
@@ -49,21 +49,21 @@ describe('SequenceDetector', () => {
     // 10000 alternating calls: every order predicts the next call with probability 1 - (tiny), = 1 in doubles
     const alternating = Array.from({ length: 10000 }, (_, i) => 1 + (i % 2));
     const model = new SyscallWindowModel(6).train([alternating]);
-    const score = new SequenceDetector(model, undefined, DEFAULT_DETECTOR_OPTIONS).score(alternating.slice(0, 100));
+    const score = new SequenceDetector(model, DEFAULT_DETECTOR_OPTIONS).score(alternating.slice(0, 100));
     expect(score.mismatches).toBe(0);
     expect(score.maxFrameNovelty).toBe(0);
   });
 
   it('finds no anomaly in the training data itself', () => {
-    const score = new SequenceDetector(cyclic, undefined, options).score([1, 2, 3, 1, 2, 3, 1]);
+    const score = new SequenceDetector(cyclic, options).score([1, 2, 3, 1, 2, 3, 1]);
     expect(score.mismatches).toBe(0);
     expect(score.anomalies).toEqual([]);
   });
 
   it('scores batch by batch exactly as whole, thread by thread', () => {
     const sequence = [1, 2, 99, 3, 1, 2, 1, 3, 3, 1];
-    const whole = new SequenceDetector(cyclic, undefined, options).score(sequence);
-    const detector = new SequenceDetector(cyclic, undefined, options);
+    const whole = new SequenceDetector(cyclic, options).score(sequence);
+    const detector = new SequenceDetector(cyclic, options);
     for (let i = 0; i < sequence.length; i++) {
       detector.observe('a', sequence.slice(i, i + 1));
       detector.observe('b', [1, 2, 3]); // another thread interleaved
@@ -74,7 +74,7 @@ describe('SequenceDetector', () => {
 
   it('measures surprise under the interpolated n-gram model and the sequence own entropy', () => {
     const model = new SyscallWindowModel(2).train([[1, 2, 1, 2]]);
-    const score = new SequenceDetector(model, undefined, options).score([1, 2]);
+    const score = new SequenceDetector(model, options).score([1, 2]);
     // unigram: P(1) = (2 + 2/3) / (4 + 2) = 4/9; bigram: P(2|1) = (2 + 1 * P(2)) / (2 + 1) with P(2) = 4/9.
     const expected = (-Math.log(4 / 9) - Math.log((2 + 4 / 9) / 3)) / 2;
     expect(score.meanSurprise).toBeCloseTo(expected, 12);
@@ -89,7 +89,7 @@ describe('SequenceDetector', () => {
   describe('context score', () => {
     // After 2, training continues with 3 when 1 came before and with 5 when 4 came before.
     const model = new SyscallWindowModel(3).train([Array<number[]>(10).fill([1, 2, 3]).flat(), Array<number[]>(10).fill([4, 2, 5]).flat()]);
-    const detector = new SequenceDetector(model, undefined, options);
+    const detector = new SequenceDetector(model, options);
 
     it('is 0 while the context is no longer than one call', () => {
       expect(detector.score([1, 2]).contextScore).toBe(0);
@@ -109,14 +109,14 @@ describe('SequenceDetector', () => {
 
     it('scores a thread batch by batch as whole', () => {
       const whole = detector.score([1, 2, 5, 4, 2, 3, 1, 2]);
-      const streaming = new SequenceDetector(model, undefined, options);
+      const streaming = new SequenceDetector(model, options);
       for (const call of [1, 2, 5, 4, 2, 3, 1, 2]) streaming.observe('t', [call]);
       expect(streaming.finish('t')).toEqual(whole);
     });
 
     it('is combined with the surprise score by the given scales', () => {
       const scales = { surprise: { center: 1, scale: 2 }, context: { center: -0.5, scale: 0.25 } };
-      const score = new SequenceDetector(model, undefined, options, undefined, scales).score([1, 2, 5]);
+      const score = new SequenceDetector(model, options, scales).score([1, 2, 5]);
       expect(score.score).toBe((score.surpriseScore - 1) / 2 + (score.contextScore + 0.5) / 0.25);
       expect(combinedScore(3, 0.5, scales)).toBe(1 + 4);
     });
@@ -124,7 +124,7 @@ describe('SequenceDetector', () => {
 
   it('counts rare trained windows (t-stide)', () => {
     const model = new SyscallWindowModel(2).train([[1, 1, 1, 1, 1, 1, 1, 1, 1, 2]]);
-    const score = new SequenceDetector(model, undefined, { ...options, rareFraction: 0.2 }).score([1, 1, 2]);
+    const score = new SequenceDetector(model, { ...options, rareFraction: 0.2 }).score([1, 1, 2]);
     expect(score.rareWindows).toBe(1); // [1, 2] is 1 of 9 windows
   });
 });
@@ -182,7 +182,7 @@ describe('SequenceDetector against its definition, call by call', () => {
       const model = new SyscallWindowModel(k).train([sequence(3000, false), sequence(2000, false)]);
       const calls = sequence(1500, true);
       const expected = reference(model, calls);
-      const detector = new SequenceDetector(model, undefined, { ...DEFAULT_DETECTOR_OPTIONS, frameLength });
+      const detector = new SequenceDetector(model, { ...DEFAULT_DETECTOR_OPTIONS, frameLength });
       for (let at = 0; at < calls.length; ) {
         const size = 1 + Math.floor(random() * 40);
         detector.observe('t', calls.slice(at, at + size));

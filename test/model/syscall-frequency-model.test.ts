@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { robustZ } from '../../src/model/rates.js';
 import { SyscallFrequencyModel } from '../../src/model/syscall-frequency-model.js';
 
 describe('SyscallFrequencyModel', () => {
@@ -13,9 +14,9 @@ describe('SyscallFrequencyModel', () => {
     expect(model.rateStats(3)).toEqual({ median: 0, mad: 0, q99: expect.closeTo(0.97, 12), max: 1 });
     expect(model.rateStats(42)).toEqual({ median: 0, mad: 0, q99: 0, max: 0 });
     // 1.4826 * MAD = 0.74 is below the floor of one call: four 1s are (4 - 1) / 1 deviations out
-    expect(model.windowScore(new Map([[1, 4]]))).toBe(3);
+    expect(robustZ(4, model.rateStats(1))).toBe(3);
     // scale floored at one call per window for syscalls that never varied
-    expect(model.windowScore(new Map([[42, 5]]))).toBe(5);
+    expect(robustZ(5, model.rateStats(42))).toBe(5);
   });
 
   it('cuts windows by trace time when timestamps exist, empty seconds included', () => {

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBaseline, type BaselineDocument } from '../../src/baseline/document.js';
-import { baselineText, trainBaseline } from '../../src/baseline/train.js';
+import type { BaselineDocument } from '../../src/baseline/document.js';
+import { parseBaseline } from '../../src/detectors/load-baseline.js';
+import { baselineText, trainBaseline } from '../../src/train/train.js';
 import { reportJson, scoreTrace, type ScoreReport } from '../../src/score/score-trace.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { syscallName } from '../../src/trace/syscalls.js';

@@ -1,7 +1,7 @@
 // Train and score walk syscall rows thread by thread: groupThreads (one pass for batches of few threads,
 // a counting sort for more) must give exactly the groups the definition says.
 import { describe, expect, it } from 'vitest';
-import { groupThreads } from '../../src/score/batch-view.js';
+import { groupThreads } from '../../src/trace/batch-view.js';
 
 /** The groups as the definition says: rows with a syscall, by thread in order of first row, in row order. */
 function naiveGroups(tid: Int32Array, nr: Int16Array, events: Set<number>) {

@@ -6,7 +6,7 @@ import type { BaselineDocument } from '../../baseline/document.js';
 import { numericColumn, rowColumns } from '../../trace/columns.js';
 import type { TraceFile } from '../../trace/reader.js';
 import { describeRow, readRow, type TraceRow } from '../../replay/describe.js';
-import type { Progress } from '../progress.js';
+import type { ProgressListener } from '../../trace/progress.js';
 
 /** Time bins of the timeline charts: at most this many (so any trace gives charts of the same size)... */
 const MAX_BINS = 400;
@@ -120,7 +120,7 @@ async function span(trace: TraceFile): Promise<[bigint, bigint]> {
   return [start, last !== null && last > start ? last : start + 1n];
 }
 
-export async function collectReportData(trace: TraceFile, baseline: BaselineDocument | null, progress?: Progress): Promise<ReportData> {
+export async function collectReportData(trace: TraceFile, baseline: BaselineDocument | null, progress?: ProgressListener): Promise<ReportData> {
   const [startNs, endNs] = await span(trace);
   const BINS = Math.max(MIN_BINS, Math.min(MAX_BINS, Math.round(Number(endNs - startNs) / BIN_NS)));
   const binNs = Number(endNs - startNs) / BINS;

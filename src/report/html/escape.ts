@@ -1,6 +1,6 @@
 // Strings from the traced world in HTML: inert text (entities for & < > " ', control characters shown as
 // \xNN escapes) and JSON inside <script> blocks that can never close the block or break a line.
-import { escapeTerminal } from '../format.js';
+import { escapeTerminal } from '../../cli/escape.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -9,9 +9,9 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
-/** A trace string for HTML: control characters and line separators made visible (as in the terminal), then entities. */
+/** A trace string for HTML: control, separator and bidi characters made visible (as in the terminal), then entities. */
 export function html(s: string): string {
-  return escapeHtml(escapeTerminal(s).replace(/[\u2028\u2029]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16)}`));
+  return escapeHtml(escapeTerminal(s));
 }
 
 /** JSON for a <script type="application/json"> block: no `<`, `>`, `&`, U+2028 or U+2029 left literal. */

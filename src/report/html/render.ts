@@ -3,11 +3,12 @@
 // Content-Security-Policy, so the page makes no request of any kind. Every trace string goes through html().
 import { createHash } from 'node:crypto';
 import type { BaselineDocument } from '../../baseline/document.js';
-import type { Anomaly } from '../../score/anomaly.js';
+import type { Anomaly } from '../../detectors/anomaly.js';
 import type { ScoreReport } from '../../score/score-trace.js';
 import type { TraceMetadata } from '../../trace/metadata.js';
 import { syscallName } from '../../trace/syscalls.js';
-import { formatCount } from '../format.js';
+import { escapeTerminal } from '../../cli/escape.js';
+import { formatCount } from '../../cli/format.js';
 import type { Lane, ReportData } from './collect.js';
 import { escapeHtml, html, scriptJson } from './escape.js';
 
@@ -310,7 +311,7 @@ export function renderReport(input: ReportInput): string {
       ? `Share of ${data.novelty.windowLength}-syscall windows (per thread) never seen in the baseline, per ${fixed(data.binNs / 1e6, 2)} ms bin.`
       : `No baseline: share of ${data.novelty.windowLength}-syscall windows seen for the first time in this trace.`;
   const json = scriptJson({
-    anomalies: anomalies.map((a) => ({ severity: a.severity, kind: a.kind, when: t.seconds(a.first_ts_ns), summary: a.summary })),
+    anomalies: anomalies.map((a) => ({ severity: a.severity, kind: a.kind, when: t.seconds(a.first_ts_ns), summary: escapeTerminal(a.summary) })),
   });
   const csp = `default-src 'none'; script-src 'sha256-${sha256(SCRIPT)}'; style-src 'sha256-${sha256(STYLE)}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
   const facts: [string, string][] = [

@@ -1,12 +1,9 @@
-// A status line on stderr for long commands (import, train, score, report on big traces). Silent unless
-// stderr is a terminal, so pipes, files and tests see nothing; redrawn at most every 100 ms.
-import type { TraceFile } from '../trace/reader.js';
+// A status line on stderr for long commands (import, train, score, report on big traces): draws what library
+// code tells its ProgressListener. Silent unless stderr is a terminal, so pipes, files and tests see
+// nothing; redrawn at most every 100 ms.
+import type { ProgressListener } from '../trace/progress.js';
 
-export interface Progress {
-  /** `done` units of `total` (rows, files...); `detail` is a short note after the counts. */
-  update(done: number, detail?: string): void;
-  /** A status without counts, shown at once (a phase that reports no progress of its own). */
-  note(text: string): void;
+export interface Progress extends ProgressListener {
   /** Clears the line. */
   finish(): void;
 }
@@ -20,16 +17,20 @@ export function progress(label: string, options: { total?: number | null; unit?:
   let last = 0;
   let shown = false;
   const unit = options.unit ?? 'rows';
+  let known = options.total ?? null;
   const show = (line: string) => {
     stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, (stream.columns || 80) - 1))}`);
     shown = true;
   };
   return {
+    total(count) {
+      known = count;
+    },
     update(done, detail) {
       const now = Date.now();
       if (now - last < 100) return;
       last = now;
-      const total = options.total ?? null;
+      const total = known;
       const share = total ? ` ${Math.min(100, (100 * done) / total).toFixed(0)}%` : '';
       const counts = total ? `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit}` : `${done.toLocaleString('en-US')} ${unit}`;
       const line = `${label}${share}  ${counts}  ${((now - started) / 1000).toFixed(1)} s${detail ? `  ${detail}` : ''}`;
@@ -41,20 +42,6 @@ export function progress(label: string, options: { total?: number | null; unit?:
     finish() {
       if (shown) stream.write('\r\x1b[2K');
       shown = false;
-    },
-  };
-}
-
-/** The trace, reporting on `status` the rows its batches have delivered (added to `counter.done`). */
-export function withProgress(trace: TraceFile, status: Progress, counter = { done: 0 }): TraceFile {
-  return {
-    ...trace,
-    async *batches(options) {
-      for await (const batch of trace.batches(options)) {
-        counter.done += batch.numRows;
-        status.update(counter.done);
-        yield batch;
-      }
     },
   };
 }

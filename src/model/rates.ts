@@ -1,5 +1,5 @@
-// Calls per key (syscall number, library function) per process per window of trace time, and robust
-// statistics of those rates (median, MAD, q99, max). Counting uses flat typed arrays: it runs on every
+// The rate model: calls per key (syscall number, library function) per process per window of trace time,
+// robust statistics of those rates (median, MAD, q99, max) and how far a window lies from them (robust z). Counting uses flat typed arrays: it runs on every
 // syscall of a trace.
 import { medianSorted, quantileSorted } from 'simple-statistics';
 
@@ -177,9 +177,14 @@ export function rateStats(windows: readonly RateWindow[]): Map<number, RateStats
       list.push(window.counts[i]!);
     });
   }
+  return rateStatsOf(present, windows.length);
+}
+
+/** Statistics per key from its counts in the windows it appeared in, out of `windows` windows (the others count 0). */
+export function rateStatsOf(present: ReadonlyMap<number, readonly number[]>, windows: number): Map<number, RateStats> {
   const stats = new Map<number, RateStats>();
   for (const key of [...present.keys()].sort((a, b) => a - b)) {
-    const rates = new Float64Array(windows.length);
+    const rates = new Float64Array(windows);
     rates.set(present.get(key)!);
     rates.sort();
     const sorted = Array.from(rates);
@@ -191,7 +196,15 @@ export function rateStats(windows: readonly RateWindow[]): Map<number, RateStats
 }
 
 /**
- * The key of the window lying furthest above normal, in robust standard deviations (1.4826 MAD, at least 1).
+ * How far `count` lies above normal, in robust standard deviations: 1.4826 MAD, at least one call per
+ * window, so a key that never varied is not infinitely sensitive.
+ */
+export function robustZ(count: number, stats: RateStats): number {
+  return (count - stats.median) / Math.max(1.4826 * stats.mad, 1);
+}
+
+/**
+ * The key of the window lying furthest above normal (robustZ).
  * Keys without statistics (never in a full training window) are skipped: novel_syscall reports those.
  */
 export function worstKey(window: RateWindow, stats: ReadonlyMap<number, RateStats>): { key: number; count: number; z: number; stats: RateStats } | undefined {
@@ -200,7 +213,7 @@ export function worstKey(window: RateWindow, stats: ReadonlyMap<number, RateStat
     const s = stats.get(key);
     if (s === undefined) return;
     const count = window.counts[i]!;
-    const z = (count - s.median) / Math.max(1.4826 * s.mad, 1);
+    const z = robustZ(count, s);
     if (worst === undefined || z > worst.z) worst = { key, count, z, stats: s };
   });
   return worst;

@@ -1,12 +1,5 @@
-// Small formatting helpers shared by the commands' human output.
-
-/** Makes a string from the traced world safe for a terminal: control characters become \xNN escapes. */
-export function escapeTerminal(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => {
-    const code = c.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+// Small formatting helpers for human output: counts, sizes, durations, tables. Strings from the traced
+// world are escaped (./escape.ts) before they get here.
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');

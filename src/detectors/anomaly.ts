@@ -61,6 +61,11 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
   return severityRank(a) >= severityRank(b) ? a : b;
 }
 
+/** Code-unit order of strings (not locale order): the same on every machine. */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Total order: first time, kind, thread, then summary, so equal inputs always print in the same order. */
 export function compareAnomalies(a: Anomaly, b: Anomaly): number {
   if (a.first_ts_ns !== b.first_ts_ns) return a.first_ts_ns < b.first_ts_ns ? -1 : 1;
@@ -70,8 +75,7 @@ export function compareAnomalies(a: Anomaly, b: Anomaly): number {
   return a.summary < b.summary ? -1 : a.summary > b.summary ? 1 : 0;
 }
 
-/** A detector consumes a trace batch by batch (recorded or live) and reports what it found at the end. */
-export interface Detector {
-  observe(batch: import('apache-arrow').RecordBatch): void;
-  finish(): Anomaly[];
+/** Fixed float formatting for evidence: 6 decimals, so equal inputs print equal bytes on every machine. */
+export function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : value;
 }

@@ -1,6 +1,26 @@
-// Names for the numbers a trace row holds: errno values, open flags, mmap protections, signals, BPF program
-// types, perf event types. Unknown values stay visible as numbers, never dropped.
-export { ptraceRequestName } from '../score/events.js';
+// Linux names for the numbers a trace row holds (x86_64): errno values, open flags, mmap protections,
+// signals, ptrace requests, BPF program types, perf event types. One table each, shared by replay, the
+// report and the detectors. Unknown values stay visible as numbers, never dropped.
+
+const PTRACE_REQUESTS: Record<number, string> = {
+  0: 'PTRACE_TRACEME', 1: 'PTRACE_PEEKTEXT', 2: 'PTRACE_PEEKDATA', 3: 'PTRACE_PEEKUSER', 4: 'PTRACE_POKETEXT',
+  5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSER', 7: 'PTRACE_CONT', 8: 'PTRACE_KILL', 9: 'PTRACE_SINGLESTEP',
+  12: 'PTRACE_GETREGS', 13: 'PTRACE_SETREGS', 14: 'PTRACE_GETFPREGS', 15: 'PTRACE_SETFPREGS', 16: 'PTRACE_ATTACH',
+  17: 'PTRACE_DETACH', 24: 'PTRACE_SYSCALL', 0x4200: 'PTRACE_SETOPTIONS', 0x4201: 'PTRACE_GETEVENTMSG',
+  0x4202: 'PTRACE_GETSIGINFO', 0x4203: 'PTRACE_SETSIGINFO', 0x4204: 'PTRACE_GETREGSET', 0x4205: 'PTRACE_SETREGSET',
+  0x4206: 'PTRACE_SEIZE', 0x4207: 'PTRACE_INTERRUPT', 0x4208: 'PTRACE_LISTEN',
+};
+
+export function ptraceRequestName(request: number | null): string {
+  return request === null ? 'PTRACE_?' : (PTRACE_REQUESTS[request] ?? `PTRACE_${request}`);
+}
+
+/** mmap/mprotect protection bits. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+/** The access mode bits of open flags (O_RDONLY 0, O_WRONLY 1, O_RDWR 2). */
+export const O_ACCMODE = 3;
 
 /** errno names and strerror texts (x86_64 Linux), plus the kernel-internal restart codes a tracer can see. */
 const ERRNO: Record<number, [string, string]> = {
@@ -130,9 +150,9 @@ export function openFlags(flags: number): string {
 export function protFlags(prot: number): string {
   if (prot === 0) return 'PROT_NONE';
   const parts: string[] = [];
-  if (prot & 1) parts.push('PROT_READ');
-  if (prot & 2) parts.push('PROT_WRITE');
-  if (prot & 4) parts.push('PROT_EXEC');
+  if (prot & PROT_READ) parts.push('PROT_READ');
+  if (prot & PROT_WRITE) parts.push('PROT_WRITE');
+  if (prot & PROT_EXEC) parts.push('PROT_EXEC');
   const rest = prot & ~7;
   if (rest) parts.push(`0x${rest.toString(16)}`);
   return parts.join('|');

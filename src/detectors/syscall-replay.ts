@@ -1,7 +1,7 @@
 // The syscall rows of training's first pass, kept grouped by thread exactly as the window models saw them
 // (2 bytes a call), so the held-out scoring replays them instead of reading every trace again. Bounded:
 // past `budgetCalls` nothing more is kept, and the rows not kept are read again from the trace.
-import type { ThreadGroups } from '../score/batch-view.js';
+import type { ThreadGroups } from '../trace/batch-view.js';
 
 interface ReplayChunk {
   tids: Int32Array;

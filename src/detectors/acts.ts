@@ -1,10 +1,13 @@
-// The rows that are not syscalls, read as findings: acts of other processes on the target (ptrace,
-// process_vm_*, /proc/<pid>/mem, signals, pidfd, perf), system-wide code loading (modules, BPF, uinput),
-// and injection signs inside the target (executable anonymous memory, fileless exec, io_uring). Each has
-// a signature without pids or times, so training can record what is normal for this program and scoring
-// can allow exactly that.
-import type { AnomalyKind, Severity } from './anomaly.js';
-import type { BatchView } from './batch-view.js';
+// Acts on the target, read from the rows that are not syscalls: acts of other processes (ptrace,
+// process_vm_*, /proc/<pid>/mem, signals, pidfd, perf), system-wide code loading (modules, BPF, uinput,
+// raw devices), and injection signs inside the target (executable anonymous memory, io_uring). Each has a
+// signature without pids or times, so training records what is normal for this program (baseline
+// `allowed`: signature -> rows) and scoring reports exactly the rest.
+import type { BatchView } from '../trace/batch-view.js';
+import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signalName } from '../trace/linux-names.js';
+import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
+import type { Detector, Learner, Scorer } from './detector.js';
+import { RowFindings } from './row-findings.js';
 
 export interface EventFinding {
   kind: AnomalyKind;
@@ -16,75 +19,24 @@ export interface EventFinding {
   evidence: Record<string, unknown>;
 }
 
-const PTRACE_REQUESTS: Record<number, string> = {
-  0: 'PTRACE_TRACEME', 1: 'PTRACE_PEEKTEXT', 2: 'PTRACE_PEEKDATA', 3: 'PTRACE_PEEKUSER', 4: 'PTRACE_POKETEXT',
-  5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSER', 7: 'PTRACE_CONT', 8: 'PTRACE_KILL', 9: 'PTRACE_SINGLESTEP',
-  12: 'PTRACE_GETREGS', 13: 'PTRACE_SETREGS', 14: 'PTRACE_GETFPREGS', 15: 'PTRACE_SETFPREGS', 16: 'PTRACE_ATTACH',
-  17: 'PTRACE_DETACH', 24: 'PTRACE_SYSCALL', 0x4200: 'PTRACE_SETOPTIONS', 0x4201: 'PTRACE_GETEVENTMSG',
-  0x4202: 'PTRACE_GETSIGINFO', 0x4203: 'PTRACE_SETSIGINFO', 0x4204: 'PTRACE_GETREGSET', 0x4205: 'PTRACE_SETREGSET',
-  0x4206: 'PTRACE_SEIZE', 0x4207: 'PTRACE_INTERRUPT', 0x4208: 'PTRACE_LISTEN',
-};
 /** Requests that take control of the target or change its memory or registers. */
-const PTRACE_TAMPERING = new Set([4, 5, 6, 13, 15, 16, 0x4203, 0x4205, 0x4206]);
+const PTRACE_TAMPERING = new Set(['PTRACE_POKETEXT', 'PTRACE_POKEDATA', 'PTRACE_POKEUSER', 'PTRACE_SETREGS', 'PTRACE_SETFPREGS', 'PTRACE_ATTACH', 'PTRACE_SETSIGINFO', 'PTRACE_SETREGSET', 'PTRACE_SEIZE']);
 
-const SIGNALS: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-  17: 'SIGCHLD', 18: 'SIGCONT', 19: 'SIGSTOP', 20: 'SIGTSTP',
-};
 /** Signals that stop, kill or trap the target: what a debugger or a cheat's freezer sends. */
-const HARSH_SIGNALS = new Set([5, 9, 19]);
+const HARSH_SIGNALS = new Set(['SIGTRAP', 'SIGKILL', 'SIGSTOP']);
 
 /**
  * BPF program types that cannot read or write a process's memory or registers: socket filters and other
  * packet/cgroup programs (libbpf's feature probes load socket filters): low. Tracing types (kprobe,
  * tracepoint, perf_event, raw_tracepoint, tracing, lsm...) can, and unknown types are treated like them.
  */
-const BPF_NO_PROCESS_ACCESS = new Set([
-  1, // SOCKET_FILTER
-  3, // SCHED_CLS
-  4, // SCHED_ACT
-  6, // XDP
-  8, // CGROUP_SKB
-  9, // CGROUP_SOCK
-  10, // LWT_IN
-  11, // LWT_OUT
-  12, // LWT_XMIT
-  13, // SOCK_OPS
-  14, // SK_SKB
-  15, // CGROUP_DEVICE
-  16, // SK_MSG
-  18, // CGROUP_SOCK_ADDR
-  19, // LWT_SEG6LOCAL
-  20, // LIRC_MODE2
-  21, // SK_REUSEPORT
-  22, // FLOW_DISSECTOR
-  23, // CGROUP_SYSCTL
-  25, // CGROUP_SOCKOPT
-  30, // SK_LOOKUP
-  32, // NETFILTER
-]);
+const BPF_NO_PROCESS_ACCESS = new Set(
+  ['SOCKET_FILTER', 'SCHED_CLS', 'SCHED_ACT', 'XDP', 'CGROUP_SKB', 'CGROUP_SOCK', 'LWT_IN', 'LWT_OUT', 'LWT_XMIT', 'SOCK_OPS', 'SK_SKB', 'CGROUP_DEVICE', 'SK_MSG', 'CGROUP_SOCK_ADDR', 'LWT_SEG6LOCAL', 'LIRC_MODE2', 'SK_REUSEPORT', 'FLOW_DISSECTOR', 'CGROUP_SYSCTL', 'CGROUP_SOCKOPT', 'SK_LOOKUP', 'NETFILTER'].map((type) => `BPF_PROG_TYPE_${type}`),
+);
 
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
-const O_ACCMODE = 3;
-
-export function ptraceRequestName(request: number | null): string {
-  return request === null ? 'PTRACE_?' : (PTRACE_REQUESTS[request] ?? `PTRACE_${request}`);
-}
-
-export function signalName(signal: number | null): string {
-  return signal === null ? 'SIG?' : (SIGNALS[signal] ?? `SIG${signal}`);
-}
-
-/** Paths an exec can only have when the program runs from memory, not from a file on disk. */
-export function isFilelessPath(path: string): boolean {
-  return /^(\/memfd:|memfd:|\/proc\/(self|\d+)\/fd\/|\/dev\/fd\/)/.test(path) || path.endsWith(' (deleted)');
-}
-
-/** Directories where nothing a program normally loads lives: writable by anyone, or memory. */
-export function isSuspiciousLocation(path: string): boolean {
-  return /^(\/tmp\/|\/var\/tmp\/|\/dev\/shm\/|\/run\/user\/|\/proc\/|\/memfd:|memfd:)/.test(path) || path.endsWith(' (deleted)');
+/** A signal's name in signatures and summaries (signal 0, an existence probe, is SIG0 there). */
+function signalWord(signal: number | null): string {
+  return signal === null ? 'SIG?' : signal === 0 ? 'SIG0' : signalName(signal);
 }
 
 /** Context a finding needs: which process is the target. */
@@ -112,7 +64,7 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     case 'ptrace': {
       if (selfAct) return null;
       const name = ptraceRequestName(request);
-      const severity: Severity = request !== null && PTRACE_TAMPERING.has(request) ? 'high' : 'medium';
+      const severity: Severity = PTRACE_TAMPERING.has(name) ? 'high' : 'medium';
       return { kind: 'ptrace', severity, signature: `ptrace ${actor.exe} ${name}`, summary: `${by} ${name} on ${on}`, evidence: { request: name, actor, ...target, addr: view.int('addr', row) } };
     }
     case 'vm_read':
@@ -134,8 +86,8 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     }
     case 'signal': {
       if (selfAct || actor.pid === context.targetPid) return null;
-      const name = signalName(request);
-      const severity: Severity = request !== null && HARSH_SIGNALS.has(request) ? 'high' : 'medium';
+      const name = signalWord(request);
+      const severity: Severity = HARSH_SIGNALS.has(name) ? 'high' : 'medium';
       return { kind: 'signal', severity, signature: `signal ${actor.exe} ${name}`, summary: `${by} sent ${name} to ${on}`, evidence: { signal: name, actor, ...target } };
     }
     case 'pidfd':
@@ -146,7 +98,7 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       return { kind: 'module_load', severity: 'high', signature: `module_load ${path ?? '?'}`, summary: `kernel module loaded: ${path ?? '?'} by ${by}`, evidence: { module: path, actor } };
     case 'bpf_load':
       // System-wide, not aimed at the target: observers and profilers load tracing programs all the time.
-      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(request) ? 'low' : 'medium', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
+      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(bpfProgType(request)) ? 'low' : 'medium', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
     case 'device_open': {
       if (path === null) return null;
       if (path === '/dev/uinput' || path === '/dev/input/uinput')
@@ -171,3 +123,69 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       return null;
   }
 }
+
+class ActLearner implements Learner {
+  /** Signatures seen -> rows. */
+  private readonly allowed = new Map<string, number>();
+  private targetPid = 0;
+
+  beginTrace(_index: number, target: { pid: number }): void {
+    this.targetPid = target.pid;
+  }
+
+  observe(view: BatchView): void {
+    for (const row of view.eventRows) {
+      const finding = classifyEvent(view, row, view.kind(row), { targetPid: this.targetPid });
+      if (finding !== null) this.allowed.set(finding.signature, (this.allowed.get(finding.signature) ?? 0) + 1);
+    }
+  }
+
+  endTrace(): void {}
+
+  finish() {
+    return { allowed: Object.fromEntries(this.allowed) };
+  }
+}
+
+class ActScorer implements Scorer {
+  private readonly findings = new RowFindings();
+  private readonly allowed: ReadonlySet<string>;
+  /** The baseline saw the program make executable anonymous memory (a JIT). */
+  private readonly jitInBaseline: boolean;
+
+  constructor(
+    allowed: Record<string, number>,
+    private readonly targetPid: number,
+  ) {
+    this.allowed = new Set(Object.keys(allowed));
+    this.jitInBaseline = [...this.allowed].some((signature) => signature.startsWith('exec_memory '));
+  }
+
+  observe(view: BatchView): void {
+    for (const row of view.eventRows) {
+      const finding = classifyEvent(view, row, view.kind(row), { targetPid: this.targetPid });
+      if (finding === null || this.allowed.has(finding.signature)) continue;
+      const key = `${view.pid[row]!} ${finding.signature}`;
+      const evidence = { ...finding.evidence, signature: finding.signature };
+      // A program that never made executable anonymous memory in training (no JIT) starting to is code
+      // injection, even when the pages are not writable any more (write, then mprotect to RX).
+      if (finding.kind === 'exec_memory' && !this.jitInBaseline) this.findings.add(view, row, { kind: finding.kind, severity: 'high', key, summary: `${finding.summary}; the baseline never had any`, evidence });
+      else this.findings.add(view, row, { kind: finding.kind, severity: finding.severity, key, summary: finding.summary, evidence });
+    }
+  }
+
+  flush(): Anomaly[] {
+    return this.findings.anomalies();
+  }
+
+  finish(): Anomaly[] {
+    return this.findings.anomalies();
+  }
+}
+
+export const acts: Detector = {
+  name: 'acts on the target',
+  sections: ['allowed'],
+  learner: () => new ActLearner(),
+  scorer: (baseline, target) => new ActScorer(baseline.document.allowed, target.pid),
+};

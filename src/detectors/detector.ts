@@ -1,0 +1,79 @@
+// What a detector is: one idea of what is abnormal, owning both halves of it. Its learner reads normal
+// traces batch by batch and writes its sections of the baseline document; its scorer reads a trace (or a
+// live session) batch by batch against those sections and reports anomalies. `gpo train`, `gpo score` and
+// a live scorer iterate one list of them (./index.ts).
+import type { RecordBatch } from 'apache-arrow';
+import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
+import type { AnomalyModelOptions } from '../model/anomaly-model.js';
+import type { BatchView } from '../trace/batch-view.js';
+import type { TargetInfo } from '../trace/metadata.js';
+import type { Anomaly } from './anomaly.js';
+
+/** The shape of a training run, the same for every learner. */
+export interface TrainingPlan {
+  traceCount: number;
+  /** Model options with the caller's overrides. */
+  settings: AnomalyModelOptions;
+  /** Rate windows in ns of trace time. */
+  windowNs: number;
+  /** Held-out units are the recordings (>= 2 traces) or, with one trace, its threads. */
+  byRecording: boolean;
+  /** Calibration units (folds). */
+  units: number;
+  /** Syscalls kept in memory for the held-out scoring (2 bytes each); the rest is read again. */
+  replayCalls?: number;
+}
+
+/** What a learner may need once every trace has been read. */
+export interface LearnContext {
+  /** The batches of training trace `traceIndex` from row `fromRow` on (columns tid and nr). */
+  reread(traceIndex: number, fromRow: number): AsyncIterable<RecordBatch> | Iterable<RecordBatch>;
+  /** One line each, for the user: what could not be learned as asked. */
+  warnings: string[];
+  /** The training inputs, for messages. */
+  describe: string;
+}
+
+/**
+ * A detector's sections of the baseline document: top-level keys, each with the fields it writes (a new
+ * detector may add a key of its own; document it in docs/baseline.md).
+ */
+export type BaselineFragment = { [K in keyof BaselineDocument]?: Partial<BaselineDocument[K]> } & { [section: string]: unknown };
+
+export interface Learner {
+  /** Starts training trace number `index` (from 0, in the order given). */
+  beginTrace(index: number, target: TargetInfo): void;
+  /** The next rows of the current trace, in file order. */
+  observe(view: BatchView): void;
+  endTrace(): void;
+  /** Its sections of the baseline, once every trace has been observed. */
+  finish(context: LearnContext): BaselineFragment | Promise<BaselineFragment>;
+}
+
+/**
+ * Scores one trace or live session. Batches are fed as they come; `flush` may be asked at any time (a
+ * live session's periodic report) and scoring goes on after it; `finish` ends the input.
+ */
+export interface Scorer {
+  observe(view: BatchView): void;
+  /** The anomalies as they stand now: rate windows still open are left out, runs still growing included. */
+  flush(): Anomaly[];
+  /** End of input: closes what is still open (the last partial rate window); the final anomalies. */
+  finish(): Anomaly[];
+}
+
+/** The loaded forms of baseline sections that detectors share with other readers (report, eval). */
+export interface LoadedSections {
+  model: LoadedBaseline['model'];
+}
+
+export interface Detector {
+  /** Short stable name, for messages and docs. */
+  name: string;
+  /** Top-level baseline keys the detector writes and reads; a baseline without one is refused. */
+  sections: readonly string[];
+  learner(plan: TrainingPlan): Learner;
+  /** Checks (and parses) its sections of a baseline read from disk; throws an Error saying what is wrong. */
+  load?(baseline: BaselineDocument): Partial<LoadedSections>;
+  scorer(baseline: LoadedBaseline, target: TargetInfo): Scorer;
+}

@@ -1,0 +1,149 @@
+// Libraries and library calls: executable file mappings (new_library), library functions watched with
+// uprobes and their arguments (unexpected_libcall), and library calls per process per window
+// (libcall_rate_deviation). Baseline: `libraries` (mappings with device and inode, functions with the
+// arguments seen, call-rate statistics) and `calibration.libcall_rate_deviation`.
+import { rateStats, WindowCounter, type RateStats } from '../model/rates.js';
+import { timeOffset, type BatchView } from '../trace/batch-view.js';
+import { compareText, type Anomaly, type Severity } from './anomaly.js';
+import type { Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import { isSuspiciousLocation } from './paths.js';
+import { calibrateRates, labelledCounter, RateRuns, type LabelledWindow } from './rate-deviation.js';
+import { RowFindings, type Finding } from './row-findings.js';
+import { StringIds } from './string-ids.js';
+
+interface Mapping {
+  path: string;
+  dev: number | null;
+  inode: number | null;
+}
+
+class LibraryLearner implements Learner {
+  private readonly mappings = new Map<string, Mapping>();
+  private readonly libcalls = new Map<string, Set<string>>();
+  private readonly funcs = new StringIds();
+  private readonly windows: LabelledWindow[] = [];
+  private rates: WindowCounter | undefined;
+  private base: bigint | undefined;
+
+  constructor(private readonly plan: TrainingPlan) {}
+
+  beginTrace(index: number): void {
+    this.rates = labelledCounter(this.plan, index, this.windows);
+    this.base = undefined;
+  }
+
+  observe(view: BatchView): void {
+    if (view.rows === 0) return;
+    this.base ??= view.ts[0]!;
+    for (const row of view.eventRows) {
+      const kind = view.kind(row);
+      if (kind === 'mmap_exec') {
+        const path = view.str('path', row);
+        if (path === null) continue;
+        const dev = view.int('dev', row);
+        const inode = view.int('inode', row);
+        this.mappings.set(`${path}\u0000${dev}\u0000${inode}`, { path, dev, inode });
+      } else if (kind === 'libcall') {
+        const path = view.str('path', row);
+        const func = view.str('func', row) ?? '?';
+        let args = this.libcalls.get(func);
+        if (args === undefined) this.libcalls.set(func, (args = new Set()));
+        if (path !== null) args.add(path);
+        this.rates!.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, this.base));
+      }
+    }
+  }
+
+  endTrace(): void {
+    this.rates!.finish(false);
+  }
+
+  finish() {
+    const { windowNs, settings } = this.plan;
+    const stats: Record<string, RateStats> = {};
+    for (const [id, s] of rateStats(this.windows)) stats[this.funcs.names[id]!] = s;
+    return {
+      libraries: {
+        mappings: [...this.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
+        libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
+        libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats },
+      },
+      calibration: { libcall_rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
+    };
+  }
+}
+
+class LibraryScorer implements Scorer {
+  private readonly findings = new RowFindings();
+  private readonly libraries = new Map<string, { dev: number | null; inode: number | null }[]>();
+  private readonly libcalls: ReadonlyMap<string, ReadonlySet<string>>;
+  private readonly rates: WindowCounter;
+  private readonly runs: RateRuns;
+  private readonly funcs = new StringIds();
+  private readonly firstThread = new Map<number, { tid: number; comm: string }>();
+  private base: bigint | undefined;
+
+  constructor(baseline: { libraries: { mappings: Mapping[]; libcalls: Record<string, string[]>; libcall_rates: { window_ns: number; stats: Record<string, RateStats> } } }, threshold: number) {
+    const { mappings, libcalls, libcall_rates } = baseline.libraries;
+    for (const m of mappings) this.libraries.set(m.path, [...(this.libraries.get(m.path) ?? []), { dev: m.dev, inode: m.inode }]);
+    this.libcalls = new Map(Object.entries(libcalls).map(([func, args]) => [func, new Set(args)]));
+    const stats = new Map<number, RateStats>();
+    for (const [func, s] of Object.entries(libcall_rates.stats)) stats.set(this.funcs.id(func), s);
+    this.runs = new RateRuns('libcall_rate_deviation', threshold, stats, (id) => this.funcs.names[id]!, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
+    this.rates = new WindowCounter(libcall_rates.window_ns, (window) => this.runs.window(window));
+  }
+
+  observe(view: BatchView): void {
+    if (view.rows === 0) return;
+    this.base ??= view.ts[0]!;
+    for (const row of view.eventRows) {
+      const kind = view.kind(row);
+      const finding = kind === 'mmap_exec' ? this.mapping(view, row) : kind === 'libcall' ? this.libcall(view, row) : null;
+      if (finding !== null) this.findings.add(view, row, finding);
+    }
+  }
+
+  flush(): Anomaly[] {
+    return [...this.findings.anomalies(), ...this.runs.snapshot()];
+  }
+
+  finish(): Anomaly[] {
+    this.rates.finish(true);
+    return [...this.findings.anomalies(), ...this.runs.anomalies];
+  }
+
+  private mapping(view: BatchView, row: number): Finding | null {
+    const path = view.str('path', row);
+    if (path === null) return null;
+    const pid = view.pid[row]!;
+    const dev = view.int('dev', row);
+    const inode = view.int('inode', row);
+    const known = this.libraries.get(path);
+    if (known === undefined) {
+      const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
+      return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
+    }
+    if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
+    return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
+  }
+
+  private libcall(view: BatchView, row: number): Finding | null {
+    const path = view.str('path', row);
+    const pid = view.pid[row]!;
+    const func = view.str('func', row) ?? '?';
+    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
+    this.rates.add(pid, this.funcs.id(func), timeOffset(view.ts, row, this.base!));
+    const args = this.libcalls.get(func);
+    if (args === undefined)
+      return { kind: 'unexpected_libcall', severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func}`, summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`, evidence: { func, argument: path } };
+    if (path === null || args.has(path)) return null;
+    return { kind: 'unexpected_libcall', severity: isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func} ${path}`, summary: `${func}(${path}): argument never seen in the baseline`, evidence: { func, argument: path } };
+  }
+}
+
+export const libraries: Detector = {
+  name: 'libraries and library calls',
+  sections: ['libraries', 'calibration'],
+  learner: (plan) => new LibraryLearner(plan),
+  scorer: (baseline) => new LibraryScorer(baseline.document, baseline.document.calibration.libcall_rate_deviation.z),
+};

@@ -1,0 +1,90 @@
+// Loader variables (preload): LD_PRELOAD / LD_AUDIT in the target's environment at start (trace metadata)
+// with a value training never saw: a library forced into the program before its own code runs. Baseline:
+// `process.loader_env` (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH -> values seen). The anomaly is dated at the
+// target's exec, where the environment took effect, else at the trace's first row.
+import type { BatchView } from '../trace/batch-view.js';
+import type { TargetInfo } from '../trace/metadata.js';
+import { compareText, type Anomaly } from './anomaly.js';
+import type { Detector, Learner, Scorer } from './detector.js';
+
+/** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
+const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
+
+class LoaderEnvLearner implements Learner {
+  private readonly values = new Map<string, Set<string>>();
+  private target!: TargetInfo;
+
+  beginTrace(_index: number, target: TargetInfo): void {
+    this.target = target;
+  }
+
+  observe(): void {}
+
+  endTrace(): void {
+    for (const [name, value] of Object.entries(this.target.loader_env)) {
+      let values = this.values.get(name);
+      if (values === undefined) this.values.set(name, (values = new Set()));
+      values.add(value);
+    }
+  }
+
+  finish() {
+    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) } };
+  }
+}
+
+class LoaderEnvScorer implements Scorer {
+  private firstTs: bigint | undefined;
+  /** When the target exec'd its program. */
+  private execTs: bigint | undefined;
+
+  constructor(
+    private readonly baseline: Record<string, string[]>,
+    private readonly target: TargetInfo,
+  ) {}
+
+  observe(view: BatchView): void {
+    if (view.rows === 0) return;
+    this.firstTs ??= view.ts[0]!;
+    if (this.execTs !== undefined) return;
+    for (const row of view.eventRows)
+      if (view.pid[row] === this.target.pid && view.kind(row) === 'exec') {
+        this.execTs = view.ts[row]!;
+        return;
+      }
+  }
+
+  flush(): Anomaly[] {
+    return this.finish();
+  }
+
+  finish(): Anomaly[] {
+    const at = this.execTs ?? this.firstTs ?? 0n;
+    const out: Anomaly[] = [];
+    const target = this.target;
+    for (const name of LOADING_VARIABLES) {
+      const value = target.loader_env[name];
+      if (value === undefined || value === '' || (this.baseline[name] ?? []).includes(value)) continue;
+      out.push({
+        kind: 'preload',
+        severity: 'high',
+        first_ts_ns: at,
+        last_ts_ns: at,
+        pid: target.pid,
+        tid: target.pid,
+        comm: target.comm,
+        count: 1,
+        summary: `target started with ${name}=${value}, not in the baseline`,
+        evidence: { variable: name, value, baseline: this.baseline[name] ?? [] },
+      });
+    }
+    return out;
+  }
+}
+
+export const loaderEnv: Detector = {
+  name: 'loader variables',
+  sections: ['process'],
+  learner: () => new LoaderEnvLearner(),
+  scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
+};

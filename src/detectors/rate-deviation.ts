@@ -1,0 +1,101 @@
+// Rate deviation, shared by syscall rates and library-call rates: training labels each closed window of a
+// process with its calibration unit and sets the threshold on the worst robust z of held-out windows;
+// scoring merges consecutive windows of a process at or above it into one anomaly.
+import { quantileSorted } from 'simple-statistics';
+import type { RateThreshold } from '../baseline/document.js';
+import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
+import { round, type Anomaly, type Severity } from './anomaly.js';
+import type { TrainingPlan } from './detector.js';
+
+/** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
+export const DEFAULT_RATE_Z = 10;
+/** Floor of a calibrated rate threshold, in robust SDs: below it normal jitter would alarm. */
+const MIN_RATE_Z = 3;
+
+export interface LabelledWindow extends RateWindow {
+  unit: number;
+}
+
+/**
+ * The rate windows of one training trace, each labelled with its calibration unit: the recording's
+ * (recordings held out in groups), else windows dealt round-robin to the units.
+ */
+export function labelledCounter(plan: TrainingPlan, traceIndex: number, into: LabelledWindow[]): WindowCounter {
+  let windowsOfTrace = 0;
+  const { units, byRecording } = plan;
+  return new WindowCounter(plan.windowNs, (window) => into.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units }));
+}
+
+/** Threshold on a window's worst robust z-score: each unit's windows scored by the other units' statistics. */
+export function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: number): RateThreshold {
+  const units = [...new Set(windows.map((w) => w.unit))].sort((a, b) => a - b);
+  if (units.length < 2) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
+  const scores: number[] = [];
+  for (const unit of units) {
+    const stats = rateStats(windows.filter((w) => w.unit !== unit));
+    for (const window of windows) if (window.unit === unit) {
+        const worst = worstKey(window, stats);
+        if (worst !== undefined) scores.push(worst.z);
+      }
+  }
+  if (scores.length === 0) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
+  scores.sort((a, b) => a - b);
+  const z = Math.max(MIN_RATE_Z, quantileSorted(scores, 1 - falseAlarmRate));
+  return { z: round(z), method: `leave-one-out quantile ${1 - falseAlarmRate}`, held_out_windows: scores.length };
+}
+
+/** Runs of consecutive rate windows of one process at or above the threshold, merged into one anomaly. */
+export class RateRuns {
+  private readonly open = new Map<number, Anomaly>();
+  readonly anomalies: Anomaly[] = [];
+  constructor(
+    private readonly kind: 'rate_deviation' | 'libcall_rate_deviation',
+    private readonly threshold: number,
+    private readonly stats: ReadonlyMap<number, RateStats>,
+    private readonly keyName: (key: number) => string,
+    private readonly base: () => bigint,
+    private readonly who: (pid: number) => { tid: number; comm: string },
+  ) {}
+
+  window(window: RateWindow): void {
+    const worst = worstKey(window, this.stats);
+    const previous = this.open.get(window.group);
+    if (worst === undefined || worst.z < this.threshold) {
+      this.open.delete(window.group);
+      return;
+    }
+    const first = this.base() + BigInt(Math.round(window.firstT));
+    const last = this.base() + BigInt(Math.round(window.lastT));
+    const severity: Severity = worst.z >= 4 * this.threshold ? 'high' : 'medium';
+    if (previous !== undefined) {
+      previous.last_ts_ns = last;
+      previous.count++;
+      if (worst.z > (previous.evidence.z as number)) {
+        previous.severity = severity;
+        previous.evidence = this.evidence(worst);
+      }
+      previous.summary = this.summary(previous);
+      return;
+    }
+    const { tid, comm } = this.who(window.group);
+    const anomaly: Anomaly = { kind: this.kind, severity, first_ts_ns: first, last_ts_ns: last, pid: window.group, tid, comm, count: 1, summary: '', evidence: this.evidence(worst) };
+    anomaly.summary = this.summary(anomaly);
+    this.anomalies.push(anomaly);
+    this.open.set(window.group, anomaly);
+  }
+
+  /** Copies of the runs so far (an open run may still grow). */
+  snapshot(): Anomaly[] {
+    return this.anomalies.map((a) => ({ ...a }));
+  }
+
+  private evidence(worst: { key: number; count: number; z: number; stats: RateStats }): Record<string, unknown> {
+    return { key: this.keyName(worst.key), count: worst.count, z: round(worst.z), threshold: this.threshold, median: worst.stats.median, mad: worst.stats.mad, q99: round(worst.stats.q99), max: worst.stats.max };
+  }
+
+  private summary(anomaly: Anomaly): string {
+    const e = anomaly.evidence as { key: string; count: number; z: number; median: number; q99: number };
+    const windows = anomaly.count === 1 ? 'one window' : `${anomaly.count} windows in a row`;
+    return `${e.key} called ${e.count} times in a window (baseline median ${e.median}, q99 ${e.q99}, z ${e.z.toFixed(1)} >= ${this.threshold}); ${windows}`;
+  }
+}
