@@ -1,7 +1,7 @@
 // A recording session: checks, attaches the recorder to a running process or to a command it starts,
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
@@ -9,7 +9,7 @@ import { BTF_PATH, readPrivileges } from '../doctor/system.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
+import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
@@ -107,7 +107,7 @@ function checkPrivileges(): void {
 function checkOutput(output: string): void {
   const dir = dirname(resolve(output));
   if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
-  if (existsSync(output) && statSync(output).isDirectory()) throw new GpoError(`cannot write ${output}: it is a directory`);
+  checkTraceOutput(output);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
@@ -155,12 +155,24 @@ export class RecordingSession {
   }
 
   async run(): Promise<RecordingSummary> {
+    try {
+      return await this.record();
+    } catch (err) {
+      // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
+      this.writer?.abandon();
+      throw err;
+    }
+  }
+
+  private async record(): Promise<RecordingSummary> {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     checkPrivileges();
     if (!existsSync(BTF_PATH)) throw new GpoError(`this kernel has no BTF (${BTF_PATH} missing): gpo needs CONFIG_DEBUG_INFO_BTF=y`);
     checkOutput(o.output);
+    // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
+    this.writer = new TraceStreamWriter(ipcPathFor(o.output));
 
     const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
@@ -241,7 +253,7 @@ export class RecordingSession {
       this.recorder.setLauncher(pid);
     }
     const targetPid = metadata.target.pid;
-    this.writer = new TraceStreamWriter(ipcPath, metadata);
+    this.writer.writeHeader(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
