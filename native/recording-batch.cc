@@ -180,6 +180,19 @@ void RecordingBatch::Clear() {
   kind.clear();
   nr.clear();
   rare.clear();
+  status.clear();
+}
+
+std::string RecordingStatusJson(const std::vector<uint64_t>& c, uint64_t syscall_rows, uint64_t lifecycle_rows,
+                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
+  auto n = [](uint64_t v) { return std::to_string(v); };
+  std::string out = "{\"counts\":{\"syscall\":{\"rows\":" + n(syscall_rows) + ",\"dropped\":" + n(c[GPO_CNT_SYSCALLS_DROPPED]) +
+                    "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) +
+                    "}},\"syscalls_dropped_by_nr\":{";
+  for (size_t i = 0; i < dropped_by_nr.size(); i++)
+    out += (i > 0 ? ",\"" : "\"") + n(dropped_by_nr[i].first) + "\":" + n(dropped_by_nr[i].second);
+  return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) + ",\"exec_argv\":" +
+         n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) + "}}";
 }
 
 ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, const std::vector<std::string>& comm_names) {
@@ -223,7 +236,7 @@ ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, con
       durations ? Numbers(n, is_syscall ? &*is_syscall : nullptr, Buf(b.duration)) : no_durations,
       {int64_t(n), extra_valid.nulls, {Buf(extra_valid.bits), Buf(extra.offsets), {extra.bytes.data(), extra.bytes.size()}}},
   };
-  return WriteRecordBatchMessage(fd, int64_t(n), columns);
+  return WriteRecordBatchMessage(fd, int64_t(n), columns, b.status.empty() ? IpcMetadata{} : IpcMetadata{{"gpo", b.status}});
 }
 
 // writeRecordingBatch(fd, rows, durations): rows are { ts, pid, tid, comm, kind (code), nr, ret, duration?,

@@ -18,8 +18,10 @@ import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
-/** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
+/** How long a launched target gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
+/** How long the exit of a target killed with SIGKILL may take to reach the trace. */
+const KILLED_EXIT_WAIT_MS = 1000;
 
 // Which hook serves each signal. LSM and fentry hooks would see acts through kernel objects with no
 // user-pointer races, but where they load is not where gpo can count on them (refused here): syscall
@@ -92,6 +94,8 @@ export interface RecordingSummary {
   stopReason: string;
   /** Exit status of a launched target (null when attached, or still running). */
   targetExitCode: number | null;
+  /** The strongest signal gpo had to send the target it launched to end it, if any. */
+  targetSignal: 'SIGTERM' | 'SIGKILL' | null;
 }
 
 function checkPrivileges(): void {
@@ -131,6 +135,9 @@ export class RecordingSession {
   private batchError: unknown = null;
   /** Why stopping was asked for while a launched target is given time to exit. */
   private pendingReason: string | null = null;
+  private targetSignal: 'SIGTERM' | 'SIGKILL' | null = null;
+  /** Rows drained after the stream could not be written any more. */
+  private unwrittenRows = 0;
 
   constructor(private readonly options: RecordOptions) {
     this.stopped = new Promise((resolveStop) => {
@@ -143,15 +150,24 @@ export class RecordingSession {
     });
   }
 
-  /** Asks the session to stop (signal, duration). A launched target is asked to exit first. */
+  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: a launched
+   * target gets SIGTERM, and SIGKILL if it has not exited 3 s later; recording goes on until its exit. */
   requestStop(reason: string): void {
     if (this.child && this.live.size > 0 && this.targetExitCode === null) {
-      this.child.kill('SIGTERM');
-      setTimeout(() => this.stopRequested(reason), LAUNCHED_EXIT_GRACE_MS).unref();
       this.pendingReason ??= reason;
+      if (this.targetSignal !== null) return;
+      this.child.kill('SIGTERM');
+      this.targetSignal = 'SIGTERM';
+      setTimeout(() => {
+        if (this.targetExitCode === null) {
+          this.child!.kill('SIGKILL');
+          this.targetSignal = 'SIGKILL';
+        }
+        setTimeout(() => this.stopRequested(this.pendingReason!), KILLED_EXIT_WAIT_MS).unref();
+      }, LAUNCHED_EXIT_GRACE_MS).unref();
       return;
     }
-    this.stopRequested(reason);
+    this.stopRequested(this.pendingReason ?? reason);
   }
 
   async run(): Promise<RecordingSummary> {
@@ -302,8 +318,6 @@ export class RecordingSession {
     this.recorder.stop();
     const stats = await done;
     this.recorder.close();
-    if (this.batchError) throw this.batchError;
-    this.writer.close();
 
     const endNs = monotonicNs();
     metadata.target.exe_sha256 = await exeHash;
@@ -318,8 +332,19 @@ export class RecordingSession {
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
-    metadata.status = 'complete';
+    if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
+    if (this.targetSignal) metadata.target_signal = this.targetSignal;
+    metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
+    // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
+    // batch is cut first, which gives its space back).
+    const endError = this.writer.close(metadata);
+    if (this.batchError) {
+      const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
+        : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
+      const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
+      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
+    }
     await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
       output: o.output,
@@ -328,6 +353,7 @@ export class RecordingSession {
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
       targetExitCode: this.targetExitCode,
+      targetSignal: this.targetSignal,
     };
   }
 
@@ -352,7 +378,8 @@ export class RecordingSession {
   private onBatch(batch: NativeBatchWritten): void {
     if (batch.error !== undefined) {
       this.batchError ??= new GpoError(`cannot write ${this.writer.path}: ${batch.error}`);
-      this.stopRequested('error');
+      this.unwrittenRows += batch.rows;
+      this.requestStop('error');
     }
     this.writer.appended(batch.rows, batch.bytes);
     // Keeps the set of followed processes, to stop when the last one has exited.

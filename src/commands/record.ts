@@ -76,6 +76,7 @@ export function registerRecord(program: Command): void {
             (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
+        if (summary.targetSignal === 'SIGKILL') lines.push(`gpo: the target ignored SIGTERM for 3 s and was killed with SIGKILL`);
         process.stderr.write(lines.join('\n') + '\n');
       }
       // Signal handlers keep nothing alive, but a launched target's stdio pipe may: leave now.

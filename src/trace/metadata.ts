@@ -48,7 +48,7 @@ export interface TraceMetadata {
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
-  /** Rows written and records lost per source. */
+  /** Rows written and records lost per source; `not_written`: rows lost to a failed write (disk full). */
   counts: Record<string, SourceCounts>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
@@ -57,8 +57,11 @@ export interface TraceMetadata {
   /** gpo's own CPU time while recording (its consumer thread and JavaScript), and rows per CPU second: what
    * the recorder sustains when it has a core to itself. Parquet conversion comes after and is not counted. */
   recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
-  /** 'complete' once the recording closed normally; an IPC stream left by a crash says 'recording'. */
-  status: 'recording' | 'complete';
+  /** 'complete' once the recording closed normally; 'failed' when it stopped on an error (the stream
+   * ends with the final counters); an IPC stream left by a crash says 'recording'. */
+  status: 'recording' | 'complete' | 'failed';
+  /** The strongest signal gpo sent the target it launched to end it ('SIGKILL': it ignored SIGTERM). */
+  target_signal?: 'SIGTERM' | 'SIGKILL';
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
   /** Where the rows came from when they were imported rather than recorded. */

@@ -6,6 +6,7 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
 import { readIpcBatches } from './writer.js';
+import { lastBatchMetadata } from './stream-metadata.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './parquet-worker.js';
@@ -282,7 +283,10 @@ async function openIpc(path: string): Promise<TraceFile> {
     if (err instanceof GpoError) throw err;
     throw new GpoError(`${path}: corrupt Arrow IPC stream`);
   }
-  const metadata = parseMetadata(schemaMetadata.get(METADATA_KEY), path);
+  // The counters (and, once the stream ended, the final document) come after the schema, with the batches.
+  const text = schemaMetadata.get(METADATA_KEY);
+  const later = text === undefined ? undefined : lastBatchMetadata(path);
+  const metadata = parseMetadata(later === undefined ? text : mergeMetadataText(text!, later, path), path);
   return {
     path,
     format: 'arrow-ipc',
@@ -301,4 +305,13 @@ async function openIpc(path: string): Promise<TraceFile> {
       }
     },
   };
+}
+
+/** The schema's metadata document with the top-level fields a later batch updated. */
+function mergeMetadataText(first: string, later: string, path: string): string {
+  try {
+    return JSON.stringify({ ...(JSON.parse(first) as object), ...(JSON.parse(later) as object) });
+  } catch {
+    throw new GpoError(`${path}: corrupt gpo metadata`);
+  }
 }

@@ -1,6 +1,6 @@
 // Writes a trace: an Arrow IPC stream while recording (every flushed batch survives a crash), converted to
 // Parquet (zstd) when the recording closes, with gpo's metadata in the file's key-value metadata.
-import { closeSync, constants, fsyncSync, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, ftruncateSync, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
@@ -8,7 +8,7 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
-import { encodeIpcStream, schemaMessage } from './encode.js';
+import { encodeIpcStream, metadataMessage, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
 
@@ -154,12 +154,30 @@ export class TraceStreamWriter {
     this.bytesWritten += bytes;
   }
 
-  /** Ends the stream with the end-of-stream marker. */
-  close(): void {
-    writeSync(this.fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-    fsyncSync(this.fd);
+  /**
+   * Ends the stream: the final metadata (a batch of no rows carrying it, src/trace/stream-metadata.ts), then
+   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first, which also
+   * gives back the space it took. Returns why the end could not be written (an errno code), or null.
+   */
+  close(metadata?: TraceMetadata): string | null {
+    if (this.closed) return null;
     this.closed = true;
-    closeSync(this.fd);
+    try {
+      ftruncateSync(this.fd, this.bytesWritten);
+      const tail: Uint8Array[] = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])];
+      if (metadata) tail.unshift(metadataMessage(recordingSchema, { [METADATA_KEY]: JSON.stringify(metadata) }));
+      let at = this.bytesWritten;
+      for (const bytes of tail) {
+        for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+        at += bytes.length;
+      }
+      fsyncSync(this.fd);
+      return null;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? String(err);
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 
@@ -243,7 +261,8 @@ export async function writeParquet(
     }
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    if (err instanceof GpoError) throw err;
+    throw new GpoError(`cannot write ${tmp}: ${(err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]}`);
   } finally {
     await handle.close().catch(() => undefined);
   }
