@@ -5,6 +5,7 @@ import { accessSync, constants, createReadStream, existsSync, readFileSync, read
 import { hostname, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { GpoError } from '../errors.js';
+import { encodeBytes } from '../trace/bytes.js';
 import type { HostInfo } from '../trace/metadata.js';
 
 /** Loader variables that change what code runs in the target. */
@@ -65,19 +66,30 @@ export function readProcess(pid: number): ProcessFacts {
   };
   let exe = '';
   try {
-    exe = readlinkSync(`${dir}/exe`);
+    exe = encodeBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
   } catch {
     // Kernel threads and zombies have no exe.
   }
+  // Strings of the process are its bytes, in the trace's lossless text form (src/trace/bytes.ts).
+  const strings = (bytes: Buffer) => {
+    const parts: string[] = [];
+    for (let from = 0; from < bytes.length; ) {
+      const end = bytes.indexOf(0, from);
+      parts.push(encodeBytes(bytes.subarray(from, end < 0 ? bytes.length : end)));
+      from = end < 0 ? bytes.length : end + 1;
+    }
+    return parts;
+  };
   const environ = new Map<string, string>();
-  for (const entry of read('environ').toString('utf8').split('\0')) {
+  for (const entry of strings(read('environ'))) {
     const eq = entry.indexOf('=');
     if (eq > 0) environ.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
+  const comm = read('comm');
   return {
-    comm: read('comm').toString('utf8').trim(),
+    comm: encodeBytes(comm.subarray(0, comm.at(-1) === 0x0a ? -1 : comm.length)),
     exe,
-    cmdline: read('cmdline').toString('utf8').split('\0').filter((s, i, all) => i < all.length - 1 || s !== ''),
+    cmdline: strings(read('cmdline')),
     environ,
     startTicks: afterComm[19] ?? '',
   };
