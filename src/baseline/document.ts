@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { GpoError } from '../errors.js';
 import { AnomalyModel, type AnomalyModelJson } from '../model/anomaly-model.js';
+import { baselineRangeProblem } from '../trace/ranges.js';
 import type { RateStatsJson } from '../score/rates.js';
 
 /**
@@ -135,6 +136,8 @@ export function parseBaseline(doc: unknown, path: string): LoadedBaseline {
   const d = doc as BaselineDocument;
   const missing = (['trained_on', 'model', 'calibration', 'libraries', 'process', 'allowed'] as const).filter((key) => typeof d[key] !== 'object' || d[key] === null);
   if (missing.length > 0) throw new GpoError(`${path}: corrupt baseline (missing ${missing.join(', ')})`);
+  const outOfRange = baselineRangeProblem(d);
+  if (outOfRange) throw new GpoError(`${path}: corrupt baseline: ${outOfRange}`);
   let model: AnomalyModel;
   try {
     model = AnomalyModel.fromJSON(d.model);

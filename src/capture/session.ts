@@ -290,7 +290,16 @@ export class RecordingSession {
     o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
 
     const timers: NodeJS.Timeout[] = [];
-    if (o.durationSeconds !== undefined) timers.push(setTimeout(() => this.requestStop('duration'), o.durationSeconds * 1000));
+    if (o.durationSeconds !== undefined) {
+      // A timer holds at most 2^31-1 ms (24.8 days; more fires at once): longer durations re-arm it.
+      const end = Date.now() + o.durationSeconds * 1000;
+      const arm = (): void => {
+        const left = end - Date.now();
+        if (left <= 0) this.requestStop('duration');
+        else timers.push(setTimeout(arm, Math.min(left, 2 ** 31 - 1)));
+      };
+      arm();
+    }
     timers.push(setInterval(() => this.pruneDeadProcesses(), 1000));
     let lastRows = 0;
     let lastAt = Date.now();

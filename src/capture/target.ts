@@ -36,6 +36,42 @@ export function resolveCommand(cmd: string): string {
   throw new GpoError(`command not found: ${cmd}`);
 }
 
+/** Linux pids are at most 2^22 (PID_MAX_LIMIT). */
+const PID_LIMIT = 1 << 22;
+
+/** A process id as the user typed it: decimal digits only (no 0x1, 1e0, " 1", +1, 01). */
+export function parsePid(text: string): number | null {
+  if (!/^[1-9][0-9]{0,6}$/.test(text)) return null;
+  const pid = Number(text);
+  return pid <= PID_LIMIT ? pid : null;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * The process to record for a pid given by the user: a thread id is resolved to its process (`thread` then
+ * says which thread was given); a kernel thread, a zombie or gpo itself cannot be recorded and are refused.
+ */
+export function recordableProcess(pid: number): { pid: number; thread: number | null } {
+  let status: string;
+  let stat: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new GpoError(`no process with pid ${pid}`);
+  }
+  const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(\\S+)`, 'm'))?.[1];
+  const tgid = Number(field('Tgid'));
+  // Field 9 of stat (after the comm, which may hold spaces and parentheses): the task's flags.
+  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+  if (flags & PF_KTHREAD) throw new GpoError(`${pid} is a kernel thread: gpo records user processes`);
+  if (field('State') === 'Z' || field('State') === 'X') throw new GpoError(`${pid} is a zombie: it has exited, there is nothing to record`);
+  if (tgid === process.pid) throw new GpoError(`${pid} is gpo itself`);
+  if (!Number.isInteger(tgid) || tgid <= 0) throw new GpoError(`no process with pid ${pid}`);
+  return { pid: tgid, thread: tgid === pid ? null : pid };
+}
+
 export interface ProcessFacts {
   comm: string;
   exe: string;

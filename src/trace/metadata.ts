@@ -1,5 +1,6 @@
 // gpo's metadata document, stored as JSON under one key of the Parquet (and Arrow IPC) key-value metadata.
 import { GpoError } from '../errors.js';
+import { firstRangeProblem, TRACE_METADATA_RANGES } from './ranges.js';
 import { TRACE_SCHEMA_VERSION } from './schema.js';
 
 export const METADATA_KEY = 'gpo';
@@ -77,10 +78,28 @@ export function parseMetadata(text: string | undefined, path: string): TraceMeta
   } catch {
     throw new GpoError(`${path}: corrupt gpo metadata`);
   }
-  if (typeof doc.schema_version !== 'number') throw new GpoError(`${path}: corrupt gpo metadata`);
+  if (typeof doc !== 'object' || doc === null || typeof doc.schema_version !== 'number') throw new GpoError(`${path}: corrupt gpo metadata`);
   if (doc.schema_version > TRACE_SCHEMA_VERSION)
     throw new GpoError(`${path}: trace schema version ${doc.schema_version} is newer than this gpo (${TRACE_SCHEMA_VERSION})`);
+  const problem = firstRangeProblem(doc, TRACE_METADATA_RANGES) ?? firstShapeProblem(doc);
+  if (problem) throw new GpoError(`${path}: corrupt gpo metadata: ${problem}`);
   return doc;
+}
+
+/** The fields readers use as strings, lists and maps, checked before they are used. */
+function firstShapeProblem(doc: TraceMetadata): string | null {
+  const t = doc.target as unknown as Record<string, unknown> | undefined;
+  const isStrings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  const isStringMap = (v: unknown) => typeof v === 'object' && v !== null && Object.values(v).every((s) => typeof s === 'string');
+  if (typeof t !== 'object' || t === null) return 'target is missing';
+  for (const key of ['comm', 'exe'] as const) if (typeof t[key] !== 'string') return `target.${key} is ${JSON.stringify(t[key] ?? null)}, expected a string`;
+  if (!isStrings(t.cmdline)) return 'target.cmdline is not a list of strings';
+  if (!isStringMap(t.loader_env)) return 'target.loader_env is not a map of strings';
+  if (!isStringMap(doc.hooks)) return 'hooks is not a map of strings';
+  if (!['recording', 'complete', 'failed'].includes(doc.status)) return `status is ${JSON.stringify(doc.status ?? null)}`;
+  if (typeof doc.counts !== 'object' || doc.counts === null) return 'counts is missing';
+  if (typeof doc.truncated !== 'object' || doc.truncated === null) return 'truncated is missing';
+  return null;
 }
 
 /** Strings cut to fit their record. */
