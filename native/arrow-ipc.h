@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 struct IpcBuffer {
@@ -22,13 +24,18 @@ struct IpcColumn {
   std::vector<IpcBuffer> buffers;
 };
 
+// The custom metadata of a message (Message.custom_metadata: key-value pairs; apache-arrow reads it as
+// RecordBatch.metadata).
+using IpcMetadata = std::vector<std::pair<std::string, std::string>>;
+
 // Writes one RecordBatch message (Arrow format V5, no body compression) for columns already described by
 // the stream's schema message. Returns the bytes written, or -errno.
-ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns);
+ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns, const IpcMetadata& metadata = {});
 
 // Encodes the same message into memory (for handing batches to other Arrow readers); returns its size,
 // and writes nothing if that is more than capacity.
-size_t EncodeRecordBatchMessage(int64_t rows, const std::vector<IpcColumn>& columns, uint8_t* out, size_t capacity);
+size_t EncodeRecordBatchMessage(int64_t rows, const std::vector<IpcColumn>& columns, uint8_t* out, size_t capacity,
+                                const IpcMetadata& metadata = {});
 
-// Adds encodeRecordBatch(out, at, rows, nodes) to the exports (see src/trace/encode.ts).
+// Adds encodeRecordBatch(out, at, rows, nodes, metadata?) to the exports (see src/trace/encode.ts).
 void InitArrowIpc(Napi::Env env, Napi::Object exports);

@@ -370,6 +370,10 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       if (kind == GPO_KIND_EXIT && *f.group_dead) written->exited.push_back(batch_.pid[f.row]);
     }
     if (write_error_ == 0) {
+      // What was lost so far goes with the batch (its message's metadata): a killed gpo's stream says it.
+      auto counters = ReadCounters();
+      auto by_nr = counters[GPO_CNT_SYSCALLS_DROPPED] ? ReadDroppedByNr() : std::vector<std::pair<uint32_t, uint64_t>>{};
+      batch_.status = RecordingStatusJson(counters, totals_.syscall_rows, totals_.lifecycle_rows, by_nr);
       ssize_t n = WriteRecordingBatch(fd_, batch_, durations_, comm_names_);
       if (n < 0) write_error_ = int(-n);
       else written->bytes = uint64_t(n);

@@ -54,25 +54,42 @@ size_t Utf8SequenceLength(const uint8_t* p, size_t n) {
   return len;
 }
 
-// Paths and argv come from the traced world and need not be UTF-8: invalid bytes become U+FFFD, and the
-// escapes are JSON.stringify's.
-void AppendJsonString(std::string& out, const std::string& s) {
+bool IsHex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// Strings from the traced world (comm, paths, argv) are bytes that need not be UTF-8; the trace stores them
+// as valid UTF-8 without losing a byte: a byte outside any valid UTF-8 sequence becomes the text \xNN
+// (lowercase hex), and a backslash that would read as such an escape (followed by x and two hex digits)
+// becomes \x5c. Any other string, the usual case, is stored as it is. src/trace/bytes.ts decodes them.
+std::string EscapedBytes(const std::string& s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n && p[i] < 0x80 && p[i] != '\\') i++;
+  if (i == n) return s;
+  std::string out(s, 0, i);
+  char hex[5];
+  while (i < n) {
     uint8_t c = p[i];
-    if (c >= 0x80) {
-      size_t len = Utf8SequenceLength(p + i, s.size() - i);
-      if (len == 0) {
-        out += "\xef\xbf\xbd";
-        i++;
-      } else {
-        out.append(s, i, len);
-        i += len;
-      }
-      continue;
+    size_t len = c < 0x80 ? 1 : Utf8SequenceLength(p + i, n - i);
+    bool escape = len == 0 || (c == '\\' && i + 3 < n && p[i + 1] == 'x' && IsHex(p[i + 2]) && IsHex(p[i + 3]));
+    if (escape) {
+      snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      i++;
+    } else {
+      out.append(s, i, len);
+      i += len;
     }
-    i++;
+  }
+  return out;
+}
+
+// A string as a JSON string (JSON.stringify's escapes), its bytes escaped as above first.
+void AppendJsonString(std::string& out, const std::string& raw) {
+  const std::string s = EscapedBytes(raw);
+  out += '"';
+  for (size_t i = 0; i < s.size(); i++) {
+    uint8_t c = uint8_t(s[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += char(c);
@@ -180,11 +197,30 @@ void RecordingBatch::Clear() {
   kind.clear();
   nr.clear();
   rare.clear();
+  status.clear();
+}
+
+std::string RecordingStatusJson(const std::vector<uint64_t>& c, uint64_t syscall_rows, uint64_t lifecycle_rows,
+                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
+  auto n = [](uint64_t v) { return std::to_string(v); };
+  std::string out = "{\"counts\":{\"syscall\":{\"rows\":" + n(syscall_rows) + ",\"dropped\":" + n(c[GPO_CNT_SYSCALLS_DROPPED]) +
+                    "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) +
+                    "}},\"syscalls_dropped_by_nr\":{";
+  for (size_t i = 0; i < dropped_by_nr.size(); i++)
+    out += (i > 0 ? ",\"" : "\"") + n(dropped_by_nr[i].first) + "\":" + n(dropped_by_nr[i].second);
+  return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) + ",\"exec_argv\":" +
+         n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) + "}}";
 }
 
 ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, const std::vector<std::string>& comm_names) {
   const size_t n = b.size();
-  StringColumn comm = Strings(n, [&](size_t i) -> const std::string& { return comm_names[size_t(b.comm[i])]; });
+  // Each thread name used in the batch is escaped once (they are few; rows refer to them by index).
+  std::vector<std::optional<std::string>> escaped_comm(comm_names.size());
+  StringColumn comm = Strings(n, [&](size_t i) -> const std::string& {
+    auto& name = escaped_comm[size_t(b.comm[i])];
+    if (!name) name = EscapedBytes(comm_names[size_t(b.comm[i])]);
+    return *name;
+  });
   StringColumn kind = Strings(n, [&](size_t i) { return RowKindName(b.kind[i]); });
   // A batch of syscall rows only (the common case) has no nulls in nr and ret; otherwise nr is set on
   // syscall rows, ret also on acts (their outcome), duration on syscall rows.
@@ -223,7 +259,7 @@ ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, con
       durations ? Numbers(n, is_syscall ? &*is_syscall : nullptr, Buf(b.duration)) : no_durations,
       {int64_t(n), extra_valid.nulls, {Buf(extra_valid.bits), Buf(extra.offsets), {extra.bytes.data(), extra.bytes.size()}}},
   };
-  return WriteRecordBatchMessage(fd, int64_t(n), columns);
+  return WriteRecordBatchMessage(fd, int64_t(n), columns, b.status.empty() ? IpcMetadata{} : IpcMetadata{{"gpo", b.status}});
 }
 
 // writeRecordingBatch(fd, rows, durations): rows are { ts, pid, tid, comm, kind (code), nr, ret, duration?,

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 // Fields of the rare rows (lifecycle, acts), written as JSON in the `extra` column; unset fields are
@@ -26,6 +27,8 @@ struct RecordingBatch {
   std::vector<int16_t> nr;
   std::vector<int64_t> ret, duration;   // duration only when recording durations
   std::vector<RareFields> rare;
+  // The recording's counters when the batch was written, as JSON (RecordingStatusJson); empty for none.
+  std::string status;
   size_t size() const { return ts.size(); }
   void Reserve(size_t rows, bool durations);
   void Clear();
@@ -33,6 +36,13 @@ struct RecordingBatch {
 
 // The trace's name of a row kind code (enum gpo_row_kind), as in ROW_KINDS of src/trace/schema.ts.
 const char* RowKindName(uint8_t kind);
+
+// What the recorder has counted so far, as the top-level fields of the trace metadata they update (counts,
+// syscalls_dropped_by_nr, truncated; see TraceMetadata in src/trace/metadata.ts). Written with every batch
+// as its message's custom metadata under the key "gpo", so the stream of a killed gpo says what was lost.
+// counters are indexed by enum gpo_counter.
+std::string RecordingStatusJson(const std::vector<uint64_t>& counters, uint64_t syscall_rows, uint64_t lifecycle_rows,
+                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr);
 
 // Appends the batch to an Arrow IPC stream whose schema message is already written. Returns the bytes
 // written, or -errno.

@@ -92,7 +92,7 @@ describe('recording batches, as the addon encodes them', () => {
     expect(rows.every((r) => r.duration_ns === null && r.target_pid === null)).toBe(true);
   });
 
-  it('keeps hostile strings and 64-bit values exact, and replaces bytes that are not UTF-8', async () => {
+  it('keeps hostile strings and 64-bit values exact, and escapes bytes that are not UTF-8 (\\xNN)', async () => {
     const ipc = join(tmp(), 'hostile.arrows');
     const hostile = 'a"b\\c\n\u0001\u007f é 🎮';
     const fields = {
@@ -106,8 +106,8 @@ describe('recording batches, as the addon encodes them', () => {
     writeStream(ipc, [[{ ts: 1n, pid: 1, tid: 1, comm: 'x', kind: code('ptrace'), nr: 101, ret: -1n, fields }]]).close();
     const [row] = await readRows(ipc);
     expect(row.path).toBe(hostile);
-    expect(row.exe).toBe('/\ufffdA\ufffd');
-    expect([...(row.argv as Iterable<string>)]).toEqual([hostile, '\ufffd\ufffd\ufffd']);
+    expect(row.exe).toBe('/\\xffA\\xc3');
+    expect([...(row.argv as Iterable<string>)]).toEqual([hostile, '\\xed\\xa0\\x80']);
     // nr is null on every row but syscalls (a non-null nr means a syscall row); ret is an act's outcome.
     expect([row.addr, row.offset, row.target_pid, row.nr, row.ret]).toEqual([0x7fff_ffff_ffff_fff0n, -1n, 4194303, null, -1n]);
   });

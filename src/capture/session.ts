@@ -1,7 +1,7 @@
 // A recording session: checks, attaches the recorder to a running process or to a command it starts,
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
@@ -9,7 +9,7 @@ import { BTF_PATH, readPrivileges } from '../doctor/system.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
+import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
@@ -18,8 +18,10 @@ import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
-/** How long a launched target gets to exit after gpo is asked to stop, before recording stops anyway. */
+/** How long a launched target gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
+/** How long the exit of a target killed with SIGKILL may take to reach the trace. */
+const KILLED_EXIT_WAIT_MS = 1000;
 
 /** The hook serving each signal on this kernel (the recorder chose it), and the signals none can serve. */
 export function hookMetadata(hooks: RecorderHook[]): Pick<TraceMetadata, 'hooks' | 'hooks_unavailable'> {
@@ -65,6 +67,8 @@ export interface RecordingSummary {
   stopReason: string;
   /** Exit status of a launched target (null when attached, or still running). */
   targetExitCode: number | null;
+  /** The strongest signal gpo had to send the target it launched to end it, if any. */
+  targetSignal: 'SIGTERM' | 'SIGKILL' | null;
 }
 
 function checkPrivileges(): void {
@@ -80,7 +84,7 @@ function checkPrivileges(): void {
 function checkOutput(output: string): void {
   const dir = dirname(resolve(output));
   if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
-  if (existsSync(output) && statSync(output).isDirectory()) throw new GpoError(`cannot write ${output}: it is a directory`);
+  checkTraceOutput(output);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
@@ -104,6 +108,9 @@ export class RecordingSession {
   private batchError: unknown = null;
   /** Why stopping was asked for while a launched target is given time to exit. */
   private pendingReason: string | null = null;
+  private targetSignal: 'SIGTERM' | 'SIGKILL' | null = null;
+  /** Rows drained after the stream could not be written any more. */
+  private unwrittenRows = 0;
 
   constructor(private readonly options: RecordOptions) {
     this.stopped = new Promise((resolveStop) => {
@@ -116,24 +123,45 @@ export class RecordingSession {
     });
   }
 
-  /** Asks the session to stop (signal, duration). A launched target is asked to exit first. */
+  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: a launched
+   * target gets SIGTERM, and SIGKILL if it has not exited 3 s later; recording goes on until its exit. */
   requestStop(reason: string): void {
     if (this.child && this.live.size > 0 && this.targetExitCode === null) {
-      this.child.kill('SIGTERM');
-      setTimeout(() => this.stopRequested(reason), LAUNCHED_EXIT_GRACE_MS).unref();
       this.pendingReason ??= reason;
+      if (this.targetSignal !== null) return;
+      this.child.kill('SIGTERM');
+      this.targetSignal = 'SIGTERM';
+      setTimeout(() => {
+        if (this.targetExitCode === null) {
+          this.child!.kill('SIGKILL');
+          this.targetSignal = 'SIGKILL';
+        }
+        setTimeout(() => this.stopRequested(this.pendingReason!), KILLED_EXIT_WAIT_MS).unref();
+      }, LAUNCHED_EXIT_GRACE_MS).unref();
       return;
     }
-    this.stopRequested(reason);
+    this.stopRequested(this.pendingReason ?? reason);
   }
 
   async run(): Promise<RecordingSummary> {
+    try {
+      return await this.record();
+    } catch (err) {
+      // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
+      this.writer?.abandon();
+      throw err;
+    }
+  }
+
+  private async record(): Promise<RecordingSummary> {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     checkPrivileges();
     if (!existsSync(BTF_PATH)) throw new GpoError(`this kernel has no BTF (${BTF_PATH} missing): gpo needs CONFIG_DEBUG_INFO_BTF=y`);
     checkOutput(o.output);
+    // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
+    this.writer = new TraceStreamWriter(ipcPathFor(o.output));
 
     const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
@@ -214,7 +242,7 @@ export class RecordingSession {
       this.recorder.setLauncher(pid);
     }
     const targetPid = metadata.target.pid;
-    this.writer = new TraceStreamWriter(ipcPath, metadata);
+    this.writer.writeHeader(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
@@ -235,7 +263,16 @@ export class RecordingSession {
     o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
 
     const timers: NodeJS.Timeout[] = [];
-    if (o.durationSeconds !== undefined) timers.push(setTimeout(() => this.requestStop('duration'), o.durationSeconds * 1000));
+    if (o.durationSeconds !== undefined) {
+      // A timer holds at most 2^31-1 ms (24.8 days; more fires at once): longer durations re-arm it.
+      const end = Date.now() + o.durationSeconds * 1000;
+      const arm = (): void => {
+        const left = end - Date.now();
+        if (left <= 0) this.requestStop('duration');
+        else timers.push(setTimeout(arm, Math.min(left, 2 ** 31 - 1)));
+      };
+      arm();
+    }
     timers.push(setInterval(() => this.pruneDeadProcesses(), 1000));
     let lastRows = 0;
     let lastAt = Date.now();
@@ -263,8 +300,6 @@ export class RecordingSession {
     this.recorder.stop();
     const stats = await done;
     this.recorder.close();
-    if (this.batchError) throw this.batchError;
-    this.writer.close();
 
     const endNs = monotonicNs();
     metadata.target.exe_sha256 = await exeHash;
@@ -279,8 +314,19 @@ export class RecordingSession {
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
-    metadata.status = 'complete';
+    if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
+    if (this.targetSignal) metadata.target_signal = this.targetSignal;
+    metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
+    // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
+    // batch is cut first, which gives its space back).
+    const endError = this.writer.close(metadata);
+    if (this.batchError) {
+      const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
+        : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
+      const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
+      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
+    }
     await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
       output: o.output,
@@ -289,6 +335,7 @@ export class RecordingSession {
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
       targetExitCode: this.targetExitCode,
+      targetSignal: this.targetSignal,
     };
   }
 
@@ -313,7 +360,8 @@ export class RecordingSession {
   private onBatch(batch: NativeBatchWritten): void {
     if (batch.error !== undefined) {
       this.batchError ??= new GpoError(`cannot write ${this.writer.path}: ${batch.error}`);
-      this.stopRequested('error');
+      this.unwrittenRows += batch.rows;
+      this.requestStop('error');
     }
     this.writer.appended(batch.rows, batch.bytes);
     // Keeps the set of followed processes, to stop when the last one has exited.

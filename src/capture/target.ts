@@ -4,6 +4,7 @@ import { accessSync, constants, existsSync, readFileSync, readlinkSync, realpath
 import { hostname, release } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { GpoError } from '../errors.js';
+import { encodeBytes } from '../trace/bytes.js';
 import { sha256OfFile } from '../trace/file-hash.js';
 import type { HostInfo } from '../trace/metadata.js';
 
@@ -33,6 +34,42 @@ export function resolveCommand(cmd: string): string {
     }
   }
   throw new GpoError(`command not found: ${cmd}`);
+}
+
+/** Linux pids are at most 2^22 (PID_MAX_LIMIT). */
+const PID_LIMIT = 1 << 22;
+
+/** A process id as the user typed it: decimal digits only (no 0x1, 1e0, " 1", +1, 01). */
+export function parsePid(text: string): number | null {
+  if (!/^[1-9][0-9]{0,6}$/.test(text)) return null;
+  const pid = Number(text);
+  return pid <= PID_LIMIT ? pid : null;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/**
+ * The process to record for a pid given by the user: a thread id is resolved to its process (`thread` then
+ * says which thread was given); a kernel thread, a zombie or gpo itself cannot be recorded and are refused.
+ */
+export function recordableProcess(pid: number): { pid: number; thread: number | null } {
+  let status: string;
+  let stat: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new GpoError(`no process with pid ${pid}`);
+  }
+  const field = (name: string) => status.match(new RegExp(`^${name}:\\s*(\\S+)`, 'm'))?.[1];
+  const tgid = Number(field('Tgid'));
+  // Field 9 of stat (after the comm, which may hold spaces and parentheses): the task's flags.
+  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+  if (flags & PF_KTHREAD) throw new GpoError(`${pid} is a kernel thread: gpo records user processes`);
+  if (field('State') === 'Z' || field('State') === 'X') throw new GpoError(`${pid} is a zombie: it has exited, there is nothing to record`);
+  if (tgid === process.pid) throw new GpoError(`${pid} is gpo itself`);
+  if (!Number.isInteger(tgid) || tgid <= 0) throw new GpoError(`no process with pid ${pid}`);
+  return { pid: tgid, thread: tgid === pid ? null : pid };
 }
 
 export interface ProcessFacts {
@@ -65,19 +102,30 @@ export function readProcess(pid: number): ProcessFacts {
   };
   let exe = '';
   try {
-    exe = readlinkSync(`${dir}/exe`);
+    exe = encodeBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
   } catch {
     // Kernel threads and zombies have no exe.
   }
+  // Strings of the process are its bytes, in the trace's lossless text form (src/trace/bytes.ts).
+  const strings = (bytes: Buffer) => {
+    const parts: string[] = [];
+    for (let from = 0; from < bytes.length; ) {
+      const end = bytes.indexOf(0, from);
+      parts.push(encodeBytes(bytes.subarray(from, end < 0 ? bytes.length : end)));
+      from = end < 0 ? bytes.length : end + 1;
+    }
+    return parts;
+  };
   const environ = new Map<string, string>();
-  for (const entry of read('environ').toString('utf8').split('\0')) {
+  for (const entry of strings(read('environ'))) {
     const eq = entry.indexOf('=');
     if (eq > 0) environ.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
+  const comm = read('comm');
   return {
-    comm: read('comm').toString('utf8').trim(),
+    comm: encodeBytes(comm.subarray(0, comm.at(-1) === 0x0a ? -1 : comm.length)),
     exe,
-    cmdline: read('cmdline').toString('utf8').split('\0').filter((s, i, all) => i < all.length - 1 || s !== ''),
+    cmdline: strings(read('cmdline')),
     environ,
     startTicks: afterComm[19] ?? '',
   };

@@ -2,19 +2,20 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } from '../capture/session.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
+import { parsePid, recordableProcess } from '../capture/target.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { escapeTerminal } from '../cli/escape.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 
-function positiveNumber(value: string): number {
+function seconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
 }
 
 function pid(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a process id');
+  const n = parsePid(value);
+  if (n === null) throw new InvalidArgumentError('expected a process id in decimal');
   return n;
 }
 
@@ -39,7 +40,7 @@ export function registerRecord(program: Command): void {
     .argument('[cmd...]', 'command to start and record from its first instruction (after --)')
     .option('-o, --output <file>', 'trace file to write', 'trace.parquet')
     .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
-    .option('-d, --duration <seconds>', 'stop after this many seconds', positiveNumber)
+    .option('-d, --duration <seconds>', 'stop after this many seconds', seconds)
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
     .option('--durations', 'also record each syscall\'s duration (a second hook on every syscall)')
     .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
@@ -49,9 +50,12 @@ export function registerRecord(program: Command): void {
     .option('-v, --verbose', 'show libbpf messages')
     .action(async (cmd: string[], opts) => {
       const live = !opts.quiet && process.stderr.isTTY;
+      const target = opts.pid === undefined ? undefined : recordableProcess(opts.pid);
+      if (target?.thread && !opts.quiet)
+        process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: recording process ${target.pid}\n`);
       const session = new RecordingSession({
         output: opts.output,
-        pid: opts.pid,
+        pid: target?.pid,
         command: cmd.length > 0 ? cmd : undefined,
         durationSeconds: opts.duration,
         followChildren: opts.followChildren,
@@ -77,6 +81,7 @@ export function registerRecord(program: Command): void {
             (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
+        if (summary.targetSignal === 'SIGKILL') lines.push(`gpo: the target ignored SIGTERM for 3 s and was killed with SIGKILL`);
         process.stderr.write(lines.join('\n') + '\n');
       }
       // Signal handlers keep nothing alive, but a launched target's stdio pipe may: leave now.

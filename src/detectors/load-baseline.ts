@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { BASELINE_KIND, BASELINE_VERSION, type BaselineDocument, type LoadedBaseline } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
+import { baselineRangeProblem } from '../trace/ranges.js';
 import type { Detector, LoadedSections } from './detector.js';
 import { DETECTORS } from './index.js';
 
@@ -39,6 +40,8 @@ export function parseBaseline(doc: unknown, path: string, detectors: readonly De
   const sections = d as unknown as Record<string, unknown>;
   const missing = order.filter((key) => needed.has(key) && (typeof sections[key] !== 'object' || sections[key] === null));
   if (missing.length > 0) throw new GpoError(`${path}: corrupt baseline (missing ${missing.join(', ')})`);
+  const outOfRange = baselineRangeProblem(d);
+  if (outOfRange) throw new GpoError(`${path}: corrupt baseline: ${outOfRange}`);
   const loaded: Partial<LoadedSections> = {};
   for (const detector of detectors) {
     try {

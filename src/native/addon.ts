@@ -113,8 +113,8 @@ export interface NativeAddon {
   rowKinds: string[];
 
   /** Encodes one Arrow IPC record batch message into out from byte `at`; returns its end, or the end it
-   * would need (beyond out's length) without writing. */
-  encodeRecordBatch(out: Uint8Array, at: number, rows: number, nodes: NativeIpcNode[]): number;
+   * would need (beyond out's length) without writing. metadata becomes the message's custom metadata. */
+  encodeRecordBatch(out: Uint8Array, at: number, rows: number, nodes: NativeIpcNode[], metadata?: Record<string, string>): number;
 
   /** Appends rows to an Arrow IPC stream exactly as the recorder encodes its batches (for unit tests);
    * returns the bytes written. */

@@ -54,3 +54,18 @@ export function encodeIpcStream(batch: RecordBatch): Uint8Array | null {
   out.set(head, 0);
   return out.subarray(0, end);
 }
+
+/** A record batch message of no rows for `schema` (flat columns only) whose custom metadata is
+ * `metadata`: how a stream carries what changed after its schema message (src/trace/writer.ts). */
+export function metadataMessage(schema: Schema, metadata: Record<string, string>): Uint8Array {
+  const empty = new Uint8Array(0);
+  const nodes: NativeIpcNode[] = schema.fields.map((f) => ({
+    length: 0,
+    nullCount: 0,
+    buffers: DataType.isUtf8(f.type) ? [empty, new Int32Array(1), empty] : [empty, empty],
+  }));
+  const { encodeRecordBatch } = loadAddon();
+  const bytes = new Uint8Array(encodeRecordBatch(new Uint8Array(0), 0, 0, nodes, metadata));
+  encodeRecordBatch(bytes, 0, 0, nodes, metadata);
+  return bytes;
+}

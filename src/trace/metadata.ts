@@ -1,5 +1,6 @@
 // gpo's metadata document, stored as JSON under one key of the Parquet (and Arrow IPC) key-value metadata.
 import { GpoError } from '../errors.js';
+import { firstRangeProblem, TRACE_METADATA_RANGES } from './ranges.js';
 import { TRACE_SCHEMA_VERSION } from './schema.js';
 
 export const METADATA_KEY = 'gpo';
@@ -45,8 +46,8 @@ export interface HostInfo {
   boot_id: string;
 }
 
-/** What the metadata counts rows and losses of: syscall records, and the other (lifecycle and act) records. */
-export type CountSource = 'syscall' | 'lifecycle';
+/** What the metadata counts rows and losses of: syscall records, the other (lifecycle and act) records, and rows a failed write lost. */
+export type CountSource = 'syscall' | 'lifecycle' | 'not_written';
 
 export interface SourceCounts {
   rows: number;
@@ -73,7 +74,7 @@ export interface TraceMetadata {
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
-  /** Rows written and records lost per source (imported traces have syscall rows only). */
+  /** Rows written and records lost per source; `not_written`: rows lost to a failed write (disk full). */
   counts: Partial<Record<CountSource, SourceCounts>>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
@@ -82,8 +83,11 @@ export interface TraceMetadata {
   /** gpo's own CPU time while recording (its consumer thread and JavaScript), and rows per CPU second: what
    * the recorder sustains when it has a core to itself. Parquet conversion comes after and is not counted. */
   recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
-  /** 'complete' once the recording closed normally; an IPC stream left by a crash says 'recording'. */
-  status: 'recording' | 'complete';
+  /** 'complete' once the recording closed normally; 'failed' when it stopped on an error (the stream
+   * ends with the final counters); an IPC stream left by a crash says 'recording'. */
+  status: 'recording' | 'complete' | 'failed';
+  /** The strongest signal gpo sent the target it launched to end it ('SIGKILL': it ignored SIGTERM). */
+  target_signal?: 'SIGTERM' | 'SIGKILL';
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
   /** Where the rows came from when they were imported rather than recorded. */
@@ -99,10 +103,28 @@ export function parseMetadata(text: string | undefined, path: string): TraceMeta
   } catch {
     throw new GpoError(`${path}: corrupt gpo metadata`);
   }
-  if (typeof doc.schema_version !== 'number') throw new GpoError(`${path}: corrupt gpo metadata`);
+  if (typeof doc !== 'object' || doc === null || typeof doc.schema_version !== 'number') throw new GpoError(`${path}: corrupt gpo metadata`);
   if (doc.schema_version > TRACE_SCHEMA_VERSION)
     throw new GpoError(`${path}: trace schema version ${doc.schema_version} is newer than this gpo (${TRACE_SCHEMA_VERSION})`);
+  const problem = firstRangeProblem(doc, TRACE_METADATA_RANGES) ?? firstShapeProblem(doc);
+  if (problem) throw new GpoError(`${path}: corrupt gpo metadata: ${problem}`);
   return doc;
+}
+
+/** The fields readers use as strings, lists and maps, checked before they are used. */
+function firstShapeProblem(doc: TraceMetadata): string | null {
+  const t = doc.target as unknown as Record<string, unknown> | undefined;
+  const isStrings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  const isStringMap = (v: unknown) => typeof v === 'object' && v !== null && Object.values(v).every((s) => typeof s === 'string');
+  if (typeof t !== 'object' || t === null) return 'target is missing';
+  for (const key of ['comm', 'exe'] as const) if (typeof t[key] !== 'string') return `target.${key} is ${JSON.stringify(t[key] ?? null)}, expected a string`;
+  if (!isStrings(t.cmdline)) return 'target.cmdline is not a list of strings';
+  if (!isStringMap(t.loader_env)) return 'target.loader_env is not a map of strings';
+  if (!isStringMap(doc.hooks)) return 'hooks is not a map of strings';
+  if (!['recording', 'complete', 'failed'].includes(doc.status)) return `status is ${JSON.stringify(doc.status ?? null)}`;
+  if (typeof doc.counts !== 'object' || doc.counts === null) return 'counts is missing';
+  if (typeof doc.truncated !== 'object' || doc.truncated === null) return 'truncated is missing';
+  return null;
 }
 
 /** Strings cut to fit their record. */

@@ -6,12 +6,13 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
 import { readIpcBatches } from './writer.js';
+import { lastBatchMetadata } from './stream-metadata.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './parquet-worker.js';
 import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
-import { BATCH_ROWS, traceSchema } from './schema.js';
+import { BATCH_ROWS, EXTRA_COLUMN, recordingSchema, traceSchema } from './schema.js';
 
 export type TraceFormat = 'parquet' | 'arrow-ipc';
 
@@ -54,6 +55,12 @@ async function openParquet(path: string): Promise<TraceFile> {
   const metadata = parseMetadata(meta.keyValueMetadata().get(METADATA_KEY), path);
   let plan: DecodePlan | undefined;
   let fileSchema: Schema | undefined;
+  try {
+    fileSchema = schemaOf(file);
+  } catch (err) {
+    throw new GpoError(`${path}: corrupt Parquet file (${String(err).split('\n')[0]})`);
+  }
+  checkColumns(fileSchema, traceSchema, path);
   return {
     path,
     format: 'parquet',
@@ -71,7 +78,7 @@ async function openParquet(path: string): Promise<TraceFile> {
       const batchSize = options.batchRows ?? BATCH_ROWS;
       plan ??= decodePlan(path);
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
-      if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);
+      const span = new TimeSpanGuard(path);
       const pieces = useDecodeWorker(meta.numRows())
         ? decodeInWorker(file, segments, { path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
         : decodeHere(file, batchSize, segments);
@@ -85,6 +92,7 @@ async function openParquet(path: string): Promise<TraceFile> {
             continue;
           }
           const batch = segment.fill.length === 0 ? decoded! : withFilled(decoded, rows, segment, fileSchema!, options.columns);
+          span.check(batch);
           yield skip > 0 ? batch.slice(skip) : batch;
           skip = 0;
         }
@@ -268,12 +276,14 @@ async function* decodeInWorker(file: parquet.ParquetFile, segments: Segment[], r
 
 async function openIpc(path: string): Promise<TraceFile> {
   let schemaMetadata: Map<string, string>;
+  let streamSchema: Schema;
   try {
     const handle = await import('node:fs/promises').then((fs) => fs.open(path, 'r'));
     try {
       const reader = await RecordBatchReader.from(handle.createReadStream());
       await reader.open();
       schemaMetadata = reader.schema.metadata;
+      streamSchema = reader.schema;
       await reader.cancel();
     } finally {
       await handle.close();
@@ -282,7 +292,11 @@ async function openIpc(path: string): Promise<TraceFile> {
     if (err instanceof GpoError) throw err;
     throw new GpoError(`${path}: corrupt Arrow IPC stream`);
   }
-  const metadata = parseMetadata(schemaMetadata.get(METADATA_KEY), path);
+  // The counters (and, once the stream ended, the final document) come after the schema, with the batches.
+  const text = schemaMetadata.get(METADATA_KEY);
+  const later = text === undefined ? undefined : lastBatchMetadata(path);
+  const metadata = parseMetadata(later === undefined ? text : mergeMetadataText(text!, later, path), path);
+  checkColumns(streamSchema, streamSchema.fields.some((f) => f.name === EXTRA_COLUMN) ? recordingSchema : traceSchema, path);
   return {
     path,
     format: 'arrow-ipc',
@@ -290,7 +304,9 @@ async function openIpc(path: string): Promise<TraceFile> {
     numRows: null,
     async *batches(options = {}) {
       let skip = options.fromRow ?? 0;
+      const span = new TimeSpanGuard(path);
       for await (const whole of readIpcBatches(path)) {
+        span.check(whole);
         if (skip >= whole.numRows) {
           skip -= whole.numRows;
           continue;
@@ -301,4 +317,61 @@ async function openIpc(path: string): Promise<TraceFile> {
       }
     },
   };
+}
+
+/** The schema's metadata document with the top-level fields a later batch updated. */
+function mergeMetadataText(first: string, later: string, path: string): string {
+  try {
+    return JSON.stringify({ ...(JSON.parse(first) as object), ...(JSON.parse(later) as object) });
+  } catch {
+    throw new GpoError(`${path}: corrupt gpo metadata`);
+  }
+}
+
+/** Every column of `expected` must be in the file with its type: readers (and the WebAssembly decoder)
+ * take them as they are. */
+function checkColumns(schema: Schema, expected: Schema, path: string): void {
+  const types = new Map(schema.fields.map((f) => [f.name, String(f.type)]));
+  for (const field of expected.fields) {
+    const type = types.get(field.name);
+    if (type === undefined) throw new GpoError(`${path}: not a gpo trace: column ${field.name} is missing`);
+    if (type !== String(field.type)) throw new GpoError(`${path}: not a gpo trace: column ${field.name} is ${type}, expected ${String(field.type)}`);
+  }
+}
+
+/** The longest time a trace may span: its cost (rate windows of each process, from its first call to its
+ * last) grows with the span, so a crafted one would make scoring run for hours. */
+export const MAX_TRACE_SPAN_DAYS = 31;
+const DAY_NS = 86_400e9;
+
+/**
+ * Refuses a trace whose times are negative or span more than MAX_TRACE_SPAN_DAYS, batch by batch before the
+ * batch is used (the file's statistics could lie). Reads the high 32 bits of each time only: units of
+ * 2^32 ns (4.3 s) are precise enough, and an Int32Array pass costs about a nanosecond a row.
+ */
+class TimeSpanGuard {
+  private lo = Infinity;
+  private hi = -Infinity;
+  constructor(private readonly path: string) {}
+
+  check(batch: RecordBatch): void {
+    const data = batch.getChild('ts_ns')?.data;
+    if (!data) return;
+    for (const chunk of data) {
+      const words = new Int32Array(chunk.values.buffer, chunk.values.byteOffset, chunk.length * 2);
+      let lo = this.lo;
+      let hi = this.hi;
+      for (let i = 1; i < words.length; i += 2) {
+        const w = words[i]!;
+        if (w < lo) lo = w;
+        if (w > hi) hi = w;
+      }
+      this.lo = lo;
+      this.hi = hi;
+    }
+    if (this.lo < 0) throw new GpoError(`${this.path}: not a gpo trace: a row has a negative time`);
+    const spanDays = ((this.hi - this.lo) * 2 ** 32) / DAY_NS;
+    if (spanDays > MAX_TRACE_SPAN_DAYS)
+      throw new GpoError(`${this.path}: the time span of its rows (${Math.round(spanDays)} days) is longer than gpo reads (${MAX_TRACE_SPAN_DAYS} days)`);
+  }
 }

@@ -1,6 +1,6 @@
 // Writes a trace: an Arrow IPC stream while recording (every flushed batch survives a crash), converted to
 // Parquet (zstd) when the recording closes, with gpo's metadata in the file's key-value metadata.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, ftruncateSync, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
@@ -8,7 +8,7 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
-import { encodeIpcStream, schemaMessage } from './encode.js';
+import { encodeIpcStream, metadataMessage, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
 
@@ -20,25 +20,128 @@ export function ipcPathFor(parquetPath: string): string {
   return `${parquetPath}.arrows`;
 }
 
+/** The file a Parquet trace is written to before it is renamed to its path. */
+function tmpPathFor(parquetPath: string): string {
+  return `${parquetPath}.tmp`;
+}
+
+function fileType(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device node';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** What is at path (not following a link there), or null when nothing is. */
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/**
+ * Refuses an output path that exists and is not a regular file: gpo runs as root and must never replace a
+ * device node, fifo, directory or a link someone planted there (nor write through it).
+ */
+export function checkReplaceable(path: string): void {
+  const st = lstatOrNull(path);
+  if (st && !st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}, not a regular file; gpo does not replace it`);
+}
+
+/** Checks, before recording, every path a trace will be written through: the trace, its stream and its
+ * temporary file. */
+export function checkTraceOutput(parquetPath: string): void {
+  checkReplaceable(parquetPath);
+  refuseExisting(ipcPathFor(parquetPath));
+  refuseExisting(tmpPathFor(parquetPath));
+}
+
+function refuseExisting(path: string): void {
+  const st = lstatOrNull(path);
+  if (!st) return;
+  if (!st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}; gpo does not write through it`);
+  throw new GpoError(
+    path.endsWith('.arrows')
+      ? `cannot write ${path}: it exists: another gpo is recording to this output, or it was left by a killed recording (read it with gpo info, then remove it)`
+      : `cannot write ${path}: it exists: another gpo is writing this output, or a crash left it (remove it)`,
+  );
+}
+
+// Created, never opened if there: O_EXCL also refuses a symlink at the path, O_NOFOLLOW says so twice.
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused. */
+function createNew(path: string): number {
+  try {
+    return openSync(path, CREATE_NEW, 0o644);
+  } catch (err) {
+    return refuseCreate(path, err);
+  }
+}
+
+function refuseCreate(path: string, err: unknown): never {
+  if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(path);
+  throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+}
+
+/** Moves a finished temporary file to path: a new name is linked atomically (no replacing whatever
+ * appeared there meanwhile); an existing regular file is replaced, anything else refused. */
+function publish(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+    unlinkSync(tmp);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EEXIST: something is there; EPERM/ENOTSUP: a file system without hard links.
+    if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP') throw err;
+  }
+  try {
+    checkReplaceable(path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameSync(tmp, path);
+}
+
 /** The recording's Arrow IPC stream: the schema message (with the metadata known at the start), then
- * record batches that the addon appends to `fd` as they are drained, then the end-of-stream marker. */
+ * record batches that the addon appends to `fd` as they are drained, then the end-of-stream marker.
+ * The stream is created new (never through a link, never over an existing file): it is also the output's
+ * lock, so a second recording to the same output is refused before it starts. */
 export class TraceStreamWriter {
   readonly fd: number;
   private rows = 0;
+  private closed = false;
   bytesWritten = 0;
 
+  /** Without metadata, only creates the file (taking the output); writeHeader follows. */
   constructor(
     readonly path: string,
-    metadata: TraceMetadata,
+    metadata?: TraceMetadata,
   ) {
-    try {
-      this.fd = openSync(path, 'w');
-    } catch (err) {
-      throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-    }
+    this.fd = createNew(path);
+    if (metadata) this.writeHeader(metadata);
+  }
+
+  writeHeader(metadata: TraceMetadata): void {
     const header = schemaMessage(new Schema(recordingSchema.fields, new Map([[METADATA_KEY, JSON.stringify(metadata)]])));
     writeSync(this.fd, header);
     this.bytesWritten += header.byteLength;
+  }
+
+  /** Gives the output back when recording never started (nothing but the header written); a stream with
+   * rows is kept, closed, for gpo info. */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+    if (this.rows === 0) rmSync(this.path, { force: true });
   }
 
   get rowCount(): number {
@@ -51,11 +154,30 @@ export class TraceStreamWriter {
     this.bytesWritten += bytes;
   }
 
-  /** Ends the stream with the end-of-stream marker. */
-  close(): void {
-    writeSync(this.fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+  /**
+   * Ends the stream: the final metadata (a batch of no rows carrying it, src/trace/stream-metadata.ts), then
+   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first, which also
+   * gives back the space it took. Returns why the end could not be written (an errno code), or null.
+   */
+  close(metadata?: TraceMetadata): string | null {
+    if (this.closed) return null;
+    this.closed = true;
+    try {
+      ftruncateSync(this.fd, this.bytesWritten);
+      const tail: Uint8Array[] = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])];
+      if (metadata) tail.unshift(metadataMessage(recordingSchema, { [METADATA_KEY]: JSON.stringify(metadata) }));
+      let at = this.bytesWritten;
+      for (const bytes of tail) {
+        for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+        at += bytes.length;
+      }
+      fsyncSync(this.fd);
+      return null;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? String(err);
+    } finally {
+      closeSync(this.fd);
+    }
   }
 }
 
@@ -108,8 +230,9 @@ export async function writeParquet(
   // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
   const collect = collectEvery(2);
   const first = await source.next();
-  const tmp = `${path}.tmp`;
-  const handle = await open(tmp, 'w');
+  const tmp = tmpPathFor(path);
+  checkReplaceable(path);
+  const handle = await open(tmp, CREATE_NEW, 0o644).catch((err: unknown) => refuseCreate(tmp, err));
   try {
     if (first.done) {
       // The streaming writer learns the schema from its first batch; an empty trace is written whole.
@@ -138,11 +261,12 @@ export async function writeParquet(
     }
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    if (err instanceof GpoError) throw err;
+    throw new GpoError(`cannot write ${tmp}: ${(err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]}`);
   } finally {
     await handle.close().catch(() => undefined);
   }
-  renameSync(tmp, path);
+  publish(tmp, path);
 }
 
 /** Turns a recording's IPC stream into the final Parquet trace (its batches expanded to the trace

@@ -1,0 +1,116 @@
+// Hostile output paths (issue 13, "Output files"): gpo runs as root, so -o must never write through a link
+// planted by someone else, never replace what is not a regular file, and two recordings to one output must
+// not silently lose one of them. Each refusal is one line on stderr with exit code 2. Real kernel, as root.
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openTrace } from '../../src/trace/reader.js';
+import { fixture, requireRoot, runGpo, startGpo, type Finished } from '../helpers/gpo.js';
+
+let dir: string;
+let n = 0;
+
+beforeAll(() => {
+  requireRoot();
+  dir = mkdtempSync(join(tmpdir(), 'gpo-adv-out-'));
+});
+
+/** A fresh folder for one case, and a victim file a planted link points to. */
+function scene(): { at: string; victim: string } {
+  const at = join(dir, `case-${n++}`);
+  mkdirSync(at);
+  const victim = join(at, 'victim.txt');
+  writeFileSync(victim, 'precious\n');
+  return { at, victim };
+}
+
+function oneLineRefusal(r: Finished, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const record = (out: string) => runGpo(['record', '-q', '-o', out, '--', '/bin/true']);
+
+describe('gpo record -o: what is already there', () => {
+  it('refuses to replace a device node', () => {
+    const { at } = scene();
+    const node = join(at, 'node');
+    expect(spawnSync('mknod', [node, 'c', '1', '3']).status).toBe(0);
+    oneLineRefusal(record(node), /not a regular file/);
+    expect(lstatSync(node).isCharacterDevice()).toBe(true);
+  });
+
+  it('refuses to replace a fifo', () => {
+    const { at } = scene();
+    const fifo = join(at, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    oneLineRefusal(record(fifo), /not a regular file/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('refuses a symlink planted at OUT', () => {
+    const { at, victim } = scene();
+    const out = join(at, 'trace.parquet');
+    symlinkSync(victim, out);
+    oneLineRefusal(record(out), /not a regular file/);
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+  });
+
+  it('never writes through a symlink planted at OUT.arrows', () => {
+    const { at, victim } = scene();
+    const out = join(at, 'trace.parquet');
+    symlinkSync(victim, `${out}.arrows`);
+    oneLineRefusal(record(out), /trace\.parquet\.arrows/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('never writes through a symlink planted at OUT.tmp', () => {
+    const { at, victim } = scene();
+    const out = join(at, 'trace.parquet');
+    symlinkSync(victim, `${out}.tmp`);
+    oneLineRefusal(record(out), /trace\.parquet\.tmp/);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+  });
+
+  it('replaces a regular file it may replace (an older trace)', async () => {
+    const { at } = scene();
+    const out = join(at, 'trace.parquet');
+    writeFileSync(out, 'old');
+    const r = record(out);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await openTrace(out)).metadata.status).toBe('complete');
+    expect(existsSync(`${out}.arrows`)).toBe(false);
+    expect(existsSync(`${out}.tmp`)).toBe(false);
+  });
+});
+
+describe('two gpo record with the same -o', () => {
+  it('refuses the second up front; the first keeps every row', async () => {
+    const { at } = scene();
+    const out = join(at, 'trace.parquet');
+    const first = startGpo(['record', '-o', out, '--', fixture('sleeper'), '10']);
+    const target = Number((await first.waitFor(/"pid":(\d+)/))[1]);
+    const second = record(out);
+    oneLineRefusal(second, /another gpo is recording|left by a killed recording/);
+    process.kill(target, 'SIGTERM');
+    const done = await first.exited;
+    expect(done.code, done.stderr).toBe(0);
+    const trace = await openTrace(out);
+    expect(trace.metadata.status).toBe('complete');
+    expect(trace.metadata.target.pid).toBe(target);
+  });
+
+  it('refuses to start over the stream a killed recording left, which keeps its rows', () => {
+    const { at } = scene();
+    const out = join(at, 'trace.parquet');
+    writeFileSync(`${out}.arrows`, 'rows of a killed recording');
+    oneLineRefusal(record(out), /left by a killed recording/);
+    expect(readFileSync(`${out}.arrows`, 'utf8')).toBe('rows of a killed recording');
+  });
+});
