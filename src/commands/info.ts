@@ -10,6 +10,7 @@ function formatSummary(s: TraceSummary): string {
   const t = m.target;
   const out: string[] = [
     `trace      ${esc(s.path)} (${s.format}${s.incomplete ? ', incomplete: the recording did not close' : ''})`,
+    `recording  ${s.recording.id}${s.recording.id_from === 'metadata' ? '' : ' (derived from the file\'s sha256: the trace has no recording id)'}`,
     `target     ${esc(t.comm)} (pid ${t.pid}, ${t.mode}) ${esc(t.exe)}`,
     `command    ${esc(t.cmdline.join(' '))}`,
     `identity   build-id ${t.build_id ?? '-'}, sha256 ${t.exe_sha256 ?? '-'}`,
@@ -17,7 +18,7 @@ function formatSummary(s: TraceSummary): string {
   if (Object.keys(t.loader_env).length > 0)
     out.push(`loader env ${Object.entries(t.loader_env).map(([k, v]) => `${k}=${esc(v)}`).join(' ')}`);
   out.push(
-    `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}`,
+    `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}${m.host.machine_id ? `, machine ${esc(m.host.machine_id)}` : ''}`,
     `recorded   ${m.clock.start_wall} .. ${m.clock.end_wall ?? '?'} (${s.duration_s.toFixed(3)} s of events), stopped by ${m.stop_reason ?? '?'}`,
     `gpo        ${m.gpo_version}, trace schema ${m.schema_version}`,
     `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind).map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})`,

@@ -4,6 +4,7 @@ import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } fro
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { escapeTerminal, formatBytes, formatCount, formatDuration } from '../report/format.js';
+import { recordOutput } from '../capture/output.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -36,7 +37,7 @@ export function registerRecord(program: Command): void {
     .command('record')
     .description('record a process: every syscall, fork, exec and exit, into a Parquet trace')
     .argument('[cmd...]', 'command to start and record from its first instruction (after --)')
-    .option('-o, --output <file>', 'trace file to write', 'trace.parquet')
+    .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
     .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
     .option('-d, --duration <seconds>', 'stop after this many seconds', positiveNumber)
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
@@ -48,8 +49,11 @@ export function registerRecord(program: Command): void {
     .option('-v, --verbose', 'show libbpf messages')
     .action(async (cmd: string[], opts) => {
       const live = !opts.quiet && process.stderr.isTTY;
+      const { output, recordingId } = recordOutput(opts.output, { pid: opts.pid, command: cmd });
+      opts.output = output;
       const session = new RecordingSession({
-        output: opts.output,
+        output,
+        recordingId,
         pid: opts.pid,
         command: cmd.length > 0 ? cmd : undefined,
         durationSeconds: opts.duration,

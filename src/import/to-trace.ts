@@ -1,12 +1,16 @@
 // gpo import: turns dataset sequences (adfa-ld, unm, strace) into a gpo trace, so train and score run on
 // traces nobody here recorded. Each source sequence becomes its own process with one thread; calls keep
 // their strace timestamps, or get synthetic ones 1 ms apart (so 1 s rate windows hold 1000 calls).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { GPO_VERSION } from '../version.js';
 import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import type { TraceMetadata } from '../trace/metadata.js';
 import { writeParquet } from '../trace/writer.js';
+import { prepareOutput, utcDate } from '../trace/output-path.js';
+import { uuidFromSha256 } from '../trace/recording.js';
 import { importSequences, listSequenceFiles } from './load.js';
 import type { ImportedSequence } from './sequence.js';
 import { syscallBatch } from './trace-batches.js';
@@ -17,14 +21,28 @@ const SYNTHETIC_START_NS = 1_000_000_000n;
 const SYNTHETIC_STEP_NS = 1_000_000n;
 const BATCH_ROWS = 65536;
 
-/** Metadata of a trace that was not recorded: no host, no clock, nothing that changes between runs. */
-export function importMetadata(format: string, inputs: string[], facts: { pid: number; comm: string; rows: number; firstNs?: bigint; lastNs?: bigint }): TraceMetadata {
+/** Where imported rows came from, as the user says (the files do not tell). */
+export interface ImportLabels {
+  /** The machine the sequences were recorded on. */
+  host?: string;
+  /** The build id of the program they are of. */
+  buildId?: string;
+}
+
+/** Metadata of a trace that was not recorded: no clock, nothing that changes between runs (the recording
+ * id, when given, is derived from the inputs). */
+export function importMetadata(
+  format: string,
+  inputs: string[],
+  facts: { pid: number; comm: string; rows: number; firstNs?: bigint; lastNs?: bigint; recordingId?: string } & ImportLabels,
+): TraceMetadata {
   const wall = (ns: bigint | undefined) => (ns === undefined ? null : new Date(Number(ns / 1_000_000n)).toISOString());
   return {
     gpo_version: GPO_VERSION,
     schema_version: TRACE_SCHEMA_VERSION,
-    target: { pid: facts.pid, comm: facts.comm, exe: '', cmdline: [], exe_sha256: null, build_id: null, mode: 'import', loader_env: {} },
-    host: { hostname: '', kernel_release: '', boot_id: '' },
+    ...(facts.recordingId === undefined ? {} : { recording_id: facts.recordingId }),
+    target: { pid: facts.pid, comm: facts.comm, exe: '', cmdline: [], exe_sha256: null, build_id: facts.buildId ?? null, mode: 'import', loader_env: {} },
+    host: { hostname: facts.host ?? '', kernel_release: '', boot_id: '' },
     clock: {
       wall_offset_ns: '0',
       start_wall: wall(facts.firstNs) ?? '',
@@ -91,10 +109,19 @@ export interface ImportResult {
   sequences: number;
   rows: number;
   output: string;
+  recording_id: string;
 }
 
-/** Imports every sequence of the given files and directories into one Parquet trace. */
-export async function importToTrace(format: string, inputs: readonly string[], output: string): Promise<ImportResult> {
+/** The same inputs and labels always give the same id; different ones (almost surely) a different id. */
+function importRecordingId(format: string, files: readonly string[], labels: ImportLabels): string {
+  const hash = createHash('sha256').update(JSON.stringify([format, labels.host ?? '', labels.buildId ?? '']));
+  for (const file of files) hash.update(readFileSync(file)).update('\0');
+  return uuidFromSha256(hash.digest('hex'));
+}
+
+/** Imports every sequence of the given files and directories into one Parquet trace; `output` may be an
+ * -o template ({host}, {date}: the first call's UTC date, or today's when the source has no times, ...). */
+export async function importToTrace(format: string, inputs: readonly string[], output: string, labels: ImportLabels = {}): Promise<ImportResult> {
   const files = inputs.flatMap(listSequenceFiles);
   const sequences = importSequences(format, files).filter((s) => s.syscalls.length > 0);
   const rows = sequences.reduce((sum, s) => sum + s.syscalls.length, 0);
@@ -107,11 +134,22 @@ export async function importToTrace(format: string, inputs: readonly string[], o
     if (firstNs === undefined || a < firstNs) firstNs = a;
     if (lastNs === undefined || b > lastNs) lastNs = b;
   }
+  const sourceStart = firstNs;
   if (firstNs === undefined && rows > 0) {
     firstNs = SYNTHETIC_START_NS;
     lastNs = SYNTHETIC_START_NS + BigInt(rows - 1) * SYNTHETIC_STEP_NS;
   }
-  const metadata = importMetadata(format, files, { pid: sequences.length > 0 ? FIRST_PID : 0, comm: sequences.length > 0 ? commOf(sequences[0]!) : '?', rows, firstNs, lastNs });
+  const recordingId = importRecordingId(format, files, labels);
+  const pid = sequences.length > 0 ? FIRST_PID : 0;
+  const comm = sequences.length > 0 ? commOf(sequences[0]!) : '?';
+  const metadata = importMetadata(format, files, { pid, comm, rows, firstNs, lastNs, recordingId, ...labels });
+  output = prepareOutput(output, {
+    host: labels.host ?? '',
+    date: utcDate(sourceStart === undefined ? new Date() : new Date(Number(sourceStart / 1_000_000n))),
+    recording_id: recordingId,
+    comm,
+    pid,
+  });
   await writeParquet(importBatches(sequences), output, metadata);
-  return { sequences: sequences.length, rows, output };
+  return { sequences: sequences.length, rows, output, recording_id: recordingId };
 }

@@ -3,6 +3,7 @@
 // same bytes out.
 import type { BaselineDocument, LoadedBaseline, ProgramIdentity } from '../baseline/document.js';
 import type { TraceFile } from '../trace/reader.js';
+import { recordingOf, type RecordingIdentity } from '../trace/recording.js';
 import { totalDropped } from '../trace/metadata.js';
 import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
 import { compareAnomalies, SEVERITIES, severityRank, type Anomaly, type Detector, type Severity } from './anomaly.js';
@@ -11,13 +12,15 @@ import { EventAnomalies } from './event-detectors.js';
 import { SyscallRateAnomalies, SyscallSequenceAnomalies } from './syscall-detectors.js';
 
 export interface ScoreReport {
+  /** Which recording (and host) this is; each anomaly repeats its id, so anomalies can be pooled across traces. */
+  recording: RecordingIdentity;
   trace: { path: string; sha256?: string; rows: number; syscalls: number; threads: number; program: ProgramIdentity };
   baseline: { path: string; program: ProgramIdentity; traces: number };
   /** Set when the trace is of another program than the baseline's (exe path, build-id or sha256 differ). */
   program_mismatch: string | null;
   /** Other one-line notes: dropped records, incomplete recording. */
   warnings: string[];
-  anomalies: Anomaly[];
+  anomalies: (Anomaly & { recording_id: string })[];
   counts: Record<Severity, number>;
   fail_on: Severity | 'none';
   verdict: 'clean' | 'anomalous';
@@ -97,12 +100,14 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   for (const anomaly of anomalies) counts[anomaly.severity]++;
   const failOn = options.failOn ?? 'high';
   const failing = failOn !== 'none' && anomalies.some((a) => severityRank(a.severity) >= severityRank(failOn));
+  const recording = await recordingOf(trace);
   return {
+    recording,
     trace: { path: trace.path, rows, syscalls, threads: threads.size, program },
     baseline: { path: options.baselinePath, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
     program_mismatch: programMismatch(program, baseline.trained_on.program),
     warnings,
-    anomalies,
+    anomalies: anomalies.map((anomaly) => ({ recording_id: recording.id, ...anomaly })),
     counts,
     fail_on: failOn,
     verdict: anomalies.length === 0 ? 'clean' : 'anomalous',
@@ -127,6 +132,7 @@ export function formatReport(report: ScoreReport): string {
   const start = report.anomalies.length === 0 ? 0n : report.anomalies.reduce((min, a) => (a.first_ts_ns < min ? a.first_ts_ns : min), report.anomalies[0]!.first_ts_ns);
   const lines = [
     `trace     ${esc(report.trace.path)}: ${formatCount(report.trace.syscalls)} syscalls, ${formatCount(report.trace.rows - report.trace.syscalls)} other rows, ${report.trace.threads} threads`,
+    `recording ${report.recording.id}${report.recording.host ? ` on ${esc(report.recording.host)}` : ''}${report.recording.id_from === 'metadata' ? '' : ' (derived from the file)'}`,
     `baseline  ${esc(report.baseline.path)}: ${esc(report.baseline.program.exe || '(imported)')}, trained on ${report.baseline.traces} trace${report.baseline.traces === 1 ? '' : 's'}`,
   ];
   for (const w of report.warnings) lines.push(`warning   ${esc(w)}`);

@@ -23,6 +23,8 @@ export interface HostInfo {
   hostname: string;
   kernel_release: string;
   boot_id: string;
+  /** /etc/machine-id when readable: stays the same across boots and hostname changes. */
+  machine_id?: string;
 }
 
 export interface SourceCounts {
@@ -33,6 +35,8 @@ export interface SourceCounts {
 export interface TraceMetadata {
   gpo_version: string;
   schema_version: number;
+  /** A UUID v4 drawn when recording starts (traces written before it existed have none: see recording.ts). */
+  recording_id?: string;
   target: TargetInfo;
   host: HostInfo;
   clock: {
