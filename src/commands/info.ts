@@ -1,6 +1,7 @@
 // gpo info TRACE: what a trace holds (metadata, time span, processes, threads, top syscalls, losses).
 import type { Command } from 'commander';
 import { openTrace } from '../trace/reader.js';
+import { expandTraceInputs } from '../trace/inputs.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeTerminal as esc, formatCount, formatTable } from '../report/format.js';
@@ -48,10 +49,14 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('show what a trace holds: target, time span, processes, threads, top syscalls, drops')
-    .argument('<trace>', 'a .parquet trace, or the .arrows stream of a recording in progress or killed')
-    .option('--json', 'print JSON')
-    .action(async (path: string, opts) => {
-      const summary = await summarizeTrace(await openTrace(path));
-      process.stdout.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : formatSummary(summary) + '\n');
+    .argument('<traces...>', '.parquet traces or .arrows streams of recordings in progress or killed, folders (every *.parquet below) or quoted globs')
+    .option('--json', 'print JSON (one object per line when there are several traces)')
+    .action(async (args: string[], opts) => {
+      const paths = expandTraceInputs(args);
+      for (const [index, path] of paths.entries()) {
+        const summary = await summarizeTrace(await openTrace(path));
+        const text = opts.json ? JSON.stringify(summary, null, paths.length > 1 ? undefined : 2) : (index > 0 ? '\n' : '') + formatSummary(summary);
+        if (!process.stdout.write(text + '\n')) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      }
     });
 }

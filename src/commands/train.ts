@@ -4,16 +4,17 @@ import type { Command } from 'commander';
 import { baselineText, trainBaseline } from '../baseline/train.js';
 import { GpoError } from '../errors.js';
 import { escapeTerminal as esc, formatCount } from '../report/format.js';
+import { expandTraceInputs } from '../trace/inputs.js';
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('learn a baseline (syscall windows, rates, libraries, children, allowed acts) from normal recordings')
-    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows)')
+    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs')
     .requiredOption('-o, --output <file>', 'baseline file to write')
     .option('--json', 'print a JSON summary instead of text')
     .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
-      const { baseline, warnings } = await trainBaseline(paths);
+      const { baseline, warnings } = await trainBaseline(expandTraceInputs(paths));
       try {
         writeFileSync(opts.output, baselineText(baseline));
       } catch (err) {

@@ -115,9 +115,9 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   };
 }
 
-/** The report as JSON: times as decimal strings (exact 64-bit), keys in a fixed order. */
-export function reportJson(report: ScoreReport): string {
-  return `${JSON.stringify(report, (_, value) => (typeof value === 'bigint' ? value.toString() : value), 2)}\n`;
+/** The report as JSON: times as decimal strings (exact 64-bit), keys in a fixed order; `indent` 0 gives one line. */
+export function reportJson(report: ScoreReport, indent = 2): string {
+  return `${JSON.stringify(report, (_, value) => (typeof value === 'bigint' ? value.toString() : value), indent || undefined)}\n`;
 }
 
 function seconds(ts: bigint, start: bigint): string {
