@@ -1,10 +1,12 @@
 // gpo import: dataset sequences as gpo traces, each sequence its own thread, then train and score on them.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIRST_PID, importToTrace } from '../src/import/to-trace.js';
 import { importSequences } from '../src/import/load.js';
 import { openTrace } from '../src/trace/reader.js';
-import { readRows, ROOT, runGpo } from './helpers/gpo.js';
+import { GPO, readRows, ROOT, runGpo } from './helpers/gpo.js';
 import { tempDir } from './score/trace-helpers.js';
 
 const fixtures = join(ROOT, 'test/fixtures/datasets');
@@ -45,8 +47,42 @@ describe('gpo import', () => {
     const rows = await readRows(out);
     const ts = rows.map((r) => r.ts_ns);
     expect([...ts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(ts);
-    expect(rows[0]).toMatchObject({ ts_ns: 1_700_000_000_000_001_000n, nr: 59, tid: FIRST_PID, comm: 'ls.strace' });
-    expect(new Set(rows.map((r) => r.tid)).size).toBe(2);
+    expect(rows[0]).toMatchObject({ ts_ns: 1_700_000_000_000_001_000n, nr: 59, pid: 4242, tid: 4242, comm: 'ls.strace', ret: 0n });
+    expect(new Set(rows.map((r) => r.tid))).toEqual(new Set([4242, 4243]));
+    // Return values: an fd, the split read's result from its resumed line, -ENOSYS, and exit_group's '?'.
+    expect(rows.map((r) => [r.tid, r.nr, r.ret])).toEqual([
+      [4242, 59, 0n],
+      [4242, 257, 3n],
+      [4243, 0, 3n],
+      [4242, 3, 0n],
+      [4243, 231, null],
+      [4242, 0x1c7, -38n],
+      [4242, 1, 2n],
+    ]);
+  });
+
+  it('imports strace -T durations, and pids renumbered when two inputs share one', async () => {
+    const log = join(dir, 'timed.strace');
+    writeFileSync(log, '77 1.000000 getpid() = 77 <0.000012>\n77 1.000100 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000003>\n');
+    const out = join(dir, 'timed.parquet');
+    const result = await importToTrace('strace', [log], out);
+    expect(result.warnings).toEqual([]);
+    expect((await readRows(out)).map((r) => [r.pid, r.ret, (r as unknown as { duration_ns: bigint }).duration_ns])).toEqual([
+      [77, 77n, 12_000n],
+      [77, -2n, 3_000n],
+    ]);
+    expect((await openTrace(out)).metadata.options.durations).toBe(true);
+    const twice = await importToTrace('strace', [log, join(fixtures, 'strace/ls.strace'), log], join(dir, 'twice.parquet'));
+    expect(twice.warnings).toEqual(['process ids repeat across the inputs: every sequence was renumbered from 1000']);
+    expect(new Set((await readRows(join(dir, 'twice.parquet'))).map((r) => r.pid))).toEqual(new Set([FIRST_PID, FIRST_PID + 1, FIRST_PID + 2, FIRST_PID + 3]));
+  });
+
+  it("reads '-' as standard input", async () => {
+    const out = join(dir, 'stdin.parquet');
+    const r = spawnSync(process.execPath, [GPO, 'import', 'strace', '-', '-o', out, '--json'], { input: '9 2.5 getppid() = 1\n', encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ sequences: 1, rows: 1 });
+    expect((await readRows(out)).map((r) => [r.ts_ns, r.pid, r.nr, r.ret, r.comm])).toEqual([[2_500_000_000n, 9, 110, 1n, 'stdin']]);
   });
 
   it('reproduces dataset scoring through traces: import, train, score (CLI)', () => {

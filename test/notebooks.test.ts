@@ -19,11 +19,15 @@ interface Output {
 }
 interface Notebook {
   metadata: { kernelspec?: { name: string } };
-  cells: { id?: string; cell_type: string; outputs?: Output[] }[];
+  cells: { id?: string; cell_type: string; execution_count?: number | null; outputs?: Output[] }[];
 }
 
 const joined = (v: string[] | string | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
-const htmlOutputs = (nb: Notebook): string[] => nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'display_data').map((o) => joined(o.data?.['text/html']));
+const displayed = (nb: Notebook, mime: string): string[] =>
+  nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.[mime] !== undefined).map((o) => joined(o.data![mime]));
+const htmlOutputs = (nb: Notebook): string[] => displayed(nb, 'text/html');
+/** Charts are images (image/svg+xml): Jupyter hides SVG inside text/html of an untrusted notebook. */
+const svgOutputs = (nb: Notebook): string[] => displayed(nb, 'image/svg+xml');
 
 /** Jupyter, nbconvert, the tslab kernel and the built code must all be there: say which is missing. */
 function checkTools(): void {
@@ -44,7 +48,11 @@ describe('notebooks', () => {
       const nb = JSON.parse(readFileSync(join(NOTEBOOKS, name), 'utf8')) as Notebook;
       expect(nb.metadata.kernelspec?.name).toBe('tslab');
       for (const cell of nb.cells) expect(cell.id, `${name}: every cell needs an id`).toMatch(/^[\w-]+$/);
-      expect(htmlOutputs(nb).some((h) => h.includes('<svg')), `${name} has no saved chart`).toBe(true);
+      expect(svgOutputs(nb).some((h) => h.startsWith('<svg')), `${name} has no saved chart`).toBe(true);
+      expect(htmlOutputs(nb).filter((h) => h.includes('<svg')), `${name}: a chart saved as text/html`).toEqual([]);
+      // No "In [ ]" beside a stored output: every code cell with outputs has its execution count.
+      const code = nb.cells.filter((c) => c.cell_type === 'code');
+      expect(code.filter((c) => (c.outputs ?? []).length > 0 && typeof c.execution_count !== 'number').map((c) => c.id)).toEqual([]);
     }
   });
 
@@ -62,8 +70,8 @@ describe('notebooks', () => {
       expect(outputs.filter((o) => o.output_type === 'error')).toEqual([]);
       expect(outputs.filter((o) => o.name === 'stderr').map((o) => joined(o.text))).toEqual([]);
       const html = htmlOutputs(nb);
-      expect(html.filter((h) => h.includes('<svg')).length).toBeGreaterThanOrEqual(name.startsWith('03') ? 1 : 2);
-      expect(html.every((h) => !h.includes('<script'))).toBe(true);
+      expect(svgOutputs(nb).filter((h) => h.startsWith('<svg')).length).toBeGreaterThanOrEqual(name.startsWith('03') ? 1 : 2);
+      expect([...html, ...svgOutputs(nb)].every((h) => !h.includes('<script'))).toBe(true);
     }, 130_000);
   }
 });

@@ -1,7 +1,8 @@
 // A recording session: checks, attaches the recorder to a running process or to a command it starts,
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
@@ -14,6 +15,7 @@ import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
+import { withMachineId } from './host.js';
 
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
@@ -45,6 +47,8 @@ export interface RecordOptions {
   /** Library functions to watch besides DEFAULT_LIBCALLS. */
   libcalls?: LibcallSpec[];
   verbose?: boolean;
+  /** The trace's recording id (a UUID v4); drawn here when not given (the caller may need it first, for -o). */
+  recordingId?: string;
   /** Called once the programs are attached and the target is followed. */
   onStarted?: (target: { pid: number; comm: string }) => void;
   /** Called about twice a second while recording. */
@@ -192,6 +196,7 @@ export class RecordingSession {
     const metadata: TraceMetadata = {
       gpo_version: GPO_VERSION,
       schema_version: TRACE_SCHEMA_VERSION,
+      recording_id: o.recordingId ?? randomUUID(),
       target: {
         pid: o.pid ?? 0,
         comm: attached?.comm ?? '',
@@ -202,7 +207,7 @@ export class RecordingSession {
         mode: attached ? 'attach' : 'launch',
         loader_env: loaderEnv(attached ? attached.environ : process.env),
       },
-      host: hostInfo(),
+      host: withMachineId(hostInfo()),
       clock: {
         wall_offset_ns: wallOffset.toString(),
         start_wall: new Date().toISOString(),

@@ -13,13 +13,15 @@ export function registerImport(program: Command): void {
     .description('convert dataset sequences (one thread each) into a gpo trace for train and score')
     .argument('<format>', `input format: ${SEQUENCE_FORMATS.join(', ')}`)
     .argument('<inputs...>', 'files or directories (read recursively, in sorted path order)')
-    .requiredOption('-o, --output <file>', 'trace file to write (.parquet)')
+    .requiredOption('-o, --output <file>', 'trace file to write (.parquet); may hold {host}, {date}, {recording_id}, {comm}, {pid}')
+    .option('--host <name>', 'the machine the sequences were recorded on (stored as the trace\'s host)')
+    .option('--build-id <hex>', 'the build id of the program they are of (stored as the target\'s build id)')
     .option('--json', 'print a JSON summary')
-    .action(async (format: string, inputs: string[], opts: { output: string; json?: boolean }) => {
+    .action(async (format: string, inputs: string[], opts: { output: string; host?: string; buildId?: string; json?: boolean }) => {
       if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
       const status = progress('import');
-      status.note(`reading ${format} sequences and writing ${esc(opts.output)}`);
-      const result = await importToTrace(format, inputs, opts.output);
+      status.note(`reading ${format} sequences`);
+      const result = await importToTrace(format, inputs, opts.output, { host: opts.host, buildId: opts.buildId });
       status.finish();
       process.stdout.write(
         opts.json

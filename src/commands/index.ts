@@ -8,6 +8,7 @@ import { registerInfo } from './info.js';
 import { registerRecord } from './record.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
+import { registerQuery } from './query.js';
 import { registerScore } from './score.js';
 import { registerTrain } from './train.js';
 
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerScore(program);
   registerReplay(program);
+  registerQuery(program);
   registerReport(program);
   registerDemo(program);
 }

@@ -1,5 +1,6 @@
 // gpo info TRACE: what a trace holds (metadata, time span, processes, threads, top syscalls, losses).
 import type { Command } from 'commander';
+import { expandTraceInputs } from '../trace/inputs.js';
 import { openTrace } from '../trace/reader.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
@@ -27,6 +28,7 @@ function formatSummary(s: TraceSummary): string {
   const t = m.target;
   const out: string[] = [
     `trace      ${esc(s.path)} (${s.format}${s.incomplete ? ', incomplete: the recording did not close' : ''})`,
+    `recording  ${s.recording.id}${s.recording.id_from === 'metadata' ? '' : ' (derived from the file\'s sha256: the trace has no recording id)'}`,
     `target     ${esc(t.comm)} (pid ${t.pid}, ${t.mode}) ${esc(t.exe)}`,
     `command    ${esc(t.cmdline.join(' '))}`,
     `identity   build-id ${t.build_id ?? '-'}, sha256 ${t.exe_sha256 ?? '-'}`,
@@ -34,7 +36,7 @@ function formatSummary(s: TraceSummary): string {
   if (Object.keys(t.loader_env).length > 0)
     out.push(`loader env ${Object.entries(t.loader_env).map(([k, v]) => `${k}=${esc(v)}`).join(' ')}`);
   out.push(
-    `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}`,
+    `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}${m.host.machine_id ? `, machine ${esc(m.host.machine_id)}` : ''}`,
     `recorded   ${m.clock.start_wall} .. ${m.clock.end_wall ?? '?'} (${s.duration_s.toFixed(3)} s of events), stopped by ${m.stop_reason ?? '?'}`,
     `gpo        ${m.gpo_version}, trace schema ${m.schema_version}`,
     `hooks      ${esc(hooksLine(m.hooks))}`,
@@ -66,10 +68,14 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('show what a trace holds: target, time span, processes, threads, top syscalls, drops')
-    .argument('<trace>', 'a .parquet trace, or the .arrows stream of a recording in progress or killed')
-    .option('--json', 'print JSON')
-    .action(async (path: string, opts) => {
-      const summary = await summarizeTrace(await openTrace(path));
-      process.stdout.write(opts.json ? escapeJson(summary) : formatSummary(summary) + '\n');
+    .argument('<traces...>', '.parquet traces or .arrows streams of recordings in progress or killed, folders (every *.parquet below) or quoted globs')
+    .option('--json', 'print JSON (one object per line when there are several traces)')
+    .action(async (args: string[], opts) => {
+      const paths = expandTraceInputs(args);
+      for (const [index, path] of paths.entries()) {
+        const summary = await summarizeTrace(await openTrace(path));
+        const text = opts.json ? escapeJson(summary, paths.length > 1 ? 0 : 2).trimEnd() : (index > 0 ? '\n' : '') + formatSummary(summary);
+        if (!process.stdout.write(text + '\n')) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      }
     });
 }

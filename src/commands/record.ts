@@ -4,6 +4,7 @@ import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } fro
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
+import { recordOutput } from '../capture/output.js';
 import { escapeTerminal } from '../cli/escape.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 
@@ -38,7 +39,7 @@ export function registerRecord(program: Command): void {
     .command('record')
     .description('record a process: every syscall, fork, exec and exit, into a Parquet trace')
     .argument('[cmd...]', 'command to start and record from its first instruction (after --)')
-    .option('-o, --output <file>', 'trace file to write', 'trace.parquet')
+    .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
     .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
     .option('-d, --duration <seconds>', 'stop after this many seconds', seconds)
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
@@ -53,8 +54,11 @@ export function registerRecord(program: Command): void {
       const target = opts.pid === undefined ? undefined : recordableProcess(opts.pid);
       if (target?.thread && !opts.quiet)
         process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: recording process ${target.pid}\n`);
+      const { output, recordingId } = recordOutput(opts.output, { pid: target?.pid, command: cmd });
+      opts.output = output;
       const session = new RecordingSession({
-        output: opts.output,
+        output,
+        recordingId,
         pid: target?.pid,
         command: cmd.length > 0 ? cmd : undefined,
         durationSeconds: opts.duration,

@@ -6,17 +6,18 @@ import { baselineText, trainBaseline } from '../train/train.js';
 import { GpoError } from '../errors.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount } from '../cli/format.js';
+import { expandTraceInputs } from '../trace/inputs.js';
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('learn a baseline (syscall windows, rates, libraries, children, allowed acts) from normal recordings')
-    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows)')
+    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs')
     .requiredOption('-o, --output <file>', 'baseline file to write')
     .option('--json', 'print a JSON summary instead of text')
     .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
       const status = progress('train');
-      const { baseline, warnings } = await trainBaseline(paths, { progress: status });
+      const { baseline, warnings } = await trainBaseline(expandTraceInputs(paths), { progress: status });
       status.finish();
       try {
         writeFileSync(opts.output, baselineText(baseline));

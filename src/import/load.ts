@@ -22,13 +22,30 @@ export function isSequenceFormat(format: string): format is SequenceFormat {
 
 /** Every sequence in the given files and directories; throws GpoError for missing paths or unknown formats. */
 export function importSequences(format: string, paths: readonly string[]): ImportedSequence[] {
-  if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
-  const parse = PARSERS[format];
-  return paths.flatMap(listSequenceFiles).flatMap((file) => parse(readFileSync(file, 'utf8'), file));
+  return paths.flatMap(listSequenceFiles).flatMap((file) => parseSequences(format, readInput(file), file));
 }
 
-/** The files a path names: itself, or every file under the directory in sorted path order. */
+/** The sequences of one file's text. */
+export function parseSequences(format: string, text: string, source: string): ImportedSequence[] {
+  if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
+  return PARSERS[format](text, source);
+}
+
+/** A file's text; '-' is standard input (read once: call this once per input). */
+export function readInput(file: string): string {
+  try {
+    return readFileSync(file === STDIN ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new GpoError(`cannot read ${file === STDIN ? 'standard input' : file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** The input name for standard input. */
+export const STDIN = '-';
+
+/** The files a path names: itself ('-': standard input), or every file under the directory in sorted path order. */
 export function listSequenceFiles(path: string): string[] {
+  if (path === STDIN) return [STDIN];
   let stats;
   try {
     stats = statSync(path);

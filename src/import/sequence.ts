@@ -9,4 +9,10 @@ export interface ImportedSequence {
   syscalls: Int32Array;
   /** Entry time of each call in ns, when the source has timestamps (same length as syscalls). */
   ts_ns?: BigInt64Array;
+  /** The process id the source gives (strace); absent: gpo numbers the sequences. */
+  pid?: number;
+  /** Return value of each call when the source has them (-errno for failures); null where unknown. */
+  rets?: (bigint | null)[];
+  /** Time spent in each call, ns, when the source has it (strace -T); null where unknown. */
+  durations_ns?: (bigint | null)[];
 }

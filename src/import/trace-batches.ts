@@ -19,6 +19,25 @@ export interface SyscallColumns {
   tid: Int32Array;
   nr: ArrayLike<number>;
   comm: (row: number) => Uint8Array;
+  /** Return values (0 on every row when absent); `retKnown[row]` 0 makes that row's ret null. */
+  ret?: BigInt64Array;
+  retKnown?: Uint8Array;
+  /** Durations, ns; `durationKnown[row]` 0 makes that row's null (all null when absent). */
+  duration_ns?: BigInt64Array;
+  durationKnown?: Uint8Array;
+}
+
+/** An int64 column; `known` (one byte a row) marks the rows that are not null. */
+function int64Column(values: BigInt64Array, known: Uint8Array | undefined): Data<Int64> {
+  const n = values.length;
+  if (known === undefined || known.every((k) => k !== 0)) return makeData({ type: new Int64(), length: n, nullCount: 0, data: values });
+  const nullBitmap = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (known[i]) nullBitmap[i >> 3]! |= 1 << (i & 7);
+    else nullCount++;
+  }
+  return makeData({ type: new Int64(), length: n, nullCount, data: values, nullBitmap });
 }
 
 function utf8Column(n: number, bytesOf: (row: number) => Uint8Array): Data<Utf8> {
@@ -35,7 +54,7 @@ function batchOf(n: number, columns: Partial<Record<string, Data>>): RecordBatch
   return new RecordBatch(traceSchema, makeData({ type: new Struct(traceSchema.fields), length: n, nullCount: 0, children }));
 }
 
-/** A batch of syscall rows (ret 0). */
+/** A batch of syscall rows. */
 export function syscallBatch(columns: SyscallColumns): RecordBatch {
   const n = columns.ts_ns.length;
   return batchOf(n, {
@@ -46,7 +65,8 @@ export function syscallBatch(columns: SyscallColumns): RecordBatch {
     comm: utf8Column(n, columns.comm),
     kind: utf8Column(n, () => SYSCALL_KIND),
     nr: makeData({ type: new Int16(), length: n, nullCount: 0, data: Int16Array.from(columns.nr) }),
-    ret: makeData({ type: new Int64(), length: n, nullCount: 0, data: new BigInt64Array(n) }),
+    ret: int64Column(columns.ret ?? new BigInt64Array(n), columns.retKnown),
+    ...(columns.duration_ns === undefined ? {} : { duration_ns: int64Column(columns.duration_ns, columns.durationKnown) }),
   });
 }
 

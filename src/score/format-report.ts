@@ -17,6 +17,7 @@ export function formatReport(report: ScoreReport): string {
   const start = report.anomalies.length === 0 ? 0n : report.anomalies.reduce((min, a) => (a.first_ts_ns < min ? a.first_ts_ns : min), report.anomalies[0]!.first_ts_ns);
   const lines = [
     `trace     ${esc(report.trace.path)}: ${formatCount(report.trace.syscalls)} syscalls, ${formatCount(report.trace.rows - report.trace.syscalls)} other rows, ${report.trace.threads} threads`,
+    `recording ${report.recording.id}${report.recording.host ? ` on ${esc(report.recording.host)}` : ''}${report.recording.id_from === 'metadata' ? '' : ' (derived from the file)'}`,
     `baseline  ${esc(report.baseline.path)}: ${esc(report.baseline.program.exe || '(imported)')}, trained on ${report.baseline.traces} trace${report.baseline.traces === 1 ? '' : 's'}`,
   ];
   for (const w of report.warnings) lines.push(`warning   ${esc(w)}`);

@@ -9,15 +9,18 @@ import { DETECTORS } from '../detectors/index.js';
 import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../trace/batch-view.js';
 import { programDifferences, programOf, totalDropped, type ProgramIdentity, type TargetInfo } from '../trace/metadata.js';
 import type { TraceFile } from '../trace/reader.js';
+import { recordingOf, type RecordingIdentity } from '../trace/recording.js';
 
 export interface ScoreReport {
+  /** Which recording (and host) this is; each anomaly repeats its id, so anomalies can be pooled across traces. */
+  recording: RecordingIdentity;
   trace: { path: string; sha256?: string; rows: number; syscalls: number; threads: number; program: ProgramIdentity };
   baseline: { path: string; program: ProgramIdentity; traces: number };
   /** Set when the trace is of another program than the baseline's (exe path, build-id or sha256 differ). */
   program_mismatch: string | null;
   /** Other one-line notes: dropped records, incomplete recording. */
   warnings: string[];
-  anomalies: Anomaly[];
+  anomalies: (Anomaly & { recording_id: string })[];
   counts: Record<Severity, number>;
   fail_on: Severity | 'none';
   verdict: 'clean' | 'anomalous';
@@ -62,12 +65,14 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   for (const anomaly of anomalies) counts[anomaly.severity]++;
   const failOn = options.failOn ?? 'high';
   const failing = failOn !== 'none' && anomalies.some((a) => severityRank(a.severity) >= severityRank(failOn));
+  const recording = await recordingOf(trace);
   return {
+    recording,
     trace: { path: trace.path, rows, syscalls, threads: threads.size, program },
     baseline: { path: options.baselinePath, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
     program_mismatch: programMismatch(program, baseline.trained_on.program),
     warnings,
-    anomalies,
+    anomalies: anomalies.map((anomaly) => ({ recording_id: recording.id, ...anomaly })),
     counts,
     fail_on: failOn,
     verdict: anomalies.length === 0 ? 'clean' : 'anomalous',
@@ -75,8 +80,8 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   };
 }
 
-/** The report as JSON: times as decimal strings (exact 64-bit), keys in a fixed order, traced strings inert. */
-export function reportJson(report: ScoreReport): string {
-  return escapeJson(report);
+/** The report as JSON: times as decimal strings (exact 64-bit), keys in a fixed order, traced strings inert; `indent` 0 gives one line. */
+export function reportJson(report: ScoreReport, indent = 2): string {
+  return escapeJson(report, indent);
 }
 

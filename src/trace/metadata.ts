@@ -44,6 +44,8 @@ export interface HostInfo {
   hostname: string;
   kernel_release: string;
   boot_id: string;
+  /** /etc/machine-id when readable: stays the same across boots and hostname changes. */
+  machine_id?: string;
 }
 
 /** What the metadata counts rows and losses of: syscall records, the other (lifecycle and act) records, and rows a failed write lost. */
@@ -57,6 +59,8 @@ export interface SourceCounts {
 export interface TraceMetadata {
   gpo_version: string;
   schema_version: number;
+  /** A UUID v4 drawn when recording starts (traces written before it existed have none: see recording.ts). */
+  recording_id?: string;
   target: TargetInfo;
   host: HostInfo;
   clock: {

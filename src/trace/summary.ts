@@ -3,6 +3,7 @@ import { syscallName } from './syscalls.js';
 import { numericColumn, rowColumns, stringColumn } from './columns.js';
 import type { TraceFile } from './reader.js';
 import { totalDropped, type TraceMetadata } from './metadata.js';
+import { recordingOf, type RecordingIdentity } from './recording.js';
 
 export interface ThreadSummary {
   tid: number;
@@ -22,6 +23,7 @@ export interface ProcessSummary {
 
 export interface TraceSummary {
   path: string;
+  recording: RecordingIdentity;
   format: string;
   metadata: TraceMetadata;
   rows: number;
@@ -91,6 +93,7 @@ export async function summarizeTrace(trace: TraceFile, topN = 15): Promise<Trace
   const meta = trace.metadata;
   return {
     path: trace.path,
+    recording: await recordingOf(trace),
     format: trace.format,
     metadata: meta,
     rows,

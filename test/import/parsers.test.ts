@@ -67,6 +67,24 @@ describe('strace', () => {
     expect(sequence!.ts_ns).toBeUndefined();
   });
 
+  it('keeps return values (-errno for failures, hex results, null for ?) and -T durations', () => {
+    const [s] = parseStraceLog(
+      [
+        '5 1.0 write(1, "a) = 3", 6) = 6 <0.000010>',
+        '5 1.1 mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, 3, 0) = 0x7f0000001000',
+        '5 1.2 openat(AT_FDCWD, "/nope", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000002>',
+        '5 1.3 read(3</etc/passwd>, "x", 1) = 1</etc/passwd> <0.000001>',
+        '5 1.4 nanosleep({tv_sec=1, tv_nsec=0},  <unfinished ...>',
+        '5 1.9 <... nanosleep resumed>NULL) = ? ERESTART_RESTARTBLOCK (Interrupted by signal) <0.500000>',
+        '5 2.0 exit_group(0) = ?',
+      ].join('\n'),
+      'p',
+    );
+    expect(s!.pid).toBe(5);
+    expect(s!.rets).toEqual([6n, 0x7f0000001000n, -2n, 1n, -516n, null]);
+    expect(s!.durations_ns).toEqual([10_000n, null, 2_000n, 1_000n, 500_000_000n, null]);
+  });
+
   it('rejects unknown syscall names', () => {
     expect(() => parseStraceLog('1 1.0 frobnicate(1) = 0\n', 'odd')).toThrow(/unknown x86_64 syscall 'frobnicate'/);
   });
