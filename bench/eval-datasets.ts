@@ -1,7 +1,9 @@
-// Evaluates the anomaly model on the public datasets (agreed split in ../shared/datasets/README.md) and
-// measures training and scoring throughput. Run after the build: node dist/bench/eval-datasets.js [DATASETS]
+// Evaluates the anomaly model on the public datasets (ADFA-LD under the published protocol and the split
+// agreed in ../shared/datasets/README.md; UNM) and measures training and scoring throughput. Run after the
+// build: node dist/bench/eval-datasets.js [DATASETS] [adfa|unm|throughput]
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ADFA_LD_PROTOCOLS, type AdfaLdProtocol } from '../src/eval/adfa-ld-protocols.js';
 import { evaluateSequences } from '../src/eval/evaluate.js';
 import { importSequences } from '../src/import/load.js';
 import type { ImportedSequence } from '../src/import/sequence.js';
@@ -11,22 +13,20 @@ import { SyscallWindowModel } from '../src/model/syscall-window-model.js';
 
 const datasets = process.argv[2] ?? '/work/shared/datasets';
 
-function adfaSplit(): { train: ImportedSequence[]; normal: ImportedSequence[]; attack: ImportedSequence[] } {
-  const root = join(datasets, 'adfa-ld');
-  const validation = readdirSync(join(root, 'Validation_Data_Master')).sort();
-  const validationPaths = (keep: (name: string) => boolean): string[] =>
-    validation.filter(keep).map((name) => join(root, 'Validation_Data_Master', name));
+/** Sequences of each role of one ADFA-LD protocol (src/eval/adfa-ld-protocols.ts). */
+function adfaSplit(protocol: AdfaLdProtocol): { train: ImportedSequence[]; normal: ImportedSequence[]; attack: ImportedSequence[] } {
+  const paths = protocol.split(join(datasets, 'adfa-ld'));
   return {
-    train: importSequences('adfa-ld', [join(root, 'Training_Data_Master'), ...validationPaths((name) => name <= 'UVD-1000.txt')]),
-    normal: importSequences('adfa-ld', validationPaths((name) => name > 'UVD-1000.txt')),
-    attack: importSequences('adfa-ld', [join(root, 'Attack_Data_Master')]),
+    train: importSequences('adfa-ld', paths.train),
+    normal: importSequences('adfa-ld', paths.normal),
+    attack: importSequences('adfa-ld', paths.attack),
   };
 }
 
 function figures(label: string, result: ReturnType<typeof evaluateSequences>): string {
   const w = result.windows;
   return [
-    label.padEnd(28),
+    label.padEnd(30),
     `AUC ${result.auc.toFixed(4)}`,
     `FAR@90%DR ${result.fpr_at_90_dr.toFixed(4)}`,
     `DR@1%FAR ${result.dr_at_1_fpr.toFixed(4)}`,
@@ -37,10 +37,19 @@ function figures(label: string, result: ReturnType<typeof evaluateSequences>): s
 }
 
 function adfa(): void {
-  const { train, normal, attack } = adfaSplit();
-  console.log(`ADFA-LD: train ${train.length}, normal ${normal.length}, attack ${attack.length} sequences`);
-  for (const windowLength of [3, 4, 5, 6]) {
-    console.log(figures(`adfa-ld k=${windowLength}`, evaluateSequences(train, normal, attack, { windowLength })));
+  for (const protocol of ADFA_LD_PROTOCOLS) {
+    const { train, normal, attack } = adfaSplit(protocol);
+    console.log(`ADFA-LD, ${protocol.name} protocol (${protocol.description}): train ${train.length}, normal ${normal.length}, attack ${attack.length} sequences`);
+    for (const windowLength of [3, 4, 5, 6]) {
+      console.log(figures(`adfa-ld ${protocol.name} k=${windowLength}`, evaluateSequences(train, normal, attack, { windowLength })));
+    }
+    if (protocol.name !== 'published') continue;
+    // The two halves of the validation traces are different populations (docs/models.md): each on its own.
+    const half = (sequence: ImportedSequence): number => (/UVD-(\d+)\.txt$/.exec(sequence.source)![1]! <= '1000' ? 0 : 1);
+    for (const [index, label] of ['UVD-0001..1000', 'UVD-1001..2000'].entries()) {
+      const normalHalf = normal.filter((sequence) => half(sequence) === index);
+      console.log(figures(`  normal ${label} only, k=6`, evaluateSequences(train, normalHalf, attack)));
+    }
   }
 }
 
@@ -98,7 +107,7 @@ function unseenSyscallWindows(train: ImportedSequence[], normal: ImportedSequenc
 }
 
 function throughput(): void {
-  const { train, normal } = adfaSplit();
+  const { train, normal } = adfaSplit(ADFA_LD_PROTOCOLS.find((protocol) => protocol.name === 'agreed')!);
   const calls = (sequences: ImportedSequence[]): number => sequences.reduce((sum, sequence) => sum + sequence.syscalls.length, 0);
   const repeat = 5;
   const timed = (work: () => void): number => {
