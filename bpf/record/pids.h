@@ -2,17 +2,29 @@
 #ifndef GPO_RECORD_PIDS_H
 #define GPO_RECORD_PIDS_H
 
-/* The followed process a pid argument names, resolved in the caller's pid namespace; 0 if none. */
-static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
+/* The followed process a pid argument names, resolved in the caller's pid namespace: (tgid << 32) | tid,
+ * 0 if none. A global function, so the verifier checks it once per program rather than at each of the
+ * syscalls that name a pid. */
+__noinline __u64 resolve_vpid_ids(long vpid)
 {
 	struct pid *own = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), thread_pid);
 	struct gpo_task_key k;
+	__u32 tid = 0, tgid;
 
 	if (vpid <= 0 || vpid >= GPO_PID_LIMIT)
 		return 0;
 	k = pid_key(own, BPF_CORE_READ(own, level)); /* levels past GPO_PID_LEVELS were never entered */
 	k.nr = vpid;
-	return lookup_ids(&k, tid);
+	tgid = lookup_ids(&k, &tid);
+	return tgid ? ((__u64)tgid << 32) | tid : 0;
+}
+
+static __always_inline __u32 resolve_vpid(long vpid, __u32 *tid)
+{
+	__u64 ids = resolve_vpid_ids(vpid);
+
+	*tid = (__u32)ids;
+	return ids >> 32;
 }
 
 /* The followed process of a struct pid taken from a kernel object (a procfs inode, a pidfd). */
