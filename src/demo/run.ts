@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseBaseline, type LoadedBaseline } from '../baseline/document.js';
 import { baselineText, trainBaseline } from '../baseline/train.js';
-import { readPrivileges } from '../doctor/system.js';
+import { preflightRecording, requireRoot } from '../preflight/index.js';
 import { GpoError } from '../errors.js';
 import { packageRoot } from '../native/addon.js';
 import { scoreTrace } from '../score/score-trace.js';
@@ -74,7 +74,8 @@ export function checkDemoReady(): Paths {
   const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
-  if (!readPrivileges().root) throw new GpoError('the demo records with eBPF and its cheats ptrace the game: run it as root');
+  requireRoot('the demo records with eBPF and its cheats ptrace the game');
+  preflightRecording();
   return p;
 }
 
