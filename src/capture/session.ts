@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
-import { BTF_PATH, readPrivileges } from '../doctor/system.js';
+import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
@@ -73,16 +73,6 @@ export interface RecordingSummary {
   targetExitCode: number | null;
   /** The strongest signal gpo had to send the target it launched to end it, if any. */
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
-}
-
-function checkPrivileges(): void {
-  const p = readPrivileges();
-  if (p.root) return;
-  const needed = p.missingCapabilities.includes('CAP_SYS_ADMIN')
-    ? p.missingCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN')
-    : [];
-  if (needed.length > 0 || p.missingCapabilities.length === 3)
-    throw new GpoError(`recording needs root, or CAP_BPF and CAP_PERFMON (missing: ${p.missingCapabilities.join(', ')})`);
 }
 
 function checkOutput(output: string): void {
@@ -161,8 +151,7 @@ export class RecordingSession {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
-    checkPrivileges();
-    if (!existsSync(BTF_PATH)) throw new GpoError(`this kernel has no BTF (${BTF_PATH} missing): gpo needs CONFIG_DEBUG_INFO_BTF=y`);
+    preflightRecording();
     checkOutput(o.output);
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
     this.writer = new TraceStreamWriter(ipcPathFor(o.output));

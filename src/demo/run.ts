@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { parseBaseline } from '../detectors/load-baseline.js';
+import { preflightRecording, requireRoot } from '../preflight/index.js';
 import { baselineText, trainBaseline } from '../train/train.js';
-import { readPrivileges } from '../doctor/system.js';
 import { GpoError } from '../errors.js';
 import { packageRoot } from '../native/addon.js';
 import { scoreTrace } from '../score/score-trace.js';
@@ -75,7 +75,8 @@ export function checkDemoReady(): Paths {
   const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
-  if (!readPrivileges().root) throw new GpoError('the demo records with eBPF and its cheats ptrace the game: run it as root');
+  requireRoot('the demo records with eBPF and its cheats ptrace the game');
+  preflightRecording();
   return p;
 }
 

@@ -10,6 +10,8 @@ import type { DoctorReport } from '../../src/doctor/index.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { fixture, readRows, requireRoot, Running, runGpo, start, startGpo } from '../helpers/gpo.js';
 
+const GETPPID = 110;
+
 describe('kernel suite', () => {
   it("gpo doctor's verdict is what gpo record does: same hook per signal, same unavailable signals", async () => {
     requireRoot();
@@ -63,5 +65,21 @@ describe('kernel suite', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ target_pid: pid, nr: 17, path: `/proc/${pid}/mem` });
     }
+  });
+
+  it('counts every lost record under a tiny ring buffer: rows + drops = calls made', async () => {
+    requireRoot();
+    // test/record.test.ts does this with 2 M calls; 200 K overflow an 8 KiB ring buffer as surely, and take
+    // minutes rather than ten under emulation.
+    const calls = 200_000;
+    const out = join(mkdtempSync(join(tmpdir(), 'gpo-kernel-')), 'drops.parquet');
+    const r = runGpo(['record', '-q', '--ring-buffer-size', '8192', '-o', out, '--', fixture('storm'), String(calls)]);
+    expect(r.code, r.stderr).toBe(0);
+    const { metadata } = await openTrace(out);
+    const dropped = metadata.syscalls_dropped_by_nr[String(GETPPID)] ?? 0;
+    const rows = (await readRows(out)).filter((x) => x.kind === 'syscall' && x.nr === GETPPID).length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(rows + dropped).toBe(calls);
+    expect(metadata.counts.syscall.dropped).toBeGreaterThanOrEqual(dropped);
   });
 });
