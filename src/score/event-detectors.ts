@@ -17,6 +17,9 @@ interface Finding {
   key: string;
   summary: string;
   evidence: Record<string, unknown>;
+  /** Values gathered over the merged rows as evidence lists (distinct, in trace order): one anomaly with a
+   * count for one act repeated (a library in 20 processes, 31 descriptors taken), not one per row. */
+  gather?: Record<string, number | null>;
 }
 
 export class EventAnomalies implements Detector {
@@ -80,10 +83,10 @@ export class EventAnomalies implements Detector {
         const known = this.libraries.get(path);
         if (known === undefined) {
           const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
-          return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
+          return { kind: 'new_library', severity, key: `new_library ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode }, gather: { processes: pid } };
         }
         if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
-        return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
+        return { kind: 'new_library', severity: 'low', key: `new_library ${path} ${dev} ${inode}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known }, gather: { processes: pid } };
       }
       case 'libcall': {
         const func = view.str('func', row) ?? '?';
@@ -120,6 +123,10 @@ export class EventAnomalies implements Detector {
         // injection, even when the pages are not writable any more (write, then mprotect to RX).
         if (finding.kind === 'exec_memory' && !this.jitInBaseline)
           return { kind: finding.kind, severity: 'high', key: `${pid} ${finding.signature}`, summary: `${finding.summary}; the baseline never had any`, evidence: { ...finding.evidence, signature: finding.signature } };
+        // A process's pidfds of the target and the descriptors it took with them (request: pidfd_open's
+        // flags, pidfd_getfd's descriptor; nr is not kept on act rows) are one act, however many.
+        if (finding.kind === 'pidfd')
+          return { kind: 'pidfd', severity: finding.severity, key: `${pid} pidfd`, summary: finding.summary, evidence: { ...finding.evidence, signature: finding.signature }, gather: { requests: view.int('request', row) } };
         return { kind: finding.kind, severity: finding.severity, key: `${pid} ${finding.signature}`, summary: finding.summary, evidence: { ...finding.evidence, signature: finding.signature } };
       }
     }
@@ -132,6 +139,10 @@ export class EventAnomalies implements Detector {
       existing.count++;
       existing.last_ts_ns = ts;
       existing.severity = maxSeverity(existing.severity, finding.severity);
+      for (const [name, value] of Object.entries(finding.gather ?? {})) {
+        const seen = existing.evidence[name] as (number | null)[];
+        if (!seen.includes(value)) seen.push(value);
+      }
       return;
     }
     this.merged.set(finding.key, {
@@ -144,7 +155,7 @@ export class EventAnomalies implements Detector {
       comm: view.comm(row),
       count: 1,
       summary: finding.summary,
-      evidence: finding.evidence,
+      evidence: { ...finding.evidence, ...Object.fromEntries(Object.entries(finding.gather ?? {}).map(([name, value]) => [name, [value]])) },
     });
   }
 }
