@@ -44,7 +44,8 @@ export function refuseExisting(path: string): void {
 }
 
 // Created, never opened if there: O_EXCL also refuses a symlink at the path, O_NOFOLLOW says so twice.
-export const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+// Read-write: a stream is read back to find where its last complete message ends.
+export const CREATE_NEW = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused. */
 export function createNew(path: string): number {

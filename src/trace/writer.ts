@@ -12,6 +12,7 @@ import { checkReplaceable, CREATE_NEW, createNew, publish, refuseCreate, refuseE
 import { encodeIpcStream, metadataMessage, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
+import { scanStream } from './stream-metadata.js';
 
 /** Rows per Parquet row group: large enough for good compression, small enough to stream when reading. */
 export const ROW_GROUP_ROWS = 1 << 18;
@@ -80,17 +81,18 @@ export class TraceStreamWriter {
 
   /**
    * Ends the stream: the final metadata (a batch of no rows carrying it, src/trace/stream-metadata.ts), then
-   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first, which also
-   * gives back the space it took. Returns why the end could not be written (an errno code), or null.
+   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first (found from
+   * the file's own messages), which also gives back the space it took. Returns why the end could not be
+   * written (an errno code), or null.
    */
   close(metadata?: TraceMetadata): string | null {
     if (this.closed) return null;
     this.closed = true;
     try {
-      ftruncateSync(this.fd, this.bytesWritten);
+      let at = scanStream(this.fd);
+      ftruncateSync(this.fd, at);
       const tail: Uint8Array[] = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])];
       if (metadata) tail.unshift(metadataMessage(recordingSchema, { [METADATA_KEY]: JSON.stringify(metadata) }));
-      let at = this.bytesWritten;
       for (const bytes of tail) {
         for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
         at += bytes.length;
