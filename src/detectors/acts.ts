@@ -171,6 +171,9 @@ class ActScorer extends FindingScorer {
     // A program that never made executable anonymous memory in training (no JIT) starting to is code
     // injection, even when the pages are not writable any more (write, then mprotect to RX).
     if (act.kind === 'exec_memory' && !this.jitInBaseline) return { kind: act.kind, severity: 'high', key, summary: `${act.summary}; the baseline never had any`, evidence };
+    // A process's pidfds of the target and the descriptors it took with them (request: pidfd_open's
+    // flags, pidfd_getfd's descriptor; nr is not kept on act rows) are one act, however many.
+    if (act.kind === 'pidfd') return { kind: 'pidfd', severity: act.severity, key: `${view.pid[row]!} pidfd`, summary: act.summary, evidence, gather: { requests: view.int('request', row) } };
     return { kind: act.kind, severity: act.severity, key, summary: act.summary, evidence };
   }
 }

@@ -102,10 +102,10 @@ class LibraryScorer extends FindingScorer {
     const known = this.libraries.get(path);
     if (known === undefined) {
       const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
-      return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
+      return { kind: 'new_library', severity, key: `new_library ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode }, gather: { processes: pid } };
     }
     if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
-    return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
+    return { kind: 'new_library', severity: 'low', key: `new_library ${path} ${dev} ${inode}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known }, gather: { processes: pid } };
   }
 
   private libcall(view: BatchView, row: number): Finding | null {

@@ -12,6 +12,9 @@ export interface Finding {
   key: string;
   summary: string;
   evidence: Record<string, unknown>;
+  /** Values gathered over the merged rows as evidence lists (distinct, in trace order): one anomaly with a
+   * count for one act repeated (a library in 20 processes, 31 descriptors taken), not one per row. */
+  gather?: Record<string, number | null>;
 }
 
 export class RowFindings {
@@ -24,6 +27,10 @@ export class RowFindings {
       existing.count++;
       existing.last_ts_ns = ts;
       existing.severity = maxSeverity(existing.severity, finding.severity);
+      for (const [name, value] of Object.entries(finding.gather ?? {})) {
+        const seen = existing.evidence[name] as (number | null)[];
+        if (!seen.includes(value)) seen.push(value);
+      }
       return;
     }
     this.merged.set(finding.key, {
@@ -36,13 +43,13 @@ export class RowFindings {
       comm: view.comm(row),
       count: 1,
       summary: finding.summary,
-      evidence: finding.evidence,
+      evidence: { ...finding.evidence, ...Object.fromEntries(Object.entries(finding.gather ?? {}).map(([name, value]) => [name, [value]])) },
     });
   }
 
   /** Copies, in order of first appearance: the merged anomalies go on growing. */
   anomalies(): Anomaly[] {
-    return [...this.merged.values()].map((a) => ({ ...a }));
+    return [...this.merged.values()].map((a) => ({ ...a, evidence: copyLists(a.evidence) }));
   }
 }
 
@@ -67,4 +74,9 @@ export abstract class FindingScorer implements Scorer {
   finish(): Anomaly[] {
     return this.findings.anomalies();
   }
+}
+
+/** The evidence with its gathered lists copied, so a flushed anomaly does not change as rows merge later. */
+function copyLists(evidence: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(evidence).map(([name, value]) => [name, Array.isArray(value) ? [...value] : value]));
 }
