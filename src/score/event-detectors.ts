@@ -82,7 +82,8 @@ export class EventAnomalies implements Detector {
           const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
           return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
         }
-        if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
+        // An entry without device and inode (an allow file's library) matches any file at its path.
+        if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
         return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
       }
       case 'libcall': {
