@@ -23,6 +23,9 @@ interface ThreadInfo {
 }
 
 /** novel_sequence and novel_syscall. */
+/** One detector per loaded model, never fed itself: each trace gets a copy without threads (withoutThreads). */
+const TRAINED_DETECTORS = new WeakMap<AnomalyModel, SequenceDetector>();
+
 export class SyscallSequenceAnomalies implements Detector {
   private readonly detector: SequenceDetector;
   private readonly threads = new Map<number, ThreadInfo>();
@@ -33,7 +36,9 @@ export class SyscallSequenceAnomalies implements Detector {
     private readonly model: AnomalyModel,
     private readonly baseline: BaselineDocument,
   ) {
-    this.detector = new SequenceDetector(model.windows, undefined, model.options, undefined, model.thresholds.scales);
+    let trained = TRAINED_DETECTORS.get(model);
+    if (trained === undefined) TRAINED_DETECTORS.set(model, (trained = new SequenceDetector(model.windows, undefined, model.options, undefined, model.thresholds.scales)));
+    this.detector = trained.withoutThreads();
     this.windowLength = model.windows.windowLength;
   }
 
