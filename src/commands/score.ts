@@ -2,7 +2,6 @@
 // Exit 0 clean, 1 anomalies at or above --fail-on, 2 error (the worst over all traces).
 import { InvalidArgumentError, type Command } from 'commander';
 import { readBaseline } from '../baseline/document.js';
-import { applyAllowList, readAllowFiles } from '../baseline/allow-file.js';
 import { escapeTerminal as esc } from '../report/format.js';
 import { SEVERITIES, type Severity } from '../score/anomaly.js';
 import { formatReport, reportJson, scoreTrace } from '../score/score-trace.js';
@@ -23,11 +22,9 @@ export function registerScore(program: Command): void {
     .argument('<traces...>', 'traces (.parquet, or the .arrows stream of a recording), folders (every *.parquet below) or quoted globs')
     .requiredOption('-b, --baseline <file>', 'baseline written by gpo train')
     .option('--json', 'print the report as JSON (one object per line when there are several traces)')
-    .option('--allow <file>', 'allow file: acts, libraries, children, loader variables that are normal here (docs/baseline.md); repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
-    .action(async (args: string[], opts: { baseline: string; json?: boolean; allow: string[]; failOn: Severity | 'none' }) => {
-      const read = readBaseline(opts.baseline);
-      const loaded = opts.allow.length > 0 ? { ...read, document: applyAllowList(read.document, readAllowFiles(opts.allow)) } : read;
+    .action(async (args: string[], opts: { baseline: string; json?: boolean; failOn: Severity | 'none' }) => {
+      const loaded = readBaseline(opts.baseline);
       const paths = expandTraceInputs(args);
       // One trace at a time, so memory does not grow with their count; a trace that fails to read is
       // reported and the others still scored (exit 2 at the end).

@@ -2,7 +2,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { baselineText, trainBaseline } from '../baseline/train.js';
-import { applyAllowList, readAllowFiles } from '../baseline/allow-file.js';
 import { GpoError } from '../errors.js';
 import { escapeTerminal as esc, formatCount } from '../report/format.js';
 import { expandTraceInputs } from '../trace/inputs.js';
@@ -14,12 +13,8 @@ export function registerTrain(program: Command): void {
     .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs')
     .requiredOption('-o, --output <file>', 'baseline file to write')
     .option('--json', 'print a JSON summary instead of text')
-    .option('--allow <file>', 'allow file to write into the baseline (docs/baseline.md); repeatable', (v: string, all: string[]) => [...all, v], [] as string[])
-    .action(async (paths: string[], opts: { output: string; json?: boolean; allow: string[] }) => {
-      const allow = opts.allow.length > 0 ? readAllowFiles(opts.allow) : undefined;
-      const trained = await trainBaseline(expandTraceInputs(paths));
-      const { warnings } = trained;
-      const baseline = allow ? applyAllowList(trained.baseline, allow) : trained.baseline;
+    .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
+      const { baseline, warnings } = await trainBaseline(expandTraceInputs(paths));
       try {
         writeFileSync(opts.output, baselineText(baseline));
       } catch (err) {

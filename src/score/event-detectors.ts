@@ -82,8 +82,7 @@ export class EventAnomalies implements Detector {
           const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
           return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
         }
-        // An entry without device and inode (an allow file's library) matches any file at its path.
-        if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
+        if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
         return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
       }
       case 'libcall': {
