@@ -29,6 +29,9 @@ interface ThreadInfo {
   times: Map<WindowAnomaly, { first: bigint; last: bigint }>;
 }
 
+/** One detector per loaded model, never fed itself: each trace gets a copy without threads (withoutThreads). */
+const TRAINED_DETECTORS = new WeakMap<AnomalyModel, SequenceDetector>();
+
 /** novel_sequence and novel_syscall. */
 class SyscallSequenceScorer implements Scorer {
   private readonly detector: SequenceDetector;
@@ -43,7 +46,9 @@ class SyscallSequenceScorer implements Scorer {
     this.model = loaded.model;
     this.baseline = loaded.document;
     const model = this.model;
-    this.detector = new SequenceDetector(model.windows, model.options, model.thresholds.scales);
+    let trained = TRAINED_DETECTORS.get(model);
+    if (trained === undefined) TRAINED_DETECTORS.set(model, (trained = new SequenceDetector(model.windows, model.options, model.thresholds.scales)));
+    this.detector = trained.withoutThreads();
     this.windowLength = model.windows.windowLength;
   }
 
