@@ -10,6 +10,7 @@ import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerScore } from './score.js';
 import { registerTrain } from './train.js';
+import { registerWatch } from './watch.js';
 
 export function registerCommands(program: Command): void {
   registerRecord(program);
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerTrain(program);
   registerScore(program);
+  registerWatch(program);
   registerReplay(program);
   registerReport(program);
   registerDemo(program);

@@ -10,7 +10,8 @@ import { openTrace } from '../trace/reader.js';
 import { progress } from '../cli/progress.js';
 import { countingRows } from '../trace/progress.js';
 
-function severity(value: string): Severity | 'none' {
+/** --fail-on's value (also gpo watch's). */
+export function severity(value: string): Severity | 'none' {
   if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as Severity | 'none';
   throw new InvalidArgumentError(`expected one of: ${SEVERITIES.join(', ')}, none`);
 }
