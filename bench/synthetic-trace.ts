@@ -4,6 +4,7 @@ import { syscallBatch } from '../src/import/trace-batches.js';
 import { writeParquet } from '../src/trace/writer.js';
 import type { TraceMetadata } from '../src/trace/metadata.js';
 import { importMetadata } from '../src/import/to-trace.js';
+import { BATCH_ROWS } from '../src/trace/schema.js';
 
 /** Syscalls a game-like thread uses: read, write, close, poll, mmap, futex, clock_gettime, epoll_wait, ... */
 const STATES = [0, 1, 3, 7, 9, 11, 202, 228, 232, 35, 47, 45, 16, 257, 5, 24];
@@ -39,7 +40,7 @@ export function* syntheticBatches(options: SyntheticTraceOptions) {
   const table = successors();
   const state = new Int32Array(options.threads);
   const comms = Array.from({ length: options.threads }, (_, i) => new TextEncoder().encode(`worker-${i}`));
-  const batchRows = options.batchRows ?? 65536;
+  const batchRows = options.batchRows ?? BATCH_ROWS;
   const pid = 4000;
   for (let start = 0; start < options.rows; start += batchRows) {
     const n = Math.min(batchRows, options.rows - start);

@@ -8,7 +8,7 @@ import { GpoError } from '../errors.js';
 import { BTF_PATH, readPrivileges } from '../doctor/system.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
-import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
+import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
@@ -180,7 +180,7 @@ export class RecordingSession {
         followChildren: o.followChildren,
         durations: o.durations,
         observeActs: !o.syscallsOnly,
-        batchRows: 65536,
+        batchRows: BATCH_ROWS,
         deliveryMs: o.deliveryMs,
         verbose: o.verbose ?? false,
       });

@@ -24,8 +24,8 @@ function formatSummary(s: TraceSummary): string {
     `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind).map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})`,
     `dropped    ${formatCount(s.dropped)}` +
       Object.entries(m.counts)
-        .filter(([, c]) => c.dropped > 0)
-        .map(([src, c]) => ` (${src} ${formatCount(c.dropped)})`)
+        .filter(([, c]) => c !== undefined && c.dropped > 0)
+        .map(([src, c]) => ` (${src} ${formatCount(c!.dropped)})`)
         .join('') +
       (totalTruncated(m) > 0 ? `, truncated strings ${totalTruncated(m)}` : ''),
     '',

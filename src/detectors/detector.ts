@@ -34,8 +34,11 @@ export interface LearnContext {
   describe: string;
 }
 
-/** A detector's sections of the baseline document: top-level keys, each with the fields it writes. */
-export type BaselineFragment = { [K in keyof BaselineDocument]?: Partial<BaselineDocument[K]> };
+/**
+ * A detector's sections of the baseline document: top-level keys, each with the fields it writes (a new
+ * detector may add a key of its own; document it in docs/baseline.md).
+ */
+export type BaselineFragment = { [K in keyof BaselineDocument]?: Partial<BaselineDocument[K]> } & { [section: string]: unknown };
 
 export interface Learner {
   /** Starts training trace number `index` (from 0, in the order given). */
@@ -72,7 +75,7 @@ export interface Detector {
   /** Short stable name, for messages and docs. */
   name: string;
   /** Top-level baseline keys the detector writes and reads; a baseline without one is refused. */
-  sections: readonly (keyof BaselineDocument)[];
+  sections: readonly string[];
   learner(plan: TrainingPlan): Learner;
   /** Checks (and parses) its sections of a baseline read from disk; throws an Error saying what is wrong. */
   load?(baseline: BaselineDocument): Partial<LoadedSections>;

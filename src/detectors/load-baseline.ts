@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { BASELINE_KIND, BASELINE_VERSION, type BaselineDocument, type LoadedBaseline } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
-import type { LoadedSections } from './detector.js';
+import type { Detector, LoadedSections } from './detector.js';
 import { DETECTORS } from './index.js';
 
 /** Top-level sections in the order a message lists the missing ones. */
-const SECTION_ORDER: readonly (keyof BaselineDocument)[] = ['trained_on', 'model', 'calibration', 'libraries', 'process', 'allowed'];
+const SECTION_ORDER: readonly string[] = ['trained_on', 'model', 'calibration', 'libraries', 'process', 'allowed'];
 
-export function readBaseline(path: string): LoadedBaseline {
+export function readBaseline(path: string, detectors: readonly Detector[] = DETECTORS): LoadedBaseline {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -23,21 +23,24 @@ export function readBaseline(path: string): LoadedBaseline {
   } catch {
     throw new GpoError(`${path}: corrupt baseline (not valid JSON)`);
   }
-  return parseBaseline(doc, path);
+  return parseBaseline(doc, path, detectors);
 }
 
-export function parseBaseline(doc: unknown, path: string): LoadedBaseline {
+/** Checks a parsed baseline document: its envelope, then each detector its sections. */
+export function parseBaseline(doc: unknown, path: string, detectors: readonly Detector[] = DETECTORS): LoadedBaseline {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || (doc as { kind?: unknown }).kind !== BASELINE_KIND)
     throw new GpoError(`${path}: not a gpo baseline (made by gpo train)`);
   const version = (doc as { baseline_version?: unknown }).baseline_version;
   if (version !== BASELINE_VERSION)
     throw new GpoError(`${path}: baseline version ${JSON.stringify(version ?? null)} is not supported (this gpo reads version ${BASELINE_VERSION}; retrain with gpo train)`);
   const d = doc as BaselineDocument;
-  const needed = new Set<keyof BaselineDocument>(['trained_on', ...DETECTORS.flatMap((detector) => detector.sections)]);
-  const missing = SECTION_ORDER.filter((key) => needed.has(key) && (typeof d[key] !== 'object' || d[key] === null));
+  const needed = new Set<string>(['trained_on', ...detectors.flatMap((detector) => detector.sections)]);
+  const order = [...SECTION_ORDER, ...[...needed].filter((key) => !(SECTION_ORDER as readonly string[]).includes(key))];
+  const sections = d as unknown as Record<string, unknown>;
+  const missing = order.filter((key) => needed.has(key) && (typeof sections[key] !== 'object' || sections[key] === null));
   if (missing.length > 0) throw new GpoError(`${path}: corrupt baseline (missing ${missing.join(', ')})`);
   const loaded: Partial<LoadedSections> = {};
-  for (const detector of DETECTORS) {
+  for (const detector of detectors) {
     try {
       Object.assign(loaded, detector.load?.(d));
     } catch (err) {

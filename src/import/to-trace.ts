@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { GPO_VERSION } from '../version.js';
-import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
+import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import type { TraceMetadata } from '../trace/metadata.js';
 import { writeParquet } from '../trace/writer.js';
 import { importSequences, listSequenceFiles } from './load.js';
@@ -15,7 +15,6 @@ import { syscallBatch } from './trace-batches.js';
 export const FIRST_PID = 1000;
 const SYNTHETIC_START_NS = 1_000_000_000n;
 const SYNTHETIC_STEP_NS = 1_000_000n;
-const BATCH_ROWS = 65536;
 
 /** Metadata of a trace that was not recorded: no host, no clock, nothing that changes between runs. */
 export function importMetadata(format: string, inputs: string[], facts: { pid: number; comm: string; rows: number; firstNs?: bigint; lastNs?: bigint }): TraceMetadata {
@@ -34,7 +33,7 @@ export function importMetadata(format: string, inputs: string[], facts: { pid: n
     },
     hooks: {},
     options: { follow_children: false, durations: false, ring_buffer_bytes: 0 },
-    counts: { syscalls: { rows: facts.rows, dropped: 0 } },
+    counts: { syscall: { rows: facts.rows, dropped: 0 } },
     syscalls_dropped_by_nr: {},
     truncated: { exec_path: 0, exec_argv: 0 },
     status: 'complete',

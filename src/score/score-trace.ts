@@ -5,7 +5,7 @@ import type { RecordBatch } from 'apache-arrow';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { escapeJson } from '../cli/escape.js';
 import { compareAnomalies, severityRank, type Anomaly, type Severity } from '../detectors/anomaly.js';
-import type { Scorer } from '../detectors/detector.js';
+import type { Detector, Scorer } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
 import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../trace/batch-view.js';
 import { programDifferences, programOf, totalDropped, type ProgramIdentity, type TargetInfo, type TraceMetadata } from '../trace/metadata.js';
@@ -27,8 +27,8 @@ export interface ScoreReport {
 }
 
 /** The scorers of one scoring run, in the detectors' fixed order; a live session feeds them the same way. */
-export function createScorers(loaded: LoadedBaseline, target: TargetInfo): Scorer[] {
-  return DETECTORS.map((detector) => detector.scorer(loaded, target));
+export function createScorers(loaded: LoadedBaseline, target: TargetInfo, detectors: readonly Detector[] = DETECTORS): Scorer[] {
+  return detectors.map((detector) => detector.scorer(loaded, target));
 }
 
 export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
@@ -46,8 +46,8 @@ export class ScoringRun {
   readonly threads = new Set<number>();
   private readonly scorers: Scorer[];
 
-  constructor(loaded: LoadedBaseline, target: TargetInfo) {
-    this.scorers = createScorers(loaded, target);
+  constructor(loaded: LoadedBaseline, target: TargetInfo, detectors: readonly Detector[] = DETECTORS) {
+    this.scorers = createScorers(loaded, target, detectors);
   }
 
   observe(batch: RecordBatch): void {
@@ -72,8 +72,8 @@ export class ScoringRun {
   }
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none' }): Promise<ScoreReport> {
-  const run = new ScoringRun(loaded, trace.metadata.target);
+export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
+  const run = new ScoringRun(loaded, trace.metadata.target, options.detectors);
   for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) run.observe(batch);
   return scoreReport(run, run.finish(), { path: trace.path, metadata: trace.metadata }, loaded, options);
 }

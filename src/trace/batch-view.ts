@@ -2,8 +2,9 @@
 // accessors for the sparse ones. Syscall rows are told apart by their non-null `nr`, so the `kind` string
 // is only decoded for the few other rows.
 import type { RecordBatch } from 'apache-arrow';
-import { numericColumn, stringColumn, validity } from '../trace/columns.js';
-import { ROW_GROUP_ROWS } from '../trace/writer.js';
+import { numericColumn, stringColumn, validity } from './columns.js';
+import { BATCH_ROWS } from './schema.js';
+import { ROW_GROUP_ROWS } from './writer.js';
 
 /** Columns train and score read; asking for fewer makes Parquet decoding faster. */
 export const TRACE_COLUMNS = [
@@ -169,7 +170,7 @@ function sortByThread(tid: Int32Array, nr: Int16Array, rows: number, eventRows: 
   const cache = new Int32Array(TID_CACHE).fill(-1);
   const tids: number[] = [];
   let counts = new Int32Array(16);
-  if (rowSlots.length < rows) rowSlots = new Int32Array(Math.max(rows, 65536));
+  if (rowSlots.length < rows) rowSlots = new Int32Array(Math.max(rows, BATCH_ROWS));
   const slots = rowSlots;
   let nextSkip = eventRows.length > 0 ? eventRows[0]! : rows;
   let skipAt = 0;

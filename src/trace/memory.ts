@@ -4,8 +4,16 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+let gc: (() => void) | undefined;
+
+/** V8's gc(), exposed the first time it is needed (not at import: importing gpo changes no V8 flag). */
+function collector(): () => void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  return gc;
+}
 
 /** Returns a function that runs a full collection on every nth call (minor collections alone let RSS
  * grow by 80 MB more on a syscall storm). */
@@ -13,6 +21,6 @@ export function collectEvery(n: number): () => void {
   let calls = 0;
   return () => {
     if (++calls % n !== 0) return;
-    gc();
+    collector()();
   };
 }

@@ -45,6 +45,9 @@ export interface HostInfo {
   boot_id: string;
 }
 
+/** What the metadata counts rows and losses of: syscall records, and the other (lifecycle and act) records. */
+export type CountSource = 'syscall' | 'lifecycle';
+
 export interface SourceCounts {
   rows: number;
   dropped: number;
@@ -68,8 +71,8 @@ export interface TraceMetadata {
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
-  /** Rows written and records lost per source. */
-  counts: Record<string, SourceCounts>;
+  /** Rows written and records lost per source (imported traces have syscall rows only). */
+  counts: Partial<Record<CountSource, SourceCounts>>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
@@ -108,5 +111,5 @@ export function totalTruncated(meta: TraceMetadata): number {
 
 /** Total records lost across sources. */
 export function totalDropped(meta: TraceMetadata): number {
-  return Object.values(meta.counts).reduce((sum, c) => sum + c.dropped, 0);
+  return Object.values(meta.counts).reduce((sum, c) => sum + (c?.dropped ?? 0), 0);
 }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './parquet-worker.js';
 import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
-import { traceSchema } from './schema.js';
+import { BATCH_ROWS, traceSchema } from './schema.js';
 
 export type TraceFormat = 'parquet' | 'arrow-ipc';
 
@@ -68,7 +68,7 @@ async function openParquet(path: string): Promise<TraceFile> {
       while (skip > 0 && first < groupRows.length && skip >= groupRows[first]!) skip -= groupRows[first++]!;
       if (first > 0 && first === groupRows.length) return;
       const groups = groupRows.map((_, i) => i).slice(first);
-      const batchSize = options.batchRows ?? 65536;
+      const batchSize = options.batchRows ?? BATCH_ROWS;
       plan ??= decodePlan(path);
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       if (segments.some((s) => s.fill.length > 0)) fileSchema ??= schemaOf(file);

@@ -5,7 +5,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { BASELINE_KIND, BASELINE_VERSION, canonicalJson, type BaselineDocument, type TrainedTrace } from '../baseline/document.js';
 import type { ProgramIdentity } from '../trace/metadata.js';
-import type { BaselineFragment, LearnContext, Learner, TrainingPlan } from '../detectors/detector.js';
+import type { BaselineFragment, Detector, LearnContext, Learner, TrainingPlan } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
 import { GpoError } from '../errors.js';
 import { DEFAULT_ANOMALY_MODEL_OPTIONS, type AnomalyModelOptions } from '../model/anomaly-model.js';
@@ -24,6 +24,8 @@ export interface TrainOptions {
   replayCalls?: number;
   /** Told the rows read so far (of all traces) and the phases; nothing is drawn here. */
   progress?: ProgressListener;
+  /** The detectors to train (all of them unless given). */
+  detectors?: readonly Detector[];
 }
 
 export interface TrainResult {
@@ -50,7 +52,7 @@ export class BaselineTrainer {
       units: byRecording ? Math.min(settings.folds, traceCount) : settings.folds,
       replayCalls: options.replayCalls,
     };
-    this.learners = DETECTORS.map((detector) => detector.learner(this.plan));
+    this.learners = (options.detectors ?? DETECTORS).map((detector) => detector.learner(this.plan));
   }
 
   /** Starts the next trace (traces are numbered from 0 in the order begun). */

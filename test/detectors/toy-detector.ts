@@ -1,0 +1,51 @@
+// A toy detector written the way a new one is added: this one file (a learner, a scorer, its own baseline
+// section) plus one entry in the detector list (here the test's copy of DETECTORS). It learns the names of
+// the threads that made syscalls and reports a thread whose name training never saw.
+import type { AnomalyKind, Anomaly } from '../../src/detectors/anomaly.js';
+import type { Detector, Learner, Scorer } from '../../src/detectors/detector.js';
+import { groupByThread, type BatchView } from '../../src/trace/batch-view.js';
+
+export const TOY_SECTION = 'toy_thread_names';
+const KIND = 'toy_unknown_thread' as AnomalyKind;
+
+class ToyLearner implements Learner {
+  private readonly names = new Set<string>();
+  beginTrace(): void {}
+  observe(view: BatchView): void {
+    const groups = groupByThread(view);
+    for (let g = 0; g < groups.tids.length; g++) this.names.add(view.comm(groups.order[groups.starts[g]!]!));
+  }
+  endTrace(): void {}
+  finish() {
+    return { [TOY_SECTION]: { names: [...this.names].sort() } };
+  }
+}
+
+class ToyScorer implements Scorer {
+  private readonly found = new Map<number, Anomaly>();
+  constructor(private readonly known: ReadonlySet<string>) {}
+  observe(view: BatchView): void {
+    const groups = groupByThread(view);
+    for (let g = 0; g < groups.tids.length; g++) {
+      const row = groups.order[groups.starts[g]!]!;
+      const tid = groups.tids[g]!;
+      const comm = view.comm(row);
+      if (this.known.has(comm) || this.found.has(tid)) continue;
+      const ts = view.ts[row]!;
+      this.found.set(tid, { kind: KIND, severity: 'low', first_ts_ns: ts, last_ts_ns: ts, pid: view.pid[row]!, tid, comm, count: 1, summary: `thread named ${comm}, never in training`, evidence: { comm } });
+    }
+  }
+  flush(): Anomaly[] {
+    return [...this.found.values()];
+  }
+  finish(): Anomaly[] {
+    return this.flush();
+  }
+}
+
+export const toyThreadNames: Detector = {
+  name: 'toy: thread names',
+  sections: [TOY_SECTION],
+  learner: () => new ToyLearner(),
+  scorer: (baseline) => new ToyScorer(new Set(((baseline.document as unknown as Record<string, { names: string[] }>)[TOY_SECTION]!).names)),
+};
