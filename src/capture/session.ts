@@ -53,6 +53,10 @@ export interface RecordOptions {
   onStarted?: (target: { pid: number; comm: string }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
+  /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
+  deliveryMs?: number;
+  /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
+  onBatch?: (streamPath: string) => void;
 }
 
 export interface RecordingStatus {
@@ -171,6 +175,7 @@ export class RecordingSession {
         durations: o.durations,
         observeActs: !o.syscallsOnly,
         batchRows: BATCH_ROWS,
+        deliveryMs: o.deliveryMs,
         verbose: o.verbose ?? false,
       });
     } catch (err) {
@@ -358,6 +363,7 @@ export class RecordingSession {
       this.requestStop('error');
     }
     this.writer.appended(batch.rows, batch.bytes);
+    this.options.onBatch?.(this.writer.path);
     // Keeps the set of followed processes, to stop when the last one has exited.
     if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);
     for (const pid of batch.exited) this.live.delete(pid);

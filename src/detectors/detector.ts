@@ -56,7 +56,11 @@ export interface Learner {
  */
 export interface Scorer {
   observe(view: BatchView): void;
-  /** The anomalies as they stand now: rate windows still open are left out, runs still growing included. */
+  /**
+   * The anomalies as they stand now: rate windows still open are left out, runs still growing included.
+   * An anomaly's kind, pid, tid and first_ts_ns are final once flushed (count, last time, summary, evidence
+   * and severity may still grow): a live scorer keys what it has printed on them.
+   */
   flush(): Anomaly[];
   /** End of input: closes what is still open (the last partial rate window); the final anomalies. */
   finish(): Anomaly[];

@@ -61,6 +61,8 @@ class LoaderEnvScorer implements Scorer {
   }
 
   flush(): Anomaly[] {
+    // A launched target's anomaly is dated at its exec: until that row is seen the date is not final.
+    if (this.target.mode === 'launch' && this.execTs === undefined) return [];
     return this.finish();
   }
 

@@ -3,8 +3,8 @@
 // to see once, with the processes or descriptors in its evidence, not 20 or 31 anomalies.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBaseline } from '../../src/baseline/document.js';
-import { baselineText, trainBaseline } from '../../src/baseline/train.js';
+import { parseBaseline } from '../../src/detectors/load-baseline.js';
+import { baselineText, trainBaseline } from '../../src/train/train.js';
 import { scoreTrace } from '../../src/score/score-trace.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { normalTrace, tempDir } from '../score/trace-helpers.js';

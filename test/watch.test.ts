@@ -1,0 +1,147 @@
+// gpo watch on the real kernel (root): on the demo game, clean and under every demo cheat, what watch
+// prints live is what gpo score reports on the trace watch wrote (same anomalies by kind, process, thread
+// and first time, same final severity, same verdict), and a cheat's alert is printed while the game is
+// still running. Needs the built demo (out/demo) and recordings/baseline.json.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHEAT_SCENARIOS, cleanScenario, type Scenario } from '../src/demo/scenarios.js';
+import { GPO, requireRoot, ROOT, runGpo } from './helpers/gpo.js';
+
+const BASELINE = join(ROOT, 'recordings', 'baseline.json');
+const DEMO = join(ROOT, 'out', 'demo');
+const WITH_ENV = join(ROOT, 'test', 'helpers', 'with-env.mjs');
+/** Game seconds: the external cheats act 0.4 s after the game starts, so it runs on well after them. */
+const GAME_SECONDS = 3;
+const ATTACK_DELAY_MS = 400;
+
+interface LiveLine {
+  kind: string;
+  severity: string;
+  ts_ns: string;
+  wall: string;
+  pid: number;
+  tid: number;
+  comm: string;
+  summary: string;
+  evidence: Record<string, unknown>;
+  recording: string | null;
+  escalated: boolean;
+  delay_ms: number;
+}
+
+interface Watched {
+  code: number | null;
+  /** Anomaly lines in order, with the CLOCK_MONOTONIC ns this test read each. */
+  anomalies: { line: LiveLine; receivedNs: bigint }[];
+  verdict: Record<string, unknown>;
+  /** When this test read the game's exit line (it shares gpo's stdout). */
+  gameExitNs: bigint | null;
+  trace: string;
+}
+
+let dir: string;
+beforeAll(() => {
+  requireRoot();
+  for (const needed of [join(DEMO, 'game'), join(DEMO, 'cheats', 'vm-reader'), BASELINE])
+    if (!existsSync(needed)) throw new Error(`${needed} is missing: run npm run build`);
+  dir = mkdtempSync(join(tmpdir(), 'gpo-watch-test-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs gpo watch --json on the game with the scenario's cheat, reading its output line by line as it comes. */
+function watchScenario(scenario: Scenario): Promise<Watched> {
+  const trace = join(dir, `${scenario.name.replace(/ /g, '-')}.parquet`);
+  const env: Record<string, string> = {};
+  if (scenario.preload) Object.assign(env, scenario.preload.env ?? {}, { LD_PRELOAD: join(DEMO, 'cheats', scenario.preload.library) });
+  const args = ['watch', '--json', '--fail-on', 'none', '--baseline', BASELINE, '-o', trace, '--', join(DEMO, 'game'), '--seed', String(scenario.seed), '--duration', String(GAME_SECONDS)];
+  const child = spawn(process.execPath, scenario.preload ? [WITH_ENV, JSON.stringify(env), ...args] : [GPO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const watched: Watched = { code: null, anomalies: [], verdict: {}, gameExitNs: null, trace };
+  let pending = '';
+  let stderr = '';
+  let attacked = false;
+  const attack = () => {
+    const pid = stderr.match(/watching \S+ \(pid (\d+)\)/)?.[1];
+    if (attacked || !scenario.external || pid === undefined) return;
+    attacked = true;
+    setTimeout(() => {
+      const { program, args: cheatArgs } = scenario.external!;
+      execFile(join(DEMO, 'cheats', program), [pid, ...cheatArgs.map((a) => a.replace(/^@cheats\//, `${join(DEMO, 'cheats')}/`))], { timeout: 10_000 }, () => {});
+    }, ATTACK_DELAY_MS);
+  };
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    attack();
+  });
+  child.stdout!.on('data', (d) => {
+    const receivedNs = process.hrtime.bigint();
+    pending += d;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const text of lines) {
+      if (!text.startsWith('{')) continue;
+      const value = JSON.parse(text) as Record<string, unknown>;
+      if ('kind' in value) watched.anomalies.push({ line: value as unknown as LiveLine, receivedNs });
+      else if ('verdict' in value) watched.verdict = value;
+      else if (value.event === 'exit') watched.gameExitNs = receivedNs;
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      watched.code = code;
+      if (code !== 0) reject(new Error(`gpo watch exited ${code}: ${stderr}`));
+      else resolve(watched);
+    });
+  });
+}
+
+interface Scored {
+  kind: string;
+  severity: string;
+  first_ts_ns: string;
+  pid: number;
+  tid: number;
+}
+
+/** Identity of an anomaly across live flushes and the offline score (see src/watch/printed-anomalies.ts). */
+const identity = (a: { kind: string; pid: number; tid: number }, ts: string) => `${a.kind} ${a.pid} ${a.tid} ${ts}`;
+
+function expectSameAsScore(watched: Watched): void {
+  const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', BASELINE, watched.trace]);
+  expect(r.code, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout) as { anomalies: Scored[]; counts: Record<string, number>; verdict: string; exit_code: number };
+  // Live: each anomaly once, again only when its severity rose; the last printed severity is its final one.
+  const live = new Map<string, string>();
+  for (const { line } of watched.anomalies) {
+    const key = identity(line, line.ts_ns);
+    if (live.has(key)) expect(line.escalated, `${key} printed twice without escalating`).toBe(true);
+    live.set(key, line.severity);
+  }
+  const offline = new Map(report.anomalies.map((a) => [identity(a, a.first_ts_ns), a.severity]));
+  expect(Object.fromEntries([...live].sort())).toEqual(Object.fromEntries([...offline].sort()));
+  expect(watched.verdict.counts).toEqual(report.counts);
+  expect(watched.verdict.verdict).toBe(report.verdict);
+  expect(watched.verdict.exit_code).toBe(report.exit_code);
+}
+
+describe('gpo watch on the demo game', () => {
+  it('reports live exactly what gpo score reports on the trace it wrote: a clean run', async () => {
+    const watched = await watchScenario(cleanScenario(101));
+    expectSameAsScore(watched);
+  }, 60_000);
+
+  for (const scenario of CHEAT_SCENARIOS)
+    it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, async () => {
+      const watched = await watchScenario(scenario);
+      expectSameAsScore(watched);
+      const caught = watched.anomalies.find(({ line }) => line.severity === 'high' && (scenario.kinds as string[]).includes(line.kind));
+      expect(caught, `no high ${scenario.kinds.join('/')} alert among ${watched.anomalies.map((a) => a.line.kind).join(', ')}`).toBeDefined();
+      expect(watched.gameExitNs, 'the game never printed its exit line').not.toBeNull();
+      // Printed while the game was still running: before the game's own exit line on the same stdout.
+      expect(caught!.receivedNs < watched.gameExitNs!).toBe(true);
+      expect(caught!.line.recording).toBe(watched.trace);
+    }, 60_000);
+});
