@@ -14,7 +14,7 @@ export interface Finding {
   evidence: Record<string, unknown>;
 }
 
-export class RowFindings {
+class RowFindings {
   private readonly merged = new Map<string, Anomaly>();
 
   add(view: BatchView, row: number, finding: Finding): void {

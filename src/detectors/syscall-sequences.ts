@@ -35,16 +35,14 @@ class SyscallSequenceScorer implements Scorer {
   private readonly threads = new Map<number, ThreadInfo>();
   private readonly novel = new Map<string, { nr: number; pid: number; tid: number; comm: string; first: bigint; last: bigint; count: number }>();
   private readonly windowLength: number;
-
   private readonly model: AnomalyModel;
   private readonly baseline: BaselineDocument;
 
   constructor(loaded: LoadedBaseline) {
     this.model = loaded.model;
     this.baseline = loaded.document;
-    const model = this.model;
-    this.detector = new SequenceDetector(model.windows, model.options, model.thresholds.scales);
-    this.windowLength = model.windows.windowLength;
+    this.detector = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales);
+    this.windowLength = loaded.model.windows.windowLength;
   }
 
   observe(view: BatchView): void {
