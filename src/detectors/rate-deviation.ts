@@ -9,11 +9,11 @@ import type { BatchView } from '../trace/batch-view.js';
 import type { BaselineFragment, Learner, TrainingPlan } from './detector.js';
 
 /** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
-export const DEFAULT_RATE_Z = 10;
+const DEFAULT_RATE_Z = 10;
 /** Floor of a calibrated rate threshold, in robust SDs: below it normal jitter would alarm. */
 const MIN_RATE_Z = 3;
 
-export interface LabelledWindow extends RateWindow {
+interface LabelledWindow extends RateWindow {
   unit: number;
 }
 

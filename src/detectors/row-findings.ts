@@ -17,7 +17,7 @@ export interface Finding {
   gather?: Record<string, number | null>;
 }
 
-export class RowFindings {
+class RowFindings {
   private readonly merged = new Map<string, Anomaly>();
 
   add(view: BatchView, row: number, finding: Finding): void {

@@ -38,18 +38,16 @@ class SyscallSequenceScorer implements Scorer {
   private readonly threads = new Map<number, ThreadInfo>();
   private readonly novel = new Map<string, { nr: number; pid: number; tid: number; comm: string; first: bigint; last: bigint; count: number }>();
   private readonly windowLength: number;
-
   private readonly model: AnomalyModel;
   private readonly baseline: BaselineDocument;
 
   constructor(loaded: LoadedBaseline) {
     this.model = loaded.model;
     this.baseline = loaded.document;
-    const model = this.model;
-    let trained = TRAINED_DETECTORS.get(model);
-    if (trained === undefined) TRAINED_DETECTORS.set(model, (trained = new SequenceDetector(model.windows, model.options, model.thresholds.scales)));
+    let trained = TRAINED_DETECTORS.get(loaded.model);
+    if (trained === undefined) TRAINED_DETECTORS.set(loaded.model, (trained = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales)));
     this.detector = trained.withoutThreads();
-    this.windowLength = model.windows.windowLength;
+    this.windowLength = loaded.model.windows.windowLength;
   }
 
   observe(view: BatchView): void {
