@@ -63,7 +63,8 @@ describe('kernel suite', () => {
     } else {
       expect(metadata.hooks.proc_access).toMatch(/^lsm\/file_permission/);
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ target_pid: pid, nr: 17, path: `/proc/${pid}/mem` });
+      // addr holds the access mask: MAY_READ (4).
+      expect(rows[0]).toMatchObject({ target_pid: pid, path: `/proc/${pid}/mem`, addr: 4n });
     }
   });
 
