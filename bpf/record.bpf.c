@@ -42,7 +42,7 @@ int BPF_PROG(on_io_uring_complete_res, void *ring, void *req, __u64 user_data, i
 
 /* BPF LSM (where the kernel lets it load; user space switches these off elsewhere): a read or write of a
  * followed process's procfs file through a descriptor whose opening gpo did not see is a proc_open row
- * with the syscall doing the access as nr and the access mask (MAY_READ 4, MAY_WRITE 2) as addr. */
+ * (once per file) with the access mask (MAY_READ 4, MAY_WRITE 2) as addr. */
 SEC("lsm/file_permission")
 int BPF_PROG(on_file_permission, struct file *file, int mask)
 {
