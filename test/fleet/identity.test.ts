@@ -6,6 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
+import { importToTrace } from '../../src/import/to-trace.js';
 import { uuidFromSha256 } from '../../src/trace/recording.js';
 import { expandOutputTemplate, safeComponent } from '../../src/trace/output-path.js';
 import { requireRoot, ROOT, runGpo } from '../helpers/gpo.js';
@@ -111,6 +112,16 @@ describe('recording in JSON outputs', () => {
     expect(ta!.metadata.recording_id).toBe(tb!.metadata.recording_id);
     expect(tc!.metadata.recording_id).not.toBe(ta!.metadata.recording_id);
     expect(readFileSync(a)).toEqual(readFileSync(b));
+  });
+
+  it('gives two input files with the same calls two recording ids', async () => {
+    const one = join(dir, 'same-1.strace');
+    const two = join(dir, 'same-2.strace');
+    writeFileSync(one, '5 1.0 getpid() = 5\n');
+    writeFileSync(two, '5 1.0 getpid() = 5\n');
+    const a = await importToTrace('strace', [one], join(dir, 'same-1.parquet'));
+    const b = await importToTrace('strace', [two], join(dir, 'same-2.parquet'));
+    expect(a.recording_id).not.toBe(b.recording_id);
   });
 
   it('gpo import -o expands {host} and {recording_id}', async () => {
