@@ -10,6 +10,7 @@ import { importToTrace } from '../../src/import/to-trace.js';
 import { uuidFromSha256 } from '../../src/trace/recording.js';
 import { expandOutputTemplate, safeComponent } from '../../src/trace/output-path.js';
 import { requireRoot, ROOT, runGpo } from '../helpers/gpo.js';
+import { normalTrace } from '../score/trace-helpers.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const STRACE = join(ROOT, 'test/fixtures/datasets/strace/ls.strace');
@@ -82,8 +83,10 @@ describe('template values from the traced world', () => {
 });
 
 describe('recording in JSON outputs', () => {
-  it('gpo info --json of a trace without an id derives a stable one from the file\'s sha256, and says so', () => {
-    const old = join(ROOT, 'recordings', 'clean-seed-101.parquet');
+  it('gpo info --json of a trace without an id derives a stable one from the file\'s sha256, and says so', async () => {
+    // Metadata as gpo wrote it before recording ids (the writer's own output, no recording_id key).
+    const old = await normalTrace(join(dir, 'older.parquet'));
+    expect((await openTrace(old)).metadata.recording_id).toBeUndefined();
     const first = JSON.parse(runGpo(['info', old, '--json']).stdout);
     const expected = uuidFromSha256(createHash('sha256').update(readFileSync(old)).digest('hex'));
     expect(first.recording).toMatchObject({ id: expected, id_from: 'file-sha256' });
