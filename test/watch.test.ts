@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../src/demo/run.js';
+import { formatDemoTable } from '../src/demo/table.js';
 import { CHEAT_SCENARIOS, cleanScenario, type Scenario } from '../src/demo/scenarios.js';
 import { GPO, requireRoot, ROOT, runGpo } from './helpers/gpo.js';
 
@@ -167,4 +169,20 @@ describe('gpo watch errors', () => {
   it('refuses a baseline it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', join(dir, 'none.json'), '--', '/bin/true']), /none\.json/));
   it('needs a command or a pid', () => oneLine(runGpo(['watch', '--baseline', BASELINE]), /--pid PID or -- CMD/));
   it('names a pid that does not exist', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--pid', '999999999']), /no process with pid/));
+});
+
+describe('gpo demo --live', () => {
+  it('shows, next to the offline verdict, the time from each attack to its live alert', async () => {
+    const result = await runDemo({ trainingSeeds: [1, 2], heldOutSeeds: [101], only: ['vm-reader', 'speedhack'], live: true });
+    const rows = new Map(result.rows.map((r) => [r.scenario, r]));
+    for (const name of ['vm-reader', 'speedhack']) {
+      const row = rows.get(name)!;
+      expect(row.detected).toBe('yes');
+      // The live alert cannot come before the attack, nor before the row it is about was recorded.
+      expect(row.live_ms).toBeGreaterThan(0);
+      expect(row.live_ms!).toBeGreaterThanOrEqual(row.latency_ms!);
+    }
+    expect(rows.get('clean seed 101')!.live_ms).toBeNull();
+    expect(formatDemoTable(result.rows)).toMatch(/attack to live alert/);
+  }, 300_000);
 });
