@@ -78,6 +78,8 @@ export interface RecordOptions {
   deliveryMs?: number;
   /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
   onBatch?: (streamPath: string) => void;
+  /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
+  convert?: boolean;
 }
 
 export interface RecordingStatus {
@@ -313,7 +315,7 @@ export class RecordingSession {
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
     metadata.status = 'complete';
     metadata.stop_reason = reason;
-    await convertIpcToParquet(ipcPath, o.output, metadata);
+    if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
       output: o.output,
       metadata,

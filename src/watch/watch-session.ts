@@ -24,7 +24,7 @@ export const LIVE_FLUSH_MS = 50;
 
 export interface WatchOptions {
   /** What to record, as for gpo record; without `output`, a temporary trace removed at the end. */
-  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch'> & { output?: string };
+  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch' | 'convert'> & { output?: string };
   baseline: LoadedBaseline;
   baselinePath: string;
   failOn: Severity | 'none';
@@ -78,6 +78,8 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     output,
     deliveryMs: LIVE_DELIVERY_MS,
     onBatch: pump,
+    // A temporary trace is never converted to Parquet: nobody will read it, so stopping waits for nothing.
+    convert: temporaryDir === null,
     // The stream exists once the target is followed; opened now, it stays readable to its end.
     onStarted: (target) => {
       tail = new RecordingStreamTail(ipcPathFor(output));
@@ -89,7 +91,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
   try {
     const summary = await session.run();
     clearInterval(timer);
-    // The rest of the stream (the recording has converted and removed it; the open file is still readable).
+    // The rest of the stream (converted and removed by now with -o; the open file is still readable).
     pump();
     if (failure !== null) throw failure;
     if (run === null) throw new Error(`${ipcPathFor(output)}: the recording stream has no schema message`);
