@@ -28,7 +28,7 @@ export { formatReport } from './score/format-report.js';
 export { escapeJson, escapeTerminal } from './cli/escape.js';
 
 // Reading rows back, the HTML report and its charts.
-export { describeRow, readRow, type TraceRow } from './replay/describe.js';
+export { describeRow, readRow, type TraceRow } from './trace/describe-row.js';
 export { replayRows, type ReplayFilter } from './replay/replay.js';
 export { collectReportData } from './report/html/collect.js';
 export { buildHtmlReport } from './report/html/index.js';

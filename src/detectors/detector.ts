@@ -72,12 +72,23 @@ export interface LoadedSections {
 }
 
 export interface Detector {
-  /** Short stable name, for messages and docs. */
-  name: string;
   /** Top-level baseline keys the detector writes and reads; a baseline without one is refused. */
   sections: readonly string[];
   learner(plan: TrainingPlan): Learner;
   /** Checks (and parses) its sections of a baseline read from disk; throws an Error saying what is wrong. */
   load?(baseline: BaselineDocument): Partial<LoadedSections>;
   scorer(baseline: LoadedBaseline, target: TargetInfo): Scorer;
+}
+
+/**
+ * A detector from its two halves: a learner class built from the training plan, a scorer class built
+ * from the loaded baseline and the scored trace's target.
+ */
+export function defineDetector(
+  sections: readonly string[],
+  LearnerClass: new (plan: TrainingPlan) => Learner,
+  ScorerClass: new (baseline: LoadedBaseline, target: TargetInfo) => Scorer,
+  load?: Detector['load'],
+): Detector {
+  return { sections, learner: (plan) => new LearnerClass(plan), scorer: (baseline, target) => new ScorerClass(baseline, target), load };
 }

@@ -2,13 +2,14 @@
 // uprobes and their arguments (unexpected_libcall), and library calls per process per window
 // (libcall_rate_deviation). Baseline: `libraries` (mappings with device and inode, functions with the
 // arguments seen, call-rate statistics) and `calibration.libcall_rate_deviation`.
-import { rateStats, WindowCounter, type RateStats } from '../model/rates.js';
+import type { RateStats, WindowCounter } from '../model/rates.js';
 import { timeOffset, type BatchView } from '../trace/batch-view.js';
 import { compareText, type Anomaly, type Severity } from './anomaly.js';
-import type { Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import type { LoadedBaseline } from '../baseline/document.js';
+import { defineDetector } from './detector.js';
 import { isSuspiciousLocation } from './paths.js';
-import { calibrateRates, labelledCounter, RateRuns, type LabelledWindow } from './rate-deviation.js';
-import { RowFindings, type Finding } from './row-findings.js';
+import { RateDeviations, RateLearner } from './rate-deviation.js';
+import { FindingScorer, type Finding } from './row-findings.js';
 import { StringIds } from './string-ids.js';
 
 interface Mapping {
@@ -17,24 +18,12 @@ interface Mapping {
   inode: number | null;
 }
 
-class LibraryLearner implements Learner {
+class LibraryLearner extends RateLearner {
   private readonly mappings = new Map<string, Mapping>();
   private readonly libcalls = new Map<string, Set<string>>();
   private readonly funcs = new StringIds();
-  private readonly windows: LabelledWindow[] = [];
-  private rates: WindowCounter | undefined;
-  private base: bigint | undefined;
 
-  constructor(private readonly plan: TrainingPlan) {}
-
-  beginTrace(index: number): void {
-    this.rates = labelledCounter(this.plan, index, this.windows);
-    this.base = undefined;
-  }
-
-  observe(view: BatchView): void {
-    if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
+  protected count(view: BatchView, counter: WindowCounter, base: bigint): void {
     for (const row of view.eventRows) {
       const kind = view.kind(row);
       if (kind === 'mmap_exec') {
@@ -49,67 +38,59 @@ class LibraryLearner implements Learner {
         let args = this.libcalls.get(func);
         if (args === undefined) this.libcalls.set(func, (args = new Set()));
         if (path !== null) args.add(path);
-        this.rates!.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, this.base));
+        counter.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, base));
       }
     }
   }
 
-  endTrace(): void {
-    this.rates!.finish(false);
-  }
-
   finish() {
-    const { windowNs, settings } = this.plan;
     const stats: Record<string, RateStats> = {};
-    for (const [id, s] of rateStats(this.windows)) stats[this.funcs.names[id]!] = s;
+    for (const [id, s] of this.stats()) stats[this.funcs.names[id]!] = s;
     return {
       libraries: {
         mappings: [...this.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats },
+        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windows.length, stats },
       },
-      calibration: { libcall_rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
+      calibration: { libcall_rate_deviation: this.threshold() },
     };
   }
 }
 
-class LibraryScorer implements Scorer {
-  private readonly findings = new RowFindings();
+class LibraryScorer extends FindingScorer {
   private readonly libraries = new Map<string, { dev: number | null; inode: number | null }[]>();
   private readonly libcalls: ReadonlyMap<string, ReadonlySet<string>>;
-  private readonly rates: WindowCounter;
-  private readonly runs: RateRuns;
+  private readonly deviations: RateDeviations;
   private readonly funcs = new StringIds();
-  private readonly firstThread = new Map<number, { tid: number; comm: string }>();
-  private base: bigint | undefined;
 
-  constructor(baseline: { libraries: { mappings: Mapping[]; libcalls: Record<string, string[]>; libcall_rates: { window_ns: number; stats: Record<string, RateStats> } } }, threshold: number) {
-    const { mappings, libcalls, libcall_rates } = baseline.libraries;
+  constructor({ document }: LoadedBaseline) {
+    super();
+    const { mappings, libcalls, libcall_rates } = document.libraries;
+    const threshold = document.calibration.libcall_rate_deviation.z;
     for (const m of mappings) this.libraries.set(m.path, [...(this.libraries.get(m.path) ?? []), { dev: m.dev, inode: m.inode }]);
     this.libcalls = new Map(Object.entries(libcalls).map(([func, args]) => [func, new Set(args)]));
     const stats = new Map<number, RateStats>();
     for (const [func, s] of Object.entries(libcall_rates.stats)) stats.set(this.funcs.id(func), s);
-    this.runs = new RateRuns('libcall_rate_deviation', threshold, stats, (id) => this.funcs.names[id]!, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
-    this.rates = new WindowCounter(libcall_rates.window_ns, (window) => this.runs.window(window));
+    this.deviations = new RateDeviations('libcall_rate_deviation', threshold, stats, (id) => this.funcs.names[id]!, libcall_rates.window_ns);
   }
 
-  observe(view: BatchView): void {
+  protected finding(view: BatchView, row: number, kind: string): Finding | null {
+    return kind === 'mmap_exec' ? this.mapping(view, row) : kind === 'libcall' ? this.libcall(view, row) : null;
+  }
+
+  override observe(view: BatchView): void {
     if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
-    for (const row of view.eventRows) {
-      const kind = view.kind(row);
-      const finding = kind === 'mmap_exec' ? this.mapping(view, row) : kind === 'libcall' ? this.libcall(view, row) : null;
-      if (finding !== null) this.findings.add(view, row, finding);
-    }
+    this.deviations.counting(view);
+    super.observe(view);
   }
 
-  flush(): Anomaly[] {
-    return [...this.findings.anomalies(), ...this.runs.snapshot()];
+  override flush(): Anomaly[] {
+    return [...super.flush(), ...this.deviations.flush()];
   }
 
-  finish(): Anomaly[] {
-    this.rates.finish(true);
-    return [...this.findings.anomalies(), ...this.runs.anomalies];
+  override finish(): Anomaly[] {
+    const runs = this.deviations.finish();
+    return [...super.finish(), ...runs];
   }
 
   private mapping(view: BatchView, row: number): Finding | null {
@@ -131,8 +112,9 @@ class LibraryScorer implements Scorer {
     const path = view.str('path', row);
     const pid = view.pid[row]!;
     const func = view.str('func', row) ?? '?';
-    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
-    this.rates.add(pid, this.funcs.id(func), timeOffset(view.ts, row, this.base!));
+    this.deviations.firstCall(pid, view, row);
+    const { counter, base } = this.deviations.counting(view);
+    counter.add(pid, this.funcs.id(func), timeOffset(view.ts, row, base));
     const args = this.libcalls.get(func);
     if (args === undefined)
       return { kind: 'unexpected_libcall', severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func}`, summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`, evidence: { func, argument: path } };
@@ -141,9 +123,4 @@ class LibraryScorer implements Scorer {
   }
 }
 
-export const libraries: Detector = {
-  name: 'libraries and library calls',
-  sections: ['libraries', 'calibration'],
-  learner: (plan) => new LibraryLearner(plan),
-  scorer: (baseline) => new LibraryScorer(baseline.document, baseline.document.calibration.libcall_rate_deviation.z),
-};
+export const libraries = defineDetector(['libraries', 'calibration'], LibraryLearner, LibraryScorer);

@@ -5,7 +5,8 @@
 import type { BatchView } from '../trace/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
-import type { Detector, Learner, Scorer } from './detector.js';
+import type { LoadedBaseline } from '../baseline/document.js';
+import { defineDetector, type Learner, type Scorer } from './detector.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
@@ -38,10 +39,15 @@ class LoaderEnvScorer implements Scorer {
   /** When the target exec'd its program. */
   private execTs: bigint | undefined;
 
+  /** Variable -> values the baseline saw. */
+  private readonly baseline: Record<string, string[]>;
+
   constructor(
-    private readonly baseline: Record<string, string[]>,
+    { document }: LoadedBaseline,
     private readonly target: TargetInfo,
-  ) {}
+  ) {
+    this.baseline = document.process.loader_env;
+  }
 
   observe(view: BatchView): void {
     if (view.rows === 0) return;
@@ -84,9 +90,4 @@ class LoaderEnvScorer implements Scorer {
   }
 }
 
-export const loaderEnv: Detector = {
-  name: 'loader variables',
-  sections: ['process'],
-  learner: () => new LoaderEnvLearner(),
-  scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
-};
+export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnvScorer);

@@ -2,6 +2,7 @@
 // and last time: a cheat reading memory a thousand times is one anomaly, not a thousand.
 import type { BatchView } from '../trace/batch-view.js';
 import { maxSeverity, type Anomaly, type AnomalyKind, type Severity } from './anomaly.js';
+import type { Scorer } from './detector.js';
 
 /** What one row means, before merging. */
 export interface Finding {
@@ -13,7 +14,7 @@ export interface Finding {
   evidence: Record<string, unknown>;
 }
 
-export class RowFindings {
+class RowFindings {
   private readonly merged = new Map<string, Anomaly>();
 
   add(view: BatchView, row: number, finding: Finding): void {
@@ -42,5 +43,28 @@ export class RowFindings {
   /** Copies, in order of first appearance: the merged anomalies go on growing. */
   anomalies(): Anomaly[] {
     return [...this.merged.values()].map((a) => ({ ...a }));
+  }
+}
+
+/** A scorer of the rows that are not syscalls: each row means one finding or none, merged by act. */
+export abstract class FindingScorer implements Scorer {
+  private readonly findings = new RowFindings();
+
+  /** What row `row` (of kind `kind`) means, or null. */
+  protected abstract finding(view: BatchView, row: number, kind: string): Finding | null;
+
+  observe(view: BatchView): void {
+    for (const row of view.eventRows) {
+      const finding = this.finding(view, row, view.kind(row));
+      if (finding !== null) this.findings.add(view, row, finding);
+    }
+  }
+
+  flush(): Anomaly[] {
+    return this.findings.anomalies();
+  }
+
+  finish(): Anomaly[] {
+    return this.findings.anomalies();
   }
 }

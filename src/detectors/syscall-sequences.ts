@@ -4,7 +4,7 @@
 // model of the others (held out) and sets the thresholds from those scores. Baseline: `model` (windows,
 // options, thresholds, calibration evidence) and `calibration` (unit, method, false-alarm rates,
 // novel_sequence_high_frame_novelty). The model is docs/models.md.
-import type { BaselineDocument } from '../baseline/document.js';
+import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
 import { ANOMALY_MODEL_VERSION, AnomalyModel } from '../model/anomaly-model.js';
 import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
@@ -12,10 +12,9 @@ import { SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore, type WindowAno
 import { SyscallVocabulary, UNSEEN_SYMBOL } from '../model/syscall-vocabulary.js';
 import { SyscallWindowModel } from '../model/syscall-window-model.js';
 import { groupByThread, viewOf, type BatchView } from '../trace/batch-view.js';
-import type { TargetInfo } from '../trace/metadata.js';
 import { syscallName } from '../trace/syscalls.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
-import type { Detector, LearnContext, Learner, Scorer, TrainingPlan } from './detector.js';
+import { defineDetector, type LearnContext, type Learner, type Scorer, type TrainingPlan } from './detector.js';
 import { SyscallReplay } from './syscall-replay.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
@@ -36,13 +35,14 @@ class SyscallSequenceScorer implements Scorer {
   private readonly threads = new Map<number, ThreadInfo>();
   private readonly novel = new Map<string, { nr: number; pid: number; tid: number; comm: string; first: bigint; last: bigint; count: number }>();
   private readonly windowLength: number;
+  private readonly model: AnomalyModel;
+  private readonly baseline: BaselineDocument;
 
-  constructor(
-    private readonly model: AnomalyModel,
-    private readonly baseline: BaselineDocument,
-  ) {
-    this.detector = new SequenceDetector(model.windows, model.options, model.thresholds.scales);
-    this.windowLength = model.windows.windowLength;
+  constructor(loaded: LoadedBaseline) {
+    this.model = loaded.model;
+    this.baseline = loaded.document;
+    this.detector = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales);
+    this.windowLength = loaded.model.windows.windowLength;
   }
 
   observe(view: BatchView): void {
@@ -286,16 +286,13 @@ function worstFrameNovelty(scores: readonly SequenceScore[]): number {
   return worst;
 }
 
-export const syscallSequences: Detector = {
-  name: 'syscall sequences',
-  sections: ['model', 'calibration'],
-  learner: (plan) => new SyscallSequenceLearner(plan),
-  load(baseline) {
-    try {
-      return { model: AnomalyModel.fromJSON(baseline.model) };
-    } catch (err) {
-      throw new Error(`corrupt baseline model (${(err as Error).message})`);
-    }
-  },
-  scorer: (baseline: { model: AnomalyModel; document: BaselineDocument }, _target: TargetInfo) => new SyscallSequenceScorer(baseline.model, baseline.document),
-};
+/** The window model and thresholds, parsed and checked once when the baseline is read. */
+function loadModel(baseline: BaselineDocument): { model: AnomalyModel } {
+  try {
+    return { model: AnomalyModel.fromJSON(baseline.model) };
+  } catch (err) {
+    throw new Error(`corrupt baseline model (${(err as Error).message})`);
+  }
+}
+
+export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, loadModel);

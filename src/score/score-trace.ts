@@ -31,7 +31,7 @@ export function createScorers(loaded: LoadedBaseline, target: TargetInfo, detect
   return detectors.map((detector) => detector.scorer(loaded, target));
 }
 
-export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
+function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
   const differences = programDifferences(trace, baseline);
   return differences.length === 0 ? null : `the trace is of another program than the baseline's (${differences.join('; ')})`;
 }

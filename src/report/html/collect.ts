@@ -6,7 +6,7 @@ import type { BaselineDocument } from '../../baseline/document.js';
 import { numericColumn, rowColumns } from '../../trace/columns.js';
 import type { TraceFile } from '../../trace/reader.js';
 import { ACT_KINDS, type RowKind } from '../../trace/schema.js';
-import { describeRow, readRow, type TraceRow } from '../../replay/describe.js';
+import { describeRow, readRow, type TraceRow } from '../../trace/describe-row.js';
 import type { ProgressListener } from '../../trace/progress.js';
 
 /** Time bins of the timeline charts: at most this many (so any trace gives charts of the same size)... */
