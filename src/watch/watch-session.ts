@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedBaseline } from '../baseline/document.js';
+import { GpoError } from '../errors.js';
 import { RecordingSession, type RecordOptions, type RecordingSummary } from '../capture/session.js';
 import type { Severity } from '../detectors/anomaly.js';
 import { ScoringRun, scoreReport, type ScoreReport } from '../score/score-trace.js';
@@ -19,7 +20,11 @@ import { RecordingStreamTail } from './stream-tail.js';
  * per period.
  */
 export const LIVE_DELIVERY_MS = 20;
-/** Period of the read-and-flush timer, besides the read after every batch the recorder reports. */
+/**
+ * Period of the read timer, besides the read after every batch the recorder reports (the addon writes a
+ * batch before its report reaches JavaScript). Scorers are functions of the rows they have seen, so a flush
+ * with no new rows would find nothing new: the timer reads, and flushes only when rows came.
+ */
 export const LIVE_FLUSH_MS = 50;
 
 export interface WatchOptions {
@@ -94,7 +99,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     // The rest of the stream (converted and removed by now with -o; the open file is still readable).
     pump();
     if (failure !== null) throw failure;
-    if (run === null) throw new Error(`${ipcPathFor(output)}: the recording stream has no schema message`);
+    if (run === null) throw new GpoError(`${ipcPathFor(output)}: the recording stream has no schema message`);
     const scoring: ScoringRun = run;
     const anomalies = scoring.finish();
     report(printed.news(anomalies));
