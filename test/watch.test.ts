@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../src/demo/run.js';
+import { formatDemoTable } from '../src/demo/table.js';
 import { CHEAT_SCENARIOS, cleanScenario, type Scenario } from '../src/demo/scenarios.js';
 import { GPO, requireRoot, ROOT, runGpo } from './helpers/gpo.js';
 
@@ -51,14 +53,24 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs gpo watch --json on the game with the scenario's cheat, reading its output line by line as it comes. */
-function watchScenario(scenario: Scenario): Promise<Watched> {
-  const trace = join(dir, `${scenario.name.replace(/ /g, '-')}.parquet`);
+/**
+ * Runs gpo watch --json on the game with the scenario's cheat, reading its output line by line as it comes;
+ * `attach`: the test starts the game and gpo watch attaches to it with --pid.
+ */
+function watchScenario(scenario: Scenario, attach = false): Promise<Watched> {
+  const trace = join(dir, `${scenario.name.replace(/ /g, '-')}${attach ? '-attached' : ''}.parquet`);
   const env: Record<string, string> = {};
   if (scenario.preload) Object.assign(env, scenario.preload.env ?? {}, { LD_PRELOAD: join(DEMO, 'cheats', scenario.preload.library) });
-  const args = ['watch', '--json', '--fail-on', 'none', '--baseline', BASELINE, '-o', trace, '--', join(DEMO, 'game'), '--seed', String(scenario.seed), '--duration', String(GAME_SECONDS)];
-  const child = spawn(process.execPath, scenario.preload ? [WITH_ENV, JSON.stringify(env), ...args] : [GPO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Attached, the game must outlive gpo's start-up (seconds on a busy machine).
+  const gameArgs = ['--seed', String(scenario.seed), '--duration', String(attach ? GAME_SECONDS + 5 : GAME_SECONDS)];
   const watched: Watched = { code: null, anomalies: [], verdict: {}, gameExitNs: null, trace };
+  const game = attach ? spawn(join(DEMO, 'game'), gameArgs, { stdio: ['ignore', 'pipe', 'ignore'] }) : null;
+  game?.stdout!.on('data', (d: Buffer) => {
+    if (/"event":"exit"/.test(d.toString())) watched.gameExitNs = process.hrtime.bigint();
+  });
+  const target = game ? ['--pid', String(game.pid)] : ['--', join(DEMO, 'game'), ...gameArgs];
+  const args = ['watch', '--json', '--fail-on', 'none', '--baseline', BASELINE, '-o', trace, ...target];
+  const child = spawn(process.execPath, scenario.preload ? [WITH_ENV, JSON.stringify(env), ...args] : [GPO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let pending = '';
   let stderr = '';
   let attacked = false;
@@ -133,9 +145,8 @@ describe('gpo watch on the demo game', () => {
     expectSameAsScore(watched);
   }, 60_000);
 
-  for (const scenario of CHEAT_SCENARIOS)
-    it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, async () => {
-      const watched = await watchScenario(scenario);
+  const catches = (scenario: Scenario, attach: boolean) => async () => {
+      const watched = await watchScenario(scenario, attach);
       expectSameAsScore(watched);
       const caught = watched.anomalies.find(({ line }) => line.severity === 'high' && (scenario.kinds as string[]).includes(line.kind));
       expect(caught, `no high ${scenario.kinds.join('/')} alert among ${watched.anomalies.map((a) => a.line.kind).join(', ')}`).toBeDefined();
@@ -143,5 +154,35 @@ describe('gpo watch on the demo game', () => {
       // Printed while the game was still running: before the game's own exit line on the same stdout.
       expect(caught!.receivedNs < watched.gameExitNs!).toBe(true);
       expect(caught!.line.recording).toBe(watched.trace);
-    }, 60_000);
+    };
+  for (const scenario of CHEAT_SCENARIOS)
+    it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, catches(scenario, false), 60_000);
+  it('attached with --pid to a running game: the same, for vm-reader', catches(CHEAT_SCENARIOS.find((s) => s.name === 'vm-reader')!, true), 60_000);
+});
+
+describe('gpo watch errors', () => {
+  const oneLine = (r: { code: number | null; stderr: string }, pattern: RegExp) => {
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  };
+  it('refuses a baseline it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', join(dir, 'none.json'), '--', '/bin/true']), /none\.json/));
+  it('needs a command or a pid', () => oneLine(runGpo(['watch', '--baseline', BASELINE]), /--pid PID or -- CMD/));
+  it('names a pid that does not exist', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--pid', '999999999']), /no process with pid/));
+});
+
+describe('gpo demo --live', () => {
+  it('shows, next to the offline verdict, the time from each attack to its live alert', async () => {
+    const result = await runDemo({ trainingSeeds: [1, 2], heldOutSeeds: [101], only: ['vm-reader', 'speedhack'], live: true });
+    const rows = new Map(result.rows.map((r) => [r.scenario, r]));
+    for (const name of ['vm-reader', 'speedhack']) {
+      const row = rows.get(name)!;
+      expect(row.detected).toBe('yes');
+      // The live alert cannot come before the attack, nor before the row it is about was recorded.
+      expect(row.live_ms).toBeGreaterThan(0);
+      expect(row.live_ms!).toBeGreaterThanOrEqual(row.latency_ms!);
+    }
+    expect(rows.get('clean seed 101')!.live_ms).toBeNull();
+    expect(formatDemoTable(result.rows)).toMatch(/attack to live alert/);
+  }, 300_000);
 });

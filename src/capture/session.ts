@@ -57,6 +57,8 @@ export interface RecordOptions {
   deliveryMs?: number;
   /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
   onBatch?: (streamPath: string) => void;
+  /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
+  convert?: boolean;
 }
 
 export interface RecordingStatus {
@@ -326,7 +328,7 @@ export class RecordingSession {
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
       throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
     }
-    await convertIpcToParquet(ipcPath, o.output, metadata);
+    if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
       output: o.output,
       metadata,

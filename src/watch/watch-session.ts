@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedBaseline } from '../baseline/document.js';
+import { GpoError } from '../errors.js';
 import { RecordingSession, type RecordOptions, type RecordingSummary } from '../capture/session.js';
 import type { Severity } from '../detectors/anomaly.js';
 import { ScoringRun, scoreReport, type ScoreReport } from '../score/score-trace.js';
@@ -20,12 +21,16 @@ import { RecordingStreamTail } from './stream-tail.js';
  * per period.
  */
 export const LIVE_DELIVERY_MS = 20;
-/** Period of the read-and-flush timer, besides the read after every batch the recorder reports. */
+/**
+ * Period of the read timer, besides the read after every batch the recorder reports (the addon writes a
+ * batch before its report reaches JavaScript). Scorers are functions of the rows they have seen, so a flush
+ * with no new rows would find nothing new: the timer reads, and flushes only when rows came.
+ */
 export const LIVE_FLUSH_MS = 50;
 
 export interface WatchOptions {
   /** What to record, as for gpo record; without `output`, a temporary trace removed at the end. */
-  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch'> & { output?: string };
+  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch' | 'convert'> & { output?: string };
   baseline: LoadedBaseline;
   baselinePath: string;
   failOn: Severity | 'none';
@@ -79,6 +84,8 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     output,
     deliveryMs: LIVE_DELIVERY_MS,
     onBatch: pump,
+    // A temporary trace is never converted to Parquet: nobody will read it, so stopping waits for nothing.
+    convert: temporaryDir === null,
     // The stream exists once the target is followed; opened now, it stays readable to its end.
     onStarted: (target) => {
       tail = new RecordingStreamTail(ipcPathFor(output));
@@ -90,10 +97,10 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
   try {
     const summary = await session.run();
     clearInterval(timer);
-    // The rest of the stream (the recording has converted and removed it; the open file is still readable).
+    // The rest of the stream (converted and removed by now with -o; the open file is still readable).
     pump();
     if (failure !== null) throw failure;
-    if (run === null) throw new Error(`${ipcPathFor(output)}: the recording stream has no schema message`);
+    if (run === null) throw new GpoError(`${ipcPathFor(output)}: the recording stream has no schema message`);
     const scoring: ScoringRun = run;
     const anomalies = scoring.finish();
     report(printed.news(anomalies));
