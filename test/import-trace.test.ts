@@ -72,7 +72,10 @@ describe('gpo import', () => {
       [77, -2n, 3_000n],
     ]);
     expect((await openTrace(out)).metadata.options.durations).toBe(true);
-    const twice = await importToTrace('strace', [log, join(fixtures, 'strace/ls.strace'), log], join(dir, 'twice.parquet'));
+    // Logs of one day, as ls.strace's (a trace spanning more than 31 days is refused on read).
+    const late = join(dir, 'timed-late.strace');
+    writeFileSync(late, '77 1700000001.000000 getpid() = 77 <0.000012>\n');
+    const twice = await importToTrace('strace', [late, join(fixtures, 'strace/ls.strace'), late], join(dir, 'twice.parquet'));
     expect(twice.warnings).toEqual(['process ids repeat across the inputs: every sequence was renumbered from 1000']);
     expect(new Set((await readRows(join(dir, 'twice.parquet'))).map((r) => r.pid))).toEqual(new Set([FIRST_PID, FIRST_PID + 1, FIRST_PID + 2, FIRST_PID + 3]));
   });

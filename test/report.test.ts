@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LoadedBaseline } from '../src/baseline/document.js';
 import { parseBaseline } from '../src/detectors/load-baseline.js';
 import { baselineText, trainBaseline } from '../src/train/train.js';
@@ -121,12 +121,15 @@ describe('progress line', () => {
   });
 
   it('redraws one status line on a terminal and clears it at the end', () => {
+    // A frozen clock: on a loaded machine the two updates could otherwise be 100 ms apart.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const { written, stream: s } = stream(true);
     const p = progress('report: reading', { total: 200, stream: s });
     p.update(50);
     p.update(60); // within 100 ms of the last redraw: skipped
     p.note('scoring against the baseline');
     p.finish();
+    vi.useRealTimers();
     expect(written).toHaveLength(3);
     expect(written[0]).toMatch(/^\r\x1b\[2Kreport: reading 25%  50\/200 rows  \d+\.\d s$/);
     expect(written[1]).toBe('\r\x1b[2Kreport: reading  scoring against the baseline');
