@@ -30,6 +30,7 @@ interface LiveLine {
   summary: string;
   evidence: Record<string, unknown>;
   recording: string | null;
+  trace: string | null;
   escalated: boolean;
   delay_ms: number;
 }
@@ -124,7 +125,10 @@ const identity = (a: { kind: string; pid: number; tid: number }, ts: string) => 
 function expectSameAsScore(watched: Watched): void {
   const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', BASELINE, watched.trace]);
   expect(r.code, r.stderr).toBe(0);
-  const report = JSON.parse(r.stdout) as { anomalies: Scored[]; counts: Record<string, number>; verdict: string; exit_code: number };
+  const report = JSON.parse(r.stdout) as { recording: { id: string }; anomalies: Scored[]; counts: Record<string, number>; verdict: string; exit_code: number };
+  // Every live line names the recording as gpo score does, and the trace kept.
+  for (const { line } of watched.anomalies) expect([line.recording, line.trace]).toEqual([report.recording.id, watched.trace]);
+  expect(watched.verdict.recording).toBe(report.recording.id);
   // Live: each anomaly once, again only when its severity rose; the last printed severity is its final one.
   const live = new Map<string, string>();
   for (const { line } of watched.anomalies) {
@@ -153,7 +157,6 @@ describe('gpo watch on the demo game', () => {
       expect(watched.gameExitNs, 'the game never printed its exit line').not.toBeNull();
       // Printed while the game was still running: before the game's own exit line on the same stdout.
       expect(caught!.receivedNs < watched.gameExitNs!).toBe(true);
-      expect(caught!.line.recording).toBe(watched.trace);
     };
   for (const scenario of CHEAT_SCENARIOS)
     it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, catches(scenario, false), 60_000);

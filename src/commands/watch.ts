@@ -36,8 +36,8 @@ export function registerWatch(program: Command): void {
         baseline: loaded,
         baselinePath: opts.baseline,
         failOn: opts.failOn as Severity | 'none',
-        onAnomaly: (found, detectedNs, { wallOffsetNs }) =>
-          process.stdout.write(opts.json ? anomalyJson(found, detectedNs, wallOffsetNs, recording) : anomalyLine(found, detectedNs, wallOffsetNs)),
+        onAnomaly: (found, detectedNs, { wallOffsetNs, recordingId }) =>
+          process.stdout.write(opts.json ? anomalyJson(found, detectedNs, wallOffsetNs, recordingId, recording) : anomalyLine(found, detectedNs, wallOffsetNs)),
         onSession: (session) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => session.requestStop(signal));
         },

@@ -17,7 +17,8 @@ export function delayMs(found: LiveAnomaly, detectedNs: bigint): number {
   return Math.round(Number(detectedNs - found.anomaly.first_ts_ns) / 1e4) / 100;
 }
 
-export function anomalyJson(found: LiveAnomaly, detectedNs: bigint, wallOffsetNs: bigint, recording: string | null): string {
+/** `recording`: the recording id (as in the trace's metadata and gpo score's report); `trace`: the trace kept, or null. */
+export function anomalyJson(found: LiveAnomaly, detectedNs: bigint, wallOffsetNs: bigint, recording: string | null, trace: string | null): string {
   const a = found.anomaly;
   const line = {
     kind: a.kind,
@@ -30,6 +31,7 @@ export function anomalyJson(found: LiveAnomaly, detectedNs: bigint, wallOffsetNs
     summary: a.summary,
     evidence: a.evidence,
     recording,
+    trace,
     escalated: found.escalated,
     delay_ms: delayMs(found, detectedNs),
   };
@@ -43,7 +45,7 @@ export function anomalyLine(found: LiveAnomaly, detectedNs: bigint, wallOffsetNs
   return `${time} ${severity.padEnd(6)} ${a.kind} pid ${a.pid}/${a.tid} ${esc(a.comm)}: ${esc(a.summary)} (+${delayMs(found, detectedNs).toFixed(1)} ms)\n`;
 }
 
-export function verdictJson(report: ScoreReport, recording: string | null): string {
+export function verdictJson(report: ScoreReport, trace: string | null): string {
   return escapeJson(
     {
       verdict: report.verdict,
@@ -55,7 +57,8 @@ export function verdictJson(report: ScoreReport, recording: string | null): stri
       syscalls: report.trace.syscalls,
       warnings: report.warnings,
       program_mismatch: report.program_mismatch,
-      recording,
+      recording: report.recording.id,
+      trace,
     },
     0,
   );

@@ -35,7 +35,7 @@ export interface WatchOptions {
   baselinePath: string;
   failOn: Severity | 'none';
   /** An anomaly found (or one whose severity rose): `detectedNs` is CLOCK_MONOTONIC when it was found. */
-  onAnomaly: (found: LiveAnomaly, detectedNs: bigint, metadata: { wallOffsetNs: bigint }) => void;
+  onAnomaly: (found: LiveAnomaly, detectedNs: bigint, metadata: { wallOffsetNs: bigint; recordingId: string | null }) => void;
   /** Stop asked for (SIGINT/SIGTERM): the session is handed here once running. */
   onSession?: (session: RecordingSession) => void;
 }
@@ -55,10 +55,11 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
   let run: ScoringRun | null = null;
   let failure: unknown = null;
   let wallOffsetNs = 0n;
+  let recordingId: string | null = null;
 
   const report = (found: LiveAnomaly[]) => {
     const now = process.hrtime.bigint();
-    for (const f of found) options.onAnomaly(f, now, { wallOffsetNs });
+    for (const f of found) options.onAnomaly(f, now, { wallOffsetNs, recordingId });
   };
   // Reads what the recorder has written since the last call, scores it, reports what is new.
   const pump = () => {
@@ -69,6 +70,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
       if (run === null && tail.metadata !== null) {
         run = new ScoringRun(options.baseline, tail.metadata.target);
         wallOffsetNs = BigInt(tail.metadata.clock.wall_offset_ns);
+        recordingId = tail.metadata.recording_id ?? null;
       }
       if (run === null || batches.length === 0) return;
       for (const batch of batches) run.observe(batch);
