@@ -6,6 +6,7 @@ import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount, formatTable } from '../cli/format.js';
+import { writeStdout } from '../cli/stdout.js';
 
 /** Signals grouped by the hook that served them: "tp_btf/sys_exit: syscalls, ptrace; fentry/taskstats_exit: exit". */
 function hooksLine(hooks: Record<string, string>): string {
@@ -75,7 +76,7 @@ export function registerInfo(program: Command): void {
       for (const [index, path] of paths.entries()) {
         const summary = await summarizeTrace(await openTrace(path));
         const text = opts.json ? escapeJson(summary, paths.length > 1 ? 0 : 2).trimEnd() : (index > 0 ? '\n' : '') + formatSummary(summary);
-        if (!process.stdout.write(text + '\n')) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+        await writeStdout(text + '\n');
       }
     });
 }

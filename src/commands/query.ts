@@ -4,10 +4,7 @@ import type { Command } from 'commander';
 import { GpoError } from '../errors.js';
 import { csvLines, formatQueryTable, jsonLines } from '../query/output.js';
 import { expandTraceInputs } from '../trace/inputs.js';
-
-async function write(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-}
+import { writeStdout } from '../cli/stdout.js';
 
 export function registerQuery(program: Command): void {
   program
@@ -29,8 +26,8 @@ export function registerQuery(program: Command): void {
       const engine = await openQueryEngine({ traces: expandTraceInputs(args), scores: opts.scores ?? [] });
       try {
         const result = await engine.query(sql);
-        if (opts.json || opts.csv) for await (const text of (opts.json ? jsonLines : csvLines)(result)) await write(text);
-        else await write(await formatQueryTable(result));
+        if (opts.json || opts.csv) for await (const text of (opts.json ? jsonLines : csvLines)(result)) await writeStdout(text);
+        else await writeStdout(await formatQueryTable(result));
       } finally {
         engine.close();
       }

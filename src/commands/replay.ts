@@ -5,6 +5,7 @@ import { openTrace } from '../trace/reader.js';
 import { expandTraceInputs } from '../trace/inputs.js';
 import { recordingOf } from '../trace/recording.js';
 import { escapeTerminal as esc } from '../cli/escape.js';
+import { writeStdout } from '../cli/stdout.js';
 
 function ids(value: string, previous: Set<number> | undefined): Set<number> {
   const out = new Set(previous);
@@ -13,11 +14,6 @@ function ids(value: string, previous: Set<number> | undefined): Set<number> {
     out.add(Number(part));
   }
   return out;
-}
-
-/** Writes to stdout with backpressure; a closed pipe (`| head`) ends gpo quietly. */
-async function write(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
 }
 
 export function registerReplay(program: Command): void {
@@ -50,7 +46,7 @@ async function replayTrace(path: string, opts: ReplayFlags, several: boolean): P
   const trace = await openTrace(path);
   const clock = traceClock(trace);
   const recording = several ? await recordingOf(trace) : null;
-  if (recording && !opts.json) await write(`== ${esc(path)} (recording ${recording.id}) ==\n`);
+  if (recording && !opts.json) await writeStdout(`== ${esc(path)} (recording ${recording.id}) ==\n`);
   const tag = recording && opts.json ? `{"recording_id":${JSON.stringify(recording.id)},` : null;
   const filter: ReplayFilter = {
     pids: opts.pid,
@@ -64,6 +60,6 @@ async function replayTrace(path: string, opts: ReplayFlags, several: boolean): P
   for await (const rows of replayRows(trace, filter)) {
     let text = '';
     for (const row of rows) text += tag ? `${tag}${format(row, clock).slice(1)}\n` : `${format(row, clock)}\n`;
-    await write(text);
+    await writeStdout(text);
   }
 }

@@ -11,6 +11,7 @@ import { reportJson, scoreTrace } from '../score/score-trace.js';
 import { expandTraceInputs } from '../trace/inputs.js';
 import { countingRows } from '../trace/progress.js';
 import { openTrace } from '../trace/reader.js';
+import { writeStdout } from '../cli/stdout.js';
 
 /** --fail-on's value (also gpo watch's). */
 export function severity(value: string): Severity | 'none' {
@@ -40,7 +41,7 @@ export function registerScore(program: Command): void {
           status.finish();
           if (report.program_mismatch) process.stderr.write(`gpo: warning: ${esc(report.program_mismatch)}\n`);
           const text = !opts.json ? formatReport(report) : reportJson(report, paths.length > 1 ? 0 : 2);
-          await writeOut(index > 0 && !opts.json ? `\n${text}` : text);
+          await writeStdout(index > 0 && !opts.json ? `\n${text}` : text);
           worst = Math.max(worst, report.exit_code);
         } catch (err) {
           if (!(err instanceof GpoError) || paths.length === 1) throw err;
@@ -52,7 +53,3 @@ export function registerScore(program: Command): void {
     });
 }
 
-/** Writes to stdout with backpressure, so a slow reader does not make gpo buffer every report. */
-async function writeOut(text: string): Promise<void> {
-  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
-}
