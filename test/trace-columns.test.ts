@@ -10,6 +10,7 @@ import { openTrace } from '../src/trace/reader.js';
 import { type TraceMetadata } from '../src/trace/metadata.js';
 import { ROW_KINDS, traceSchema } from '../src/trace/schema.js';
 import { convertIpcToParquet, TraceStreamWriter } from '../src/trace/writer.js';
+import { testMetadata } from './helpers/metadata.js';
 
 const code = (k: string) => ROW_KINDS.indexOf(k as never);
 const addon = loadAddon();
@@ -47,20 +48,13 @@ async function readRows(path: string): Promise<Record<string, unknown>[]> {
 const tmp = () => mkdtempSync(join(tmpdir(), 'gpo-trace-'));
 
 function metadata(): TraceMetadata {
-  return {
-    gpo_version: 'test',
-    schema_version: 1,
-    target: { pid: 10, comm: 'game', exe: '/game', cmdline: ['game'], exe_sha256: null, build_id: null, mode: 'launch', loader_env: {} },
-    host: { hostname: 'h', kernel_release: 'k', boot_id: 'b' },
+  return testMetadata({
     clock: { wall_offset_ns: '5', start_wall: 'x', end_wall: null, start_ns: '1', end_ns: null },
     hooks: { syscalls: 'tp_btf/sys_exit' },
-    options: { follow_children: true, durations: false, ring_buffer_bytes: 4096 },
     counts: { syscall: { rows: 2, dropped: 3 } },
     syscalls_dropped_by_nr: { '110': 3 },
     truncated: { exec_path: 0, exec_argv: 1 },
-    status: 'complete',
-    stop_reason: 'target-exited',
-  };
+  });
 }
 
 describe('recording batches, as the addon encodes them', () => {

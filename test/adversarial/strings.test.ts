@@ -7,31 +7,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon, type NativeTestRow } from '../../src/native/addon.js';
 import { decodeBytes, encodeBytes } from '../../src/trace/bytes.js';
-import type { TraceMetadata } from '../../src/trace/metadata.js';
 import { ROW_KINDS } from '../../src/trace/schema.js';
 import { convertIpcToParquet, TraceStreamWriter } from '../../src/trace/writer.js';
 import { readRows, requireRoot, runGpo } from '../helpers/gpo.js';
+import { testMetadata } from '../helpers/metadata.js';
 
 const code = (k: string) => ROW_KINDS.indexOf(k as never);
 const strict = new TextDecoder('utf-8', { fatal: true });
 const tmp = () => mkdtempSync(join(tmpdir(), 'gpo-adv-str-'));
 
-function metadata(): TraceMetadata {
-  return {
-    gpo_version: 'test',
-    schema_version: 1,
-    target: { pid: 10, comm: 'game', exe: '/game', cmdline: ['game'], exe_sha256: null, build_id: null, mode: 'launch', loader_env: {} },
-    host: { hostname: 'h', kernel_release: 'k', boot_id: 'b' },
-    clock: { wall_offset_ns: '0', start_wall: 'x', end_wall: null, start_ns: '1', end_ns: null },
-    hooks: {},
-    options: { follow_children: true, durations: false, ring_buffer_bytes: 4096 },
-    counts: {},
-    syscalls_dropped_by_nr: {},
-    truncated: { exec_path: 0, exec_argv: 0 },
-    status: 'complete',
-    stop_reason: 'target-exited',
-  };
-}
+const metadata = () => testMetadata();
 
 /** Byte strings a hostile process can give the kernel, and the plain ones that must stay as they are. */
 const HOSTILE: Buffer[] = [
