@@ -36,7 +36,7 @@ export function formatReport(report: ScoreReport): string {
   lines.push(
     report.verdict === 'clean'
       ? 'verdict: clean (no anomalies)'
-      : `verdict: ${report.exit_code === 1 ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`,
+      : `verdict: ${report.verdict === 'fail' ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -23,8 +23,13 @@ export interface ScoreReport {
   anomalies: (Anomaly & { recording_id: string })[];
   counts: Record<Severity, number>;
   fail_on: Severity | 'none';
-  verdict: 'clean' | 'anomalous';
-  /** 0 clean (nothing at or above fail_on), 1 otherwise. */
+  /** Follows fail_on: 'clean' no anomalies, 'pass' none at or above fail_on, 'fail' otherwise (exit code 1). */
+  verdict: 'clean' | 'pass' | 'fail';
+  /** verdict is not 'fail': what the exit code says. */
+  passed: boolean;
+  /** Any anomaly at all, whatever fail_on. */
+  anomalous: boolean;
+  /** 0 passed (nothing at or above fail_on), 1 otherwise. */
   exit_code: 0 | 1;
 }
 
@@ -75,7 +80,9 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
     anomalies: anomalies.map((anomaly) => ({ recording_id: recording.id, ...anomaly })),
     counts,
     fail_on: failOn,
-    verdict: anomalies.length === 0 ? 'clean' : 'anomalous',
+    verdict: failing ? 'fail' : anomalies.length === 0 ? 'clean' : 'pass',
+    passed: !failing,
+    anomalous: anomalies.length > 0,
     exit_code: failing ? 1 : 0,
   };
 }
