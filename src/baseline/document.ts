@@ -23,12 +23,19 @@ export interface TrainedTrace {
   mode: string;
 }
 
+export interface SequenceHeldOut {
+  frame_novelty: number[];
+  scores: [number, number][];
+}
+
 export interface RateThreshold {
   /** A window whose worst key lies at least this many robust SDs above its median is a deviation. */
   z: number;
   /** 'leave-one-out' (calibrated on held-out windows) or 'default' (no held-out windows to learn from). */
   method: string;
   held_out_windows: number;
+  /** The largest held-out z-scores, ascending: what the quantile reads, kept so baselines can be merged. */
+  held_out_tail?: number[];
 }
 
 export interface BaselineDocument {
@@ -51,6 +58,11 @@ export interface BaselineDocument {
     sequence_false_alarm_rate: number;
     /** A run of unseen windows whose frame novelty reaches this is high severity. */
     novel_sequence_high_frame_novelty: number;
+    /**
+     * The held-out scoring the sequence thresholds came from: windows per frame novelty (summed) and each
+     * held-out thread's [surprise, context] score components; kept so baselines trained apart can pool them.
+     */
+    sequence_held_out?: SequenceHeldOut;
     rate_deviation: RateThreshold;
     libcall_rate_deviation: RateThreshold;
   };
@@ -60,7 +72,7 @@ export interface BaselineDocument {
     /** Library functions called (uprobes) -> the arguments seen (e.g. dlopen's path), sorted. */
     libcalls: Record<string, string[]>;
     /** Library calls per process per rate window. */
-    libcall_rates: { window_ns: number; windows: number; stats: RateStatsJson };
+    libcall_rates: { window_ns: number; windows: number; stats: RateStatsJson; histograms?: Record<string, Record<string, number>> };
   };
   process: {
     /** Programs executed by the target's children (and by the target after its start). */

@@ -1,8 +1,10 @@
-// gpo train TRACE... -o baseline.json: learns a baseline from normal recordings of one program.
+// gpo train TRACE... -o baseline.json: learns a baseline from normal recordings of one program;
+// gpo train --merge A.json B.json... -o C.json: one baseline from baselines trained apart.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { progress } from '../cli/progress.js';
-import { baselineText, trainBaseline } from '../train/train.js';
+import { mergeBaselineFiles } from '../train/merge.js';
+import { baselineText, trainBaseline, type TrainResult } from '../train/train.js';
 import { GpoError } from '../errors.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount } from '../cli/format.js';
@@ -12,13 +14,19 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('learn a baseline (syscall windows, rates, libraries, children, allowed acts) from normal recordings')
-    .argument('<traces...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs')
+    .argument('<inputs...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs; with --merge, baselines')
     .requiredOption('-o, --output <file>', 'baseline file to write')
+    .option('--merge', 'merge baselines trained apart on disjoint recordings (docs/baseline.md says what is exact)')
     .option('--json', 'print a JSON summary instead of text')
-    .action(async (paths: string[], opts: { output: string; json?: boolean }) => {
-      const status = progress('train');
-      const { baseline, warnings } = await trainBaseline(expandTraceInputs(paths), { progress: status });
-      status.finish();
+    .action(async (paths: string[], opts: { output: string; merge?: boolean; json?: boolean }) => {
+      let trained: TrainResult;
+      if (opts.merge) trained = mergeBaselineFiles(paths);
+      else {
+        const status = progress('train');
+        trained = await trainBaseline(expandTraceInputs(paths), { progress: status });
+        status.finish();
+      }
+      const { baseline, warnings } = trained;
       try {
         writeFileSync(opts.output, baselineText(baseline));
       } catch (err) {

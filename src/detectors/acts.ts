@@ -7,6 +7,7 @@ import type { BatchView } from '../trace/batch-view.js';
 import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signalName } from '../trace/linux-names.js';
 import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
+import { sumCounts } from './merge-parts.js';
 import { RowFindings } from './row-findings.js';
 
 export interface EventFinding {
@@ -188,4 +189,6 @@ export const acts: Detector = {
   sections: ['allowed'],
   learner: () => new ActLearner(),
   scorer: (baseline, target) => new ActScorer(baseline.document.allowed, target.pid),
+  // Rows seen per signature add up.
+  merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)) }),
 };

@@ -67,6 +67,12 @@ export interface LoadedSections {
   model: LoadedBaseline['model'];
 }
 
+/** What a detector's merge may need besides the baselines. */
+export interface MergeContext {
+  /** One line each, for the user: what could only be merged approximately. */
+  warnings: string[];
+}
+
 export interface Detector {
   /** Short stable name, for messages and docs. */
   name: string;
@@ -76,4 +82,10 @@ export interface Detector {
   /** Checks (and parses) its sections of a baseline read from disk; throws an Error saying what is wrong. */
   load?(baseline: BaselineDocument): Partial<LoadedSections>;
   scorer(baseline: LoadedBaseline, target: TargetInfo): Scorer;
+  /**
+   * Its sections of one baseline from baselines trained apart on disjoint recordings of one program with
+   * the same options (`gpo train --merge`), in the order given: as if their recordings had been trained
+   * on in that order, exactly where the sections allow it (docs/baseline.md says what is approximate).
+   */
+  merge(parts: readonly BaselineDocument[], context: MergeContext): BaselineFragment;
 }

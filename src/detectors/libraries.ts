@@ -2,12 +2,14 @@
 // uprobes and their arguments (unexpected_libcall), and library calls per process per window
 // (libcall_rate_deviation). Baseline: `libraries` (mappings with device and inode, functions with the
 // arguments seen, call-rate statistics) and `calibration.libcall_rate_deviation`.
-import { rateStats, WindowCounter, type RateStats } from '../model/rates.js';
+import type { BaselineDocument } from '../baseline/document.js';
+import { WindowCounter, type RateStats } from '../model/rates.js';
 import { timeOffset, type BatchView } from '../trace/batch-view.js';
 import { compareText, type Anomaly, type Severity } from './anomaly.js';
-import type { Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import { sameInEvery, unionLists } from './merge-parts.js';
 import { isSuspiciousLocation } from './paths.js';
-import { calibrateRates, labelledCounter, RateRuns, type LabelledWindow } from './rate-deviation.js';
+import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow } from './rate-deviation.js';
 import { RowFindings, type Finding } from './row-findings.js';
 import { StringIds } from './string-ids.js';
 
@@ -60,17 +62,40 @@ class LibraryLearner implements Learner {
 
   finish() {
     const { windowNs, settings } = this.plan;
-    const stats: Record<string, RateStats> = {};
-    for (const [id, s] of rateStats(this.windows)) stats[this.funcs.names[id]!] = s;
+    const histograms = rateHistograms(this.windows, (id) => this.funcs.names[id]!);
     return {
       libraries: {
-        mappings: [...this.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
+        mappings: sortedMappings([...this.mappings.values()]),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats },
+        libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
       },
       calibration: { libcall_rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
     };
   }
+}
+
+function sortedMappings(mappings: Mapping[]): Mapping[] {
+  return mappings.sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1));
+}
+
+/** Mappings and arguments are unions, rate windows add up (exact statistics); the threshold pools held-out windows. */
+function mergeLibraries(parts: readonly BaselineDocument[]): BaselineFragment {
+  const rates = parts.map((part) => part.libraries.libcall_rates);
+  const windowNs = sameInEvery(rates.map((r) => r.window_ns), 'rate windows');
+  if (rates.some((r) => r.histograms === undefined)) throw new Error('a baseline has no library-call rate histograms (trained by an older gpo): retrain it to merge');
+  const windows = rates.reduce((sum, r) => sum + r.windows, 0);
+  const histograms = sumHistograms(rates.map((r) => r.histograms!));
+  const mappings = new Map<string, Mapping>();
+  for (const part of parts) for (const m of part.libraries.mappings) mappings.set(`${m.path}\u0000${m.dev}\u0000${m.inode}`, m);
+  const falseAlarmRate = sameInEvery(parts.map((part) => part.calibration.window_false_alarm_rate), 'false-alarm rates');
+  return {
+    libraries: {
+      mappings: sortedMappings([...mappings.values()]),
+      libcalls: unionLists(parts.map((part) => part.libraries.libcalls)),
+      libcall_rates: { window_ns: windowNs, windows, stats: statsOfHistograms(histograms, windows), histograms },
+    },
+    calibration: { libcall_rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.libcall_rate_deviation), falseAlarmRate) },
+  };
 }
 
 class LibraryScorer implements Scorer {
@@ -146,4 +171,5 @@ export const libraries: Detector = {
   sections: ['libraries', 'calibration'],
   learner: (plan) => new LibraryLearner(plan),
   scorer: (baseline) => new LibraryScorer(baseline.document, baseline.document.calibration.libcall_rate_deviation.z),
+  merge: mergeLibraries,
 };

@@ -6,6 +6,7 @@ import type { BatchView } from '../trace/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
+import { unionLists } from './merge-parts.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
@@ -87,4 +88,5 @@ export const loaderEnv: Detector = {
   sections: ['process'],
   learner: () => new LoaderEnvLearner(),
   scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
+  merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) } }),
 };

@@ -6,6 +6,7 @@ import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
 import { isFilelessPath, isSuspiciousLocation } from './paths.js';
+import { unionSorted } from './merge-parts.js';
 import { RowFindings, type Finding } from './row-findings.js';
 
 /** An exec that is the target starting its own program (not a child). */
@@ -112,4 +113,12 @@ export const processProfile: Detector = {
   sections: ['process'],
   learner: () => new ProcessProfileLearner(),
   scorer: (baseline, target) => new ProcessProfileScorer(baseline.document.process.children, target),
+  // Programs and names are unions; the thread range spans the baselines' ranges.
+  merge: (parts) => ({
+    process: {
+      children: unionSorted(parts.map((part) => part.process.children)),
+      thread_names: unionSorted(parts.map((part) => part.process.thread_names)),
+      threads: { min: Math.min(...parts.map((part) => part.process.threads.min)), max: Math.max(...parts.map((part) => part.process.threads.max)) },
+    },
+  }),
 };

@@ -1,12 +1,15 @@
 // Syscall rates (rate_deviation): per process, calls of each syscall per window of trace time (1 s), against
 // the robust statistics of training's windows. Baseline: `model.frequency` (median, MAD, q99, max per
 // syscall) and `calibration.rate_deviation` (the z a window must reach, from held-out windows).
-import { rateStats, WindowCounter, type RateStats } from '../model/rates.js';
+import type { BaselineDocument } from '../baseline/document.js';
+import { WindowCounter, type RateStats } from '../model/rates.js';
+import type { FrequencyWindowOptions, SyscallFrequencyModelJson } from '../model/syscall-frequency-model.js';
 import type { BatchView } from '../trace/batch-view.js';
 import { syscallName } from '../trace/syscalls.js';
 import type { Anomaly } from './anomaly.js';
-import type { Detector, Learner, Scorer, TrainingPlan } from './detector.js';
-import { calibrateRates, labelledCounter, RateRuns, type LabelledWindow } from './rate-deviation.js';
+import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import { sameInEvery } from './merge-parts.js';
+import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow, type RateHistograms } from './rate-deviation.js';
 
 class SyscallRateLearner implements Learner {
   private readonly windows: LabelledWindow[] = [];
@@ -34,13 +37,29 @@ class SyscallRateLearner implements Learner {
 
   finish() {
     const { settings, windowNs } = this.plan;
-    const rates: Record<string, RateStats> = {};
-    for (const [nr, stats] of rateStats(this.windows)) rates[String(nr)] = stats;
+    const histograms = rateHistograms(this.windows, String);
     return {
-      model: { frequency: { kind: 'gpo.syscall-frequency' as const, version: 1 as const, options: { ...settings.frequencyWindows, windowNs }, windows: this.windows.length, rates } },
+      model: { frequency: frequencySection({ ...settings.frequencyWindows, windowNs }, this.windows.length, histograms) },
       calibration: { rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
     };
   }
+}
+
+function frequencySection(options: FrequencyWindowOptions, windows: number, histograms: RateHistograms): SyscallFrequencyModelJson {
+  return { kind: 'gpo.syscall-frequency', version: 1, options, windows, rates: statsOfHistograms(histograms, windows), histograms };
+}
+
+/** Window counts and histograms add up, so the statistics are exact; the threshold pools held-out windows. */
+function mergeRates(parts: readonly BaselineDocument[]): BaselineFragment {
+  const frequencies = parts.map((part) => part.model.frequency);
+  const options = sameInEvery(frequencies.map((frequency) => frequency.options), 'rate windows');
+  if (frequencies.some((frequency) => frequency.histograms === undefined)) throw new Error('a baseline has no rate histograms (trained by an older gpo): retrain it to merge');
+  const windows = frequencies.reduce((sum, frequency) => sum + frequency.windows, 0);
+  const falseAlarmRate = sameInEvery(parts.map((part) => part.calibration.window_false_alarm_rate), 'false-alarm rates');
+  return {
+    model: { frequency: frequencySection(options, windows, sumHistograms(frequencies.map((frequency) => frequency.histograms!))) },
+    calibration: { rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.rate_deviation), falseAlarmRate) },
+  };
 }
 
 class SyscallRateScorer implements Scorer {
@@ -76,4 +95,5 @@ export const syscallRates: Detector = {
   sections: ['model', 'calibration'],
   learner: (plan) => new SyscallRateLearner(plan),
   scorer: (baseline) => new SyscallRateScorer(baseline.document.model.frequency, baseline.document.calibration.rate_deviation.z),
+  merge: mergeRates,
 };

@@ -47,5 +47,10 @@ export const toyThreadNames: Detector = {
   name: 'toy: thread names',
   sections: [TOY_SECTION],
   learner: () => new ToyLearner(),
-  scorer: (baseline) => new ToyScorer(new Set(((baseline.document as unknown as Record<string, { names: string[] }>)[TOY_SECTION]!).names)),
+  scorer: (baseline) => new ToyScorer(new Set(namesOf(baseline.document))),
+  merge: (parts) => ({ [TOY_SECTION]: { names: [...new Set(parts.flatMap(namesOf))].sort() } }),
 };
+
+function namesOf(document: object): string[] {
+  return (document as Record<string, { names: string[] }>)[TOY_SECTION]!.names;
+}
