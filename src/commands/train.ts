@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { progress } from '../cli/progress.js';
+import { readAllowFile } from '../detectors/allow-file.js';
 import { mergeBaselineFiles } from '../train/merge.js';
 import { baselineText, trainBaseline, type TrainResult } from '../train/train.js';
 import { GpoError } from '../errors.js';
@@ -17,8 +18,11 @@ export function registerTrain(program: Command): void {
     .argument('<inputs...>', 'normal recordings of one program (.parquet or .arrows), folders (every *.parquet below) or quoted globs; with --merge, baselines')
     .requiredOption('-o, --output <file>', 'baseline file to write')
     .option('--merge', 'merge baselines trained apart on disjoint recordings (docs/baseline.md says what is exact)')
+    .option('--allow <file>', 'add the user exceptions of an allow file to the baseline (docs/baseline.md)')
     .option('--json', 'print a JSON summary instead of text')
-    .action(async (paths: string[], opts: { output: string; merge?: boolean; json?: boolean }) => {
+    .action(async (paths: string[], opts: { output: string; merge?: boolean; allow?: string; json?: boolean }) => {
+      // Read first, so a bad allow file stops before the training pass.
+      const allow = opts.allow === undefined ? undefined : readAllowFile(opts.allow);
       let trained: TrainResult;
       if (opts.merge) trained = mergeBaselineFiles(paths);
       else {
@@ -26,7 +30,8 @@ export function registerTrain(program: Command): void {
         trained = await trainBaseline(expandTraceInputs(paths), { progress: status });
         status.finish();
       }
-      const { baseline, warnings } = trained;
+      const { warnings } = trained;
+      const baseline = allow ? allow(trained.baseline).document : trained.baseline;
       try {
         writeFileSync(opts.output, baselineText(baseline));
       } catch (err) {

@@ -125,6 +125,9 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
   }
 }
 
+/** The first word of every signature classifyEvent makes: an allow-file act must start with one. */
+const SIGNATURE_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'uinput', 'device_open', 'exec_memory', 'io_uring'];
+
 class ActLearner implements Learner {
   /** Signatures seen -> rows. */
   private readonly allowed = new Map<string, number>();
@@ -191,4 +194,11 @@ export const acts: Detector = {
   scorer: (baseline, target) => new ActScorer(baseline.document.allowed, target.pid),
   // Rows seen per signature add up.
   merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)) }),
+  allows: {
+    // A signature as the anomaly's evidence.signature shows it; 0 rows: allowed by the user, never seen.
+    act(document, signature) {
+      if (!SIGNATURE_KINDS.includes(signature.split(' ')[0]!)) throw new Error(`not an act signature: ${JSON.stringify(signature)} (it starts with one of ${SIGNATURE_KINDS.join(', ')}; copy it from an anomaly's evidence.signature)`);
+      document.allowed = sumCounts([document.allowed, { [signature]: 0 }]);
+    },
+  },
 };

@@ -88,4 +88,9 @@ export interface Detector {
    * on in that order, exactly where the sections allow it (docs/baseline.md says what is approximate).
    */
   merge(parts: readonly BaselineDocument[], context: MergeContext): BaselineFragment;
+  /**
+   * The allow-file entries it takes (docs/baseline.md): keyword -> adds the entry (the rest of the line)
+   * to its sections of `document`, kept in their sorted form; throws an Error saying what is wrong.
+   */
+  allows?: Readonly<Record<string, (document: BaselineDocument, value: string) => void>>;
 }

@@ -7,7 +7,7 @@ import { WindowCounter, type RateStats } from '../model/rates.js';
 import { timeOffset, type BatchView } from '../trace/batch-view.js';
 import { compareText, type Anomaly, type Severity } from './anomaly.js';
 import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from './detector.js';
-import { sameInEvery, unionLists } from './merge-parts.js';
+import { absolutePath, insertSorted, sameInEvery, unionLists } from './merge-parts.js';
 import { isSuspiciousLocation } from './paths.js';
 import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow } from './rate-deviation.js';
 import { RowFindings, type Finding } from './row-findings.js';
@@ -148,7 +148,8 @@ class LibraryScorer implements Scorer {
       const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
       return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
     }
-    if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
+    // No device and inode (an allow file's library): any file at that path.
+    if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
     return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
   }
 
@@ -172,4 +173,18 @@ export const libraries: Detector = {
   learner: (plan) => new LibraryLearner(plan),
   scorer: (baseline) => new LibraryScorer(baseline.document, baseline.document.calibration.libcall_rate_deviation.z),
   merge: mergeLibraries,
+  allows: {
+    library(document, path) {
+      const mappings = document.libraries.mappings;
+      if (!mappings.some((m) => m.path === path && m.dev === null && m.inode === null)) document.libraries.mappings = sortedMappings([...mappings, { path: absolutePath(path), dev: null, inode: null }]);
+    },
+    // FUNC ARGUMENT allows that call (an entry a line for each argument); FUNC alone, calls without one.
+    libcall(document, entry) {
+      const space = entry.indexOf(' ');
+      const func = space < 0 ? entry : entry.slice(0, space);
+      if (!/^[^:\s]+:[^:\s]+$/.test(func)) throw new Error(`expected a library function as LIBRARY:FUNCTION (e.g. libc.so.6:dlopen), got ${JSON.stringify(func)}`);
+      const args = (document.libraries.libcalls[func] ??= []);
+      if (space >= 0) insertSorted(args, entry.slice(space + 1));
+    },
+  },
 };

@@ -6,10 +6,12 @@ import type { BatchView } from '../trace/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
-import { unionLists } from './merge-parts.js';
+import { insertSorted, unionLists } from './merge-parts.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
+/** Every variable the baseline learns (an allow file may add values of each). */
+const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH'];
 
 class LoaderEnvLearner implements Learner {
   private readonly values = new Map<string, Set<string>>();
@@ -89,4 +91,13 @@ export const loaderEnv: Detector = {
   learner: () => new LoaderEnvLearner(),
   scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
   merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) } }),
+  allows: {
+    // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so).
+    preload(document, entry) {
+      const equals = entry.indexOf('=');
+      const name = entry.slice(0, equals);
+      if (equals < 0 || !LEARNED_VARIABLES.includes(name)) throw new Error(`expected NAME=VALUE with NAME one of ${LEARNED_VARIABLES.join(', ')}, got ${JSON.stringify(entry)}`);
+      insertSorted((document.process.loader_env[name] ??= []), entry.slice(equals + 1));
+    },
+  },
 };

@@ -7,6 +7,17 @@ export function unionSorted(lists: readonly (readonly string[])[]): string[] {
   return [...new Set(lists.flat())].sort(compareText);
 }
 
+/** Adds `value` to a sorted list of strings, in place, unless it is there. */
+export function insertSorted(list: string[], value: string): void {
+  if (!list.includes(value)) list.splice(0, list.length, ...[...list, value].sort(compareText));
+}
+
+/** Throws unless `path` is absolute: the baseline's paths are, so a relative one would never match. */
+export function absolutePath(path: string): string {
+  if (!path.startsWith('/')) throw new Error(`expected an absolute path, got ${JSON.stringify(path)}`);
+  return path;
+}
+
 /** Key-wise sum of count records. */
 export function sumCounts(records: readonly Readonly<Record<string, number>>[]): Record<string, number> {
   const sum: Record<string, number> = {};

@@ -6,7 +6,7 @@ import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
 import { isFilelessPath, isSuspiciousLocation } from './paths.js';
-import { unionSorted } from './merge-parts.js';
+import { absolutePath, insertSorted, unionSorted } from './merge-parts.js';
 import { RowFindings, type Finding } from './row-findings.js';
 
 /** An exec that is the target starting its own program (not a child). */
@@ -121,4 +121,7 @@ export const processProfile: Detector = {
       threads: { min: Math.min(...parts.map((part) => part.process.threads.min)), max: Math.max(...parts.map((part) => part.process.threads.max)) },
     },
   }),
+  allows: {
+    child: (document, path) => insertSorted(document.process.children, absolutePath(path)),
+  },
 };

@@ -15,7 +15,8 @@ export interface ScoreReport {
   /** Which recording (and host) this is; each anomaly repeats its id, so anomalies can be pooled across traces. */
   recording: RecordingIdentity;
   trace: { path: string; sha256?: string; rows: number; syscalls: number; threads: number; program: ProgramIdentity };
-  baseline: { path: string; program: ProgramIdentity; traces: number };
+  /** allow: the allow file whose entries were added to the baseline (--allow), else null. */
+  baseline: { path: string; allow: string | null; program: ProgramIdentity; traces: number };
   /** Set when the trace is of another program than the baseline's (exe path, build-id or sha256 differ). */
   program_mismatch: string | null;
   /** Other one-line notes: dropped records, incomplete recording. */
@@ -43,7 +44,7 @@ export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentit
   return differences.length === 0 ? null : `the trace is of another program than the baseline's (${differences.join('; ')})`;
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
+export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
   const baseline = loaded.document;
   const target = trace.metadata.target;
   const scorers = createScorers(loaded, target, options.detectors);
@@ -74,7 +75,7 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   return {
     recording,
     trace: { path: trace.path, rows, syscalls, threads: threads.size, program },
-    baseline: { path: options.baselinePath, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
+    baseline: { path: options.baselinePath, allow: options.allowPath ?? null, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
     program_mismatch: programMismatch(program, baseline.trained_on.program),
     warnings,
     anomalies: anomalies.map((anomaly) => ({ recording_id: recording.id, ...anomaly })),
