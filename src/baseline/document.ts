@@ -84,6 +84,13 @@ export interface BaselineDocument {
   };
   /** Tampering and injection signatures seen in training (allowed when scoring) -> rows seen. */
   allowed: Record<string, number>;
+  /** Entries by kind (allowed, mappings, libcalls, children, loader_env, syscalls) -> recordings they were seen in. */
+  seen_in?: Record<string, Record<string, number>>;
+  /**
+   * Per training recording, in order, how many entries of each kind it was the first to have; `windows`:
+   * syscall windows new to its calibration group (null for a group's first recording). src/baseline/learning.ts.
+   */
+  learning?: Record<string, (number | null)[]>;
 }
 
 /** JSON with object keys sorted at every level, two-space indented, one trailing newline. */

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { progress } from '../cli/progress.js';
 import { readAllowFile } from '../detectors/allow-file.js';
+import { learningStatus } from '../baseline/learning.js';
 import { mergeBaselineFiles } from '../train/merge.js';
 import { baselineText, trainBaseline, type TrainResult } from '../train/train.js';
 import { GpoError } from '../errors.js';
@@ -52,6 +53,7 @@ export function registerTrain(program: Command): void {
         rate_z: c.rate_deviation.z,
         libraries: baseline.libraries.mappings.length,
         allowed: Object.keys(baseline.allowed).length,
+        learning: learningStatus(baseline),
         warnings,
       };
       if (opts.json) {
@@ -64,6 +66,7 @@ export function registerTrain(program: Command): void {
           `windows   ${formatCount(summary.distinct_windows)} distinct windows of ${summary.window_length} syscalls`,
           `threshold ${c.method}: frame novelty >= ${summary.frame_threshold} medium, >= ${summary.high_frame_novelty} high; rate z >= ${summary.rate_z} (${c.rate_deviation.method})`,
           `profile   ${summary.libraries} executable mappings, ${baseline.process.children.length} child programs, ${summary.allowed} allowed acts`,
+          `learning  ${summary.learning.summary}`,
         ].join('\n') + '\n',
       );
     });

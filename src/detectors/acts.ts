@@ -8,6 +8,7 @@ import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signa
 import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
 import { sumCounts } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { RowFindings } from './row-findings.js';
 
 export interface EventFinding {
@@ -131,6 +132,7 @@ const SIGNATURE_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal',
 class ActLearner implements Learner {
   /** Signatures seen -> rows. */
   private readonly allowed = new Map<string, number>();
+  private readonly tally = new RecordingTally('allowed');
   private targetPid = 0;
 
   beginTrace(_index: number, target: { pid: number }): void {
@@ -140,14 +142,18 @@ class ActLearner implements Learner {
   observe(view: BatchView): void {
     for (const row of view.eventRows) {
       const finding = classifyEvent(view, row, view.kind(row), { targetPid: this.targetPid });
-      if (finding !== null) this.allowed.set(finding.signature, (this.allowed.get(finding.signature) ?? 0) + 1);
+      if (finding === null) continue;
+      this.allowed.set(finding.signature, (this.allowed.get(finding.signature) ?? 0) + 1);
+      this.tally.see(finding.signature);
     }
   }
 
-  endTrace(): void {}
+  endTrace(): void {
+    this.tally.endRecording();
+  }
 
   finish() {
-    return { allowed: Object.fromEntries(this.allowed) };
+    return { allowed: Object.fromEntries(this.allowed), ...this.tally.sections() };
   }
 }
 
@@ -193,7 +199,7 @@ export const acts: Detector = {
   learner: () => new ActLearner(),
   scorer: (baseline, target) => new ActScorer(baseline.document.allowed, target.pid),
   // Rows seen per signature add up.
-  merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)) }),
+  merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)), ...mergeTallies(parts, ['allowed']) }),
   allows: {
     // A signature as the anomaly's evidence.signature shows it; 0 rows: allowed by the user, never seen.
     act(document, signature) {

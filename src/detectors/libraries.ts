@@ -10,6 +10,7 @@ import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from '
 import { absolutePath, insertSorted, sameInEvery, unionLists } from './merge-parts.js';
 import { isSuspiciousLocation } from './paths.js';
 import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow } from './rate-deviation.js';
+import { mergeTallies, RecordingTally, tallySections } from './recording-tally.js';
 import { RowFindings, type Finding } from './row-findings.js';
 import { StringIds } from './string-ids.js';
 
@@ -24,6 +25,8 @@ class LibraryLearner implements Learner {
   private readonly libcalls = new Map<string, Set<string>>();
   private readonly funcs = new StringIds();
   private readonly windows: LabelledWindow[] = [];
+  private readonly mappingTally = new RecordingTally('mappings');
+  private readonly libcallTally = new RecordingTally('libcalls');
   private rates: WindowCounter | undefined;
   private base: bigint | undefined;
 
@@ -45,12 +48,14 @@ class LibraryLearner implements Learner {
         const dev = view.int('dev', row);
         const inode = view.int('inode', row);
         this.mappings.set(`${path}\u0000${dev}\u0000${inode}`, { path, dev, inode });
+        this.mappingTally.see(path);
       } else if (kind === 'libcall') {
         const path = view.str('path', row);
         const func = view.str('func', row) ?? '?';
         let args = this.libcalls.get(func);
         if (args === undefined) this.libcalls.set(func, (args = new Set()));
         if (path !== null) args.add(path);
+        this.libcallTally.see(func);
         this.rates!.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, this.base));
       }
     }
@@ -58,6 +63,8 @@ class LibraryLearner implements Learner {
 
   endTrace(): void {
     this.rates!.finish(false);
+    this.mappingTally.endRecording();
+    this.libcallTally.endRecording();
   }
 
   finish() {
@@ -70,6 +77,7 @@ class LibraryLearner implements Learner {
         libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
       },
       calibration: { libcall_rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
+      ...tallySections([this.mappingTally, this.libcallTally]),
     };
   }
 }
@@ -95,6 +103,7 @@ function mergeLibraries(parts: readonly BaselineDocument[]): BaselineFragment {
       libcall_rates: { window_ns: windowNs, windows, stats: statsOfHistograms(histograms, windows), histograms },
     },
     calibration: { libcall_rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.libcall_rate_deviation), falseAlarmRate) },
+    ...mergeTallies(parts, ['mappings', 'libcalls']),
   };
 }
 

@@ -7,6 +7,7 @@ import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { Detector, Learner, Scorer } from './detector.js';
 import { insertSorted, unionLists } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
@@ -15,6 +16,7 @@ const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH'];
 
 class LoaderEnvLearner implements Learner {
   private readonly values = new Map<string, Set<string>>();
+  private readonly tally = new RecordingTally('loader_env');
   private target!: TargetInfo;
 
   beginTrace(_index: number, target: TargetInfo): void {
@@ -28,11 +30,13 @@ class LoaderEnvLearner implements Learner {
       let values = this.values.get(name);
       if (values === undefined) this.values.set(name, (values = new Set()));
       values.add(value);
+      this.tally.see(`${name}=${value}`);
     }
+    this.tally.endRecording();
   }
 
   finish() {
-    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) } };
+    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) }, ...this.tally.sections() };
   }
 }
 
@@ -90,7 +94,7 @@ export const loaderEnv: Detector = {
   sections: ['process'],
   learner: () => new LoaderEnvLearner(),
   scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
-  merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) } }),
+  merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) }, ...mergeTallies(parts, ['loader_env']) }),
   allows: {
     // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so).
     preload(document, entry) {

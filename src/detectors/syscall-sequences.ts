@@ -17,6 +17,7 @@ import { syscallName } from '../trace/syscalls.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
 import type { BaselineFragment, Detector, LearnContext, Learner, MergeContext, Scorer, TrainingPlan } from './detector.js';
 import { sameInEvery, sumCounts } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { SyscallReplay } from './syscall-replay.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
@@ -166,6 +167,12 @@ class SyscallSequenceLearner implements Learner {
   private readonly threadUnit = new Map<number, number>();
   private traceIndex = -1;
   private threads = new Set<number>();
+  /** Syscall numbers (+ 2^15) the current trace called: for seen_in.syscalls, one flag a number. */
+  private readonly traceSyscalls = new Uint8Array(65536);
+  private readonly syscallTally = new RecordingTally('syscalls');
+  /** Per trace: windows new to its calibration group (null: the group's first trace, or units are threads). */
+  private readonly newWindows: (number | null)[] = [];
+  private windowsBefore = 0;
 
   constructor(private readonly plan: TrainingPlan) {
     this.unitModels = Array.from({ length: plan.units }, () => new SyscallWindowModel(plan.settings.windowLength, this.vocabulary));
@@ -182,6 +189,7 @@ class SyscallSequenceLearner implements Learner {
   beginTrace(index: number): void {
     this.traceIndex = index;
     this.threads = new Set();
+    if (this.plan.byRecording) this.windowsBefore = this.unitModels[index % this.plan.units]!.distinct(this.plan.settings.windowLength);
   }
 
   observe(view: BatchView): void {
@@ -195,10 +203,18 @@ class SyscallSequenceLearner implements Learner {
       this.unitModels[this.unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
     }
     this.replay.add(traceIndex, groups, view.rows);
+    const flags = this.traceSyscalls;
+    const nrs = groups.nrs;
+    for (let i = 0; i < nrs.length; i++) flags[(nrs[i]! + 32768) & 0xffff] = 1;
   }
 
   endTrace(): void {
     for (const model of this.unitModels) for (const tid of this.threads) model.endThread(this.traceIndex * THREAD_KEY_BASE + tid);
+    for (let flag = 0; flag < this.traceSyscalls.length; flag++) if (this.traceSyscalls[flag] === 1) this.syscallTally.see(String(flag - 32768));
+    this.traceSyscalls.fill(0);
+    this.syscallTally.endRecording();
+    const { byRecording, units, settings } = this.plan;
+    this.newWindows.push(byRecording && this.traceIndex >= units ? this.unitModels[this.traceIndex % units]!.distinct(settings.windowLength) - this.windowsBefore : null);
   }
 
   /** Every unit scored by the model of the other units, from the kept calls; rows past them read again. */
@@ -238,7 +254,12 @@ class SyscallSequenceLearner implements Learner {
     const usedUnits = unitModels.filter((model) => model.distinct(1) > 0).length;
     const unit = byRecording ? 'recording' : 'thread';
     const heldOut = usedUnits >= 2 ? heldOutSamples(await this.heldOutScores(context.reread)) : { frame_novelty: [], scores: [] };
-    return sequenceSections(heldOut, usedUnits >= 2 ? { unit, units: usedUnits, method: `leave-one-${unit}-group-out (${usedUnits} groups)` } : undefined, { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } }, full.toJSON(), context.warnings);
+    const tally = this.syscallTally.sections();
+    return {
+      seen_in: tally.seen_in,
+      learning: { ...tally.learning, windows: this.newWindows },
+      ...sequenceSections(heldOut, usedUnits >= 2 ? { unit, units: usedUnits, method: `leave-one-${unit}-group-out (${usedUnits} groups)` } : undefined, { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } }, full.toJSON(), context.warnings),
+    };
   }
 }
 
@@ -331,7 +352,8 @@ function mergeSequences(parts: readonly BaselineDocument[], context: MergeContex
       : calibrated.length === 1 && parts.length === 1
         ? { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: calibrated[0]!.calibration.method }
         : { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: `held-out scores of ${calibrated.length} baselines pooled (${calibrated.map((part) => part.calibration.method).join('; ')})` };
-  return sequenceSections(heldOut, held, options, windows, context.warnings);
+  const tallies = mergeTallies(parts, ['syscalls']);
+  return { seen_in: tallies.seen_in, learning: { ...tallies.learning, windows: parts.flatMap((part) => part.learning!.windows ?? []) }, ...sequenceSections(heldOut, held, options, windows, context.warnings) };
 }
 
 function heldOutSamplesOf(parts: readonly SequenceHeldOut[]): SequenceHeldOut {

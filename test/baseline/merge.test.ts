@@ -45,7 +45,7 @@ describe('gpo train --merge', () => {
   it('gives the sections that add up byte for byte as one pass over all the recordings', () => {
     const full = JSON.parse(readFileSync(out('full.json'), 'utf8'));
     const merged = JSON.parse(readFileSync(out('merged.json'), 'utf8'));
-    for (const exact of ['trained_on', 'libraries', 'process', 'allowed']) expect(merged[exact], exact).toEqual(full[exact]);
+    for (const exact of ['trained_on', 'libraries', 'process', 'allowed', 'seen_in']) expect(merged[exact], exact).toEqual(full[exact]);
     expect(merged.model.windows).toEqual(full.model.windows);
     expect(merged.model.frequency).toEqual(full.model.frequency);
     expect(merged.model.options).toEqual(full.model.options);
