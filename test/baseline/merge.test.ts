@@ -15,11 +15,6 @@ const TRAIN = [1, 2, 3, 4, 5].map((seed) => rec(`train-seed-${seed}.parquet`));
 const SCORED = ['clean-seed-101', 'clean-seed-102', 'clean-seed-103', 'clean-seed-104', 'clean-seed-105', 'fileless', 'inject', 'jit-exec', 'procmem-reader', 'ptrace-trainer', 'speedhack', 'vm-writer'].map((name) => rec(`${name}.parquet`));
 const out = (name: string) => join(dir, name);
 
-function gpo(args: string[]) {
-  const run = runGpo(args);
-  return run;
-}
-
 interface Report {
   trace: { path: string };
   verdict: string;
@@ -28,15 +23,15 @@ interface Report {
 }
 
 function scores(baseline: string): Report[] {
-  const run = gpo(['score', ...SCORED, '-b', baseline, '--json']);
+  const run = runGpo(['score', ...SCORED, '-b', baseline, '--json']);
   expect(run.stderr).toBe('');
   return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Report);
 }
 
 beforeAll(() => {
   process.chdir(ROOT);
-  for (const [name, traces] of [['full.json', TRAIN], ['a.json', TRAIN.slice(0, 3)], ['b.json', TRAIN.slice(3)]] as const) expect(gpo(['train', ...traces, '-o', out(name)]).code).toBe(0);
-  const merged = gpo(['train', '--merge', out('a.json'), out('b.json'), '-o', out('merged.json')]);
+  for (const [name, traces] of [['full.json', TRAIN], ['a.json', TRAIN.slice(0, 3)], ['b.json', TRAIN.slice(3)]] as const) expect(runGpo(['train', ...traces, '-o', out(name)]).code).toBe(0);
+  const merged = runGpo(['train', '--merge', out('a.json'), out('b.json'), '-o', out('merged.json')]);
   expect(merged.stderr).toBe('');
   expect(merged.code).toBe(0);
 });
@@ -66,9 +61,9 @@ describe('gpo train --merge', () => {
   });
 
   it('merging one baseline gives it back byte for byte, and merging is deterministic', () => {
-    expect(gpo(['train', '--merge', out('full.json'), '-o', out('again.json')]).code).toBe(0);
+    expect(runGpo(['train', '--merge', out('full.json'), '-o', out('again.json')]).code).toBe(0);
     expect(readFileSync(out('again.json'), 'utf8')).toBe(readFileSync(out('full.json'), 'utf8'));
-    expect(gpo(['train', '--merge', out('a.json'), out('b.json'), '-o', out('merged-2.json')]).code).toBe(0);
+    expect(runGpo(['train', '--merge', out('a.json'), out('b.json'), '-o', out('merged-2.json')]).code).toBe(0);
     expect(readFileSync(out('merged-2.json'))).toEqual(readFileSync(out('merged.json')));
   });
 
@@ -84,7 +79,7 @@ describe('gpo train --merge', () => {
       [[out('a.json'), rec('train-seed-1.parquet')], /corrupt baseline \(not valid JSON\)/],
     ];
     for (const [inputs, message] of cases) {
-      const run = gpo(['train', '--merge', ...inputs, '-o', out('x.json')]);
+      const run = runGpo(['train', '--merge', ...inputs, '-o', out('x.json')]);
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -92,7 +87,7 @@ describe('gpo train --merge', () => {
   });
 
   it('warns when two baselines hold the same recording', () => {
-    const run = gpo(['train', '--merge', out('a.json'), out('full.json'), '-o', out('twice.json')]);
+    const run = runGpo(['train', '--merge', out('a.json'), out('full.json'), '-o', out('twice.json')]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/were both trained on a file with sha256 [0-9a-f]{12} \(recordings\/train-seed-1\.parquet\)/);
   });
