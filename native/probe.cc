@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "libbpf-log.h"
 #include "probe.skel.h"
 
 namespace {
@@ -24,30 +25,6 @@ struct ProbeResult {
   int error = 0;  // positive errno of the step that failed, 0 if none
   std::string detail;  // first libbpf warning of the failed step, or the uprobe target
 };
-
-// libbpf output is collected quietly (its first warning explains a failure) and echoed only when verbose.
-bool print_verbose = false;
-std::string first_warning;
-
-int CollectLibbpfPrint(enum libbpf_print_level level, const char *format, va_list args) {
-  if (print_verbose) {
-    va_list copy;
-    va_copy(copy, args);
-    vfprintf(stderr, format, copy);
-    va_end(copy);
-  }
-  if (level != LIBBPF_WARN || !first_warning.empty()) return 0;
-  char line[512];
-  vsnprintf(line, sizeof line, format, args);
-  std::string text(line);
-  if (text.rfind("libbpf: ", 0) == 0) text.erase(0, 8);
-  // Unprivileged, libbpf 1.1 first warns that it cannot raise RLIMIT_MEMLOCK (not needed on kernels >= 5.11);
-  // the load error that follows says more.
-  if (text.rfind("Failed to bump RLIMIT_MEMLOCK", 0) == 0) return 0;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  first_warning = text;
-  return 0;
-}
 
 // A uprobe target needs a file and an offset in it: find the mapping of libc's getpid in /proc/self/maps
 // (file offset = address - mapping start + mapping file offset). Attaching by offset sidesteps libbpf 1.1's
@@ -73,13 +50,13 @@ bool FindUprobeTarget(std::string *path, unsigned long *offset) {
   return found;
 }
 
-ProbeResult ProbeOne(size_t index) {
+ProbeResult ProbeOne(size_t index, bool verbose) {
   ProbeResult result;
-  first_warning.clear();
+  LibbpfLogBegin(verbose);
   struct probe_bpf *skel = probe_bpf__open();
   if (!skel) {
     result.error = errno;
-    result.detail = first_warning;
+    result.detail = LibbpfLogReason();
     return result;
   }
   struct bpf_program *target = nullptr;
@@ -96,7 +73,7 @@ ProbeResult ProbeOne(size_t index) {
   int err = probe_bpf__load(skel);
   if (err) {
     result.error = -err;
-    result.detail = first_warning;
+    result.detail = LibbpfLogReason();
     probe_bpf__destroy(skel);
     return result;
   }
@@ -125,7 +102,7 @@ ProbeResult ProbeOne(size_t index) {
     bpf_link__destroy(link);
   } else {
     result.error = errno;
-    result.detail = first_warning;
+    result.detail = LibbpfLogReason();
   }
   probe_bpf__destroy(skel);
   return result;
@@ -151,24 +128,23 @@ Napi::Value ErrorValue(Napi::Env env, int error, bool name) {
 // probeHooks(options?: { verbose?: boolean }): one result per program in probe.bpf.c, in source order.
 Napi::Value ProbeHooks(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  print_verbose = false;
+  bool verbose = false;
   if (info.Length() > 0 && info[0].IsObject()) {
-    Napi::Value verbose = info[0].As<Napi::Object>().Get("verbose");
-    print_verbose = verbose.IsBoolean() && verbose.As<Napi::Boolean>().Value();
+    Napi::Value v = info[0].As<Napi::Object>().Get("verbose");
+    verbose = v.IsBoolean() && v.As<Napi::Boolean>().Value();
   }
-  libbpf_print_fn_t previous = libbpf_set_print(CollectLibbpfPrint);
+  LibbpfLogBegin(verbose);
 
   Napi::Array results = Napi::Array::New(env);
   size_t count = ProgramCount();
   if (count == 0) {
     int error = errno;
-    libbpf_set_print(previous);
     Napi::Error::New(env, std::string("cannot open the probe BPF object: ") + strerror(error))
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   for (size_t i = 0; i < count; i++) {
-    ProbeResult r = ProbeOne(i);
+    ProbeResult r = ProbeOne(i, verbose);
     Napi::Object o = Napi::Object::New(env);
     o.Set("program", r.program);
     o.Set("section", r.section);
@@ -179,7 +155,6 @@ Napi::Value ProbeHooks(const Napi::CallbackInfo &info) {
     o.Set("detail", r.detail.empty() ? env.Null() : Napi::String::New(env, r.detail));
     results.Set(static_cast<uint32_t>(i), o);
   }
-  libbpf_set_print(previous);
   return results;
 }
 

@@ -97,11 +97,10 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   bool found = false;
   std::vector<const btf_type*> exit_params =
       vmlinux ? TracepointParams(vmlinux, "sched_process_exit", &found) : std::vector<const btf_type*>();
-  plan.fentry_error = ProbeLoads("probe_fentry");
   if (exit_params.size() >= 2) {
     use("on_exit");
     serve("exit", "tp_btf/sched_process_exit");
-  } else if (plan.fentry_error == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
+  } else if (ProbeLoads("probe_fentry") == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
     use("on_exit_taskstats");
     serve("exit", "fentry/taskstats_exit (sched_process_exit has no group_dead before 6.16)");
   } else {

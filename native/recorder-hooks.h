@@ -16,7 +16,6 @@ struct HookChoice {
 struct RecorderHookPlan {
   std::vector<HookChoice> signals;
   std::vector<std::string> programs;  // programs to load, by name
-  int fentry_error = 0;               // errno of an empty fentry program's load, 0 when it loads
 };
 
 // Reads the kernel's BTF (tracepoint prototypes, functions) and tries an empty fentry program. durations:

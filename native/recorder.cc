@@ -93,6 +93,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     bool follow_children = opts.Get("followChildren").ToBoolean();
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
+    if (opts.Get("deliveryMs").IsNumber()) delivery_ns_ = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
     verbose_ = opts.Get("verbose").ToBoolean();
     LibbpfLogBegin(verbose_);
 
@@ -308,7 +309,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     while (!stop_requested_) {
       ring_buffer__consume(rb_);
       uint64_t now = MonotonicNs();
-      if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > 200000000ull)) {
+      if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > delivery_ns_)) {
         Deliver();
         last_delivery = now;
       }
@@ -582,6 +583,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   bool durations_ = false;
   bool verbose_ = false;
   uint32_t batch_rows_ = 65536;
+  // A partial batch waits at most this long (a live scorer asks for less: it bounds alert latency).
+  uint64_t delivery_ns_ = 200000000ull;
   std::atomic<bool> stop_requested_{false};
   std::thread consumer_;
   Napi::ThreadSafeFunction on_batch_, on_done_;

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildReport, HOOK_TYPES, type DoctorReport, type RecorderCheck } from '../src/doctor/index.js';
-import { isMounted, missingCapabilities, parseCapEff, parseLockdown, type SystemFacts } from '../src/doctor/system.js';
+import { isMounted, parseLockdown, type SystemFacts } from '../src/doctor/system.js';
+import { missingCapabilities, parseCapEff } from '../src/preflight/index.js';
 import type { HookProbeResult } from '../src/native/addon.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -15,6 +15,7 @@ import { buildHtmlReport } from '../src/report/html/index.js';
 import { escapeHtml, html, scriptJson } from '../src/report/html/escape.js';
 import { progress } from '../src/cli/progress.js';
 import { openTrace } from '../src/trace/reader.js';
+import { BATCH_ROWS } from '../src/trace/schema.js';
 import { writeParquet } from '../src/trace/writer.js';
 import { fixtureMetadata, GAME_PID, HOSTILE, START_NS } from './fixtures/make-traces.js';
 import { ROOT, runGpo } from './helpers/gpo.js';
@@ -35,8 +36,8 @@ async function fixtureBaseline(): Promise<{ loaded: LoadedBaseline; path: string
 /** A trace of `rows` syscalls over 60 s in 8 threads: far more rows than any chart can show. */
 async function largeTrace(path: string, rows: number): Promise<string> {
   const batches = [];
-  for (let start = 0; start < rows; start += 65536) {
-    const n = Math.min(65536, rows - start);
+  for (let start = 0; start < rows; start += BATCH_ROWS) {
+    const n = Math.min(BATCH_ROWS, rows - start);
     const ts = new BigInt64Array(n);
     const pid = new Int32Array(n).fill(GAME_PID);
     const tid = new Int32Array(n);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # run-kernel.sh KERNEL CMD...  Boot a Debian kernel under qemu (TCG), with this machine's / as a read-only
-# 9p root under a tmpfs overlay, run CMD as root in a chroot of it, print CMD's output, exit with its status
+# 9p root under a tmpfs overlay, run CMD as root with that overlay as the root, print CMD's output, exit with its status
 # (125 when the guest hangs or panics). Used by scripts/kernel-matrix.sh. Never KVM: on the project's machines
 # /dev/kvm opens but guests hang, so TCG is the only accelerator used.
 #  KERNEL: a linux-image-*.deb, an apt package name (fetched with apt-get download), or an extracted package
@@ -71,14 +71,22 @@ mount -t tracefs tracefs $R/sys/kernel/tracing; mount -t debugfs debugfs $R/sys/
 mount -t bpf bpf $R/sys/fs/bpf; mount -t cgroup2 cgroup2 $R/sys/fs/cgroup
 mount -t securityfs securityfs $R/sys/kernel/security
 [ -n "$KM_OUT" ] && { mkdir -p $R$KM_OUT; mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 kmout $R$KM_OUT; }
-cp /cmd $R/km-cmd
-echo "KM-BEGIN uptime=$(cut -d' ' -f1 /proc/uptime)"
-chroot $R /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+cp /cmd $R/km-cmd; cp /env $R/km-env; cp /bin/busybox $R/busybox-km
+cat > $R/km-run <<'RUN'
+#!/busybox-km sh
+. /km-env
+echo "KM-BEGIN uptime=$(/busybox-km cut -d' ' -f1 /proc/uptime)"
+/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
   TERM=dumb LANG=C.UTF-8 /bin/bash -c 'cd / && . /km-cmd'
 rc=$?
-echo "KM-EXIT rc=$rc uptime=$(cut -d' ' -f1 /proc/uptime)"
-[ "$KM_DMESG" = 1 ] && { echo KM-DMESG; dmesg; }
-sync; poweroff -f
+echo "KM-EXIT rc=$rc uptime=$(/busybox-km cut -d' ' -f1 /proc/uptime)"
+[ "$KM_DMESG" = 1 ] && { echo KM-DMESG; /busybox-km dmesg; }
+sync; /busybox-km poweroff -f
+RUN
+chmod +x $R/km-run
+# switch_root rather than chroot: the overlay becomes the real root, so the paths the kernel reports (a file's
+# path walked up to the root) are the ones the command sees.
+exec switch_root $R /km-run
 EOF
 chmod +x "$IRD/init"
 INITRD="$WORK/initrd-$KVER.cpio.gz"

@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
-import { BTF_PATH, readPrivileges } from '../doctor/system.js';
+import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
@@ -53,6 +53,12 @@ export interface RecordOptions {
   onStarted?: (target: { pid: number; comm: string }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
+  /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
+  deliveryMs?: number;
+  /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
+  onBatch?: (streamPath: string) => void;
+  /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
+  convert?: boolean;
 }
 
 export interface RecordingStatus {
@@ -73,16 +79,6 @@ export interface RecordingSummary {
   targetExitCode: number | null;
   /** The strongest signal gpo had to send the target it launched to end it, if any. */
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
-}
-
-function checkPrivileges(): void {
-  const p = readPrivileges();
-  if (p.root) return;
-  const needed = p.missingCapabilities.includes('CAP_SYS_ADMIN')
-    ? p.missingCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN')
-    : [];
-  if (needed.length > 0 || p.missingCapabilities.length === 3)
-    throw new GpoError(`recording needs root, or CAP_BPF and CAP_PERFMON (missing: ${p.missingCapabilities.join(', ')})`);
 }
 
 function checkOutput(output: string): void {
@@ -161,8 +157,7 @@ export class RecordingSession {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
-    checkPrivileges();
-    if (!existsSync(BTF_PATH)) throw new GpoError(`this kernel has no BTF (${BTF_PATH} missing): gpo needs CONFIG_DEBUG_INFO_BTF=y`);
+    preflightRecording();
     checkOutput(o.output);
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
     this.writer = new TraceStreamWriter(ipcPathFor(o.output));
@@ -182,6 +177,7 @@ export class RecordingSession {
         durations: o.durations,
         observeActs: !o.syscallsOnly,
         batchRows: BATCH_ROWS,
+        deliveryMs: o.deliveryMs,
         verbose: o.verbose ?? false,
       });
     } catch (err) {
@@ -332,7 +328,7 @@ export class RecordingSession {
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
       throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
     }
-    await convertIpcToParquet(ipcPath, o.output, metadata);
+    if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
       output: o.output,
       metadata,
@@ -369,6 +365,7 @@ export class RecordingSession {
       this.requestStop('error');
     }
     this.writer.appended(batch.rows, batch.bytes);
+    this.options.onBatch?.(this.writer.path);
     // Keeps the set of followed processes, to stop when the last one has exited.
     if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);
     for (const pid of batch.exited) this.live.delete(pid);

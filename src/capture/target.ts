@@ -36,14 +36,11 @@ export function resolveCommand(cmd: string): string {
   throw new GpoError(`command not found: ${cmd}`);
 }
 
-/** Linux pids are at most 2^22 (PID_MAX_LIMIT). */
-const PID_LIMIT = 1 << 22;
-
-/** A process id as the user typed it: decimal digits only (no 0x1, 1e0, " 1", +1, 01). */
+/** A process id as the user typed it: decimal digits only (no 0x1, 1e0, " 1", +1, 01), a positive pid_t. */
 export function parsePid(text: string): number | null {
-  if (!/^[1-9][0-9]{0,6}$/.test(text)) return null;
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) return null;
   const pid = Number(text);
-  return pid <= PID_LIMIT ? pid : null;
+  return pid <= 2 ** 31 - 1 ? pid : null;
 }
 
 const PF_KTHREAD = 0x00200000;

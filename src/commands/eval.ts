@@ -12,7 +12,7 @@ interface EvalFlags {
   normal?: string[];
   attack?: string[];
   dataset?: string;
-  protocol: string;
+  protocol?: string;
   json?: boolean;
 }
 
@@ -25,7 +25,7 @@ export function registerEval(program: Command): void {
     .option('--normal <path...>', 'normal test files or directories')
     .option('--attack <path...>', 'attack test files or directories')
     .option('--dataset <dir>', 'ADFA-LD root folder, split by --protocol instead of --train/--normal/--attack')
-    .option('--protocol <name>', `with --dataset: ${[...ADFA_LD_PROTOCOL_NAMES, 'all'].join(', ')}`, 'all')
+    .option('--protocol <name>', `with --dataset: ${[...ADFA_LD_PROTOCOL_NAMES, 'all'].join(', ')} (default: all)`)
     .option('--json', 'print the full result (with ROC points) as JSON')
     .action((flags: EvalFlags) => {
       const runs = evaluationRuns(flags);
@@ -52,11 +52,12 @@ function evaluationRuns(flags: EvalFlags): EvaluationRun[] {
   if (flags.dataset === undefined) {
     const [train, normal, attack] = paths;
     if (train === undefined || normal === undefined || attack === undefined) throw new GpoError('give --train, --normal and --attack, or --dataset');
+    if (flags.protocol !== undefined) throw new GpoError('--protocol needs --dataset');
     return [{ result: evaluate({ format: flags.format, train, normal, attack }) }];
   }
   if (paths.some((path) => path !== undefined)) throw new GpoError('--dataset splits the data itself: drop --train, --normal and --attack');
   if (flags.format !== 'adfa-ld') throw new GpoError(`--dataset splits ADFA-LD only (not ${flags.format})`);
-  return adfaLdProtocols(flags.protocol).map((protocol) => ({
+  return adfaLdProtocols(flags.protocol ?? 'all').map((protocol) => ({
     protocol: protocol.name,
     description: protocol.description,
     result: evaluate({ format: flags.format, ...protocol.split(flags.dataset!) }),

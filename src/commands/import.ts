@@ -12,7 +12,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('convert dataset sequences (one thread each) into a gpo trace for train and score')
     .argument('<format>', `input format: ${SEQUENCE_FORMATS.join(', ')}`)
-    .argument('<inputs...>', 'files or directories (read recursively, in sorted path order)')
+    .argument('<inputs...>', "files or directories (read recursively, in sorted path order); '-' reads standard input")
     .requiredOption('-o, --output <file>', 'trace file to write (.parquet); may hold {host}, {date}, {recording_id}, {comm}, {pid}')
     .option('--host <name>', 'the machine the sequences were recorded on (stored as the trace\'s host)')
     .option('--build-id <hex>', 'the build id of the program they are of (stored as the target\'s build id)')
@@ -23,6 +23,7 @@ export function registerImport(program: Command): void {
       status.note(`reading ${format} sequences`);
       const result = await importToTrace(format, inputs, opts.output, { host: opts.host, buildId: opts.buildId });
       status.finish();
+      for (const warning of result.warnings) process.stderr.write(`gpo: warning: ${esc(warning)}\n`);
       process.stdout.write(
         opts.json
           ? escapeJson(result)

@@ -11,6 +11,7 @@ import { registerReport } from './report.js';
 import { registerQuery } from './query.js';
 import { registerScore } from './score.js';
 import { registerTrain } from './train.js';
+import { registerWatch } from './watch.js';
 
 export function registerCommands(program: Command): void {
   registerRecord(program);
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerTrain(program);
   registerScore(program);
+  registerWatch(program);
   registerReplay(program);
   registerQuery(program);
   registerReport(program);

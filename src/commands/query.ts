@@ -2,7 +2,6 @@
 // an embedded DuckDB, with the views events, recordings, syscalls, scores and anomalies (docs/sql.md).
 import type { Command } from 'commander';
 import { GpoError } from '../errors.js';
-import { openQueryEngine } from '../query/engine.js';
 import { csvLines, formatQueryTable, jsonLines } from '../query/output.js';
 import { expandTraceInputs } from '../trace/inputs.js';
 
@@ -25,6 +24,8 @@ export function registerQuery(program: Command): void {
         if (err.code === 'EPIPE') process.exit(0);
         throw err;
       });
+      // DuckDB loads only for this command: the other commands start without its native library.
+      const { openQueryEngine } = await import('../query/engine.js');
       const engine = await openQueryEngine({ traces: expandTraceInputs(args), scores: opts.scores ?? [] });
       try {
         const result = await engine.query(sql);

@@ -1,6 +1,6 @@
 // gpo record: records a running process (--pid) or a command it starts (-- CMD) into a Parquet trace.
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordingStatus } from '../capture/session.js';
+import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordOptions, type RecordingStatus } from '../capture/session.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
@@ -34,12 +34,10 @@ function statusLine(s: RecordingStatus): string {
   );
 }
 
-export function registerRecord(program: Command): void {
-  program
-    .command('record')
-    .description('record a process: every syscall, fork, exec and exit, into a Parquet trace')
+/** The options gpo record and gpo watch share: what to record and how. */
+export function withRecordOptions(command: Command): Command {
+  return command
     .argument('[cmd...]', 'command to start and record from its first instruction (after --)')
-    .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
     .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
     .option('-d, --duration <seconds>', 'stop after this many seconds', seconds)
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
@@ -47,8 +45,28 @@ export function registerRecord(program: Command): void {
     .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
     .option('--syscalls-only', 'record syscalls and process lifecycle only: no tampering, memory or library-call rows')
     .option('--libcall <lib:func[:arg]>', 'also watch calls of this library function (ARG 1 or 2: argument to record as a string); repeatable', (v: string, all: LibcallSpec[]) => [...all, parseLibcall(v)], [] as LibcallSpec[])
+    .option('-v, --verbose', 'show libbpf messages');
+}
+
+/** Those options as the recording session takes them. */
+export function recordOptionsOf(cmd: string[], opts: Record<string, unknown>): Omit<RecordOptions, 'output'> {
+  return {
+    pid: opts.pid as number | undefined,
+    command: cmd.length > 0 ? cmd : undefined,
+    durationSeconds: opts.duration as number | undefined,
+    followChildren: opts.followChildren as boolean,
+    durations: (opts.durations as boolean | undefined) ?? false,
+    syscallsOnly: (opts.syscallsOnly as boolean | undefined) ?? false,
+    ringBufferBytes: opts.ringBufferSize as number,
+    libcalls: opts.libcall as LibcallSpec[],
+    verbose: opts.verbose as boolean | undefined,
+  };
+}
+
+export function registerRecord(program: Command): void {
+  withRecordOptions(program.command('record').description('record a process: every syscall, fork, exec and exit, into a Parquet trace'))
+    .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
     .option('-q, --quiet', 'print nothing')
-    .option('-v, --verbose', 'show libbpf messages')
     .action(async (cmd: string[], opts) => {
       const live = !opts.quiet && process.stderr.isTTY;
       const target = opts.pid === undefined ? undefined : recordableProcess(opts.pid);
@@ -57,17 +75,10 @@ export function registerRecord(program: Command): void {
       const { output, recordingId } = recordOutput(opts.output, { pid: target?.pid, command: cmd });
       opts.output = output;
       const session = new RecordingSession({
+        ...recordOptionsOf(cmd, opts),
         output,
         recordingId,
         pid: target?.pid,
-        command: cmd.length > 0 ? cmd : undefined,
-        durationSeconds: opts.duration,
-        followChildren: opts.followChildren,
-        durations: opts.durations ?? false,
-        syscallsOnly: opts.syscallsOnly ?? false,
-        ringBufferBytes: opts.ringBufferSize,
-        libcalls: opts.libcall,
-        verbose: opts.verbose,
         onStarted: opts.quiet
           ? undefined
           : (t) => process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`),

@@ -13,7 +13,8 @@ import { expandTraceInputs } from '../trace/inputs.js';
 import { countingRows } from '../trace/progress.js';
 import { openTrace } from '../trace/reader.js';
 
-function severity(value: string): Severity | 'none' {
+/** --fail-on's value (also gpo watch's). */
+export function severity(value: string): Severity | 'none' {
   if (value === 'none' || (SEVERITIES as readonly string[]).includes(value)) return value as Severity | 'none';
   throw new InvalidArgumentError(`expected one of: ${SEVERITIES.join(', ')}, none`);
 }

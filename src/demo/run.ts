@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { parseBaseline } from '../detectors/load-baseline.js';
+import { preflightRecording, requireRoot } from '../preflight/index.js';
 import { baselineText, trainBaseline } from '../train/train.js';
-import { readPrivileges } from '../doctor/system.js';
 import { GpoError } from '../errors.js';
 import { packageRoot } from '../native/addon.js';
 import { scoreTrace } from '../score/score-trace.js';
@@ -30,6 +30,8 @@ export interface DemoOptions {
   saveTo?: string;
   /** One line per step, for a progress display. */
   onProgress?: (line: string) => void;
+  /** Watch the scenario runs live too (gpo watch): the table gets each cheat's time to the live alert. */
+  live?: boolean;
 }
 
 export interface ScenarioResult extends Judgement {
@@ -38,6 +40,14 @@ export interface ScenarioResult extends Judgement {
   attackNs: bigint | null;
   /** What the cheat itself reported (its JSON line, or the game's stderr lines from a loaded library). */
   cheatReport: string;
+}
+
+/** An anomaly gpo watch printed during a live run. */
+interface LiveAlert {
+  kind: string;
+  severity: string;
+  firstNs: bigint;
+  detectedNs: bigint;
 }
 
 export interface DemoResult {
@@ -75,7 +85,8 @@ export function checkDemoReady(): Paths {
   const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
-  if (!readPrivileges().root) throw new GpoError('the demo records with eBPF and its cheats ptrace the game: run it as root');
+  requireRoot('the demo records with eBPF and its cheats ptrace the game');
+  preflightRecording();
   return p;
 }
 
@@ -85,19 +96,21 @@ interface Recorded {
   /** CLOCK_MONOTONIC ns of an external cheat's start (null for the others). */
   attackNs: bigint | null;
   cheatReport: string;
+  /** Live runs: what gpo watch printed, in order. */
+  alerts: LiveAlert[];
 }
 
 /** Records one run of the game, with the scenario's cheat; retried once if the recorder fails. */
-async function recordScenario(p: Paths, scenario: Scenario, output: string, durationSeconds: number): Promise<Recorded> {
+async function recordScenario(p: Paths, scenario: Scenario, output: string, durationSeconds: number, liveBaseline?: string): Promise<Recorded> {
   try {
-    return await recordOnce(p, scenario, output, durationSeconds);
+    return await recordOnce(p, scenario, output, durationSeconds, liveBaseline);
   } catch (err) {
     if (!(err instanceof GpoError) || /not built|root/.test(err.message)) throw err;
-    return await recordOnce(p, scenario, output, durationSeconds);
+    return await recordOnce(p, scenario, output, durationSeconds, liveBaseline);
   }
 }
 
-function recordOnce(p: Paths, scenario: Scenario, output: string, durationSeconds: number): Promise<Recorded> {
+function recordOnce(p: Paths, scenario: Scenario, output: string, durationSeconds: number, liveBaseline?: string): Promise<Recorded> {
   const env: Record<string, string> = {};
   if (scenario.preload) Object.assign(env, scenario.preload.env ?? {}, { LD_PRELOAD: join(p.cheats, scenario.preload.library) });
   const job: RecordJob = {
@@ -106,6 +119,7 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
     env,
     // The game ends by itself; this only bounds a run that hangs.
     durationSeconds: durationSeconds + 10,
+    baseline: liveBaseline,
   };
   const childEnv = { ...process.env };
   for (const name of ['LD_PRELOAD', 'LD_AUDIT', 'LD_LIBRARY_PATH']) delete childEnv[name];
@@ -118,6 +132,7 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
     let cheat: Promise<string> | null = null;
     let failure: string | null = null;
     let done = false;
+    const alerts: LiveAlert[] = [];
     const attack = () => {
       if (!scenario.external || cheat !== null || pid === 0 || !/"event":"start"/.test(stdout)) return;
       const { program, args } = scenario.external;
@@ -138,7 +153,8 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
       if (message.type === 'started') {
         pid = message.pid;
         attack();
-      } else if (message.type === 'done') done = true;
+      } else if (message.type === 'alert') alerts.push({ kind: message.kind, severity: message.severity, firstNs: BigInt(message.firstNs), detectedNs: BigInt(message.detectedNs) });
+      else if (message.type === 'done') done = true;
       else failure = message.message;
     });
     child.on('exit', async (code) => {
@@ -153,7 +169,7 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
         rejectRun(new GpoError(`recording ${scenario.name}: the game never said it started, so the cheat was not run`));
         return;
       }
-      resolveRun({ trace: output, pid, attackNs, cheatReport });
+      resolveRun({ trace: output, pid, attackNs, cheatReport, alerts });
     });
   });
 }
@@ -191,15 +207,28 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     for (const scenario of scenarios) {
       progress(`recording ${scenario.name}`);
       const output = join(dir, traceName(scenario));
-      const recorded = await recordScenario(p, scenario, output, duration);
+      const recorded = await recordScenario(p, scenario, output, duration, options.live ? baselinePath : undefined);
       const report = await score(output, baseline, baselinePath);
-      results.push({ ...judge(scenario, report, recorded.attackNs), scenario, trace: output, attackNs: recorded.attackNs, cheatReport: recorded.cheatReport });
+      const judgement = judge(scenario, report, recorded.attackNs);
+      if (options.live) judgement.row.live_ms = liveLatency(scenario, recorded, report.anomalies.find((a) => a.kind === 'preload')?.first_ts_ns ?? null);
+      results.push({ ...judgement, scenario, trace: output, attackNs: recorded.attackNs, cheatReport: recorded.cheatReport });
     }
     if (options.saveTo) writeFileSync(join(dir, 'manifest.json'), manifestText(results, training, dir));
     return { rows: results.map((r) => r.row), results, baseline: baselinePath, elapsedMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } finally {
     if (!options.saveTo) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * From the attack to gpo watch printing the first high anomaly of a kind that catches the scenario (a
+ * preloaded cheat's attack is the game's exec with it, where the preload anomaly is dated); null if none.
+ */
+function liveLatency(scenario: Scenario, recorded: Recorded, preloadNs: bigint | null): number | null {
+  const attackNs = recorded.attackNs ?? (scenario.preload ? preloadNs : null);
+  const alert = recorded.alerts.find((a) => a.severity === 'high' && (scenario.kinds as string[]).includes(a.kind));
+  if (attackNs === null || alert === undefined) return null;
+  return Math.round(Number(alert.detectedNs - attackNs) / 1e4) / 100;
 }
 
 /** What a recordings directory holds, for the offline tests and notebooks (no times: stable across runs). */

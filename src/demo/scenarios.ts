@@ -59,6 +59,8 @@ export interface DemoRow {
   summary: string;
   /** From the attack (cheat started, or the game launched with it) to the top anomaly; null without one. */
   latency_ms: number | null;
+  /** gpo demo --live: from the attack to gpo watch printing its first detecting alert; null without one. */
+  live_ms?: number | null;
 }
 
 export interface Judgement {

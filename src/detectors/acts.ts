@@ -5,11 +5,13 @@
 // `allowed`: signature -> rows) and scoring reports exactly the rest.
 import type { BatchView } from '../trace/batch-view.js';
 import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signalName } from '../trace/linux-names.js';
-import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
-import type { Detector, Learner, Scorer } from './detector.js';
+import type { AnomalyKind, Severity } from './anomaly.js';
+import type { LoadedBaseline } from '../baseline/document.js';
+import type { TargetInfo } from '../trace/metadata.js';
+import { defineDetector, type Learner } from './detector.js';
 import { sumCounts } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
-import { RowFindings } from './row-findings.js';
+import { FindingScorer, type Finding } from './row-findings.js';
 
 export interface EventFinding {
   kind: AnomalyKind;
@@ -157,47 +159,36 @@ class ActLearner implements Learner {
   }
 }
 
-class ActScorer implements Scorer {
-  private readonly findings = new RowFindings();
+class ActScorer extends FindingScorer {
   private readonly allowed: ReadonlySet<string>;
   /** The baseline saw the program make executable anonymous memory (a JIT). */
   private readonly jitInBaseline: boolean;
 
-  constructor(
-    allowed: Record<string, number>,
-    private readonly targetPid: number,
-  ) {
-    this.allowed = new Set(Object.keys(allowed));
+  private readonly targetPid: number;
+
+  constructor(baseline: LoadedBaseline, target: TargetInfo) {
+    super();
+    this.targetPid = target.pid;
+    this.allowed = new Set(Object.keys(baseline.document.allowed));
     this.jitInBaseline = [...this.allowed].some((signature) => signature.startsWith('exec_memory '));
   }
 
-  observe(view: BatchView): void {
-    for (const row of view.eventRows) {
-      const finding = classifyEvent(view, row, view.kind(row), { targetPid: this.targetPid });
-      if (finding === null || this.allowed.has(finding.signature)) continue;
-      const key = `${view.pid[row]!} ${finding.signature}`;
-      const evidence = { ...finding.evidence, signature: finding.signature };
-      // A program that never made executable anonymous memory in training (no JIT) starting to is code
-      // injection, even when the pages are not writable any more (write, then mprotect to RX).
-      if (finding.kind === 'exec_memory' && !this.jitInBaseline) this.findings.add(view, row, { kind: finding.kind, severity: 'high', key, summary: `${finding.summary}; the baseline never had any`, evidence });
-      else this.findings.add(view, row, { kind: finding.kind, severity: finding.severity, key, summary: finding.summary, evidence });
-    }
-  }
-
-  flush(): Anomaly[] {
-    return this.findings.anomalies();
-  }
-
-  finish(): Anomaly[] {
-    return this.findings.anomalies();
+  protected finding(view: BatchView, row: number, kind: string): Finding | null {
+    const act = classifyEvent(view, row, kind, { targetPid: this.targetPid });
+    if (act === null || this.allowed.has(act.signature)) return null;
+    const key = `${view.pid[row]!} ${act.signature}`;
+    const evidence = { ...act.evidence, signature: act.signature };
+    // A program that never made executable anonymous memory in training (no JIT) starting to is code
+    // injection, even when the pages are not writable any more (write, then mprotect to RX).
+    if (act.kind === 'exec_memory' && !this.jitInBaseline) return { kind: act.kind, severity: 'high', key, summary: `${act.summary}; the baseline never had any`, evidence };
+    // A process's pidfds of the target and the descriptors it took with them (request: pidfd_open's
+    // flags, pidfd_getfd's descriptor; nr is not kept on act rows) are one act, however many.
+    if (act.kind === 'pidfd') return { kind: 'pidfd', severity: act.severity, key: `${view.pid[row]!} pidfd`, summary: act.summary, evidence, gather: { requests: view.int('request', row) } };
+    return { kind: act.kind, severity: act.severity, key, summary: act.summary, evidence };
   }
 }
 
-export const acts: Detector = {
-  name: 'acts on the target',
-  sections: ['allowed'],
-  learner: () => new ActLearner(),
-  scorer: (baseline, target) => new ActScorer(baseline.document.allowed, target.pid),
+export const acts = defineDetector(['allowed'], ActLearner, ActScorer, {
   // Rows seen per signature add up.
   merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)), ...mergeTallies(parts, ['allowed']) }),
   allows: {
@@ -207,4 +198,4 @@ export const acts: Detector = {
       document.allowed = sumCounts([document.allowed, { [signature]: 0 }]);
     },
   },
-};
+});

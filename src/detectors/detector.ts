@@ -56,7 +56,11 @@ export interface Learner {
  */
 export interface Scorer {
   observe(view: BatchView): void;
-  /** The anomalies as they stand now: rate windows still open are left out, runs still growing included. */
+  /**
+   * The anomalies as they stand now: rate windows still open are left out, runs still growing included.
+   * An anomaly's kind, pid, tid and first_ts_ns are final once flushed (count, last time, summary, evidence
+   * and severity may still grow): a live scorer keys what it has printed on them.
+   */
   flush(): Anomaly[];
   /** End of input: closes what is still open (the last partial rate window); the final anomalies. */
   finish(): Anomaly[];
@@ -74,8 +78,6 @@ export interface MergeContext {
 }
 
 export interface Detector {
-  /** Short stable name, for messages and docs. */
-  name: string;
   /** Top-level baseline keys the detector writes and reads; a baseline without one is refused. */
   sections: readonly string[];
   learner(plan: TrainingPlan): Learner;
@@ -93,4 +95,20 @@ export interface Detector {
    * to its sections of `document`, kept in their sorted form; throws an Error saying what is wrong.
    */
   allows?: Readonly<Record<string, (document: BaselineDocument, value: string) => void>>;
+}
+
+/** What a detector declares besides its two halves: how its sections merge, and optionally how they load and what allow-file entries they take. */
+export type DetectorParts = Pick<Detector, 'merge'> & Partial<Pick<Detector, 'load' | 'allows'>>;
+
+/**
+ * A detector from its two halves: a learner class built from the training plan, a scorer class built
+ * from the loaded baseline and the scored trace's target; and its merge (and load, allows).
+ */
+export function defineDetector(
+  sections: readonly string[],
+  LearnerClass: new (plan: TrainingPlan) => Learner,
+  ScorerClass: new (baseline: LoadedBaseline, target: TargetInfo) => Scorer,
+  parts: DetectorParts,
+): Detector {
+  return { sections, learner: (plan) => new LearnerClass(plan), scorer: (baseline, target) => new ScorerClass(baseline, target), ...parts };
 }

@@ -2,16 +2,16 @@
 // uprobes and their arguments (unexpected_libcall), and library calls per process per window
 // (libcall_rate_deviation). Baseline: `libraries` (mappings with device and inode, functions with the
 // arguments seen, call-rate statistics) and `calibration.libcall_rate_deviation`.
-import type { BaselineDocument } from '../baseline/document.js';
-import { WindowCounter, type RateStats } from '../model/rates.js';
+import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
+import type { RateStats, WindowCounter } from '../model/rates.js';
 import { timeOffset, type BatchView } from '../trace/batch-view.js';
 import { compareText, type Anomaly, type Severity } from './anomaly.js';
-import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import { defineDetector, type BaselineFragment } from './detector.js';
 import { absolutePath, insertSorted, sameInEvery, unionLists } from './merge-parts.js';
 import { isSuspiciousLocation } from './paths.js';
-import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow } from './rate-deviation.js';
+import { mergeRateThresholds, RateDeviations, RateLearner, statsOfHistograms, sumHistograms } from './rate-deviation.js';
 import { mergeTallies, RecordingTally, tallySections } from './recording-tally.js';
-import { RowFindings, type Finding } from './row-findings.js';
+import { FindingScorer, type Finding } from './row-findings.js';
 import { StringIds } from './string-ids.js';
 
 interface Mapping {
@@ -20,26 +20,14 @@ interface Mapping {
   inode: number | null;
 }
 
-class LibraryLearner implements Learner {
+class LibraryLearner extends RateLearner {
   private readonly mappings = new Map<string, Mapping>();
   private readonly libcalls = new Map<string, Set<string>>();
   private readonly funcs = new StringIds();
-  private readonly windows: LabelledWindow[] = [];
   private readonly mappingTally = new RecordingTally('mappings');
   private readonly libcallTally = new RecordingTally('libcalls');
-  private rates: WindowCounter | undefined;
-  private base: bigint | undefined;
 
-  constructor(private readonly plan: TrainingPlan) {}
-
-  beginTrace(index: number): void {
-    this.rates = labelledCounter(this.plan, index, this.windows);
-    this.base = undefined;
-  }
-
-  observe(view: BatchView): void {
-    if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
+  protected count(view: BatchView, counter: WindowCounter, base: bigint): void {
     for (const row of view.eventRows) {
       const kind = view.kind(row);
       if (kind === 'mmap_exec') {
@@ -56,27 +44,26 @@ class LibraryLearner implements Learner {
         if (args === undefined) this.libcalls.set(func, (args = new Set()));
         if (path !== null) args.add(path);
         this.libcallTally.see(func);
-        this.rates!.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, this.base));
+        counter.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, base));
       }
     }
   }
 
-  endTrace(): void {
-    this.rates!.finish(false);
+  override endTrace(): void {
+    super.endTrace();
     this.mappingTally.endRecording();
     this.libcallTally.endRecording();
   }
 
   finish() {
-    const { windowNs, settings } = this.plan;
-    const histograms = rateHistograms(this.windows, (id) => this.funcs.names[id]!);
+    const histograms = this.histograms((id) => this.funcs.names[id]!);
     return {
       libraries: {
         mappings: sortedMappings([...this.mappings.values()]),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
+        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
       },
-      calibration: { libcall_rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
+      calibration: { libcall_rate_deviation: this.threshold() },
       ...tallySections([this.mappingTally, this.libcallTally]),
     };
   }
@@ -107,43 +94,40 @@ function mergeLibraries(parts: readonly BaselineDocument[]): BaselineFragment {
   };
 }
 
-class LibraryScorer implements Scorer {
-  private readonly findings = new RowFindings();
+class LibraryScorer extends FindingScorer {
   private readonly libraries = new Map<string, { dev: number | null; inode: number | null }[]>();
   private readonly libcalls: ReadonlyMap<string, ReadonlySet<string>>;
-  private readonly rates: WindowCounter;
-  private readonly runs: RateRuns;
+  private readonly deviations: RateDeviations;
   private readonly funcs = new StringIds();
-  private readonly firstThread = new Map<number, { tid: number; comm: string }>();
-  private base: bigint | undefined;
 
-  constructor(baseline: { libraries: { mappings: Mapping[]; libcalls: Record<string, string[]>; libcall_rates: { window_ns: number; stats: Record<string, RateStats> } } }, threshold: number) {
-    const { mappings, libcalls, libcall_rates } = baseline.libraries;
+  constructor({ document }: LoadedBaseline) {
+    super();
+    const { mappings, libcalls, libcall_rates } = document.libraries;
+    const threshold = document.calibration.libcall_rate_deviation.z;
     for (const m of mappings) this.libraries.set(m.path, [...(this.libraries.get(m.path) ?? []), { dev: m.dev, inode: m.inode }]);
     this.libcalls = new Map(Object.entries(libcalls).map(([func, args]) => [func, new Set(args)]));
     const stats = new Map<number, RateStats>();
     for (const [func, s] of Object.entries(libcall_rates.stats)) stats.set(this.funcs.id(func), s);
-    this.runs = new RateRuns('libcall_rate_deviation', threshold, stats, (id) => this.funcs.names[id]!, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
-    this.rates = new WindowCounter(libcall_rates.window_ns, (window) => this.runs.window(window));
+    this.deviations = new RateDeviations('libcall_rate_deviation', threshold, stats, (id) => this.funcs.names[id]!, libcall_rates.window_ns);
   }
 
-  observe(view: BatchView): void {
+  protected finding(view: BatchView, row: number, kind: string): Finding | null {
+    return kind === 'mmap_exec' ? this.mapping(view, row) : kind === 'libcall' ? this.libcall(view, row) : null;
+  }
+
+  override observe(view: BatchView): void {
     if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
-    for (const row of view.eventRows) {
-      const kind = view.kind(row);
-      const finding = kind === 'mmap_exec' ? this.mapping(view, row) : kind === 'libcall' ? this.libcall(view, row) : null;
-      if (finding !== null) this.findings.add(view, row, finding);
-    }
+    this.deviations.counting(view);
+    super.observe(view);
   }
 
-  flush(): Anomaly[] {
-    return [...this.findings.anomalies(), ...this.runs.snapshot()];
+  override flush(): Anomaly[] {
+    return [...super.flush(), ...this.deviations.flush()];
   }
 
-  finish(): Anomaly[] {
-    this.rates.finish(true);
-    return [...this.findings.anomalies(), ...this.runs.anomalies];
+  override finish(): Anomaly[] {
+    const runs = this.deviations.finish();
+    return [...super.finish(), ...runs];
   }
 
   private mapping(view: BatchView, row: number): Finding | null {
@@ -155,19 +139,20 @@ class LibraryScorer implements Scorer {
     const known = this.libraries.get(path);
     if (known === undefined) {
       const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
-      return { kind: 'new_library', severity, key: `new_library ${pid} ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode } };
+      return { kind: 'new_library', severity, key: `new_library ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode }, gather: { processes: pid } };
     }
     // No device and inode (an allow file's library): any file at that path.
     if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
-    return { kind: 'new_library', severity: 'low', key: `new_library ${pid} ${path}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known } };
+    return { kind: 'new_library', severity: 'low', key: `new_library ${path} ${dev} ${inode}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known }, gather: { processes: pid } };
   }
 
   private libcall(view: BatchView, row: number): Finding | null {
     const path = view.str('path', row);
     const pid = view.pid[row]!;
     const func = view.str('func', row) ?? '?';
-    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
-    this.rates.add(pid, this.funcs.id(func), timeOffset(view.ts, row, this.base!));
+    this.deviations.firstCall(pid, view, row);
+    const { counter, base } = this.deviations.counting(view);
+    counter.add(pid, this.funcs.id(func), timeOffset(view.ts, row, base));
     const args = this.libcalls.get(func);
     if (args === undefined)
       return { kind: 'unexpected_libcall', severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func}`, summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`, evidence: { func, argument: path } };
@@ -176,11 +161,7 @@ class LibraryScorer implements Scorer {
   }
 }
 
-export const libraries: Detector = {
-  name: 'libraries and library calls',
-  sections: ['libraries', 'calibration'],
-  learner: (plan) => new LibraryLearner(plan),
-  scorer: (baseline) => new LibraryScorer(baseline.document, baseline.document.calibration.libcall_rate_deviation.z),
+export const libraries = defineDetector(['libraries', 'calibration'], LibraryLearner, LibraryScorer, {
   merge: mergeLibraries,
   allows: {
     library(document, path) {
@@ -196,4 +177,4 @@ export const libraries: Detector = {
       if (space >= 0) insertSorted(args, entry.slice(space + 1));
     },
   },
-};
+});

@@ -5,7 +5,8 @@
 import type { BatchView } from '../trace/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
-import type { Detector, Learner, Scorer } from './detector.js';
+import type { LoadedBaseline } from '../baseline/document.js';
+import { defineDetector, type Learner, type Scorer } from './detector.js';
 import { insertSorted, unionLists } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
 
@@ -45,10 +46,15 @@ class LoaderEnvScorer implements Scorer {
   /** When the target exec'd its program. */
   private execTs: bigint | undefined;
 
+  /** Variable -> values the baseline saw. */
+  private readonly baseline: Record<string, string[]>;
+
   constructor(
-    private readonly baseline: Record<string, string[]>,
+    { document }: LoadedBaseline,
     private readonly target: TargetInfo,
-  ) {}
+  ) {
+    this.baseline = document.process.loader_env;
+  }
 
   observe(view: BatchView): void {
     if (view.rows === 0) return;
@@ -62,6 +68,8 @@ class LoaderEnvScorer implements Scorer {
   }
 
   flush(): Anomaly[] {
+    // A launched target's anomaly is dated at its exec: until that row is seen the date is not final.
+    if (this.target.mode === 'launch' && this.execTs === undefined) return [];
     return this.finish();
   }
 
@@ -89,11 +97,7 @@ class LoaderEnvScorer implements Scorer {
   }
 }
 
-export const loaderEnv: Detector = {
-  name: 'loader variables',
-  sections: ['process'],
-  learner: () => new LoaderEnvLearner(),
-  scorer: (baseline, target) => new LoaderEnvScorer(baseline.document.process.loader_env, target),
+export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnvScorer, {
   merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) }, ...mergeTallies(parts, ['loader_env']) }),
   allows: {
     // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so).
@@ -104,4 +108,4 @@ export const loaderEnv: Detector = {
       insertSorted((document.process.loader_env[name] ??= []), entry.slice(equals + 1));
     },
   },
-};
+});

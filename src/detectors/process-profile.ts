@@ -3,12 +3,13 @@
 // `process.thread_names`, `process.threads` (min/max per trace).
 import { groupByThread, type BatchView } from '../trace/batch-view.js';
 import type { TargetInfo } from '../trace/metadata.js';
-import { compareText, type Anomaly } from './anomaly.js';
-import type { Detector, Learner, Scorer } from './detector.js';
+import { compareText } from './anomaly.js';
+import type { LoadedBaseline } from '../baseline/document.js';
+import { defineDetector, type Learner } from './detector.js';
 import { isFilelessPath, isSuspiciousLocation } from './paths.js';
 import { absolutePath, insertSorted, unionSorted } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
-import { RowFindings, type Finding } from './row-findings.js';
+import { FindingScorer, type Finding } from './row-findings.js';
 
 /** An exec that is the target starting its own program (not a child). */
 function isTargetStart(view: BatchView, row: number, path: string, target: { pid: number; exe: string }): boolean {
@@ -29,7 +30,6 @@ class ProcessProfileLearner implements Learner {
   }
 
   observe(view: BatchView): void {
-    if (view.rows === 0) return;
     const groups = groupByThread(view);
     for (let g = 0; g < groups.tids.length; g++) {
       const tid = groups.tids[g]!;
@@ -64,46 +64,34 @@ class ProcessProfileLearner implements Learner {
   }
 }
 
-class ProcessProfileScorer implements Scorer {
-  private readonly findings = new RowFindings();
+class ProcessProfileScorer extends FindingScorer {
   private readonly children: ReadonlySet<string>;
   /** memfd names created per process, so an exec of one is recognised as fileless. */
   private readonly memfds = new Map<number, Set<string>>();
 
   constructor(
-    children: readonly string[],
-    private readonly target: { pid: number; exe: string },
+    { document }: LoadedBaseline,
+    private readonly target: TargetInfo,
   ) {
-    this.children = new Set(children);
+    super();
+    this.children = new Set(document.process.children);
   }
 
-  observe(view: BatchView): void {
-    for (const row of view.eventRows) {
-      const kind = view.kind(row);
-      if (kind === 'memfd_create') {
-        const pid = view.pid[row]!;
-        let names = this.memfds.get(pid);
-        if (names === undefined) this.memfds.set(pid, (names = new Set()));
-        names.add(view.str('path', row) ?? '');
-      } else if (kind === 'exec') {
-        const finding = this.exec(view, row);
-        if (finding !== null) this.findings.add(view, row, finding);
-      }
+  protected finding(view: BatchView, row: number, kind: string): Finding | null {
+    if (kind === 'exec') return this.exec(view, row);
+    if (kind === 'memfd_create') {
+      const pid = view.pid[row]!;
+      let names = this.memfds.get(pid);
+      if (names === undefined) this.memfds.set(pid, (names = new Set()));
+      names.add(view.str('path', row) ?? '');
     }
-  }
-
-  flush(): Anomaly[] {
-    return this.findings.anomalies();
-  }
-
-  finish(): Anomaly[] {
-    return this.findings.anomalies();
+    return null;
   }
 
   private exec(view: BatchView, row: number): Finding | null {
+    const pid = view.pid[row]!;
     const path = view.str('path', row);
     if (path === null) return null;
-    const pid = view.pid[row]!;
     const memfd = this.memfds.get(pid);
     // request: the executed file's link count; 0 is a memfd or a deleted file, no name on disk.
     const links = view.int('request', row);
@@ -114,11 +102,7 @@ class ProcessProfileScorer implements Scorer {
   }
 }
 
-export const processProfile: Detector = {
-  name: 'process profile',
-  sections: ['process'],
-  learner: () => new ProcessProfileLearner(),
-  scorer: (baseline, target) => new ProcessProfileScorer(baseline.document.process.children, target),
+export const processProfile = defineDetector(['process'], ProcessProfileLearner, ProcessProfileScorer, {
   // Programs and names are unions; the thread range spans the baselines' ranges.
   merge: (parts) => ({
     process: {
@@ -131,4 +115,4 @@ export const processProfile: Detector = {
   allows: {
     child: (document, path) => insertSorted(document.process.children, absolutePath(path)),
   },
-};
+});

@@ -5,29 +5,65 @@ import { quantileSorted } from 'simple-statistics';
 import type { RateThreshold } from '../baseline/document.js';
 import { rateStats, rateStatsOf, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
-import type { TrainingPlan } from './detector.js';
+import type { BatchView } from '../trace/batch-view.js';
+import type { BaselineFragment, Learner, TrainingPlan } from './detector.js';
 
 /** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
-export const DEFAULT_RATE_Z = 10;
+const DEFAULT_RATE_Z = 10;
 /** Floor of a calibrated rate threshold, in robust SDs: below it normal jitter would alarm. */
 const MIN_RATE_Z = 3;
 
-export interface LabelledWindow extends RateWindow {
+interface LabelledWindow extends RateWindow {
   unit: number;
 }
 
 /**
- * The rate windows of one training trace, each labelled with its calibration unit: the recording's
- * (recordings held out in groups), else windows dealt round-robin to the units.
+ * A learner of rates: each closed window of a process labelled with its calibration unit (the recording's
+ * when recordings are held out in groups, else windows dealt round-robin to the units). Subclasses say
+ * what a batch adds to the windows and write their sections from histograms() and threshold().
  */
-export function labelledCounter(plan: TrainingPlan, traceIndex: number, into: LabelledWindow[]): WindowCounter {
-  let windowsOfTrace = 0;
-  const { units, byRecording } = plan;
-  return new WindowCounter(plan.windowNs, (window) => into.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units }));
+export abstract class RateLearner implements Learner {
+  protected readonly windows: LabelledWindow[] = [];
+  private counter: WindowCounter | undefined;
+  private base: bigint | undefined;
+
+  constructor(protected readonly plan: TrainingPlan) {}
+
+  /** Counts the batch's calls: `base` is the trace's first time, windows count from it. */
+  protected abstract count(view: BatchView, counter: WindowCounter, base: bigint): void;
+
+  abstract finish(): BaselineFragment;
+
+  beginTrace(traceIndex: number): void {
+    let windowsOfTrace = 0;
+    const { units, byRecording } = this.plan;
+    this.counter = new WindowCounter(this.plan.windowNs, (window) => this.windows.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units }));
+    this.base = undefined;
+  }
+
+  observe(view: BatchView): void {
+    if (view.rows === 0) return;
+    this.base ??= view.ts[0]!;
+    this.count(view, this.counter!, this.base);
+  }
+
+  /** Training counts full windows only: the last partial window of a trace is dropped. */
+  endTrace(): void {
+    this.counter!.finish(false);
+  }
+
+  /** The windows' histograms per key (named by `keyName`): summable, so baselines trained apart merge exactly. */
+  protected histograms(keyName: (key: number) => string): RateHistograms {
+    return rateHistograms(this.windows, keyName);
+  }
+
+  protected threshold(): RateThreshold {
+    return calibrateRates(this.windows, this.plan.settings.windowFalseAlarmRate);
+  }
 }
 
 /** Threshold on a window's worst robust z-score: each unit's windows scored by the other units' statistics. */
-export function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: number): RateThreshold {
+function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: number): RateThreshold {
   const units = [...new Set(windows.map((w) => w.unit))].sort((a, b) => a - b);
   if (units.length < 2) return thresholdOf([], 0, falseAlarmRate);
   const scores: number[] = [];
@@ -72,7 +108,7 @@ export function mergeRateThresholds(parts: readonly RateThreshold[], falseAlarmR
 export type RateHistograms = Record<string, Record<string, number>>;
 
 /** The histograms of `windows`, keys named by `keyName`: stats can be rebuilt from them, and summed. */
-export function rateHistograms(windows: readonly RateWindow[], keyName: (key: number) => string): RateHistograms {
+function rateHistograms(windows: readonly RateWindow[], keyName: (key: number) => string): RateHistograms {
   const histograms: RateHistograms = {};
   for (const window of windows)
     window.keys.forEach((key, i) => {
@@ -108,28 +144,59 @@ export function sumHistograms(parts: readonly RateHistograms[]): RateHistograms 
   return sum;
 }
 
-/** Runs of consecutive rate windows of one process at or above the threshold, merged into one anomaly. */
-export class RateRuns {
+/**
+ * Scoring's rate windows of each process against the baseline's statistics: runs of consecutive windows at
+ * or above the threshold, merged into one anomaly.
+ */
+export class RateDeviations {
   private readonly open = new Map<number, Anomaly>();
   readonly anomalies: Anomaly[] = [];
+  private readonly counter: WindowCounter;
+  private base: bigint | undefined;
+  /** The first thread seen calling in each process: who a window of the process is shown as. */
+  private readonly firstThread = new Map<number, { tid: number; comm: string }>();
+
   constructor(
     private readonly kind: 'rate_deviation' | 'libcall_rate_deviation',
     private readonly threshold: number,
     private readonly stats: ReadonlyMap<number, RateStats>,
     private readonly keyName: (key: number) => string,
-    private readonly base: () => bigint,
-    private readonly who: (pid: number) => { tid: number; comm: string },
-  ) {}
+    windowNs: number,
+  ) {
+    this.counter = new WindowCounter(windowNs, (window) => this.window(window));
+  }
 
-  window(window: RateWindow): void {
+  /** The counter, and the trace's first time (windows count from it) once a batch has rows. */
+  counting(view: BatchView): { counter: WindowCounter; base: bigint } {
+    this.base ??= view.ts[0]!;
+    return { counter: this.counter, base: this.base };
+  }
+
+  /** Row `row` is a call of a process not seen before (its first thread names the process's anomalies). */
+  firstCall(pid: number, view: BatchView, row: number): void {
+    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
+  }
+
+  /** Copies of the runs so far (an open run may still grow; the open windows are not counted yet). */
+  flush(): Anomaly[] {
+    return this.anomalies.map((a) => ({ ...a }));
+  }
+
+  /** Closes the last partial window of every process: scoring looks at it too. */
+  finish(): Anomaly[] {
+    this.counter.finish(true);
+    return this.anomalies;
+  }
+
+  private window(window: RateWindow): void {
     const worst = worstKey(window, this.stats);
     const previous = this.open.get(window.group);
     if (worst === undefined || worst.z < this.threshold) {
       this.open.delete(window.group);
       return;
     }
-    const first = this.base() + BigInt(Math.round(window.firstT));
-    const last = this.base() + BigInt(Math.round(window.lastT));
+    const first = this.base! + BigInt(Math.round(window.firstT));
+    const last = this.base! + BigInt(Math.round(window.lastT));
     const severity: Severity = worst.z >= 4 * this.threshold ? 'high' : 'medium';
     if (previous !== undefined) {
       previous.last_ts_ns = last;
@@ -141,16 +208,11 @@ export class RateRuns {
       previous.summary = this.summary(previous);
       return;
     }
-    const { tid, comm } = this.who(window.group);
+    const { tid, comm } = this.firstThread.get(window.group) ?? { tid: window.group, comm: '' };
     const anomaly: Anomaly = { kind: this.kind, severity, first_ts_ns: first, last_ts_ns: last, pid: window.group, tid, comm, count: 1, summary: '', evidence: this.evidence(worst) };
     anomaly.summary = this.summary(anomaly);
     this.anomalies.push(anomaly);
     this.open.set(window.group, anomaly);
-  }
-
-  /** Copies of the runs so far (an open run may still grow). */
-  snapshot(): Anomaly[] {
-    return this.anomalies.map((a) => ({ ...a }));
   }
 
   private evidence(worst: { key: number; count: number; z: number; stats: RateStats }): Record<string, unknown> {

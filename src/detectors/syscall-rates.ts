@@ -1,46 +1,28 @@
 // Syscall rates (rate_deviation): per process, calls of each syscall per window of trace time (1 s), against
 // the robust statistics of training's windows. Baseline: `model.frequency` (median, MAD, q99, max per
 // syscall) and `calibration.rate_deviation` (the z a window must reach, from held-out windows).
-import type { BaselineDocument } from '../baseline/document.js';
-import { WindowCounter, type RateStats } from '../model/rates.js';
+import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
+import type { RateStats, WindowCounter } from '../model/rates.js';
 import type { FrequencyWindowOptions, SyscallFrequencyModelJson } from '../model/syscall-frequency-model.js';
 import type { BatchView } from '../trace/batch-view.js';
 import { syscallName } from '../trace/syscalls.js';
-import type { Anomaly } from './anomaly.js';
-import type { BaselineFragment, Detector, Learner, Scorer, TrainingPlan } from './detector.js';
+import { defineDetector, type BaselineFragment, type Scorer } from './detector.js';
 import { sameInEvery } from './merge-parts.js';
-import { calibrateRates, labelledCounter, mergeRateThresholds, rateHistograms, RateRuns, statsOfHistograms, sumHistograms, type LabelledWindow, type RateHistograms } from './rate-deviation.js';
+import { mergeRateThresholds, RateDeviations, RateLearner, statsOfHistograms, sumHistograms, type RateHistograms } from './rate-deviation.js';
 
-class SyscallRateLearner implements Learner {
-  private readonly windows: LabelledWindow[] = [];
-  private counter: WindowCounter | undefined;
-  private base: bigint | undefined;
-
-  constructor(private readonly plan: TrainingPlan) {}
-
-  beginTrace(index: number): void {
-    this.counter = labelledCounter(this.plan, index, this.windows);
-    this.base = undefined;
-  }
-
-  observe(view: BatchView): void {
-    if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
+class SyscallRateLearner extends RateLearner {
+  protected count(view: BatchView, counter: WindowCounter, base: bigint): void {
     // In row (time) order, as scoring counts them: windows close when a later call arrives, so feeding
     // thread after thread would pile other threads' calls into the last window.
-    this.counter!.addRows(view.pid, view.nr, view.ts, this.base, view.rows, view.eventRows);
-  }
-
-  endTrace(): void {
-    this.counter!.finish(false);
+    counter.addRows(view.pid, view.nr, view.ts, base, view.rows, view.eventRows);
   }
 
   finish() {
     const { settings, windowNs } = this.plan;
-    const histograms = rateHistograms(this.windows, String);
+    const histograms = this.histograms(String);
     return {
       model: { frequency: frequencySection({ ...settings.frequencyWindows, windowNs }, this.windows.length, histograms) },
-      calibration: { rate_deviation: calibrateRates(this.windows, settings.windowFalseAlarmRate) },
+      calibration: { rate_deviation: this.threshold() },
     };
   }
 }
@@ -62,38 +44,18 @@ function mergeRates(parts: readonly BaselineDocument[]): BaselineFragment {
   };
 }
 
-class SyscallRateScorer implements Scorer {
-  private readonly counter: WindowCounter;
-  private readonly runs: RateRuns;
-  private base: bigint | undefined;
-  private readonly firstThread = new Map<number, { tid: number; comm: string }>();
-
-  constructor(frequency: { options: { windowNs: number }; rates: Record<string, RateStats> }, threshold: number) {
+class SyscallRateScorer extends RateDeviations implements Scorer {
+  constructor({ document }: LoadedBaseline) {
+    const frequency = document.model.frequency;
     const stats = new Map<number, RateStats>(Object.entries(frequency.rates).map(([nr, s]) => [Number(nr), s]));
-    this.runs = new RateRuns('rate_deviation', threshold, stats, syscallName, () => this.base!, (pid) => this.firstThread.get(pid) ?? { tid: pid, comm: '' });
-    this.counter = new WindowCounter(frequency.options.windowNs, (window) => this.runs.window(window));
+    super('rate_deviation', document.calibration.rate_deviation.z, stats, syscallName, frequency.options.windowNs);
   }
 
   observe(view: BatchView): void {
     if (view.rows === 0) return;
-    this.base ??= view.ts[0]!;
-    this.counter.addRows(view.pid, view.nr, view.ts, this.base, view.rows, view.eventRows, (pid, row) => this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) }));
-  }
-
-  flush(): Anomaly[] {
-    return this.runs.snapshot();
-  }
-
-  finish(): Anomaly[] {
-    this.counter.finish(true);
-    return this.runs.anomalies;
+    const { counter, base } = this.counting(view);
+    counter.addRows(view.pid, view.nr, view.ts, base, view.rows, view.eventRows, (pid, row) => this.firstCall(pid, view, row));
   }
 }
 
-export const syscallRates: Detector = {
-  name: 'syscall rates',
-  sections: ['model', 'calibration'],
-  learner: (plan) => new SyscallRateLearner(plan),
-  scorer: (baseline) => new SyscallRateScorer(baseline.document.model.frequency, baseline.document.calibration.rate_deviation.z),
-  merge: mergeRates,
-};
+export const syscallRates = defineDetector(['model', 'calibration'], SyscallRateLearner, SyscallRateScorer, { merge: mergeRates });

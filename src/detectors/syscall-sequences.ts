@@ -4,7 +4,7 @@
 // model of the others (held out) and sets the thresholds from those scores. Baseline: `model` (windows,
 // options, thresholds, calibration evidence) and `calibration` (unit, method, false-alarm rates,
 // novel_sequence_high_frame_novelty). The model is docs/models.md.
-import type { BaselineDocument, SequenceHeldOut } from '../baseline/document.js';
+import type { BaselineDocument, LoadedBaseline, SequenceHeldOut } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
 import { ANOMALY_MODEL_VERSION, AnomalyModel, type AnomalyModelOptions } from '../model/anomaly-model.js';
 import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
@@ -12,10 +12,9 @@ import { SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore, type WindowAno
 import { SyscallVocabulary, UNSEEN_SYMBOL } from '../model/syscall-vocabulary.js';
 import { SyscallWindowModel, type SyscallWindowModelJson } from '../model/syscall-window-model.js';
 import { groupByThread, viewOf, type BatchView } from '../trace/batch-view.js';
-import type { TargetInfo } from '../trace/metadata.js';
 import { syscallName } from '../trace/syscalls.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
-import type { BaselineFragment, Detector, LearnContext, Learner, MergeContext, Scorer, TrainingPlan } from './detector.js';
+import { defineDetector, type BaselineFragment, type LearnContext, type Learner, type MergeContext, type Scorer, type TrainingPlan } from './detector.js';
 import { sameInEvery, sumCounts } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { SyscallReplay } from './syscall-replay.js';
@@ -32,19 +31,25 @@ interface ThreadInfo {
   times: Map<WindowAnomaly, { first: bigint; last: bigint }>;
 }
 
+/** One detector per loaded model, never fed itself: each trace gets a copy without threads (withoutThreads). */
+const TRAINED_DETECTORS = new WeakMap<AnomalyModel, SequenceDetector>();
+
 /** novel_sequence and novel_syscall. */
 class SyscallSequenceScorer implements Scorer {
   private readonly detector: SequenceDetector;
   private readonly threads = new Map<number, ThreadInfo>();
   private readonly novel = new Map<string, { nr: number; pid: number; tid: number; comm: string; first: bigint; last: bigint; count: number }>();
   private readonly windowLength: number;
+  private readonly model: AnomalyModel;
+  private readonly baseline: BaselineDocument;
 
-  constructor(
-    private readonly model: AnomalyModel,
-    private readonly baseline: BaselineDocument,
-  ) {
-    this.detector = new SequenceDetector(model.windows, model.options, model.thresholds.scales);
-    this.windowLength = model.windows.windowLength;
+  constructor(loaded: LoadedBaseline) {
+    this.model = loaded.model;
+    this.baseline = loaded.document;
+    let trained = TRAINED_DETECTORS.get(loaded.model);
+    if (trained === undefined) TRAINED_DETECTORS.set(loaded.model, (trained = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales)));
+    this.detector = trained.withoutThreads();
+    this.windowLength = loaded.model.windows.windowLength;
   }
 
   observe(view: BatchView): void {
@@ -362,17 +367,13 @@ function heldOutSamplesOf(parts: readonly SequenceHeldOut[]): SequenceHeldOut {
   return { frame_novelty: Array.from(frame_novelty, (count) => count ?? 0), scores: parts.flatMap((part) => part.scores) };
 }
 
-export const syscallSequences: Detector = {
-  name: 'syscall sequences',
-  sections: ['model', 'calibration'],
-  learner: (plan) => new SyscallSequenceLearner(plan),
-  load(baseline) {
-    try {
-      return { model: AnomalyModel.fromJSON(baseline.model) };
-    } catch (err) {
-      throw new Error(`corrupt baseline model (${(err as Error).message})`);
-    }
-  },
-  scorer: (baseline: { model: AnomalyModel; document: BaselineDocument }, _target: TargetInfo) => new SyscallSequenceScorer(baseline.model, baseline.document),
-  merge: mergeSequences,
-};
+/** The window model and thresholds, parsed and checked once when the baseline is read. */
+function loadModel(baseline: BaselineDocument): { model: AnomalyModel } {
+  try {
+    return { model: AnomalyModel.fromJSON(baseline.model) };
+  } catch (err) {
+    throw new Error(`corrupt baseline model (${(err as Error).message})`);
+  }
+}
+
+export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, { load: loadModel, merge: mergeSequences });

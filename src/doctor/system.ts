@@ -2,23 +2,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { BTF_PATH, hasBtf, readPrivileges, type Privileges } from '../preflight/index.js';
 
-export const BTF_PATH = '/sys/kernel/btf/vmlinux';
+export { BTF_PATH };
+export type { Privileges };
+
 export const TRACEFS_PATH = '/sys/kernel/tracing';
 export const SECURITYFS_PATH = '/sys/kernel/security';
 /** Present when the kernel can create kprobe perf events (CONFIG_KPROBE_EVENTS). */
 export const KPROBE_PMU_PATH = '/sys/bus/event_source/devices/kprobe';
-
-/** The capabilities BPF tracing needs, by bit number in CapEff. */
-export const BPF_CAPABILITIES = { CAP_SYS_ADMIN: 21, CAP_PERFMON: 38, CAP_BPF: 39 } as const;
-export type BpfCapability = keyof typeof BPF_CAPABILITIES;
-
-export interface Privileges {
-  euid: number;
-  root: boolean;
-  /** Which of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN are not in the effective set. */
-  missingCapabilities: BpfCapability[];
-}
 
 export interface TracefsState {
   path: string;
@@ -46,18 +38,6 @@ export interface SystemFacts {
   securityfs: SecurityfsState;
 }
 
-/** The effective capability mask from /proc/<pid>/status text. */
-export function parseCapEff(status: string): bigint {
-  const match = /^CapEff:\s*([0-9a-f]+)$/im.exec(status);
-  return match ? BigInt(`0x${match[1]}`) : 0n;
-}
-
-export function missingCapabilities(capEff: bigint): BpfCapability[] {
-  return (Object.keys(BPF_CAPABILITIES) as BpfCapability[])
-    .filter((name) => (capEff & (1n << BigInt(BPF_CAPABILITIES[name]))) === 0n)
-    .sort();
-}
-
 /** Whether /proc/self/mounts text has a filesystem of this type mounted at this path. */
 export function isMounted(mounts: string, path: string, type: string): boolean {
   return mounts.split('\n').some((line) => {
@@ -81,15 +61,6 @@ function readOptional(path: string): string | null {
   } catch {
     return null;
   }
-}
-
-export function readPrivileges(): Privileges {
-  const euid = process.geteuid?.() ?? -1;
-  return {
-    euid,
-    root: euid === 0,
-    missingCapabilities: missingCapabilities(parseCapEff(readFileSync('/proc/self/status', 'utf8'))),
-  };
 }
 
 /**
@@ -127,7 +98,7 @@ export function readSystemFacts(): SystemFacts {
   const privileges = readPrivileges();
   return {
     kernelRelease: release(),
-    btf: existsSync(BTF_PATH),
+    btf: hasBtf(),
     kprobePmu: existsSync(KPROBE_PMU_PATH),
     privileges,
     tracefs: ensureTracefs(privileges),

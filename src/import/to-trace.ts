@@ -143,9 +143,10 @@ export interface ImportResult {
   warnings: string[];
 }
 
-/** The same inputs and labels always give the same id; different ones (almost surely) a different id. */
-function importRecordingId(format: string, texts: readonly string[], labels: ImportLabels): string {
-  const hash = createHash('sha256').update(JSON.stringify([format, labels.host ?? '', labels.buildId ?? '']));
+/** The same inputs (names and contents) and labels always give the same id; different ones (almost surely) a different id. */
+function importRecordingId(format: string, files: readonly string[], texts: readonly string[], labels: ImportLabels): string {
+  // The input names count too: two dataset files with the same calls are still two recordings.
+  const hash = createHash('sha256').update(JSON.stringify([format, labels.host ?? '', labels.buildId ?? '', files]));
   for (const text of texts) hash.update(text).update('\0');
   return uuidFromSha256(hash.digest('hex'));
 }
@@ -172,7 +173,7 @@ export async function importToTrace(format: string, inputs: readonly string[], o
     firstNs = SYNTHETIC_START_NS;
     lastNs = SYNTHETIC_START_NS + BigInt(rows - 1) * SYNTHETIC_STEP_NS;
   }
-  const recordingId = importRecordingId(format, texts, labels);
+  const recordingId = importRecordingId(format, files, texts, labels);
   const pid = pids[0] ?? 0;
   const comm = sequences.length > 0 ? commOf(sequences[0]!) : '?';
   const durations = sequences.some((s) => s.durations_ns !== undefined);

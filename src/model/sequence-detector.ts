@@ -288,6 +288,14 @@ export class SequenceDetector {
     };
   }
 
+  /**
+   * A detector with no threads that shares this one's trained tables: building them walks every trained
+   * window (seconds for a large baseline), so scoring many traces against one baseline builds them once.
+   */
+  withoutThreads(): SequenceDetector {
+    return Object.assign(Object.create(SequenceDetector.prototype) as SequenceDetector, this, { threads: new Map<ThreadKey, ThreadState>() });
+  }
+
   /** The thread's final score; forgets the thread. */
   finish(thread: ThreadKey): SequenceScore {
     const score = this.peek(thread);

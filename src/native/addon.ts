@@ -75,6 +75,8 @@ export interface NativeRecorderOptions {
   /** Rows for tampering, system-wide events and in-target memory (off: syscalls and lifecycle only). */
   observeActs: boolean;
   batchRows: number;
+  /** Longest wait before a partial batch is written and reported (default 200 ms). */
+  deliveryMs?: number;
   verbose: boolean;
 }
 

@@ -31,7 +31,7 @@ export const RECORDINGS_SQL = `CREATE TEMP TABLE recordings AS
 SELECT
   coalesce(m.meta->>'recording_id', d.id) AS recording_id,
   CASE WHEN m.meta->>'recording_id' IS NULL THEN 'file-sha256' ELSE 'metadata' END AS id_from,
-  m.path,
+  m.path AS file,
   m.meta->'host'->>'hostname' AS host,
   m.meta->'host'->>'machine_id' AS machine_id,
   nullif(m.meta->'host'->>'boot_id', '') AS boot_id,
@@ -63,9 +63,9 @@ SELECT
   make_timestamp_ns(e.ts_ns + r.wall_offset_ns) AS wall_time,
   s.name AS syscall,
   e.* EXCLUDE (filename),
-  e.filename AS path
+  e.filename AS file
 FROM read_parquet(${sqlList(traces)}, filename = true, union_by_name = true) e
-JOIN recordings r ON r.path = e.filename
+JOIN recordings r ON r.file = e.filename
 LEFT JOIN syscalls s ON e.kind = 'syscall' AND s.nr = e.nr`;
 }
 
@@ -76,14 +76,14 @@ SELECT * FROM read_json(${sqlList(files)}, format = 'auto', records = true, file
   columns = {recording: 'JSON', trace: 'JSON', baseline: 'JSON', anomalies: 'JSON[]', counts: 'JSON', fail_on: 'VARCHAR', verdict: 'VARCHAR', passed: 'BOOLEAN', anomalous: 'BOOLEAN', exit_code: 'INTEGER'});
 CREATE TEMP VIEW scores AS
 SELECT
-  recording->>'id' AS recording_id, recording->>'host' AS host, trace->>'path' AS path, baseline->>'path' AS baseline,
+  recording->>'id' AS recording_id, recording->>'host' AS host, trace->>'path' AS file, baseline->>'path' AS baseline,
   verdict, passed, anomalous, exit_code, fail_on,
   (counts->>'high')::INTEGER AS high, (counts->>'medium')::INTEGER AS medium, (counts->>'low')::INTEGER AS low,
   len(anomalies) AS anomalies, filename AS score_file
 FROM gpo_score_reports;
 CREATE TEMP VIEW anomalies AS
 SELECT
-  recording->>'id' AS recording_id, recording->>'host' AS host, recording->>'build_id' AS build_id, trace->>'path' AS path,
+  recording->>'id' AS recording_id, recording->>'host' AS host, recording->>'build_id' AS build_id, trace->>'path' AS file,
   a->>'kind' AS kind, a->>'severity' AS severity,
   (a->>'first_ts_ns')::BIGINT AS first_ts_ns, (a->>'last_ts_ns')::BIGINT AS last_ts_ns,
   (a->>'pid')::INTEGER AS pid, (a->>'tid')::INTEGER AS tid, a->>'comm' AS comm, (a->>'count')::BIGINT AS count,

@@ -7,7 +7,7 @@ import type { TraceFile } from '../trace/reader.js';
 import { ROW_KINDS } from '../trace/schema.js';
 import { syscallNumber } from '../trace/syscalls.js';
 import { numericColumn, rowColumns, validity } from '../trace/columns.js';
-import { callName, describeRow, readRow, type TraceRow } from './describe.js';
+import { callName, describeRow, readRow, type TraceRow } from '../trace/describe-row.js';
 import { returnError } from '../trace/linux-names.js';
 
 export interface ReplayFilter {

@@ -32,11 +32,14 @@ export function formatReport(report: ScoreReport): string {
       '',
     );
   }
-  const bySeverity = [...SEVERITIES].reverse().map((s) => `${report.counts[s]} ${s}`).join(', ');
-  lines.push(
-    report.verdict === 'clean'
-      ? 'verdict: clean (no anomalies)'
-      : `verdict: ${report.verdict === 'fail' ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`,
-  );
+  lines.push(formatVerdict(report));
   return `${lines.join('\n')}\n`;
+}
+
+/** The verdict line (gpo score's last line, and gpo watch's). */
+export function formatVerdict(report: ScoreReport): string {
+  const bySeverity = [...SEVERITIES].reverse().map((s) => `${report.counts[s]} ${s}`).join(', ');
+  return report.verdict === 'clean'
+    ? 'verdict: clean (no anomalies)'
+    : `verdict: ${report.verdict === 'fail' ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`;
 }

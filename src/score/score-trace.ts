@@ -1,13 +1,14 @@
 // gpo score: a pure function of (trace, baseline, options). Every detector's scorer consumes the same
 // batches in order; anomalies are sorted by (first time, kind, thread); floats have fixed formatting. Same
 // inputs, same bytes out.
+import type { RecordBatch } from 'apache-arrow';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { escapeJson } from '../cli/escape.js';
 import { compareAnomalies, severityRank, type Anomaly, type Severity } from '../detectors/anomaly.js';
 import type { Detector, Scorer } from '../detectors/detector.js';
 import { DETECTORS } from '../detectors/index.js';
 import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../trace/batch-view.js';
-import { programDifferences, programOf, totalDropped, type ProgramIdentity, type TargetInfo } from '../trace/metadata.js';
+import { programDifferences, programOf, totalDropped, type ProgramIdentity, type TargetInfo, type TraceMetadata } from '../trace/metadata.js';
 import type { TraceFile } from '../trace/reader.js';
 import { recordingOf, type RecordingIdentity } from '../trace/recording.js';
 
@@ -39,30 +40,64 @@ export function createScorers(loaded: LoadedBaseline, target: TargetInfo, detect
   return detectors.map((detector) => detector.scorer(loaded, target));
 }
 
-export function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
+function programMismatch(trace: ProgramIdentity, baseline: ProgramIdentity): string | null {
   const differences = programDifferences(trace, baseline);
   return differences.length === 0 ? null : `the trace is of another program than the baseline's (${differences.join('; ')})`;
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
-  const baseline = loaded.document;
-  const target = trace.metadata.target;
-  const scorers = createScorers(loaded, target, options.detectors);
-  let rows = 0;
-  let syscalls = 0;
-  const threads = new Set<number>();
-  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) {
-    const view = viewOf(batch);
-    if (view.rows === 0) continue;
-    rows += view.rows;
-    syscalls += view.rows - view.eventRows.length;
-    for (const tid of groupByThread(view).tids) threads.add(tid);
-    for (const scorer of scorers) scorer.observe(view);
-  }
-  const anomalies = scorers.flatMap((scorer) => scorer.finish());
-  anomalies.sort(compareAnomalies);
+/**
+ * One scoring run: batches in file order through every scorer, with the trace's counts. `gpo score` feeds
+ * it a trace's batches, `gpo watch` the batches of a recording as they are written; both end with finish().
+ */
+export class ScoringRun {
+  rows = 0;
+  syscalls = 0;
+  readonly threads = new Set<number>();
+  private readonly scorers: Scorer[];
 
-  const program = programOf(target);
+  constructor(loaded: LoadedBaseline, target: TargetInfo, detectors: readonly Detector[] = DETECTORS) {
+    this.scorers = createScorers(loaded, target, detectors);
+  }
+
+  observe(batch: RecordBatch): void {
+    const view = viewOf(batch);
+    if (view.rows === 0) return;
+    this.rows += view.rows;
+    this.syscalls += view.rows - view.eventRows.length;
+    for (const tid of groupByThread(view).tids) this.threads.add(tid);
+    for (const scorer of this.scorers) scorer.observe(view);
+  }
+
+  /** The anomalies as they stand now (see Scorer.flush), in the scorers' order; scoring goes on. */
+  flush(): Anomaly[] {
+    return this.scorers.flatMap((scorer) => scorer.flush());
+  }
+
+  /** End of input: the final anomalies, sorted. */
+  finish(): Anomaly[] {
+    const anomalies = this.scorers.flatMap((scorer) => scorer.finish());
+    anomalies.sort(compareAnomalies);
+    return anomalies;
+  }
+}
+
+export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
+  const run = new ScoringRun(loaded, trace.metadata.target, options.detectors);
+  for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) run.observe(batch);
+  return scoreReport(run, run.finish(), { path: trace.path, metadata: trace.metadata }, await recordingOf(trace), loaded, options);
+}
+
+/** The report of a finished run: counts, warnings from the trace's metadata, the verdict under failOn. */
+export function scoreReport(
+  run: ScoringRun,
+  anomalies: Anomaly[],
+  trace: { path: string; metadata: TraceMetadata },
+  recording: RecordingIdentity,
+  loaded: LoadedBaseline,
+  options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none' },
+): ScoreReport {
+  const baseline = loaded.document;
+  const program = programOf(trace.metadata.target);
   const warnings: string[] = [];
   const dropped = totalDropped(trace.metadata);
   if (dropped > 0) warnings.push(`the recording lost ${dropped} records: anomalies may be missing or spurious`);
@@ -71,10 +106,9 @@ export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, optio
   for (const anomaly of anomalies) counts[anomaly.severity]++;
   const failOn = options.failOn ?? 'high';
   const failing = failOn !== 'none' && anomalies.some((a) => severityRank(a.severity) >= severityRank(failOn));
-  const recording = await recordingOf(trace);
   return {
     recording,
-    trace: { path: trace.path, rows, syscalls, threads: threads.size, program },
+    trace: { path: trace.path, rows: run.rows, syscalls: run.syscalls, threads: run.threads.size, program },
     baseline: { path: options.baselinePath, allow: options.allowPath ?? null, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
     program_mismatch: programMismatch(program, baseline.trained_on.program),
     warnings,

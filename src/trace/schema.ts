@@ -11,32 +11,17 @@ export const BATCH_ROWS = 65536;
 export const TRACE_SCHEMA_VERSION = 1;
 
 /** Values of the `kind` column written by the recorder. */
-export const ROW_KINDS = [
-  'syscall',
-  'fork',
-  'thread',
-  'exec',
-  'exit',
-  'rename',
-  // Acts of other processes toward the target; pid/tid/comm are the actor's.
-  'ptrace',
-  'vm_read',
-  'vm_write',
-  'proc_open',
-  'signal',
-  'pidfd',
-  'perf_open',
-  // System-wide while recording; pid/tid/comm are the actor's.
-  'module_load',
-  'bpf_load',
-  'device_open',
-  // Inside the target.
-  'mmap_exec',
-  'exec_memory',
-  'memfd_create',
-  'io_uring_setup',
-  'libcall',
-] as const;
+/** Lifecycle of the target's processes and threads. */
+export const LIFECYCLE_KINDS = ['fork', 'thread', 'exec', 'exit', 'rename'] as const;
+/**
+ * Acts of other processes toward the target, then system-wide acts while recording; pid/tid/comm are the
+ * actor's.
+ */
+export const ACT_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'device_open'] as const;
+/** Code loading and injection signs inside the target. */
+export const IN_TARGET_KINDS = ['mmap_exec', 'exec_memory', 'memfd_create', 'io_uring_setup', 'libcall'] as const;
+/** Every row kind, in the order of the C enum (bpf/gpo.h; test/record-layout.test.ts holds them together). */
+export const ROW_KINDS = ['syscall', ...LIFECYCLE_KINDS, ...ACT_KINDS, ...IN_TARGET_KINDS] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
 
 export const COLUMNS = {

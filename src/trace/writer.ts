@@ -1,6 +1,6 @@
 // Writes a trace: an Arrow IPC stream while recording (every flushed batch survives a crash), converted to
 // Parquet (zstd) when the recording closes, with gpo's metadata in the file's key-value metadata.
-import { closeSync, constants, fsyncSync, ftruncateSync, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
@@ -8,9 +8,11 @@ import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
+import { checkReplaceable, CREATE_NEW, createNew, publish, refuseCreate, refuseExisting } from './output-file.js';
 import { encodeIpcStream, metadataMessage, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { recordingSchema, traceSchema } from './schema.js';
+import { scanStream } from './stream-metadata.js';
 
 /** Rows per Parquet row group: large enough for good compression, small enough to stream when reading. */
 export const ROW_GROUP_ROWS = 1 << 18;
@@ -25,89 +27,12 @@ function tmpPathFor(parquetPath: string): string {
   return `${parquetPath}.tmp`;
 }
 
-function fileType(st: Stats): string {
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device node';
-  if (st.isFIFO()) return 'a fifo';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
-/** What is at path (not following a link there), or null when nothing is. */
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
-
-/**
- * Refuses an output path that exists and is not a regular file: gpo runs as root and must never replace a
- * device node, fifo, directory or a link someone planted there (nor write through it).
- */
-export function checkReplaceable(path: string): void {
-  const st = lstatOrNull(path);
-  if (st && !st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}, not a regular file; gpo does not replace it`);
-}
-
 /** Checks, before recording, every path a trace will be written through: the trace, its stream and its
  * temporary file. */
 export function checkTraceOutput(parquetPath: string): void {
   checkReplaceable(parquetPath);
   refuseExisting(ipcPathFor(parquetPath));
   refuseExisting(tmpPathFor(parquetPath));
-}
-
-function refuseExisting(path: string): void {
-  const st = lstatOrNull(path);
-  if (!st) return;
-  if (!st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}; gpo does not write through it`);
-  throw new GpoError(
-    path.endsWith('.arrows')
-      ? `cannot write ${path}: it exists: another gpo is recording to this output, or it was left by a killed recording (read it with gpo info, then remove it)`
-      : `cannot write ${path}: it exists: another gpo is writing this output, or a crash left it (remove it)`,
-  );
-}
-
-// Created, never opened if there: O_EXCL also refuses a symlink at the path, O_NOFOLLOW says so twice.
-const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-
-/** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused. */
-function createNew(path: string): number {
-  try {
-    return openSync(path, CREATE_NEW, 0o644);
-  } catch (err) {
-    return refuseCreate(path, err);
-  }
-}
-
-function refuseCreate(path: string, err: unknown): never {
-  if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(path);
-  throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-}
-
-/** Moves a finished temporary file to path: a new name is linked atomically (no replacing whatever
- * appeared there meanwhile); an existing regular file is replaced, anything else refused. */
-function publish(tmp: string, path: string): void {
-  try {
-    linkSync(tmp, path);
-    unlinkSync(tmp);
-    return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // EEXIST: something is there; EPERM/ENOTSUP: a file system without hard links.
-    if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP') throw err;
-  }
-  try {
-    checkReplaceable(path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  renameSync(tmp, path);
 }
 
 /** The recording's Arrow IPC stream: the schema message (with the metadata known at the start), then
@@ -156,17 +81,18 @@ export class TraceStreamWriter {
 
   /**
    * Ends the stream: the final metadata (a batch of no rows carrying it, src/trace/stream-metadata.ts), then
-   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first, which also
-   * gives back the space it took. Returns why the end could not be written (an errno code), or null.
+   * the end-of-stream marker. After a failed write the torn tail of the last batch is cut first (found from
+   * the file's own messages), which also gives back the space it took. Returns why the end could not be
+   * written (an errno code), or null.
    */
   close(metadata?: TraceMetadata): string | null {
     if (this.closed) return null;
     this.closed = true;
     try {
-      ftruncateSync(this.fd, this.bytesWritten);
+      let at = scanStream(this.fd);
+      ftruncateSync(this.fd, at);
       const tail: Uint8Array[] = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])];
       if (metadata) tail.unshift(metadataMessage(recordingSchema, { [METADATA_KEY]: JSON.stringify(metadata) }));
-      let at = this.bytesWritten;
       for (const bytes of tail) {
         for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
         at += bytes.length;

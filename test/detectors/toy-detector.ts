@@ -1,8 +1,9 @@
 // A toy detector written the way a new one is added: this one file (a learner, a scorer, its own baseline
-// section) plus one entry in the detector list (here the test's copy of DETECTORS). It learns the names of
+// section and how it merges) plus one entry in the detector list (here the test's copy of DETECTORS). It learns the names of
 // the threads that made syscalls and reports a thread whose name training never saw.
 import type { AnomalyKind, Anomaly } from '../../src/detectors/anomaly.js';
-import type { Detector, Learner, Scorer } from '../../src/detectors/detector.js';
+import type { LoadedBaseline } from '../../src/baseline/document.js';
+import { defineDetector, type Learner, type Scorer } from '../../src/detectors/detector.js';
 import { groupByThread, type BatchView } from '../../src/trace/batch-view.js';
 
 export const TOY_SECTION = 'toy_thread_names';
@@ -23,7 +24,10 @@ class ToyLearner implements Learner {
 
 class ToyScorer implements Scorer {
   private readonly found = new Map<number, Anomaly>();
-  constructor(private readonly known: ReadonlySet<string>) {}
+  private readonly known: ReadonlySet<string>;
+  constructor(baseline: LoadedBaseline) {
+    this.known = new Set(namesOf(baseline.document));
+  }
   observe(view: BatchView): void {
     const groups = groupByThread(view);
     for (let g = 0; g < groups.tids.length; g++) {
@@ -43,13 +47,9 @@ class ToyScorer implements Scorer {
   }
 }
 
-export const toyThreadNames: Detector = {
-  name: 'toy: thread names',
-  sections: [TOY_SECTION],
-  learner: () => new ToyLearner(),
-  scorer: (baseline) => new ToyScorer(new Set(namesOf(baseline.document))),
+export const toyThreadNames = defineDetector([TOY_SECTION], ToyLearner, ToyScorer, {
   merge: (parts) => ({ [TOY_SECTION]: { names: [...new Set(parts.flatMap(namesOf))].sort() } }),
-};
+});
 
 function namesOf(document: object): string[] {
   return (document as Record<string, { names: string[] }>)[TOY_SECTION]!.names;

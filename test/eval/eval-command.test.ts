@@ -40,6 +40,7 @@ describe('gpo eval --dataset', () => {
       ['--dataset', root, '--train', join(root, 'Training_Data_Master')],
       ['--dataset', root, '--protocol', 'other'],
       ['--normal', root],
+      ['--train', root, '--normal', root, '--attack', root, '--protocol', 'published'],
     ]) {
       const run = runGpo(['eval', '--format', 'adfa-ld', ...args]);
       expect(run.code).toBe(2);

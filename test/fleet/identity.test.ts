@@ -6,9 +6,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
+import { importToTrace } from '../../src/import/to-trace.js';
 import { uuidFromSha256 } from '../../src/trace/recording.js';
 import { expandOutputTemplate, safeComponent } from '../../src/trace/output-path.js';
 import { requireRoot, ROOT, runGpo } from '../helpers/gpo.js';
+import { normalTrace } from '../score/trace-helpers.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const STRACE = join(ROOT, 'test/fixtures/datasets/strace/ls.strace');
@@ -81,8 +83,10 @@ describe('template values from the traced world', () => {
 });
 
 describe('recording in JSON outputs', () => {
-  it('gpo info --json of a trace without an id derives a stable one from the file\'s sha256, and says so', () => {
-    const old = join(ROOT, 'recordings', 'clean-seed-101.parquet');
+  it('gpo info --json of a trace without an id derives a stable one from the file\'s sha256, and says so', async () => {
+    // Metadata as gpo wrote it before recording ids (the writer's own output, no recording_id key).
+    const old = await normalTrace(join(dir, 'older.parquet'));
+    expect((await openTrace(old)).metadata.recording_id).toBeUndefined();
     const first = JSON.parse(runGpo(['info', old, '--json']).stdout);
     const expected = uuidFromSha256(createHash('sha256').update(readFileSync(old)).digest('hex'));
     expect(first.recording).toMatchObject({ id: expected, id_from: 'file-sha256' });
@@ -111,6 +115,16 @@ describe('recording in JSON outputs', () => {
     expect(ta!.metadata.recording_id).toBe(tb!.metadata.recording_id);
     expect(tc!.metadata.recording_id).not.toBe(ta!.metadata.recording_id);
     expect(readFileSync(a)).toEqual(readFileSync(b));
+  });
+
+  it('gives two input files with the same calls two recording ids', async () => {
+    const one = join(dir, 'same-1.strace');
+    const two = join(dir, 'same-2.strace');
+    writeFileSync(one, '5 1.0 getpid() = 5\n');
+    writeFileSync(two, '5 1.0 getpid() = 5\n');
+    const a = await importToTrace('strace', [one], join(dir, 'same-1.parquet'));
+    const b = await importToTrace('strace', [two], join(dir, 'same-2.parquet'));
+    expect(a.recording_id).not.toBe(b.recording_id);
   });
 
   it('gpo import -o expands {host} and {recording_id}', async () => {

@@ -5,7 +5,8 @@ import { basename } from 'node:path';
 import type { BaselineDocument } from '../../baseline/document.js';
 import { numericColumn, rowColumns } from '../../trace/columns.js';
 import type { TraceFile } from '../../trace/reader.js';
-import { describeRow, readRow, type TraceRow } from '../../replay/describe.js';
+import { ACT_KINDS, type RowKind } from '../../trace/schema.js';
+import { describeRow, readRow, type TraceRow } from '../../trace/describe-row.js';
 import type { ProgressListener } from '../../trace/progress.js';
 
 /** Time bins of the timeline charts: at most this many (so any trace gives charts of the same size)... */
@@ -18,8 +19,9 @@ const LABELS_PER_BIN = 3;
 /** Rows listed in the report's tables per kind of list. */
 const LIST_LIMIT = 200;
 
-export const TAMPER_KINDS = new Set(['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'device_open']);
-export const LIBRARY_KINDS = new Set(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup']);
+const TAMPER_KINDS = new Set<string>(ACT_KINDS);
+/** The library lanes: code loading inside the target and execs, in the order the report shows them. */
+const LIBRARY_KINDS = new Set<string>(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup'] satisfies (RowKind)[]);
 
 export interface ThreadSeries {
   pid: number;

@@ -1,8 +1,8 @@
 // One trace row as strace-like text: `write() = 12`, `ptrace(PTRACE_ATTACH, pid 1234) = 0`, `exec(...)`.
 // The text holds strings from the traced world unescaped; printers escape it for their medium.
 import type { RecordBatch } from 'apache-arrow';
-import { syscallName } from '../trace/syscalls.js';
-import { ADDRESS_RETURNING, bpfProgType, formatReturn, openFlags, perfType, protFlags, ptraceRequestName, signalName, waitStatus } from '../trace/linux-names.js';
+import { syscallName } from './syscalls.js';
+import { ADDRESS_RETURNING, bpfProgType, formatReturn, openFlags, perfType, protFlags, ptraceRequestName, signalName, waitStatus } from './linux-names.js';
 
 /** A row with every non-null column; 64-bit columns as bigint. */
 export interface TraceRow {

@@ -1,0 +1,83 @@
+// Output files written as root: created new, never through a link someone planted, never over what is not
+// a regular file. The recording's stream is created this way (it is also the output's lock), and so is the
+// Parquet file's temporary, which is then linked (or renamed over an older trace) to the output.
+import { constants, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync } from 'node:fs';
+import { GpoError } from '../errors.js';
+
+function fileType(st: Stats): string {
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device node';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
+/** What is at path (not following a link there), or null when nothing is. */
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/**
+ * Refuses an output path that exists and is not a regular file: gpo runs as root and must never replace a
+ * device node, fifo, directory or a link someone planted there (nor write through it).
+ */
+export function checkReplaceable(path: string): void {
+  const st = lstatOrNull(path);
+  if (st && !st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}, not a regular file; gpo does not replace it`);
+}
+
+export function refuseExisting(path: string): void {
+  const st = lstatOrNull(path);
+  if (!st) return;
+  if (!st.isFile()) throw new GpoError(`cannot write ${path}: it is ${fileType(st)}; gpo does not write through it`);
+  throw new GpoError(
+    path.endsWith('.arrows')
+      ? `cannot write ${path}: it exists: another gpo is recording to this output, or it was left by a killed recording (read it with gpo info, then remove it)`
+      : `cannot write ${path}: it exists: another gpo is writing this output, or a crash left it (remove it)`,
+  );
+}
+
+// Created, never opened if there: O_EXCL also refuses a symlink at the path, O_NOFOLLOW says so twice.
+// Read-write: a stream is read back to find where its last complete message ends.
+export const CREATE_NEW = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused. */
+export function createNew(path: string): number {
+  try {
+    return openSync(path, CREATE_NEW, 0o644);
+  } catch (err) {
+    return refuseCreate(path, err);
+  }
+}
+
+export function refuseCreate(path: string, err: unknown): never {
+  if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(path);
+  throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+}
+
+/** Moves a finished temporary file to path: a new name is linked atomically (no replacing whatever
+ * appeared there meanwhile); an existing regular file is replaced, anything else refused. */
+export function publish(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+    unlinkSync(tmp);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // EEXIST: something is there; EPERM/ENOTSUP: a file system without hard links.
+    if (code !== 'EEXIST' && code !== 'EPERM' && code !== 'ENOTSUP') throw err;
+  }
+  try {
+    checkReplaceable(path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameSync(tmp, path);
+}

@@ -1,0 +1,42 @@
+// The acts detector's reading of rows now that its names come from the one Linux name table
+// (src/trace/linux-names.ts): signatures and severities as baselines store them.
+import { describe, expect, it } from 'vitest';
+import { classifyEvent } from '../../src/detectors/acts.js';
+import { rowsBatch, type TraceRowInput } from '../../src/import/trace-batches.js';
+import { viewOf } from '../../src/trace/batch-view.js';
+
+const TARGET = 4000;
+
+function classify(row: Partial<TraceRowInput> & { kind: string }) {
+  const view = viewOf(rowsBatch([{ ts_ns: 1n, pid: 5000, tid: 5000, comm: 'tool', exe: '/usr/bin/tool', target_pid: TARGET, target_tid: TARGET, ...row }]));
+  return classifyEvent(view, 0, row.kind, { targetPid: TARGET });
+}
+
+describe('acts on the target, named from the Linux tables', () => {
+  it('names signals, SIG0 for an existence probe and a name for every standard signal', () => {
+    expect(classify({ kind: 'signal', request: 0 })).toMatchObject({ signature: 'signal /usr/bin/tool SIG0', severity: 'medium' });
+    expect(classify({ kind: 'signal', request: 9 })).toMatchObject({ signature: 'signal /usr/bin/tool SIGKILL', severity: 'high' });
+    expect(classify({ kind: 'signal', request: 19 })).toMatchObject({ severity: 'high' });
+    expect(classify({ kind: 'signal', request: 16 })).toMatchObject({ signature: 'signal /usr/bin/tool SIGSTKFLT', severity: 'medium' });
+    expect(classify({ kind: 'signal', request: null })).toMatchObject({ signature: 'signal /usr/bin/tool SIG?' });
+  });
+
+  it('names ptrace requests; taking control or writing is high', () => {
+    expect(classify({ kind: 'ptrace', request: 0x4206 })).toMatchObject({ signature: 'ptrace /usr/bin/tool PTRACE_SEIZE', severity: 'high' });
+    expect(classify({ kind: 'ptrace', request: 5 })).toMatchObject({ severity: 'high' });
+    expect(classify({ kind: 'ptrace', request: 2 })).toMatchObject({ signature: 'ptrace /usr/bin/tool PTRACE_PEEKDATA', severity: 'medium' });
+    expect(classify({ kind: 'ptrace', request: 0x9999 })).toMatchObject({ signature: `ptrace /usr/bin/tool PTRACE_${0x9999}`, severity: 'medium' });
+  });
+
+  it('rates BPF program types by whether they can reach process memory', () => {
+    expect(classify({ kind: 'bpf_load', request: 1 })).toMatchObject({ severity: 'low' }); // SOCKET_FILTER
+    expect(classify({ kind: 'bpf_load', request: 32 })).toMatchObject({ severity: 'low' }); // NETFILTER
+    expect(classify({ kind: 'bpf_load', request: 2 })).toMatchObject({ severity: 'medium' }); // KPROBE
+    expect(classify({ kind: 'bpf_load', request: 99 })).toMatchObject({ severity: 'medium' }); // unknown
+  });
+
+  it('tells writable and executable anonymous memory by the prot bits', () => {
+    expect(classify({ kind: 'exec_memory', request: 7 })).toMatchObject({ signature: 'exec_memory prot=7', severity: 'high' });
+    expect(classify({ kind: 'exec_memory', request: 5 })).toMatchObject({ severity: 'medium' });
+  });
+});
