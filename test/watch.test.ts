@@ -3,7 +3,7 @@
 // and first time, same final severity, same verdict), and a cheat's alert is printed while the game is
 // still running. Needs the built demo (out/demo) and recordings/baseline.json.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,29 @@ describe('gpo watch errors', () => {
   it('refuses a baseline it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', join(dir, 'none.json'), '--', '/bin/true']), /none\.json/));
   it('needs a command or a pid', () => oneLine(runGpo(['watch', '--baseline', BASELINE]), /--pid PID or -- CMD/));
   it('names a pid that does not exist', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--pid', '999999999']), /no process with pid/));
+  it('refuses an allow file it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--allow', join(dir, 'none.allow'), '--', '/bin/true']), /none\.allow: no such allow file/));
+});
+
+describe('gpo watch --allow', () => {
+  /** The live anomaly lines and the verdict line of gpo watch --json on a shell running /bin/true twice. */
+  const watchShell = (...extra: string[]) => {
+    const r = runGpo(['watch', '--json', '--fail-on', 'none', '--baseline', BASELINE, ...extra, '--', '/bin/sh', '-c', '/bin/true; /bin/true']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    return { anomalies: lines.slice(0, -1) as unknown as LiveLine[], verdict: lines.at(-1)! };
+  };
+  const kindsOf = (anomalies: LiveLine[]) => [...new Set(anomalies.map((a) => a.kind))].sort();
+
+  it("takes score's allow file: the children it names are not reported live, the rest is", () => {
+    const before = watchShell();
+    expect(before.anomalies.filter((a) => a.kind === 'child_exec').map((a) => a.evidence.path)).toEqual(['/bin/true', '/bin/true']);
+    const allow = join(dir, 'children.allow');
+    writeFileSync(allow, 'child /bin/true\n');
+    const after = watchShell('--allow', allow);
+    expect(after.anomalies.filter((a) => a.kind === 'child_exec')).toEqual([]);
+    expect(kindsOf(after.anomalies)).toEqual(kindsOf(before.anomalies).filter((kind) => kind !== 'child_exec'));
+    expect(after.verdict.anomalies).toBe((before.verdict.anomalies as number) - 2);
+  }, 60_000);
 });
 
 describe('gpo demo --live', () => {

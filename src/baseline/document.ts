@@ -23,12 +23,19 @@ export interface TrainedTrace {
   mode: string;
 }
 
+export interface SequenceHeldOut {
+  frame_novelty: number[];
+  scores: [number, number][];
+}
+
 export interface RateThreshold {
   /** A window whose worst key lies at least this many robust SDs above its median is a deviation. */
   z: number;
   /** 'leave-one-out' (calibrated on held-out windows) or 'default' (no held-out windows to learn from). */
   method: string;
   held_out_windows: number;
+  /** The largest held-out z-scores, ascending: what the quantile reads, kept so baselines can be merged. */
+  held_out_tail?: number[];
 }
 
 export interface BaselineDocument {
@@ -51,6 +58,11 @@ export interface BaselineDocument {
     sequence_false_alarm_rate: number;
     /** A run of unseen windows whose frame novelty reaches this is high severity. */
     novel_sequence_high_frame_novelty: number;
+    /**
+     * The held-out scoring the sequence thresholds came from: windows per frame novelty (summed) and each
+     * held-out thread's [surprise, context] score components; kept so baselines trained apart can pool them.
+     */
+    sequence_held_out?: SequenceHeldOut;
     rate_deviation: RateThreshold;
     libcall_rate_deviation: RateThreshold;
   };
@@ -60,7 +72,7 @@ export interface BaselineDocument {
     /** Library functions called (uprobes) -> the arguments seen (e.g. dlopen's path), sorted. */
     libcalls: Record<string, string[]>;
     /** Library calls per process per rate window. */
-    libcall_rates: { window_ns: number; windows: number; stats: RateStatsJson };
+    libcall_rates: { window_ns: number; windows: number; stats: RateStatsJson; histograms?: Record<string, Record<string, number>> };
   };
   process: {
     /** Programs executed by the target's children (and by the target after its start). */
@@ -72,6 +84,13 @@ export interface BaselineDocument {
   };
   /** Tampering and injection signatures seen in training (allowed when scoring) -> rows seen. */
   allowed: Record<string, number>;
+  /** Entries by kind (allowed, mappings, libcalls, children, loader_env, syscalls) -> recordings they were seen in. */
+  seen_in?: Record<string, Record<string, number>>;
+  /**
+   * Per training recording, in order, how many entries of each kind it was the first to have; `windows`:
+   * syscall windows new to its calibration group (null for a group's first recording). src/baseline/learning.ts.
+   */
+  learning?: Record<string, (number | null)[]>;
 }
 
 /** JSON with object keys sorted at every level, two-space indented, one trailing newline. */

@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { escapeTerminal as esc } from '../cli/escape.js';
 import { progress } from '../cli/progress.js';
 import { SEVERITIES, type Severity } from '../detectors/anomaly.js';
+import { loadedWithAllowFile } from '../detectors/allow-file.js';
 import { readBaseline } from '../detectors/load-baseline.js';
 import { GpoError } from '../errors.js';
 import { formatReport } from '../score/format-report.js';
@@ -25,10 +26,12 @@ export function registerScore(program: Command): void {
     .description('score a recording against a baseline: anomalies with severity and evidence, then a verdict')
     .argument('<traces...>', 'traces (.parquet, or the .arrows stream of a recording), folders (every *.parquet below) or quoted globs')
     .requiredOption('-b, --baseline <file>', 'baseline written by gpo train')
+    .option('--allow <file>', 'user exceptions: acts, libraries, children, loader variables allowed on top of the baseline (docs/baseline.md)')
     .option('--json', 'print the report as JSON (one object per line when there are several traces)')
     .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
-    .action(async (args: string[], opts: { baseline: string; json?: boolean; failOn: Severity | 'none' }) => {
-      const loaded = readBaseline(opts.baseline);
+    .action(async (args: string[], opts: { baseline: string; allow?: string; json?: boolean; failOn: Severity | 'none' }) => {
+      const baseline = readBaseline(opts.baseline);
+      const loaded = opts.allow === undefined ? baseline : loadedWithAllowFile(baseline, opts.allow);
       const paths = expandTraceInputs(args);
       // One trace at a time, so memory does not grow with their count; a trace that fails to read is
       // reported and the others still scored (exit 2 at the end).
@@ -37,7 +40,7 @@ export function registerScore(program: Command): void {
         try {
           const opened = await openTrace(path);
           const status = progress(paths.length > 1 ? `score ${index + 1}/${paths.length}` : 'score', { total: opened.numRows });
-          const report = await scoreTrace(countingRows(opened, status), loaded, { baselinePath: opts.baseline, failOn: opts.failOn });
+          const report = await scoreTrace(countingRows(opened, status), loaded, { baselinePath: opts.baseline, allowPath: opts.allow, failOn: opts.failOn });
           status.finish();
           if (report.program_mismatch) process.stderr.write(`gpo: warning: ${esc(report.program_mismatch)}\n`);
           const text = !opts.json ? formatReport(report) : reportJson(report, paths.length > 1 ? 0 : 2);

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { recordOutput } from '../capture/output.js';
 import { recordableProcess } from '../capture/target.js';
 import { escapeTerminal as esc } from '../cli/escape.js';
+import { loadedWithAllowFile } from '../detectors/allow-file.js';
 import { readBaseline } from '../detectors/load-baseline.js';
 import type { Severity } from '../detectors/anomaly.js';
 import { formatVerdict } from '../score/format-report.js';
@@ -16,11 +17,13 @@ import { severity } from './score.js';
 export function registerWatch(program: Command): void {
   withRecordOptions(program.command('watch').description('record a process and print anomalies against a baseline as they happen, then a verdict'))
     .requiredOption('-b, --baseline <file>', 'baseline written by gpo train')
+    .option('--allow <file>', 'user exceptions: acts, libraries, children, loader variables allowed on top of the baseline (docs/baseline.md)')
     .option('-o, --output <file>', 'also keep the trace here; may hold {host}, {date}, {recording_id}, {comm}, {pid} (default: a temporary trace, removed at the end)')
     .option('--json', 'one JSON object per line: each anomaly, then the verdict')
     .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
     .action(async (cmd: string[], opts) => {
-      const loaded = readBaseline(opts.baseline);
+      const baseline = readBaseline(opts.baseline);
+      const loaded = opts.allow === undefined ? baseline : loadedWithAllowFile(baseline, opts.allow);
       const target = opts.pid === undefined ? undefined : recordableProcess(opts.pid);
       if (target?.thread) process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: watching process ${target.pid}\n`);
       const kept = opts.output === undefined ? undefined : recordOutput(opts.output, { pid: target?.pid, command: cmd });
@@ -35,6 +38,7 @@ export function registerWatch(program: Command): void {
         },
         baseline: loaded,
         baselinePath: opts.baseline,
+        allowPath: opts.allow,
         failOn: opts.failOn as Severity | 'none',
         onAnomaly: (found, detectedNs, { wallOffsetNs, recordingId }) =>
           process.stdout.write(opts.json ? anomalyJson(found, detectedNs, wallOffsetNs, recordingId, recording) : anomalyLine(found, detectedNs, wallOffsetNs)),

@@ -9,6 +9,8 @@ import type { AnomalyKind, Severity } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { defineDetector, type Learner } from './detector.js';
+import { sumCounts } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { FindingScorer, type Finding } from './row-findings.js';
 
 export interface EventFinding {
@@ -126,9 +128,13 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
   }
 }
 
+/** The first word of every signature classifyEvent makes: an allow-file act must start with one. */
+const SIGNATURE_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'uinput', 'device_open', 'exec_memory', 'io_uring'];
+
 class ActLearner implements Learner {
   /** Signatures seen -> rows. */
   private readonly allowed = new Map<string, number>();
+  private readonly tally = new RecordingTally('allowed');
   private targetPid = 0;
 
   beginTrace(_index: number, target: { pid: number }): void {
@@ -138,14 +144,18 @@ class ActLearner implements Learner {
   observe(view: BatchView): void {
     for (const row of view.eventRows) {
       const finding = classifyEvent(view, row, view.kind(row), { targetPid: this.targetPid });
-      if (finding !== null) this.allowed.set(finding.signature, (this.allowed.get(finding.signature) ?? 0) + 1);
+      if (finding === null) continue;
+      this.allowed.set(finding.signature, (this.allowed.get(finding.signature) ?? 0) + 1);
+      this.tally.see(finding.signature);
     }
   }
 
-  endTrace(): void {}
+  endTrace(): void {
+    this.tally.endRecording();
+  }
 
   finish() {
-    return { allowed: Object.fromEntries(this.allowed) };
+    return { allowed: Object.fromEntries(this.allowed), ...this.tally.sections() };
   }
 }
 
@@ -178,4 +188,14 @@ class ActScorer extends FindingScorer {
   }
 }
 
-export const acts = defineDetector(['allowed'], ActLearner, ActScorer);
+export const acts = defineDetector(['allowed'], ActLearner, ActScorer, {
+  // Rows seen per signature add up.
+  merge: (parts) => ({ allowed: sumCounts(parts.map((part) => part.allowed)), ...mergeTallies(parts, ['allowed']) }),
+  allows: {
+    // A signature as the anomaly's evidence.signature shows it; 0 rows: allowed by the user, never seen.
+    act(document, signature) {
+      if (!SIGNATURE_KINDS.includes(signature.split(' ')[0]!)) throw new Error(`not an act signature: ${JSON.stringify(signature)} (it starts with one of ${SIGNATURE_KINDS.join(', ')}; copy it from an anomaly's evidence.signature)`);
+      document.allowed = sumCounts([document.allowed, { [signature]: 0 }]);
+    },
+  },
+});

@@ -71,6 +71,12 @@ export interface LoadedSections {
   model: LoadedBaseline['model'];
 }
 
+/** What a detector's merge may need besides the baselines. */
+export interface MergeContext {
+  /** One line each, for the user: what could only be merged approximately. */
+  warnings: string[];
+}
+
 export interface Detector {
   /** Top-level baseline keys the detector writes and reads; a baseline without one is refused. */
   sections: readonly string[];
@@ -78,17 +84,31 @@ export interface Detector {
   /** Checks (and parses) its sections of a baseline read from disk; throws an Error saying what is wrong. */
   load?(baseline: BaselineDocument): Partial<LoadedSections>;
   scorer(baseline: LoadedBaseline, target: TargetInfo): Scorer;
+  /**
+   * Its sections of one baseline from baselines trained apart on disjoint recordings of one program with
+   * the same options (`gpo train --merge`), in the order given: as if their recordings had been trained
+   * on in that order, exactly where the sections allow it (docs/baseline.md says what is approximate).
+   */
+  merge(parts: readonly BaselineDocument[], context: MergeContext): BaselineFragment;
+  /**
+   * The allow-file entries it takes (docs/baseline.md): keyword -> adds the entry (the rest of the line)
+   * to its sections of `document`, kept in their sorted form; throws an Error saying what is wrong.
+   */
+  allows?: Readonly<Record<string, (document: BaselineDocument, value: string) => void>>;
 }
+
+/** What a detector declares besides its two halves: how its sections merge, and optionally how they load and what allow-file entries they take. */
+export type DetectorParts = Pick<Detector, 'merge'> & Partial<Pick<Detector, 'load' | 'allows'>>;
 
 /**
  * A detector from its two halves: a learner class built from the training plan, a scorer class built
- * from the loaded baseline and the scored trace's target.
+ * from the loaded baseline and the scored trace's target; and its merge (and load, allows).
  */
 export function defineDetector(
   sections: readonly string[],
   LearnerClass: new (plan: TrainingPlan) => Learner,
   ScorerClass: new (baseline: LoadedBaseline, target: TargetInfo) => Scorer,
-  load?: Detector['load'],
+  parts: DetectorParts,
 ): Detector {
-  return { sections, learner: (plan) => new LearnerClass(plan), scorer: (baseline, target) => new ScorerClass(baseline, target), load };
+  return { sections, learner: (plan) => new LearnerClass(plan), scorer: (baseline, target) => new ScorerClass(baseline, target), ...parts };
 }

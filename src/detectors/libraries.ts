@@ -2,13 +2,15 @@
 // uprobes and their arguments (unexpected_libcall), and library calls per process per window
 // (libcall_rate_deviation). Baseline: `libraries` (mappings with device and inode, functions with the
 // arguments seen, call-rate statistics) and `calibration.libcall_rate_deviation`.
+import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
 import type { RateStats, WindowCounter } from '../model/rates.js';
 import { timeOffset, type BatchView } from '../trace/batch-view.js';
 import { compareText, type Anomaly, type Severity } from './anomaly.js';
-import type { LoadedBaseline } from '../baseline/document.js';
-import { defineDetector } from './detector.js';
+import { defineDetector, type BaselineFragment } from './detector.js';
+import { absolutePath, insertSorted, sameInEvery, unionLists } from './merge-parts.js';
 import { isSuspiciousLocation } from './paths.js';
-import { RateDeviations, RateLearner } from './rate-deviation.js';
+import { mergeRateThresholds, RateDeviations, RateLearner, statsOfHistograms, sumHistograms } from './rate-deviation.js';
+import { mergeTallies, RecordingTally, tallySections } from './recording-tally.js';
 import { FindingScorer, type Finding } from './row-findings.js';
 import { StringIds } from './string-ids.js';
 
@@ -22,6 +24,8 @@ class LibraryLearner extends RateLearner {
   private readonly mappings = new Map<string, Mapping>();
   private readonly libcalls = new Map<string, Set<string>>();
   private readonly funcs = new StringIds();
+  private readonly mappingTally = new RecordingTally('mappings');
+  private readonly libcallTally = new RecordingTally('libcalls');
 
   protected count(view: BatchView, counter: WindowCounter, base: bigint): void {
     for (const row of view.eventRows) {
@@ -32,29 +36,62 @@ class LibraryLearner extends RateLearner {
         const dev = view.int('dev', row);
         const inode = view.int('inode', row);
         this.mappings.set(`${path}\u0000${dev}\u0000${inode}`, { path, dev, inode });
+        this.mappingTally.see(path);
       } else if (kind === 'libcall') {
         const path = view.str('path', row);
         const func = view.str('func', row) ?? '?';
         let args = this.libcalls.get(func);
         if (args === undefined) this.libcalls.set(func, (args = new Set()));
         if (path !== null) args.add(path);
+        this.libcallTally.see(func);
         counter.add(view.pid[row]!, this.funcs.id(func), timeOffset(view.ts, row, base));
       }
     }
   }
 
+  override endTrace(): void {
+    super.endTrace();
+    this.mappingTally.endRecording();
+    this.libcallTally.endRecording();
+  }
+
   finish() {
-    const stats: Record<string, RateStats> = {};
-    for (const [id, s] of this.stats()) stats[this.funcs.names[id]!] = s;
+    const histograms = this.histograms((id) => this.funcs.names[id]!);
     return {
       libraries: {
-        mappings: [...this.mappings.values()].sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1)),
+        mappings: sortedMappings([...this.mappings.values()]),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windows.length, stats },
+        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
       },
       calibration: { libcall_rate_deviation: this.threshold() },
+      ...tallySections([this.mappingTally, this.libcallTally]),
     };
   }
+}
+
+function sortedMappings(mappings: Mapping[]): Mapping[] {
+  return mappings.sort((a, b) => compareText(a.path, b.path) || (a.dev ?? -1) - (b.dev ?? -1) || (a.inode ?? -1) - (b.inode ?? -1));
+}
+
+/** Mappings and arguments are unions, rate windows add up (exact statistics); the threshold pools held-out windows. */
+function mergeLibraries(parts: readonly BaselineDocument[]): BaselineFragment {
+  const rates = parts.map((part) => part.libraries.libcall_rates);
+  const windowNs = sameInEvery(rates.map((r) => r.window_ns), 'rate windows');
+  if (rates.some((r) => r.histograms === undefined)) throw new Error('a baseline has no library-call rate histograms (trained by an older gpo): retrain it to merge');
+  const windows = rates.reduce((sum, r) => sum + r.windows, 0);
+  const histograms = sumHistograms(rates.map((r) => r.histograms!));
+  const mappings = new Map<string, Mapping>();
+  for (const part of parts) for (const m of part.libraries.mappings) mappings.set(`${m.path}\u0000${m.dev}\u0000${m.inode}`, m);
+  const falseAlarmRate = sameInEvery(parts.map((part) => part.calibration.window_false_alarm_rate), 'false-alarm rates');
+  return {
+    libraries: {
+      mappings: sortedMappings([...mappings.values()]),
+      libcalls: unionLists(parts.map((part) => part.libraries.libcalls)),
+      libcall_rates: { window_ns: windowNs, windows, stats: statsOfHistograms(histograms, windows), histograms },
+    },
+    calibration: { libcall_rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.libcall_rate_deviation), falseAlarmRate) },
+    ...mergeTallies(parts, ['mappings', 'libcalls']),
+  };
 }
 
 class LibraryScorer extends FindingScorer {
@@ -104,7 +141,8 @@ class LibraryScorer extends FindingScorer {
       const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
       return { kind: 'new_library', severity, key: `new_library ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode }, gather: { processes: pid } };
     }
-    if (known.some((k) => k.dev === dev && k.inode === inode)) return null;
+    // No device and inode (an allow file's library): any file at that path.
+    if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
     return { kind: 'new_library', severity: 'low', key: `new_library ${path} ${dev} ${inode}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known }, gather: { processes: pid } };
   }
 
@@ -123,4 +161,20 @@ class LibraryScorer extends FindingScorer {
   }
 }
 
-export const libraries = defineDetector(['libraries', 'calibration'], LibraryLearner, LibraryScorer);
+export const libraries = defineDetector(['libraries', 'calibration'], LibraryLearner, LibraryScorer, {
+  merge: mergeLibraries,
+  allows: {
+    library(document, path) {
+      const mappings = document.libraries.mappings;
+      if (!mappings.some((m) => m.path === path && m.dev === null && m.inode === null)) document.libraries.mappings = sortedMappings([...mappings, { path: absolutePath(path), dev: null, inode: null }]);
+    },
+    // FUNC ARGUMENT allows that call (an entry a line for each argument); FUNC alone, calls without one.
+    libcall(document, entry) {
+      const space = entry.indexOf(' ');
+      const func = space < 0 ? entry : entry.slice(0, space);
+      if (!/^[^:\s]+:[^:\s]+$/.test(func)) throw new Error(`expected a library function as LIBRARY:FUNCTION (e.g. libc.so.6:dlopen), got ${JSON.stringify(func)}`);
+      const args = (document.libraries.libcalls[func] ??= []);
+      if (space >= 0) insertSorted(args, entry.slice(space + 1));
+    },
+  },
+});

@@ -7,12 +7,17 @@ import type { TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { defineDetector, type Learner, type Scorer } from './detector.js';
+import { insertSorted, unionLists } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
+/** Every variable the baseline learns (an allow file may add values of each). */
+const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH'];
 
 class LoaderEnvLearner implements Learner {
   private readonly values = new Map<string, Set<string>>();
+  private readonly tally = new RecordingTally('loader_env');
   private target!: TargetInfo;
 
   beginTrace(_index: number, target: TargetInfo): void {
@@ -26,11 +31,13 @@ class LoaderEnvLearner implements Learner {
       let values = this.values.get(name);
       if (values === undefined) this.values.set(name, (values = new Set()));
       values.add(value);
+      this.tally.see(`${name}=${value}`);
     }
+    this.tally.endRecording();
   }
 
   finish() {
-    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) } };
+    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) }, ...this.tally.sections() };
   }
 }
 
@@ -90,4 +97,15 @@ class LoaderEnvScorer implements Scorer {
   }
 }
 
-export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnvScorer);
+export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnvScorer, {
+  merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) }, ...mergeTallies(parts, ['loader_env']) }),
+  allows: {
+    // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so).
+    preload(document, entry) {
+      const equals = entry.indexOf('=');
+      const name = entry.slice(0, equals);
+      if (equals < 0 || !LEARNED_VARIABLES.includes(name)) throw new Error(`expected NAME=VALUE with NAME one of ${LEARNED_VARIABLES.join(', ')}, got ${JSON.stringify(entry)}`);
+      insertSorted((document.process.loader_env[name] ??= []), entry.slice(equals + 1));
+    },
+  },
+});

@@ -7,6 +7,8 @@ import { compareText } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { defineDetector, type Learner } from './detector.js';
 import { isFilelessPath, isSuspiciousLocation } from './paths.js';
+import { absolutePath, insertSorted, unionSorted } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { FindingScorer, type Finding } from './row-findings.js';
 
 /** An exec that is the target starting its own program (not a child). */
@@ -18,6 +20,7 @@ class ProcessProfileLearner implements Learner {
   private readonly children = new Set<string>();
   private readonly threadNames = new Set<string>();
   private readonly threadCounts: number[] = [];
+  private readonly tally = new RecordingTally('children');
   private threads = new Set<number>();
   private target!: TargetInfo;
 
@@ -38,12 +41,15 @@ class ProcessProfileLearner implements Learner {
     for (const row of view.eventRows) {
       if (view.kind(row) !== 'exec') continue;
       const path = view.str('path', row);
-      if (path !== null && !isTargetStart(view, row, path, this.target)) this.children.add(path);
+      if (path === null || isTargetStart(view, row, path, this.target)) continue;
+      this.children.add(path);
+      this.tally.see(path);
     }
   }
 
   endTrace(): void {
     this.threadCounts.push(this.threads.size);
+    this.tally.endRecording();
   }
 
   finish() {
@@ -53,6 +59,7 @@ class ProcessProfileLearner implements Learner {
         thread_names: [...this.threadNames].sort(compareText),
         threads: { min: Math.min(...this.threadCounts), max: Math.max(...this.threadCounts) },
       },
+      ...this.tally.sections(),
     };
   }
 }
@@ -95,4 +102,17 @@ class ProcessProfileScorer extends FindingScorer {
   }
 }
 
-export const processProfile = defineDetector(['process'], ProcessProfileLearner, ProcessProfileScorer);
+export const processProfile = defineDetector(['process'], ProcessProfileLearner, ProcessProfileScorer, {
+  // Programs and names are unions; the thread range spans the baselines' ranges.
+  merge: (parts) => ({
+    process: {
+      children: unionSorted(parts.map((part) => part.process.children)),
+      thread_names: unionSorted(parts.map((part) => part.process.thread_names)),
+      threads: { min: Math.min(...parts.map((part) => part.process.threads.min)), max: Math.max(...parts.map((part) => part.process.threads.max)) },
+    },
+    ...mergeTallies(parts, ['children']),
+  }),
+  allows: {
+    child: (document, path) => insertSorted(document.process.children, absolutePath(path)),
+  },
+});

@@ -3,7 +3,7 @@
 // scoring merges consecutive windows of a process at or above it into one anomaly.
 import { quantileSorted } from 'simple-statistics';
 import type { RateThreshold } from '../baseline/document.js';
-import { rateStats, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
+import { rateStats, rateStatsOf, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
 import type { BatchView } from '../trace/batch-view.js';
 import type { BaselineFragment, Learner, TrainingPlan } from './detector.js';
@@ -20,7 +20,7 @@ interface LabelledWindow extends RateWindow {
 /**
  * A learner of rates: each closed window of a process labelled with its calibration unit (the recording's
  * when recordings are held out in groups, else windows dealt round-robin to the units). Subclasses say
- * what a batch adds to the windows and write their sections from stats() and threshold().
+ * what a batch adds to the windows and write their sections from histograms() and threshold().
  */
 export abstract class RateLearner implements Learner {
   protected readonly windows: LabelledWindow[] = [];
@@ -52,8 +52,9 @@ export abstract class RateLearner implements Learner {
     this.counter!.finish(false);
   }
 
-  protected stats(): Map<number, RateStats> {
-    return rateStats(this.windows);
+  /** The windows' histograms per key (named by `keyName`): summable, so baselines trained apart merge exactly. */
+  protected histograms(keyName: (key: number) => string): RateHistograms {
+    return rateHistograms(this.windows, keyName);
   }
 
   protected threshold(): RateThreshold {
@@ -64,7 +65,7 @@ export abstract class RateLearner implements Learner {
 /** Threshold on a window's worst robust z-score: each unit's windows scored by the other units' statistics. */
 function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: number): RateThreshold {
   const units = [...new Set(windows.map((w) => w.unit))].sort((a, b) => a - b);
-  if (units.length < 2) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
+  if (units.length < 2) return thresholdOf([], 0, falseAlarmRate);
   const scores: number[] = [];
   for (const unit of units) {
     const stats = rateStats(windows.filter((w) => w.unit !== unit));
@@ -73,10 +74,74 @@ function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: numb
         if (worst !== undefined) scores.push(worst.z);
       }
   }
-  if (scores.length === 0) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0 };
-  scores.sort((a, b) => a - b);
-  const z = Math.max(MIN_RATE_Z, quantileSorted(scores, 1 - falseAlarmRate));
-  return { z: round(z), method: `leave-one-out quantile ${1 - falseAlarmRate}`, held_out_windows: scores.length };
+  return thresholdOf(scores.sort((a, b) => a - b), scores.length, falseAlarmRate);
+}
+
+/**
+ * The threshold from the largest held-out z-scores (ascending) out of `count`: the quantile reads only the
+ * top of the sorted scores, so keeping that tail in the baseline lets baselines trained apart pool their
+ * held-out windows exactly (mergeRateThresholds).
+ */
+function thresholdOf(tail: readonly number[], count: number, falseAlarmRate: number): RateThreshold {
+  if (count === 0) return { z: DEFAULT_RATE_Z, method: 'default', held_out_windows: 0, held_out_tail: [] };
+  const quantile = 1 - falseAlarmRate;
+  // quantileSorted reads the elements at floor and ceil of (count - 1) * quantile.
+  const kept = Math.min(count, count - Math.floor((count - 1) * quantile));
+  const top = tail.slice(tail.length - kept);
+  const offset = count - top.length;
+  const scores = new Proxy(top, { get: (target, key) => (key === 'length' ? count : target[Number(key) - offset]) });
+  const z = Math.max(MIN_RATE_Z, quantileSorted(scores, quantile));
+  return { z: round(z), method: `leave-one-out quantile ${quantile}`, held_out_windows: count, held_out_tail: top };
+}
+
+/**
+ * The threshold of baselines trained apart: their held-out windows pooled (exact over those windows; each
+ * was scored against its own baseline's other recordings, not all of them).
+ */
+export function mergeRateThresholds(parts: readonly RateThreshold[], falseAlarmRate: number): RateThreshold {
+  if (parts.some((part) => part.held_out_windows > 0 && part.held_out_tail === undefined)) throw new Error('a baseline has no held-out rate scores (trained by an older gpo): retrain it to merge');
+  const tail = parts.flatMap((part) => part.held_out_tail ?? []).sort((a, b) => a - b);
+  return thresholdOf(tail, parts.reduce((sum, part) => sum + part.held_out_windows, 0), falseAlarmRate);
+}
+
+/** Rate windows per key and count (key -> count -> windows; windows without the key are not listed). */
+export type RateHistograms = Record<string, Record<string, number>>;
+
+/** The histograms of `windows`, keys named by `keyName`: stats can be rebuilt from them, and summed. */
+function rateHistograms(windows: readonly RateWindow[], keyName: (key: number) => string): RateHistograms {
+  const histograms: RateHistograms = {};
+  for (const window of windows)
+    window.keys.forEach((key, i) => {
+      const histogram = (histograms[keyName(key)] ??= {});
+      const count = String(window.counts[i]!);
+      histogram[count] = (histogram[count] ?? 0) + 1;
+    });
+  return histograms;
+}
+
+/** Statistics per key from histograms of `windows` windows: the same numbers rateStats gives on the windows. */
+export function statsOfHistograms(histograms: RateHistograms, windows: number): Record<string, RateStats> {
+  const names = Object.keys(histograms);
+  const present = new Map<number, number[]>();
+  names.forEach((name, id) => {
+    const counts: number[] = [];
+    for (const [count, times] of Object.entries(histograms[name]!)) for (let i = 0; i < times; i++) counts.push(Number(count));
+    present.set(id, counts);
+  });
+  const stats: Record<string, RateStats> = {};
+  for (const [id, s] of rateStatsOf(present, windows)) stats[names[id]!] = s;
+  return stats;
+}
+
+/** Key-wise sums of histograms. */
+export function sumHistograms(parts: readonly RateHistograms[]): RateHistograms {
+  const sum: RateHistograms = {};
+  for (const part of parts)
+    for (const [key, histogram] of Object.entries(part)) {
+      const into = (sum[key] ??= {});
+      for (const [count, times] of Object.entries(histogram)) into[count] = (into[count] ?? 0) + times;
+    }
+  return sum;
 }
 
 /**

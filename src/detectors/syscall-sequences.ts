@@ -4,17 +4,19 @@
 // model of the others (held out) and sets the thresholds from those scores. Baseline: `model` (windows,
 // options, thresholds, calibration evidence) and `calibration` (unit, method, false-alarm rates,
 // novel_sequence_high_frame_novelty). The model is docs/models.md.
-import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
+import type { BaselineDocument, LoadedBaseline, SequenceHeldOut } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
-import { ANOMALY_MODEL_VERSION, AnomalyModel } from '../model/anomaly-model.js';
+import { ANOMALY_MODEL_VERSION, AnomalyModel, type AnomalyModelOptions } from '../model/anomaly-model.js';
 import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
 import { SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore, type WindowAnomaly } from '../model/sequence-detector.js';
 import { SyscallVocabulary, UNSEEN_SYMBOL } from '../model/syscall-vocabulary.js';
-import { SyscallWindowModel } from '../model/syscall-window-model.js';
+import { SyscallWindowModel, type SyscallWindowModelJson } from '../model/syscall-window-model.js';
 import { groupByThread, viewOf, type BatchView } from '../trace/batch-view.js';
 import { syscallName } from '../trace/syscalls.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
-import { defineDetector, type LearnContext, type Learner, type Scorer, type TrainingPlan } from './detector.js';
+import { defineDetector, type BaselineFragment, type LearnContext, type Learner, type MergeContext, type Scorer, type TrainingPlan } from './detector.js';
+import { sameInEvery, sumCounts } from './merge-parts.js';
+import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { SyscallReplay } from './syscall-replay.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
@@ -170,6 +172,12 @@ class SyscallSequenceLearner implements Learner {
   private readonly threadUnit = new Map<number, number>();
   private traceIndex = -1;
   private threads = new Set<number>();
+  /** Syscall numbers (+ 2^15) the current trace called: for seen_in.syscalls, one flag a number. */
+  private readonly traceSyscalls = new Uint8Array(65536);
+  private readonly syscallTally = new RecordingTally('syscalls');
+  /** Per trace: windows new to its calibration group (null: the group's first trace, or units are threads). */
+  private readonly newWindows: (number | null)[] = [];
+  private windowsBefore = 0;
 
   constructor(private readonly plan: TrainingPlan) {
     this.unitModels = Array.from({ length: plan.units }, () => new SyscallWindowModel(plan.settings.windowLength, this.vocabulary));
@@ -186,6 +194,7 @@ class SyscallSequenceLearner implements Learner {
   beginTrace(index: number): void {
     this.traceIndex = index;
     this.threads = new Set();
+    if (this.plan.byRecording) this.windowsBefore = this.unitModels[index % this.plan.units]!.distinct(this.plan.settings.windowLength);
   }
 
   observe(view: BatchView): void {
@@ -199,10 +208,18 @@ class SyscallSequenceLearner implements Learner {
       this.unitModels[this.unitOfThread(traceIndex, key)]!.observe(key, groups.nrs.subarray(groups.starts[g]!, groups.starts[g + 1]!));
     }
     this.replay.add(traceIndex, groups, view.rows);
+    const flags = this.traceSyscalls;
+    const nrs = groups.nrs;
+    for (let i = 0; i < nrs.length; i++) flags[(nrs[i]! + 32768) & 0xffff] = 1;
   }
 
   endTrace(): void {
     for (const model of this.unitModels) for (const tid of this.threads) model.endThread(this.traceIndex * THREAD_KEY_BASE + tid);
+    for (let flag = 0; flag < this.traceSyscalls.length; flag++) if (this.traceSyscalls[flag] === 1) this.syscallTally.see(String(flag - 32768));
+    this.traceSyscalls.fill(0);
+    this.syscallTally.endRecording();
+    const { byRecording, units, settings } = this.plan;
+    this.newWindows.push(byRecording && this.traceIndex >= units ? this.unitModels[this.traceIndex % units]!.distinct(settings.windowLength) - this.windowsBefore : null);
   }
 
   /** Every unit scored by the model of the other units, from the kept calls; rows past them read again. */
@@ -240,55 +257,114 @@ class SyscallSequenceLearner implements Learner {
     const full = SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels);
     if (full.total(1) === 0) throw new GpoError(`no syscall rows in ${context.describe}: nothing to learn from`);
     const usedUnits = unitModels.filter((model) => model.distinct(1) > 0).length;
-
-    let thresholds: Thresholds;
-    let evidence: CalibrationEvidence;
-    /** Largest frame novelty a held-out normal window reached (0: none unseen). */
-    let worstHeldOutFrame = 0;
-    let unitKind: BaselineDocument['calibration']['unit'] = byRecording ? 'recording' : 'thread';
-    if (usedUnits >= 2) {
-      const heldOut = await this.heldOutScores(context.reread);
-      ({ thresholds, evidence } = thresholdsFromHeldOut(heldOut, usedUnits, settings));
-      worstHeldOutFrame = worstFrameNovelty(heldOut);
-    } else {
-      unitKind = 'none';
-      context.warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
-      thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameNovelty: 1 };
-      evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
-    }
-
-    const mostNovel = settings.frameLength * settings.windowLength;
-    // High: halfway from where normal ends to the most novel frame (every call a syscall never trained on).
-    // Normal ends at the frame threshold, or beyond it where a held-out normal window went further: the
-    // threshold is a quantile over windows, and a program's repetitive stretches (a startup loop) can hold
-    // it down while its threads' timing still makes short runs of novel interleavings.
-    const normalEnd = Math.max(thresholds.frameNovelty, worstHeldOutFrame + 1);
-    const highFrame = normalEnd > mostNovel ? mostNovel + 1 : Math.min(mostNovel, normalEnd + Math.ceil((mostNovel + 1 - normalEnd) / 2));
+    const unit = byRecording ? 'recording' : 'thread';
+    const heldOut = usedUnits >= 2 ? heldOutSamples(await this.heldOutScores(context.reread)) : { frame_novelty: [], scores: [] };
+    const tally = this.syscallTally.sections();
     return {
-      model: {
-        kind: 'gpo.anomaly-model' as const,
-        version: ANOMALY_MODEL_VERSION as typeof ANOMALY_MODEL_VERSION,
-        options: { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
-        thresholds,
-        calibration: evidence,
-        windows: full.toJSON(),
-      },
-      calibration: {
-        unit: unitKind,
-        units: unitKind === 'none' ? 1 : usedUnits,
-        method: unitKind === 'none' ? 'none' : `leave-one-${unitKind}-group-out (${usedUnits} groups)`,
-        window_false_alarm_rate: settings.windowFalseAlarmRate,
-        sequence_false_alarm_rate: settings.sequenceFalseAlarmRate,
-        novel_sequence_high_frame_novelty: highFrame,
-      },
+      seen_in: tally.seen_in,
+      learning: { ...tally.learning, windows: this.newWindows },
+      ...sequenceSections(heldOut, usedUnits >= 2 ? { unit, units: usedUnits, method: `leave-one-${unit}-group-out (${usedUnits} groups)` } : undefined, { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } }, full.toJSON(), context.warnings),
     };
   }
 }
 
-function worstFrameNovelty(scores: readonly SequenceScore[]): number {
-  let worst = 0;
-  for (const score of scores) for (let novelty = score.frameNoveltyHistogram.length - 1; novelty > worst; novelty--) if (score.frameNoveltyHistogram[novelty]! > 0) worst = novelty;
-  return worst;
+/** What the baseline keeps of the held-out scores: enough to compute the thresholds again. */
+function heldOutSamples(scores: readonly SequenceScore[]): SequenceHeldOut {
+  const frame_novelty: number[] = [];
+  for (const score of scores) score.frameNoveltyHistogram.forEach((count, novelty) => (frame_novelty[novelty] = (frame_novelty[novelty] ?? 0) + count));
+  return { frame_novelty: Array.from(frame_novelty, (count) => count ?? 0), scores: scores.map((score) => [score.surpriseScore, score.contextScore]) };
+}
+
+/**
+ * The model and calibration sections from the held-out samples (`held` undefined: nothing could be held
+ * out). Training and merging both go through here, so a baseline merged alone gives the same bytes.
+ */
+function sequenceSections(heldOut: SequenceHeldOut, held: { unit: 'recording' | 'thread'; units: number; method: string } | undefined, options: AnomalyModelOptions, windows: SyscallWindowModelJson, warnings: string[]) {
+  let thresholds: Thresholds;
+  let evidence: CalibrationEvidence;
+  if (held !== undefined) {
+    // The summed histogram rides on the first score: thresholdsFromHeldOut sums them.
+    const scores = heldOut.scores.map(([surpriseScore, contextScore], i) => ({ surpriseScore, contextScore, frameNoveltyHistogram: i === 0 ? heldOut.frame_novelty : [] }) as unknown as SequenceScore);
+    ({ thresholds, evidence } = thresholdsFromHeldOut(scores, held.units, options));
+  } else {
+    warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
+    thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameNovelty: 1 };
+    evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
+  }
+  /** Largest frame novelty a held-out normal window reached (0: none unseen). */
+  let worstHeldOutFrame = 0;
+  heldOut.frame_novelty.forEach((count, novelty) => {
+    if (count > 0) worstHeldOutFrame = novelty;
+  });
+  const mostNovel = options.frameLength * options.windowLength;
+  // High: halfway from where normal ends to the most novel frame (every call a syscall never trained on).
+  // Normal ends at the frame threshold, or beyond it where a held-out normal window went further: the
+  // threshold is a quantile over windows, and a program's repetitive stretches (a startup loop) can hold
+  // it down while its threads' timing still makes short runs of novel interleavings.
+  const normalEnd = Math.max(thresholds.frameNovelty, worstHeldOutFrame + 1);
+  const highFrame = normalEnd > mostNovel ? mostNovel + 1 : Math.min(mostNovel, normalEnd + Math.ceil((mostNovel + 1 - normalEnd) / 2));
+  return {
+    model: {
+      kind: 'gpo.anomaly-model' as const,
+      version: ANOMALY_MODEL_VERSION as typeof ANOMALY_MODEL_VERSION,
+      options,
+      thresholds,
+      calibration: evidence,
+      windows,
+    },
+    calibration: {
+      unit: held?.unit ?? ('none' as const),
+      units: held?.units ?? 1,
+      method: held?.method ?? 'none',
+      window_false_alarm_rate: options.windowFalseAlarmRate,
+      sequence_false_alarm_rate: options.sequenceFalseAlarmRate,
+      novel_sequence_high_frame_novelty: highFrame,
+      sequence_held_out: heldOut,
+    },
+  };
+}
+
+/**
+ * Windows add up exactly (vocabulary: the first baseline's, then each next one's new syscalls, in the
+ * order one pass over the recordings would have met them). Thresholds: recomputed from the baselines'
+ * held-out samples pooled; each sample was scored against its own baseline's other recordings only.
+ */
+function mergeSequences(parts: readonly BaselineDocument[], context: MergeContext): BaselineFragment {
+  const options = sameInEvery(parts.map((part) => part.model.options), 'model options');
+  if (parts.some((part) => part.calibration.sequence_held_out === undefined)) throw new Error('a baseline has no held-out sequence scores (trained by an older gpo): retrain it to merge');
+  const vocabulary: number[] = [];
+  const known = new Set<number>();
+  for (const part of parts)
+    for (const nr of part.model.windows.vocabulary)
+      if (!known.has(nr)) {
+        known.add(nr);
+        vocabulary.push(nr);
+      }
+  const windows: SyscallWindowModelJson = {
+    kind: 'gpo.syscall-windows',
+    version: 1,
+    windowLength: options.windowLength,
+    vocabulary,
+    windows: sumCounts(parts.map((part) => part.model.windows.windows)),
+    startWindows: sumCounts(parts.map((part) => part.model.windows.startWindows)),
+  };
+  const calibrated = parts.filter((part) => part.calibration.unit !== 'none');
+  const heldOut = heldOutSamplesOf(calibrated.map((part) => part.calibration.sequence_held_out!));
+  const units = calibrated.reduce((sum, part) => sum + part.calibration.units, 0);
+  const held =
+    calibrated.length === 0
+      ? undefined
+      : calibrated.length === 1 && parts.length === 1
+        ? { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: calibrated[0]!.calibration.method }
+        : { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: `held-out scores of ${calibrated.length} baselines pooled (${calibrated.map((part) => part.calibration.method).join('; ')})` };
+  const tallies = mergeTallies(parts, ['syscalls']);
+  return { seen_in: tallies.seen_in, learning: { ...tallies.learning, windows: parts.flatMap((part) => part.learning!.windows ?? []) }, ...sequenceSections(heldOut, held, options, windows, context.warnings) };
+}
+
+function heldOutSamplesOf(parts: readonly SequenceHeldOut[]): SequenceHeldOut {
+  const frame_novelty: number[] = [];
+  for (const part of parts) part.frame_novelty.forEach((count, novelty) => (frame_novelty[novelty] = (frame_novelty[novelty] ?? 0) + count));
+  return { frame_novelty: Array.from(frame_novelty, (count) => count ?? 0), scores: parts.flatMap((part) => part.scores) };
 }
 
 /** The window model and thresholds, parsed and checked once when the baseline is read. */
@@ -300,4 +376,4 @@ function loadModel(baseline: BaselineDocument): { model: AnomalyModel } {
   }
 }
 
-export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, loadModel);
+export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, { load: loadModel, merge: mergeSequences });

@@ -21,6 +21,8 @@ export interface SyscallFrequencyModelJson {
   windows: number;
   /** Per syscall number (sorted), statistics of its rate (calls per window) over all training windows. */
   rates: Record<string, SyscallRateStats>;
+  /** Windows per syscall number and count (gpo train writes them so baselines can be merged: src/detectors/rate-deviation.ts). */
+  histograms?: Record<string, Record<string, number>>;
 }
 
 /** Calls per syscall in the current window of one thread; emits the window's counts when it closes. */

@@ -73,11 +73,11 @@ LEFT JOIN syscalls s ON e.kind = 'syscall' AND s.nr = e.nr`;
 export function scoreViewsSql(files: readonly string[]): string {
   return `CREATE TEMP TABLE gpo_score_reports AS
 SELECT * FROM read_json(${sqlList(files)}, format = 'auto', records = true, filename = true,
-  columns = {recording: 'JSON', trace: 'JSON', baseline: 'JSON', anomalies: 'JSON[]', counts: 'JSON', fail_on: 'VARCHAR', verdict: 'VARCHAR', exit_code: 'INTEGER'});
+  columns = {recording: 'JSON', trace: 'JSON', baseline: 'JSON', anomalies: 'JSON[]', counts: 'JSON', fail_on: 'VARCHAR', verdict: 'VARCHAR', passed: 'BOOLEAN', anomalous: 'BOOLEAN', exit_code: 'INTEGER'});
 CREATE TEMP VIEW scores AS
 SELECT
   recording->>'id' AS recording_id, recording->>'host' AS host, trace->>'path' AS file, baseline->>'path' AS baseline,
-  verdict, exit_code, fail_on,
+  verdict, passed, anomalous, exit_code, fail_on,
   (counts->>'high')::INTEGER AS high, (counts->>'medium')::INTEGER AS medium, (counts->>'low')::INTEGER AS low,
   len(anomalies) AS anomalies, filename AS score_file
 FROM gpo_score_reports;

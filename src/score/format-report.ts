@@ -18,7 +18,7 @@ export function formatReport(report: ScoreReport): string {
   const lines = [
     `trace     ${esc(report.trace.path)}: ${formatCount(report.trace.syscalls)} syscalls, ${formatCount(report.trace.rows - report.trace.syscalls)} other rows, ${report.trace.threads} threads`,
     `recording ${report.recording.id}${report.recording.host ? ` on ${esc(report.recording.host)}` : ''}${report.recording.id_from === 'metadata' ? '' : ' (derived from the file)'}`,
-    `baseline  ${esc(report.baseline.path)}: ${esc(report.baseline.program.exe || '(imported)')}, trained on ${report.baseline.traces} trace${report.baseline.traces === 1 ? '' : 's'}`,
+    `baseline  ${esc(report.baseline.path)}: ${esc(report.baseline.program.exe || '(imported)')}, trained on ${report.baseline.traces} trace${report.baseline.traces === 1 ? '' : 's'}${report.baseline.allow === null ? '' : `, with the exceptions of ${esc(report.baseline.allow)}`}`,
   ];
   for (const w of report.warnings) lines.push(`warning   ${esc(w)}`);
   if (report.program_mismatch) lines.push(`warning   ${esc(report.program_mismatch)}`);
@@ -41,5 +41,5 @@ export function formatVerdict(report: ScoreReport): string {
   const bySeverity = [...SEVERITIES].reverse().map((s) => `${report.counts[s]} ${s}`).join(', ');
   return report.verdict === 'clean'
     ? 'verdict: clean (no anomalies)'
-    : `verdict: ${report.exit_code === 1 ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`;
+    : `verdict: ${report.verdict === 'fail' ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`;
 }

@@ -16,7 +16,8 @@ export interface ScoreReport {
   /** Which recording (and host) this is; each anomaly repeats its id, so anomalies can be pooled across traces. */
   recording: RecordingIdentity;
   trace: { path: string; sha256?: string; rows: number; syscalls: number; threads: number; program: ProgramIdentity };
-  baseline: { path: string; program: ProgramIdentity; traces: number };
+  /** allow: the allow file whose entries were added to the baseline (--allow), else null. */
+  baseline: { path: string; allow: string | null; program: ProgramIdentity; traces: number };
   /** Set when the trace is of another program than the baseline's (exe path, build-id or sha256 differ). */
   program_mismatch: string | null;
   /** Other one-line notes: dropped records, incomplete recording. */
@@ -24,8 +25,13 @@ export interface ScoreReport {
   anomalies: (Anomaly & { recording_id: string })[];
   counts: Record<Severity, number>;
   fail_on: Severity | 'none';
-  verdict: 'clean' | 'anomalous';
-  /** 0 clean (nothing at or above fail_on), 1 otherwise. */
+  /** Follows fail_on: 'clean' no anomalies, 'pass' none at or above fail_on, 'fail' otherwise (exit code 1). */
+  verdict: 'clean' | 'pass' | 'fail';
+  /** verdict is not 'fail': what the exit code says. */
+  passed: boolean;
+  /** Any anomaly at all, whatever fail_on. */
+  anomalous: boolean;
+  /** 0 passed (nothing at or above fail_on), 1 otherwise. */
   exit_code: 0 | 1;
 }
 
@@ -75,7 +81,7 @@ export class ScoringRun {
   }
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
+export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
   const run = new ScoringRun(loaded, trace.metadata.target, options.detectors);
   for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) run.observe(batch);
   return scoreReport(run, run.finish(), { path: trace.path, metadata: trace.metadata }, await recordingOf(trace), loaded, options);
@@ -88,7 +94,7 @@ export function scoreReport(
   trace: { path: string; metadata: TraceMetadata },
   recording: RecordingIdentity,
   loaded: LoadedBaseline,
-  options: { baselinePath: string; failOn?: Severity | 'none' },
+  options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none' },
 ): ScoreReport {
   const baseline = loaded.document;
   const program = programOf(trace.metadata.target);
@@ -103,13 +109,15 @@ export function scoreReport(
   return {
     recording,
     trace: { path: trace.path, rows: run.rows, syscalls: run.syscalls, threads: run.threads.size, program },
-    baseline: { path: options.baselinePath, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
+    baseline: { path: options.baselinePath, allow: options.allowPath ?? null, program: baseline.trained_on.program, traces: baseline.trained_on.traces.length },
     program_mismatch: programMismatch(program, baseline.trained_on.program),
     warnings,
     anomalies: anomalies.map((anomaly) => ({ recording_id: recording.id, ...anomaly })),
     counts,
     fail_on: failOn,
-    verdict: anomalies.length === 0 ? 'clean' : 'anomalous',
+    verdict: failing ? 'fail' : anomalies.length === 0 ? 'clean' : 'pass',
+    passed: !failing,
+    anomalous: anomalies.length > 0,
     exit_code: failing ? 1 : 0,
   };
 }

@@ -93,7 +93,7 @@ export class BaselineTrainer {
 }
 
 /** Adds a detector's sections: top-level keys, and the fields inside the objects two detectors share. */
-function mergeSections(into: BaselineFragment, sections: BaselineFragment): void {
+export function mergeSections(into: BaselineFragment, sections: BaselineFragment): void {
   const target = into as Record<string, unknown>;
   for (const [key, value] of Object.entries(sections)) {
     const existing = target[key];

@@ -33,6 +33,8 @@ export interface WatchOptions {
   record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch' | 'convert'> & { output?: string };
   baseline: LoadedBaseline;
   baselinePath: string;
+  /** The allow file already added to `baseline` (--allow), named in the report. */
+  allowPath?: string;
   failOn: Severity | 'none';
   /** An anomaly found (or one whose severity rose): `detectedNs` is CLOCK_MONOTONIC when it was found. */
   onAnomaly: (found: LiveAnomaly, detectedNs: bigint, metadata: { wallOffsetNs: bigint; recordingId: string | null }) => void;
@@ -107,7 +109,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     const anomalies = scoring.finish();
     report(printed.news(anomalies));
     return {
-      report: scoreReport(scoring, anomalies, { path: output, metadata: summary.metadata }, await recordingOf({ path: output, metadata: summary.metadata }), options.baseline, { baselinePath: options.baselinePath, failOn: options.failOn }),
+      report: scoreReport(scoring, anomalies, { path: output, metadata: summary.metadata }, await recordingOf({ path: output, metadata: summary.metadata }), options.baseline, { baselinePath: options.baselinePath, allowPath: options.allowPath, failOn: options.failOn }),
       summary,
       trace: temporaryDir === null ? output : null,
     };

@@ -42,6 +42,21 @@ describe('gpo train and score (CLI)', () => {
     expect(runGpo(['score', path, '-b', baselinePath, '--fail-on', 'bogus']).code).toBe(2);
   });
 
+  it('says in the JSON verdict what the exit code says (passed), and whether there were anomalies at all', async () => {
+    const path = await normalTrace(join(dir, 'pidfd.parquet'), [{ ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 }]);
+    const verdictOf = (failOn: string) => {
+      const run = runGpo(['score', path, '-b', baselinePath, '--json', '--fail-on', failOn]);
+      const report = JSON.parse(run.stdout) as { verdict: string; passed: boolean; anomalous: boolean; exit_code: number };
+      expect(report.exit_code).toBe(run.code);
+      return { verdict: report.verdict, passed: report.passed, anomalous: report.anomalous, code: run.code };
+    };
+    expect(verdictOf('high')).toEqual({ verdict: 'pass', passed: true, anomalous: true, code: 0 });
+    expect(verdictOf('none')).toEqual({ verdict: 'pass', passed: true, anomalous: true, code: 0 });
+    expect(verdictOf('medium')).toEqual({ verdict: 'fail', passed: false, anomalous: true, code: 1 });
+    const clean = JSON.parse(runGpo(['score', traces[0]!, '-b', baselinePath, '--json']).stdout) as Record<string, unknown>;
+    expect(clean).toMatchObject({ verdict: 'clean', passed: true, anomalous: false, exit_code: 0 });
+  });
+
   it('gives one clear line and exit 2 for bad baselines', () => {
     const cases: [string, string | null, RegExp][] = [
       ['missing.json', null, /missing\.json: no such baseline file/],

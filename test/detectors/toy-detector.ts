@@ -1,5 +1,5 @@
 // A toy detector written the way a new one is added: this one file (a learner, a scorer, its own baseline
-// section) plus one entry in the detector list (here the test's copy of DETECTORS). It learns the names of
+// section and how it merges) plus one entry in the detector list (here the test's copy of DETECTORS). It learns the names of
 // the threads that made syscalls and reports a thread whose name training never saw.
 import type { AnomalyKind, Anomaly } from '../../src/detectors/anomaly.js';
 import type { LoadedBaseline } from '../../src/baseline/document.js';
@@ -26,7 +26,7 @@ class ToyScorer implements Scorer {
   private readonly found = new Map<number, Anomaly>();
   private readonly known: ReadonlySet<string>;
   constructor(baseline: LoadedBaseline) {
-    this.known = new Set((baseline.document as unknown as Record<string, { names: string[] }>)[TOY_SECTION]!.names);
+    this.known = new Set(namesOf(baseline.document));
   }
   observe(view: BatchView): void {
     const groups = groupByThread(view);
@@ -47,4 +47,10 @@ class ToyScorer implements Scorer {
   }
 }
 
-export const toyThreadNames = defineDetector([TOY_SECTION], ToyLearner, ToyScorer);
+export const toyThreadNames = defineDetector([TOY_SECTION], ToyLearner, ToyScorer, {
+  merge: (parts) => ({ [TOY_SECTION]: { names: [...new Set(parts.flatMap(namesOf))].sort() } }),
+});
+
+function namesOf(document: object): string[] {
+  return (document as Record<string, { names: string[] }>)[TOY_SECTION]!.names;
+}
