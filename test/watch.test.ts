@@ -125,7 +125,7 @@ const identity = (a: { kind: string; pid: number; tid: number }, ts: string) => 
 function expectSameAsScore(watched: Watched): void {
   const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', BASELINE, watched.trace]);
   expect(r.code, r.stderr).toBe(0);
-  const report = JSON.parse(r.stdout) as { recording: { id: string }; anomalies: Scored[]; counts: Record<string, number>; verdict: string; exit_code: number };
+  const report = JSON.parse(r.stdout) as { recording: { id: string }; anomalies: Scored[]; counts: Record<string, number>; verdict: string; passed: boolean; anomalous: boolean; exit_code: number };
   // Every live line names the recording as gpo score does, and the trace kept.
   for (const { line } of watched.anomalies) expect([line.recording, line.trace]).toEqual([report.recording.id, watched.trace]);
   expect(watched.verdict.recording).toBe(report.recording.id);
@@ -140,6 +140,7 @@ function expectSameAsScore(watched: Watched): void {
   expect(Object.fromEntries([...live].sort())).toEqual(Object.fromEntries([...offline].sort()));
   expect(watched.verdict.counts).toEqual(report.counts);
   expect(watched.verdict.verdict).toBe(report.verdict);
+  expect([watched.verdict.passed, watched.verdict.anomalous]).toEqual([report.passed, report.anomalous]);
   expect(watched.verdict.exit_code).toBe(report.exit_code);
 }
 

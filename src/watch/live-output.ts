@@ -49,6 +49,8 @@ export function verdictJson(report: ScoreReport, trace: string | null): string {
   return escapeJson(
     {
       verdict: report.verdict,
+      passed: report.passed,
+      anomalous: report.anomalous,
       exit_code: report.exit_code,
       fail_on: report.fail_on,
       counts: report.counts,
