@@ -90,6 +90,31 @@ describe('a fleet folder', () => {
     writeFileSync(join(dir, 'scores.jsonl'), withOdd.stdout);
   });
 
+  it('merges baselines trained per host into one that scores the folder as the single-pass baseline does', () => {
+    const shards = ['rig-a', 'rig-b'].map((host) => {
+      const shard = join(dir, `shard-${host}.json`);
+      const trained = runGpo(['train', join(fleet(), host), '-o', shard]);
+      expect(trained.code, trained.stderr).toBe(0);
+      return shard;
+    });
+    const merged = join(dir, 'merged.json');
+    const run = runGpo(['train', '--merge', ...shards, '-o', merged]);
+    expect(run.code, run.stderr).toBe(0);
+    // What adds up is the same as one pass over the folder: the traces trained on, libraries, the process profile.
+    const single = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8'));
+    const both = JSON.parse(readFileSync(merged, 'utf8'));
+    expect(both.trained_on.traces.map((t: { recording_id?: string; path: string }) => t.path).sort()).toEqual(single.trained_on.traces.map((t: { path: string }) => t.path).sort());
+    expect(both.libraries).toEqual(single.libraries);
+    expect(both.process).toEqual(single.process);
+    // Scored with either, every trace (the odd one included) gets the same verdict and the same anomalies
+    // (kind, thread, time); only novel_sequence severities may differ (thresholds calibrated per shard).
+    const scoreWith = (baseline: string) =>
+      runGpo(['score', fleet(), odd.output, '-b', baseline, '--json', '--fail-on', 'high']).stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const shape = (reports: { recording: { id: string }; verdict: string; anomalies: { kind: string; severity: string; tid: number; first_ts_ns: string }[] }[]) =>
+      reports.map((r) => ({ id: r.recording.id, verdict: r.verdict, anomalies: r.anomalies.map((a) => `${a.kind} ${a.tid} ${a.first_ts_ns} ${a.kind === 'novel_sequence' ? '' : a.severity}`) }));
+    expect(shape(scoreWith(merged))).toEqual(shape(scoreWith(join(dir, 'baseline.json'))));
+  });
+
   it('answers SQL questions with the answers the logs give', () => {
     // Recordings per host and build.
     expect(query('SELECT host, build_id, count(*) AS n FROM recordings GROUP BY ALL ORDER BY ALL')).toEqual([
