@@ -23,6 +23,8 @@ SUITE=(node_modules/vitest/vitest.mjs run --reporter=verbose --testTimeout=90000
 # misfire there ("memory access out of bounds" in parquet-wasm): baseline compiler, explicit checks. The
 # tests pass GPO_TEST_NODE_ARGS on to the gpo processes they start (test/helpers/gpo.ts).
 GUEST_NODE=(node --no-wasm-tier-up --wasm-enforce-bounds-checks)
+# vitest's workers (they read traces) get them through --execArgv.
+GUEST_WORKER_ARGS=(--execArgv=--no-wasm-tier-up --execArgv=--wasm-enforce-bounds-checks)
 GUEST_NODE_ARGS="--no-wasm-tier-up --wasm-enforce-bounds-checks"
 
 need_tools() {
@@ -72,7 +74,7 @@ for k in "${KERNELS[@]}"; do
       name=$pkg
       deb=$(deb_of "$pkg")
       # Piped through cat: the guest's console is a terminal, where vitest would redraw its status line.
-      cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 GPO_TEST_NODE_ARGS=$(printf %q "$GUEST_NODE_ARGS") && $(printf '%q ' "${GUEST_NODE[@]}" "${SUITE[@]}") 2>&1 | cat"
+      cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 GPO_TEST_NODE_ARGS=$(printf %q "$GUEST_NODE_ARGS") && $(printf '%q ' "${GUEST_NODE[@]}" "${SUITE[@]}" "${GUEST_WORKER_ARGS[@]}") 2>&1 | cat"
       set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e ;;
     *) echo "kernel-matrix: unknown kernel $k (host, 6.1 or 6.12)" >&2; exit 2 ;;
   esac
