@@ -19,9 +19,13 @@ SUITE=(node_modules/vitest/vitest.mjs run --reporter=verbose --testTimeout=90000
   test/record.test.ts test/observe.test.ts test/kernels/
   -t 'records exactly the fixture|acts of other processes|system-wide events|inside the target|kernel suite')
 # Under qemu's emulated CPU, V8 crashes when it tiers WebAssembly up (parquet-wasm's hot loops: "Check
-# failed: maybe_code.has_value()" in Runtime_WasmTriggerTierUp); the baseline compiler is enough there. The
-# tests pass node's --no-wasm* flags on to the gpo processes they start.
-GUEST_NODE=(node --no-wasm-tier-up)
+# failed: maybe_code.has_value()" in Runtime_WasmTriggerTierUp), and its signal-based wasm bounds checks
+# misfire there ("memory access out of bounds" in parquet-wasm): baseline compiler, explicit checks. The
+# tests pass GPO_TEST_NODE_ARGS on to the gpo processes they start (test/helpers/gpo.ts).
+GUEST_NODE=(node --no-wasm-tier-up --wasm-enforce-bounds-checks)
+# vitest's workers (they read traces) get them through --execArgv.
+GUEST_WORKER_ARGS=(--execArgv=--no-wasm-tier-up --execArgv=--wasm-enforce-bounds-checks)
+GUEST_NODE_ARGS="--no-wasm-tier-up --wasm-enforce-bounds-checks"
 
 need_tools() {
   local missing=()
@@ -70,7 +74,7 @@ for k in "${KERNELS[@]}"; do
       name=$pkg
       deb=$(deb_of "$pkg")
       # Piped through cat: the guest's console is a terminal, where vitest would redraw its status line.
-      cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 && $(printf '%q ' "${GUEST_NODE[@]}" "${SUITE[@]}") 2>&1 | cat"
+      cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 GPO_TEST_NODE_ARGS=$(printf %q "$GUEST_NODE_ARGS") && $(printf '%q ' "${GUEST_NODE[@]}" "${SUITE[@]}" "${GUEST_WORKER_ARGS[@]}") 2>&1 | cat"
       set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e ;;
     *) echo "kernel-matrix: unknown kernel $k (host, 6.1 or 6.12)" >&2; exit 2 ;;
   esac

@@ -9,8 +9,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const GPO = join(ROOT, 'bin', 'gpo.js');
 /** Under emulation (scripts/kernel-matrix.sh boots kernels under qemu TCG) everything is slower. */
 export const TIMEOUT_SCALE = Number(process.env.GPO_TEST_TIMEOUT_SCALE ?? 1);
-/** Node flags for the gpo processes a test starts (the kernel matrix passes the ones its own node got). */
-const NODE_ARGS = process.execArgv.filter((a) => a.startsWith('--no-wasm'));
+/** Node flags for the gpo processes a test starts (the kernel matrix sets them for emulated kernels). */
+const NODE_ARGS = (process.env.GPO_TEST_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 /** Kernel tests must fail loudly, not pass silently, where they cannot run. */
 export function requireRoot(): void {
