@@ -75,7 +75,12 @@ for k in "${KERNELS[@]}"; do
       deb=$(deb_of "$pkg")
       # Piped through cat: the guest's console is a terminal, where vitest would redraw its status line.
       cmd="set -o pipefail; cd $(printf %q "$ROOT") && export GPO_TEST_TIMEOUT_SCALE=20 GPO_TEST_NODE_ARGS=$(printf %q "$GUEST_NODE_ARGS") && $(printf '%q ' "${GUEST_NODE[@]}" "${SUITE[@]}" "${GUEST_WORKER_ARGS[@]}") 2>&1 | cat"
-      set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e ;;
+      set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e
+      # 125: the guest hung or panicked before the suite could answer (emulation, not gpo): boot it once more.
+      if [ $rc -eq 125 ]; then
+        echo "kernel-matrix: $pkg: the guest hung or panicked; booting it once more" >&2
+        set +e; KM_WORK=$CACHE KM_TIMEOUT=${KM_TIMEOUT:-1500} bash scripts/kernel-matrix/run-kernel.sh "$deb" "$cmd"; rc=$?; set -e
+      fi ;;
     *) echo "kernel-matrix: unknown kernel $k (host, 6.1 or 6.12)" >&2; exit 2 ;;
   esac
   t1=$(date +%s)
