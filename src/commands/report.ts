@@ -1,12 +1,11 @@
 // gpo report TRACE [--baseline FILE] -o report.html: one self-contained HTML page with charts.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readBaseline } from '../detectors/load-baseline.js';
-import { GpoError } from '../errors.js';
 import { escapeTerminal as esc } from '../cli/escape.js';
 import { progress } from '../cli/progress.js';
 import { buildHtmlReport } from '../report/html/index.js';
 import { openTrace } from '../trace/reader.js';
+import { writeOutputFile } from '../trace/output-file.js';
 
 export function registerReport(program: Command): void {
   program
@@ -21,11 +20,7 @@ export function registerReport(program: Command): void {
       const status = progress('report: reading', { total: trace.numRows });
       const page = await buildHtmlReport(trace, baseline, { baselinePath: opts.baseline ?? null, progress: status });
       status.finish();
-      try {
-        writeFileSync(opts.output, page);
-      } catch (err) {
-        throw new GpoError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
+      writeOutputFile(opts.output, page);
       process.stderr.write(`gpo: wrote ${esc(opts.output)} (${Math.round(page.length / 1024)} KB)\n`);
     });
 }

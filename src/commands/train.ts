@@ -1,16 +1,15 @@
 // gpo train TRACE... -o baseline.json: learns a baseline from normal recordings of one program;
 // gpo train --merge A.json B.json... -o C.json: one baseline from baselines trained apart.
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { progress } from '../cli/progress.js';
 import { readAllowFile } from '../detectors/allow-file.js';
 import { learningStatus } from '../baseline/learning.js';
 import { mergeBaselineFiles } from '../train/merge.js';
 import { baselineText, trainBaseline, type TrainResult } from '../train/train.js';
-import { GpoError } from '../errors.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount } from '../cli/format.js';
 import { expandTraceInputs } from '../trace/inputs.js';
+import { writeOutputFile } from '../trace/output-file.js';
 
 export function registerTrain(program: Command): void {
   program
@@ -33,11 +32,7 @@ export function registerTrain(program: Command): void {
       }
       const { warnings } = trained;
       const baseline = allow ? allow(trained.baseline).document : trained.baseline;
-      try {
-        writeFileSync(opts.output, baselineText(baseline));
-      } catch (err) {
-        throw new GpoError(`cannot write ${opts.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      }
+      writeOutputFile(opts.output, baselineText(baseline));
       for (const warning of warnings) process.stderr.write(`gpo: warning: ${esc(warning)}\n`);
       const c = baseline.calibration;
       const m = baseline.model;

@@ -1,7 +1,8 @@
 // Output files written as root: created new, never through a link someone planted, never over what is not
 // a regular file. The recording's stream is created this way (it is also the output's lock), and so is the
-// Parquet file's temporary, which is then linked (or renamed over an older trace) to the output.
-import { constants, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync } from 'node:fs';
+// Parquet file's temporary, which is then linked (or renamed over an older trace) to the output; baselines
+// and reports go through the same temporary-then-publish path.
+import { closeSync, constants, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
 import { GpoError } from '../errors.js';
 
 function fileType(st: Stats): string {
@@ -80,4 +81,24 @@ export function publish(tmp: string, path: string): void {
     throw err;
   }
   renameSync(tmp, path);
+}
+
+/**
+ * Writes a whole output file (a baseline, a report) as the trace is written: into a temporary created new
+ * beside it, then published over the output only if that is a regular file (or nothing).
+ */
+export function writeOutputFile(path: string, content: string): void {
+  checkReplaceable(path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = createNew(tmp);
+  try {
+    const bytes = Buffer.from(content);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    closeSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  publish(tmp, path);
 }

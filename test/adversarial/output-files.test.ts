@@ -2,12 +2,12 @@
 // planted by someone else, never replace what is not a regular file, and two recordings to one output must
 // not silently lose one of them. Each refusal is one line on stderr with exit code 2. Real kernel, as root.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
-import { fixture, requireRoot, runGpo, startGpo, type Finished } from '../helpers/gpo.js';
+import { fixture, requireRoot, ROOT, runGpo, startGpo, type Finished } from '../helpers/gpo.js';
 
 let dir: string;
 let n = 0;
@@ -113,4 +113,35 @@ describe('two gpo record with the same -o', () => {
     oneLineRefusal(record(out), /left by a killed recording/);
     expect(readFileSync(`${out}.arrows`, 'utf8')).toBe('rows of a killed recording');
   });
+});
+
+describe('gpo train -o and gpo report -o: the same promises', () => {
+  const traces = join(ROOT, 'test', 'fixtures', 'traces');
+  const train = (out: string) => runGpo(['train', join(traces, 'clean-1.parquet'), join(traces, 'clean-2.parquet'), '-o', out]);
+  const report = (out: string) => runGpo(['report', join(traces, 'cheat.parquet'), '-o', out]);
+
+  for (const [name, write] of [['train', train], ['report', report]] as const) {
+    it(`${name}: never writes through a symlink planted at the output`, () => {
+      const { at, victim } = scene();
+      const out = join(at, 'out');
+      symlinkSync(victim, out);
+      oneLineRefusal(write(out), /not a regular file/);
+      expect(lstatSync(out).isSymbolicLink()).toBe(true);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    });
+
+    it(`${name}: refuses to replace a device node, and replaces an older regular file`, () => {
+      const { at } = scene();
+      const node = join(at, 'node');
+      expect(spawnSync('mknod', [node, 'c', '1', '3']).status).toBe(0);
+      oneLineRefusal(write(node), /not a regular file/);
+      expect(lstatSync(node).isCharacterDevice()).toBe(true);
+      const older = join(at, 'older');
+      writeFileSync(older, 'old\n');
+      const r = write(older);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(older, 'utf8')).not.toBe('old\n');
+      expect(readdirSync(at).filter((f) => f.includes('.tmp'))).toEqual([]);
+    });
+  }
 });
