@@ -87,7 +87,9 @@ export const TRACE_METADATA_RANGES: readonly RangeRule[] = [
 ];
 
 const RATE_WINDOW_NS: Range = { min: 1e8, max: 3.6e12, integer: true, what: 'a window of 0.1 s to 1 h' };
-const Z: Range = { min: 0, max: 1000, what: 'robust standard deviations' };
+// A robust z is (count - median) / max(1.4826 MAD, 1): at most a window's count, which cannot exceed one
+// call a nanosecond of the longest window (1 h). Training a busy program gives thresholds in the thousands.
+const Z: Range = { min: 0, max: 3.6e12, what: 'robust standard deviations' };
 
 /**
  * Baseline documents (src/baseline/document.ts): thresholds within what their detector can reach (a frame

@@ -119,6 +119,16 @@ describe('baselines made to switch detectors off', () => {
   it('still takes the baseline gpo train wrote', () => {
     expect(score(BASELINE).code).toBe(0);
   });
+
+  it('takes the rate thresholds training gives a busy program (a robust z is at most a window count)', () => {
+    // A storm's held-out windows reach z in the thousands: gpo must read the baselines it writes.
+    const busy = tampered('z-busy', (b) => {
+      b.calibration.rate_deviation.z = 5000;
+      b.calibration.libcall_rate_deviation.z = 250_000;
+    });
+    const r = score(busy);
+    expect(r.code, r.stderr).toBe(0);
+  });
 });
 
 describe('gpo record --pid and --duration (real kernel)', () => {
