@@ -2,7 +2,8 @@
 // outputs; the query's rows come back chunk by chunk, so output streams whatever the result's size.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { GpoError } from '../errors.js';
-import { fileSha256, uuidFromSha256 } from '../trace/recording.js';
+import { sha256OfFile } from '../trace/file-hash.js';
+import { uuidFromSha256 } from '../trace/recording.js';
 import { eventsViewSql, metadataTableSql, RECORDINGS_SQL, scoreViewsSql, sqlString, syscallTableSql } from './views.js';
 
 export interface QueryInputs {
@@ -55,7 +56,7 @@ export async function openQueryEngine(inputs: QueryInputs): Promise<{ query(sql:
     if (missing !== undefined) throw new GpoError(`${missing}: not a gpo trace (no gpo metadata)`);
     await run(connection, 'CREATE TEMP TABLE derived_ids (path VARCHAR, id VARCHAR)', 'setting up');
     for (const row of rows.filter((r) => r.id === null)) {
-      const id = uuidFromSha256(await fileSha256(row.path));
+      const id = uuidFromSha256(await sha256OfFile(row.path));
       await run(connection, `INSERT INTO derived_ids VALUES (${sqlString(row.path)}, ${sqlString(id)})`, 'setting up');
     }
     await run(connection, syscallTableSql(), 'setting up');

@@ -1,23 +1,18 @@
 // gpo query's output. Query results hold traced strings (comm, paths, argv: attacker-chosen bytes), so
 // each format makes them inert: the terminal table escapes control and bidi characters, JSON lines escape
 // C1 controls and bidi overrides too (valid JSON that a terminal shows as text), CSV quotes every string.
-import { escapeTerminal } from '../cli/escape.js';
+import { escapeJson, escapeTerminal } from '../cli/escape.js';
 import type { QueryResult } from './engine.js';
 
 /** Rows a terminal table shows; the table needs every row before printing, so it stops here. */
 export const TABLE_ROW_LIMIT = 1000;
 const CELL_CHARS = 100;
 
-/** JSON text with C1 controls, line/paragraph separators and bidi overrides escaped as \uXXXX. */
-export function inertJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
-}
-
 /** One object per line, keys in column order. */
 export async function* jsonLines(result: QueryResult): AsyncGenerator<string> {
   for await (const rows of result.rows) {
     let text = '';
-    for (const row of rows) text += `${inertJson(Object.fromEntries(result.columns.map((c, i) => [c, row[i]])))}\n`;
+    for (const row of rows) text += escapeJson(Object.fromEntries(result.columns.map((c, i) => [c, row[i]])), 0);
     yield text;
   }
 }

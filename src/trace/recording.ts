@@ -1,8 +1,7 @@
 // Which recording a trace is, across a fleet: its recording id and host. Traces written before gpo drew a
 // recording id get one derived from the file's bytes (stable: the same file always gets the same id) and
 // say so in `id_from`.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { sha256OfFile } from './file-hash.js';
 import type { TraceMetadata } from './metadata.js';
 
 export interface RecordingIdentity {
@@ -25,18 +24,12 @@ export function uuidFromSha256(hex: string): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
 }
 
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** The identity of a trace; reads the whole file only when its metadata has no recording id. */
 export async function recordingOf(trace: { path: string; metadata: TraceMetadata }): Promise<RecordingIdentity> {
   const m = trace.metadata;
   const own = typeof m.recording_id === 'string' && m.recording_id !== '';
   return {
-    id: own ? m.recording_id! : uuidFromSha256(await fileSha256(trace.path)),
+    id: own ? m.recording_id! : uuidFromSha256(await sha256OfFile(trace.path)),
     id_from: own ? 'metadata' : 'file-sha256',
     host: m.host?.hostname ?? '',
     machine_id: m.host?.machine_id ?? null,
