@@ -1,0 +1,153 @@
+#include "recorder-consumer.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memory>
+
+extern "C" {
+#include "gpo.h"
+}
+
+namespace {
+
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+// What JavaScript hears of a written batch: its size, and the processes that started or ended in it
+// (to know when the last followed process has gone).
+struct BatchWritten {
+  uint64_t rows = 0, bytes = 0;
+  std::vector<int32_t> forked, exited;
+  int error = 0;  // errno of a failed write; nothing is written after it
+};
+
+}  // namespace
+
+Napi::Object CountersObject(Napi::Env env, const std::vector<uint64_t>& c) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("syscallsDropped", double(c[GPO_CNT_SYSCALLS_DROPPED]));
+  o.Set("eventsDropped", double(c[GPO_CNT_EVENTS_DROPPED]));
+  o.Set("pathTruncated", double(c[GPO_CNT_PATH_TRUNCATED]));
+  o.Set("argvTruncated", double(c[GPO_CNT_ARGV_TRUNCATED]));
+  o.Set("batchesWritten", double(c[GPO_CNT_BATCHES]));
+  o.Set("nameTruncated", double(c[GPO_CNT_NAME_TRUNCATED]));
+  return o;
+}
+
+RecordConsumer::RecordConsumer(RecorderBpf& bpf, LibcallProbes& libcalls, RecordDecoder& decoder, bool durations,
+                               uint32_t batch_rows, uint64_t delivery_ns)
+    : bpf_(bpf), libcalls_(libcalls), decoder_(decoder), durations_(durations), batch_rows_(batch_rows),
+      delivery_ns_(delivery_ns) {}
+
+RecordConsumer::~RecordConsumer() {
+  stop_requested_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (rb_) ring_buffer__free(rb_);
+}
+
+int RecordConsumer::Start(Napi::Env env, int fd, Napi::Function on_batch, Napi::Function on_done) {
+  rb_ = ring_buffer__new(bpf_.events_fd(), &RecordConsumer::OnRecord, this, nullptr);
+  if (!rb_) return errno;
+  fd_ = fd;
+  on_batch_ = Napi::ThreadSafeFunction::New(env, on_batch, "gpo-recorder", 4, 1);
+  on_done_ = Napi::ThreadSafeFunction::New(env, on_done, "gpo-recorder-done", 1, 1);
+  batch_.Reserve(batch_rows_ + GPO_STAGE_RECORDS, durations_);
+  thread_ = std::thread([this] { Consume(); });
+  return 0;
+}
+
+void RecordConsumer::Consume() {
+  uint64_t last_delivery = MonotonicNs();
+  while (!stop_requested_) {
+    ring_buffer__consume(rb_);
+    uint64_t now = MonotonicNs();
+    if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > delivery_ns_)) {
+      Deliver();
+      last_delivery = now;
+    }
+    usleep(1000);
+  }
+  Finish();
+}
+
+// Detach first so nothing new arrives, then read what the kernel still holds, in order: the ring buffer,
+// then the per-CPU stages (each CPU's newest records, the last rows).
+void RecordConsumer::Finish() {
+  libcalls_.DetachAll();
+  bpf_.Detach();
+  ring_buffer__consume(rb_);
+  for (const std::vector<uint8_t>& stage : bpf_.ReadStages()) decoder_.Decode(stage.data(), stage.size(), batch_);
+  Deliver();
+  auto counters = bpf_.ReadCounters();
+  auto dropped = bpf_.ReadDroppedByNr();
+  DecoderTotals totals = decoder_.totals();
+  on_done_.BlockingCall([counters, dropped, totals](Napi::Env env, Napi::Function done) {
+    Napi::Object stats = CountersObject(env, counters);
+    Napi::Object by_nr = Napi::Object::New(env);
+    for (auto& [nr, n] : dropped) by_nr.Set(std::to_string(nr), double(n));
+    stats.Set("syscallsDroppedByNr", by_nr);
+    stats.Set("rows", double(totals.rows));
+    stats.Set("syscallRows", double(totals.syscall_rows));
+    stats.Set("lifecycleRows", double(totals.lifecycle_rows));
+    stats.Set("batchesRead", double(totals.batches_read));
+    done.Call({stats});
+  });
+  on_batch_.Release();
+  on_done_.Release();
+}
+
+int RecordConsumer::OnRecord(void* ctx, void* data, size_t size) {
+  auto* self = static_cast<RecordConsumer*>(ctx);
+  // One consume can drain megabytes when the consumer fell behind; batches stay at their size, so the
+  // Parquet conversion's memory does not depend on how far behind it was.
+  if (self->batch_.size() >= self->batch_rows_) self->Deliver();
+  self->decoder_.Decode(static_cast<const uint8_t*>(data), size, self->batch_);
+  return 0;
+}
+
+void RecordConsumer::Deliver() {
+  if (batch_.size() == 0) return;
+  auto* written = new BatchWritten();
+  written->rows = batch_.size();
+  for (const RareFields& f : batch_.rare) {
+    uint8_t kind = batch_.kind[f.row];
+    if (kind == GPO_KIND_FORK) written->forked.push_back(*f.child_pid);
+    if (kind == GPO_KIND_EXIT && *f.group_dead) written->exited.push_back(batch_.pid[f.row]);
+  }
+  if (write_error_ == 0) {
+    // What was lost so far goes with the batch (its message's metadata): a killed gpo's stream says it.
+    auto counters = bpf_.ReadCounters();
+    auto by_nr = counters[GPO_CNT_SYSCALLS_DROPPED] ? bpf_.ReadDroppedByNr() : std::vector<std::pair<uint32_t, uint64_t>>{};
+    const DecoderTotals& totals = decoder_.totals();
+    batch_.status = RecordingStatusJson(counters, totals.syscall_rows, totals.lifecycle_rows, by_nr);
+    ssize_t n = WriteRecordingBatch(fd_, batch_, durations_, decoder_.comm_names());
+    if (n < 0) write_error_ = int(-n);
+    else written->bytes = uint64_t(n);
+  }
+  written->error = write_error_;
+  batch_.Clear();
+  // Blocks while JavaScript is 4 batches behind: back-pressure ends in counted kernel-side drops.
+  napi_status st = on_batch_.BlockingCall(written, [](Napi::Env env, Napi::Function cb, BatchWritten* w) {
+    std::unique_ptr<BatchWritten> owned(w);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rows", double(w->rows));
+    o.Set("bytes", double(w->bytes));
+    auto pids = [&](const std::vector<int32_t>& v) {
+      Napi::Array a = Napi::Array::New(env, v.size());
+      for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);
+      return a;
+    };
+    o.Set("forked", pids(w->forked));
+    o.Set("exited", pids(w->exited));
+    if (w->error) o.Set("error", strerror(w->error));
+    cb.Call({o});
+  });
+  if (st != napi_ok) delete written;
+}
