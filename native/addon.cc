@@ -2,12 +2,14 @@
 #include <napi.h>
 
 #include "arrow-ipc.h"
+#include "decode-records.h"
 #include "probe.h"
 #include "recorder.h"
 #include "recording-batch.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitArrowIpc(env, exports);
+  InitDecodeRecords(env, exports);
   InitProbe(env, exports);
   InitRecorder(env, exports);
   InitRecordingBatch(env, exports);

@@ -204,7 +204,12 @@ void InitRecorder(Napi::Env env, Napi::Object exports) {
   layout.Set("syscallRecord", double(sizeof(gpo_syscall)));
   layout.Set("syscallTimedRecord", double(sizeof(gpo_syscall_timed)));
   layout.Set("batchHeader", double(sizeof(gpo_batch_header)));
+  layout.Set("eventHeader", double(sizeof(gpo_event_header)));
+  layout.Set("forkEvent", double(sizeof(gpo_fork_event)));
   layout.Set("execEvent", double(sizeof(gpo_exec_event)));
+  layout.Set("exitEvent", double(sizeof(gpo_exit_event)));
+  layout.Set("renameEvent", double(sizeof(gpo_rename_event)));
+  layout.Set("actEvent", double(sizeof(gpo_act_event)));
   layout.Set("pidLimit", double(GPO_PID_LIMIT));
   exports.Set("layout", layout);
   Napi::Array kinds = Napi::Array::New(env);

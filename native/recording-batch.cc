@@ -321,3 +321,51 @@ static Napi::Value WriteRecordingBatchJs(const Napi::CallbackInfo& info) {
 void InitRecordingBatch(Napi::Env env, Napi::Object exports) {
   exports.Set("writeRecordingBatch", Napi::Function::New(env, WriteRecordingBatchJs, "writeRecordingBatch"));
 }
+
+// The inverse of writeRecordingBatch's rows: strings as Buffers (the bytes as they came), int64 values as
+// bigints. Columns of different lengths are an error, not rows.
+Napi::Value RecordingBatchRows(Napi::Env env, const RecordingBatch& b, bool durations,
+                               const std::vector<std::string>& comm_names) {
+  const size_t n = b.size();
+  for (size_t len : {b.pid.size(), b.tid.size(), b.comm.size(), b.kind.size(), b.nr.size(), b.ret.size(),
+                     durations ? b.duration.size() : n}) {
+    if (len != n) {
+      Napi::Error::New(env, "the batch's columns have different lengths").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  auto bytes = [&](const std::string& s) { return Napi::Buffer<char>::Copy(env, s.data(), s.size()); };
+  Napi::Array out = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("ts", Napi::BigInt::New(env, b.ts[i]));
+    r.Set("pid", b.pid[i]);
+    r.Set("tid", b.tid[i]);
+    r.Set("comm", bytes(comm_names.at(size_t(b.comm[i]))));
+    r.Set("kind", uint32_t(b.kind[i]));
+    r.Set("nr", int32_t(b.nr[i]));
+    r.Set("ret", Napi::BigInt::New(env, b.ret[i]));
+    if (durations) r.Set("duration", Napi::BigInt::New(env, b.duration[i]));
+    out.Set(uint32_t(i), r);
+  }
+  for (const RareFields& f : b.rare) {
+    if (f.row >= n) {
+      Napi::Error::New(env, "a rare row beyond the batch").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object fields = Napi::Object::New(env);
+    for (auto [name, field] : kInt32Fields)
+      if (f.*field) fields.Set(name, *(f.*field));
+    for (auto [name, field] : kInt64Fields)
+      if (f.*field) fields.Set(name, Napi::BigInt::New(env, *(f.*field)));
+    for (auto [name, field] : kStringFields)
+      if (f.*field) fields.Set(name, bytes(*(f.*field)));
+    if (f.argv) {
+      Napi::Array argv = Napi::Array::New(env, f.argv->size());
+      for (size_t j = 0; j < f.argv->size(); j++) argv.Set(uint32_t(j), bytes((*f.argv)[j]));
+      fields.Set("argv", argv);
+    }
+    out.Get(f.row).As<Napi::Object>().Set("fields", fields);
+  }
+  return out;
+}

@@ -48,5 +48,10 @@ std::string RecordingStatusJson(const std::vector<uint64_t>& counters, uint64_t 
 // written, or -errno.
 ssize_t WriteRecordingBatch(int fd, const RecordingBatch& batch, bool durations, const std::vector<std::string>& comm_names);
 
+// The batch as writeRecordingBatch's rows (comm and strings as Buffers of their bytes, int64 as bigint), for
+// tests of what fills it (decodeRecords); throws when its columns disagree in length.
+Napi::Value RecordingBatchRows(Napi::Env env, const RecordingBatch& batch, bool durations,
+                               const std::vector<std::string>& comm_names);
+
 // Adds writeRecordingBatch(fd, rows, durations), the same encoding from JavaScript rows, for unit tests.
 void InitRecordingBatch(Napi::Env env, Napi::Object exports);

@@ -44,6 +44,34 @@ export interface NativeTestRow {
   fields?: Record<string, number | bigint | string | Buffer | (string | Buffer)[]>;
 }
 
+/** A row as the recorder's decoder makes it (decodeRecords): a writeRecordingBatch row whose strings are
+ * the bytes the kernel gave and whose int64 values are bigints. */
+export type NativeDecodedRow = NativeTestRow & {
+  comm: Buffer;
+  fields?: {
+    child_pid?: number; child_tid?: number; exit_code?: number; group_dead?: number; truncated?: number;
+    uid?: number; target_pid?: number; target_tid?: number;
+    request?: bigint; addr?: bigint; size?: bigint; dev?: bigint; inode?: bigint; offset?: bigint;
+    path?: Buffer; exe?: Buffer; func?: Buffer; argv?: Buffer[];
+  };
+};
+
+export interface NativeDecodeOptions {
+  /** Syscall records carry their duration (struct gpo_syscall_timed). */
+  durations?: boolean;
+  /** The recording's base time: records' timestamps are relative to it (default 0). */
+  baseNs?: bigint;
+  /** Library-call names by uprobe cookie, as attachLibcall would have added them. */
+  libcalls?: string[];
+  /** The name of a thread no record named (the recorder reads /proc); "?" without it. */
+  threadName?: (tgid: number, tid: number) => string | Buffer;
+}
+
+export interface NativeDecoded {
+  rows: NativeDecodedRow[];
+  totals: { rows: number; syscallRows: number; lifecycleRows: number; batchesRead: number; recordsRejected: number };
+}
+
 /** A field node of a record batch with its buffers, in the Arrow IPC format's order. */
 export interface NativeIpcNode {
   length: number;
@@ -110,7 +138,10 @@ export interface RecorderHook {
 export interface NativeAddon {
   Recorder: new (options: NativeRecorderOptions) => NativeRecorder;
   /** Sizes of the records shared with the BPF programs (bpf/gpo.h), for the layout test. */
-  layout: { syscallRecord: number; syscallTimedRecord: number; batchHeader: number; execEvent: number; pidLimit: number };
+  layout: {
+    syscallRecord: number; syscallTimedRecord: number; batchHeader: number; eventHeader: number;
+    forkEvent: number; execEvent: number; exitEvent: number; renameEvent: number; actEvent: number; pidLimit: number;
+  };
   /** Names of the row kind codes the addon produces, in code order (a prefix of ROW_KINDS). */
   rowKinds: string[];
 
@@ -121,6 +152,10 @@ export interface NativeAddon {
   /** Appends rows to an Arrow IPC stream exactly as the recorder encodes its batches (for unit tests);
    * returns the bytes written. */
   writeRecordingBatch(fd: number, rows: NativeTestRow[], durations: boolean): number;
+
+  /** Decodes ring-buffer records (one Uint8Array per record, laid out as bpf/gpo.h's structs) exactly as the
+   * recorder does, into one batch; no BPF, no root. Throws if the batch's columns disagree. */
+  decodeRecords(records: Uint8Array[], options?: NativeDecodeOptions): NativeDecoded;
 
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];
