@@ -74,10 +74,10 @@ void RecordDecoder::Decode(const uint8_t* data, size_t size, RecordingBatch& bat
 
 bool RecordDecoder::DecodeSyscalls(const uint8_t* data, size_t size, RecordingBatch& batch) {
   gpo_batch_header h;
-  memcpy(&h, data, sizeof(h));
+  if (!Read(data, size, h)) return false;
   size_t rs = h.record_size;
   size_t needed = durations_ ? sizeof(gpo_syscall_timed) : sizeof(gpo_syscall);
-  if (rs < sizeof(gpo_syscall) || sizeof(h) + size_t(h.count) * rs > size) return false;
+  if (rs < needed || sizeof(h) + size_t(h.count) * rs > size) return false;
   totals_.batches_read++;
   const uint8_t* p = data + sizeof(h);
   for (uint32_t i = 0; i < h.count; i++, p += rs) {
@@ -149,13 +149,14 @@ bool RecordDecoder::DecodeRename(const uint8_t* data, size_t size, RecordingBatc
 bool RecordDecoder::DecodeAct(const uint8_t* data, size_t size, RecordingBatch& batch) {
   gpo_act_event e;
   if (!Read(data, size, e)) return false;
-  if (e.kind >= GPO_KIND_COUNT) return false;
+  // Syscall and lifecycle rows come from their own records: as acts they would lack their columns.
+  if (e.kind < GPO_KIND_PTRACE || e.kind >= GPO_KIND_COUNT) return false;
   RareFields f{};
   f.row = uint32_t(batch.size());
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, uint8_t(e.kind), CommIndex(BoundedString(e.comm, GPO_COMM_LEN)));
   batch.nr.back() = int16_t(e.nr);  // the syscall that did it (0 for library calls)
   batch.ret.back() = e.ret;
-  bool actor = e.kind >= GPO_KIND_PTRACE && e.kind <= GPO_KIND_DEVICE_OPEN;
+  bool actor = e.kind <= GPO_KIND_DEVICE_OPEN;
   f.uid = int32_t(e.uid);
   if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");
   if (e.target_tgid) {

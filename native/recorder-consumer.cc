@@ -97,6 +97,7 @@ void RecordConsumer::Finish() {
     stats.Set("syscallRows", double(totals.syscall_rows));
     stats.Set("lifecycleRows", double(totals.lifecycle_rows));
     stats.Set("batchesRead", double(totals.batches_read));
+    stats.Set("recordsRejected", double(totals.records_rejected));
     done.Call({stats});
   });
   on_batch_.Release();
@@ -126,7 +127,7 @@ void RecordConsumer::Deliver() {
     auto counters = bpf_.ReadCounters();
     auto by_nr = counters[GPO_CNT_SYSCALLS_DROPPED] ? bpf_.ReadDroppedByNr() : std::vector<std::pair<uint32_t, uint64_t>>{};
     const DecoderTotals& totals = decoder_.totals();
-    batch_.status = RecordingStatusJson(counters, totals.syscall_rows, totals.lifecycle_rows, by_nr);
+    batch_.status = RecordingStatusJson(counters, totals.syscall_rows, totals.lifecycle_rows, totals.records_rejected, by_nr);
     ssize_t n = WriteRecordingBatch(fd_, batch_, durations_, decoder_.comm_names());
     if (n < 0) write_error_ = int(-n);
     else written->bytes = uint64_t(n);

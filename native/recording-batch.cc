@@ -201,11 +201,12 @@ void RecordingBatch::Clear() {
 }
 
 std::string RecordingStatusJson(const std::vector<uint64_t>& c, uint64_t syscall_rows, uint64_t lifecycle_rows,
-                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
+                                uint64_t records_rejected, const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
   auto n = [](uint64_t v) { return std::to_string(v); };
   std::string out = "{\"counts\":{\"syscall\":{\"rows\":" + n(syscall_rows) + ",\"dropped\":" + n(c[GPO_CNT_SYSCALLS_DROPPED]) +
-                    "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) +
-                    "}},\"syscalls_dropped_by_nr\":{";
+                    "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) + "}";
+  if (records_rejected) out += ",\"rejected\":{\"rows\":0,\"dropped\":" + n(records_rejected) + "}";
+  out += "},\"syscalls_dropped_by_nr\":{";
   for (size_t i = 0; i < dropped_by_nr.size(); i++)
     out += (i > 0 ? ",\"" : "\"") + n(dropped_by_nr[i].first) + "\":" + n(dropped_by_nr[i].second);
   return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) + ",\"exec_argv\":" +

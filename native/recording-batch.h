@@ -40,9 +40,10 @@ const char* RowKindName(uint8_t kind);
 // What the recorder has counted so far, as the top-level fields of the trace metadata they update (counts,
 // syscalls_dropped_by_nr, truncated; see TraceMetadata in src/trace/metadata.ts). Written with every batch
 // as its message's custom metadata under the key "gpo", so the stream of a killed gpo says what was lost.
-// counters are indexed by enum gpo_counter.
+// counters are indexed by enum gpo_counter; records_rejected: records the decoder could not take (counted as
+// the `rejected` source when there are any).
 std::string RecordingStatusJson(const std::vector<uint64_t>& counters, uint64_t syscall_rows, uint64_t lifecycle_rows,
-                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr);
+                                uint64_t records_rejected, const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr);
 
 // Appends the batch to an Arrow IPC stream whose schema message is already written. Returns the bytes
 // written, or -errno.

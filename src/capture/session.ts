@@ -315,6 +315,7 @@ export class RecordingSession {
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
+    if (stats.recordsRejected > 0) metadata.counts.rejected = { rows: 0, dropped: stats.recordsRejected };
     if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
     if (this.targetSignal) metadata.target_signal = this.targetSignal;
     metadata.status = this.batchError ? 'failed' : 'complete';

@@ -94,6 +94,8 @@ export interface NativeFinalStats extends NativeCounters {
   syscallRows: number;
   lifecycleRows: number;
   batchesRead: number;
+  /** Records the decoder could not take (too short, unknown type or kind): none from a sound BPF object. */
+  recordsRejected: number;
 }
 
 export interface NativeRecorderOptions {

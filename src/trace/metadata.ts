@@ -48,8 +48,9 @@ export interface HostInfo {
   machine_id?: string;
 }
 
-/** What the metadata counts rows and losses of: syscall records, the other (lifecycle and act) records, and rows a failed write lost. */
-export type CountSource = 'syscall' | 'lifecycle' | 'not_written';
+/** What the metadata counts rows and losses of: syscall records, the other (lifecycle and act) records, rows a
+ * failed write lost, and records the recorder could not decode. */
+export type CountSource = 'syscall' | 'lifecycle' | 'not_written' | 'rejected';
 
 export interface SourceCounts {
   rows: number;
@@ -78,7 +79,8 @@ export interface TraceMetadata {
   options: { follow_children: boolean; durations: boolean; syscalls_only?: boolean; ring_buffer_bytes: number };
   /** Library functions watched with uprobes (path:function), and those that could not be. */
   libcalls?: { attached: string[]; failed: string[] };
-  /** Rows written and records lost per source; `not_written`: rows lost to a failed write (disk full). */
+  /** Rows written and records lost per source; `not_written`: rows lost to a failed write (disk full);
+   * `rejected`: records too short or of an unknown type or kind for the recorder's decoder (only when any). */
   counts: Partial<Record<CountSource, SourceCounts>>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
