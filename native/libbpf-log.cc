@@ -9,6 +9,7 @@
 namespace {
 
 bool echo = false;
+bool quiet = false;
 std::string first_warning, last_log_line;
 bool in_log = false;
 
@@ -19,6 +20,7 @@ std::string Trim(std::string s) {
 }
 
 int Print(enum libbpf_print_level level, const char* format, va_list args) {
+  if (quiet) return 0;
   if (echo) {
     va_list copy;
     va_copy(copy, args);
@@ -62,3 +64,10 @@ std::string LibbpfLogReason() {
   if (first_warning.empty()) return last_log_line;
   return first_warning + " (verifier: " + last_log_line + ")";
 }
+
+LibbpfLogQuiet::LibbpfLogQuiet() : was_quiet_(quiet) {
+  quiet = true;
+  libbpf_set_print(Print);
+}
+
+LibbpfLogQuiet::~LibbpfLogQuiet() { quiet = was_quiet_; }

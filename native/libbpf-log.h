@@ -8,3 +8,16 @@
 void LibbpfLogBegin(bool verbose);
 // libbpf's reason for the last failure: its first warning, and the verifier's last word if it logged one.
 std::string LibbpfLogReason();
+
+// While one lives, libbpf's messages are neither echoed nor kept: for probes whose failure is an answer
+// (recorder-hooks.cc), not an error to explain.
+class LibbpfLogQuiet {
+ public:
+  LibbpfLogQuiet();
+  ~LibbpfLogQuiet();
+  LibbpfLogQuiet(const LibbpfLogQuiet&) = delete;
+  LibbpfLogQuiet& operator=(const LibbpfLogQuiet&) = delete;
+
+ private:
+  bool was_quiet_;
+};

@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "libbpf-log.h"
 #include "probe.skel.h"
 
 namespace {
@@ -38,12 +39,10 @@ bool HasFunction(const btf* vmlinux, const char* name) {
   return btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
 }
 
-int SilentPrint(enum libbpf_print_level, const char*, va_list) { return 0; }
-
 // Whether an empty program of probe.bpf.c loads here (some kernels refuse fentry and lsm with EPERM): 0, or
 // the errno.
 int ProbeLoads(const char* program) {
-  libbpf_print_fn_t previous = libbpf_set_print(SilentPrint);
+  LibbpfLogQuiet quiet;
   probe_bpf* skel = probe_bpf__open();
   int err = skel ? 0 : errno;
   if (skel) {
@@ -53,7 +52,6 @@ int ProbeLoads(const char* program) {
     err = -probe_bpf__load(skel);
     probe_bpf__destroy(skel);
   }
-  libbpf_set_print(previous);
   return err;
 }
 
