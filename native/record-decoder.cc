@@ -4,6 +4,7 @@
 #include "record-decoder.h"
 
 #include <linux/types.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <algorithm>
@@ -81,12 +82,16 @@ bool RecordDecoder::DecodeSyscalls(const uint8_t* data, size_t size, RecordingBa
   totals_.batches_read++;
   const uint8_t* p = data + sizeof(h);
   for (uint32_t i = 0; i < h.count; i++, p += rs) {
-    gpo_syscall_timed r;
-    memcpy(&r, p, needed);
-    AddRow(batch, r.core.ts_nr & GPO_TS_MASK, r.core.tgid, r.core.tid, GPO_KIND_SYSCALL, CommOf(r.core.tgid, r.core.tid));
-    batch.nr.push_back(int16_t(r.core.ts_nr >> GPO_TS_BITS));
-    batch.ret.push_back(r.core.ret);
-    if (durations_) batch.duration.push_back(int64_t(r.duration_ns));
+    gpo_syscall r;  // fixed-size copies: plain loads, this is the loop every syscall goes through
+    memcpy(&r, p, sizeof(r));
+    AddRow(batch, r.ts_nr & GPO_TS_MASK, r.tgid, r.tid, GPO_KIND_SYSCALL, CommOf(r.tgid, r.tid));
+    batch.nr.push_back(int16_t(r.ts_nr >> GPO_TS_BITS));
+    batch.ret.push_back(r.ret);
+    if (durations_) {
+      uint64_t duration;
+      memcpy(&duration, p + offsetof(gpo_syscall_timed, duration_ns), sizeof(duration));
+      batch.duration.push_back(int64_t(duration));
+    }
   }
   totals_.syscall_rows += h.count;
   return true;
