@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# One formatter configuration for the tree: prettier for TypeScript and JavaScript (.prettierrc.json),
+# clang-format for the addon's C++ (native/.clang-format, Google style) and the BPF programs
+# (bpf/.clang-format, kernel style). `npm run format` rewrites; `npm run format:check` (--check) only
+# reports files that differ, and fails if any does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLANG_FORMAT=${CLANG_FORMAT:-clang-format-19}
+command -v "$CLANG_FORMAT" >/dev/null || { echo "$CLANG_FORMAT missing: run scripts/setup.sh" >&2; exit 2; }
+# Tracked files only (bpf/vmlinux.h is generated). native/launch.c, C in kernel style, is left as it is.
+mapfile -t ts < <(git ls-files '*.ts' '*.mjs' '*.js')
+mapfile -t c < <(git ls-files 'native/*.cc' 'native/*.h' 'bpf/*.c' 'bpf/*.h')
+if [[ ${1:-} == --check ]]; then
+  status=0
+  node node_modules/prettier/bin/prettier.cjs --check --log-level warn "${ts[@]}" || status=1
+  "$CLANG_FORMAT" --dry-run --Werror "${c[@]}" 2>/dev/null || { "$CLANG_FORMAT" --dry-run "${c[@]}" 2>&1 | grep -o '^[^:]*:' | sort -u | sed 's/:$//;s/^/[clang-format] /' >&2; status=1; }
+  exit $status
+fi
+node node_modules/prettier/bin/prettier.cjs --write --log-level warn "${ts[@]}"
+"$CLANG_FORMAT" -i "${c[@]}"
