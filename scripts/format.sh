@@ -13,7 +13,11 @@ mapfile -t c < <(git ls-files 'native/*.cc' 'native/*.h' 'bpf/*.c' 'bpf/*.h')
 if [[ ${1:-} == --check ]]; then
   status=0
   node node_modules/prettier/bin/prettier.cjs --check --log-level warn "${ts[@]}" || status=1
-  "$CLANG_FORMAT" --dry-run --Werror "${c[@]}" 2>/dev/null || { "$CLANG_FORMAT" --dry-run "${c[@]}" 2>&1 | grep -o '^[^:]*:' | sort -u | sed 's/:$//;s/^/[clang-format] /' >&2; status=1; }
+  unformatted=$("$CLANG_FORMAT" --dry-run "${c[@]}" 2>&1 | grep -oE '^[^:]+:[0-9]+:[0-9]+: (warning|error)' | cut -d: -f1 | sort -u || true)
+  if [[ -n $unformatted ]]; then
+    sed 's/^/[clang-format] /' <<<"$unformatted" >&2
+    status=1
+  fi
   exit $status
 fi
 node node_modules/prettier/bin/prettier.cjs --write --log-level warn "${ts[@]}"
