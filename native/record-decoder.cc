@@ -56,12 +56,26 @@ std::vector<std::string> SplitArgv(const char* argv, size_t len) {
 RecordDecoder::RecordDecoder(bool durations, uint64_t base_ns, ThreadName thread_name)
     : durations_(durations), base_ns_(base_ns), thread_name_(std::move(thread_name)) {}
 
+template <typename Record, bool (RecordDecoder::*DecodeRecord)(const Record&, RareFields&, RecordingBatch&)>
+bool RecordDecoder::OneRow(const uint8_t* data, size_t size, RecordingBatch& batch) {
+  Record e;
+  if (!Read(data, size, e)) return false;
+  RareFields f{};
+  f.row = uint32_t(batch.size());
+  if (!(this->*DecodeRecord)(e, f, batch)) return false;
+  batch.rare.push_back(std::move(f));
+  return true;
+}
+
 void RecordDecoder::Decode(const uint8_t* data, size_t size, RecordingBatch& batch) {
   using TypeDecoder = bool (RecordDecoder::*)(const uint8_t*, size_t, RecordingBatch&);
   static const std::pair<uint32_t, TypeDecoder> kDecoders[] = {
-      {GPO_REC_SYSCALLS, &RecordDecoder::DecodeSyscalls}, {GPO_REC_FORK, &RecordDecoder::DecodeFork},
-      {GPO_REC_EXEC, &RecordDecoder::DecodeExec},         {GPO_REC_EXIT, &RecordDecoder::DecodeExit},
-      {GPO_REC_RENAME, &RecordDecoder::DecodeRename},     {GPO_REC_ACT, &RecordDecoder::DecodeAct},
+      {GPO_REC_SYSCALLS, &RecordDecoder::DecodeSyscalls},
+      {GPO_REC_FORK, &RecordDecoder::OneRow<gpo_fork_event, &RecordDecoder::DecodeFork>},
+      {GPO_REC_EXEC, &RecordDecoder::OneRow<gpo_exec_event, &RecordDecoder::DecodeExec>},
+      {GPO_REC_EXIT, &RecordDecoder::OneRow<gpo_exit_event, &RecordDecoder::DecodeExit>},
+      {GPO_REC_RENAME, &RecordDecoder::OneRow<gpo_rename_event, &RecordDecoder::DecodeRename>},
+      {GPO_REC_ACT, &RecordDecoder::OneRow<gpo_act_event, &RecordDecoder::DecodeAct>},
   };
   uint32_t type;
   if (Read(data, size, type))
@@ -97,25 +111,16 @@ bool RecordDecoder::DecodeSyscalls(const uint8_t* data, size_t size, RecordingBa
   return true;
 }
 
-bool RecordDecoder::DecodeFork(const uint8_t* data, size_t size, RecordingBatch& batch) {
-  gpo_fork_event e;
-  if (!Read(data, size, e)) return false;
-  RareFields f{};
-  f.row = uint32_t(batch.size());
+bool RecordDecoder::DecodeFork(const gpo_fork_event& e, RareFields& f, RecordingBatch& batch) {
   bool thread = e.child_tgid == e.h.tgid;
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, thread ? GPO_KIND_THREAD : GPO_KIND_FORK, CommOf(e.h.tgid, e.h.tid));
   f.child_pid = int32_t(e.child_tgid);
   f.child_tid = int32_t(e.child_tid);
   SetComm(e.child_tid, e.child_comm);
-  batch.rare.push_back(std::move(f));
   return true;
 }
 
-bool RecordDecoder::DecodeExec(const uint8_t* data, size_t size, RecordingBatch& batch) {
-  gpo_exec_event e;
-  if (!Read(data, size, e)) return false;
-  RareFields f{};
-  f.row = uint32_t(batch.size());
+bool RecordDecoder::DecodeExec(const gpo_exec_event& e, RareFields& f, RecordingBatch& batch) {
   if (e.old_tid != e.h.tid) thread_comm_.erase(e.old_tid);
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, GPO_KIND_EXEC, SetComm(e.h.tid, e.comm));
   f.path = BoundedString(e.path, GPO_PATH_LEN);
@@ -124,40 +129,25 @@ bool RecordDecoder::DecodeExec(const uint8_t* data, size_t size, RecordingBatch&
   f.request = e.nlink;  // 0: a memfd or deleted file, a fileless exec
   f.dev = int64_t(e.dev);
   f.inode = int64_t(e.inode);
-  batch.rare.push_back(std::move(f));
   return true;
 }
 
-bool RecordDecoder::DecodeExit(const uint8_t* data, size_t size, RecordingBatch& batch) {
-  gpo_exit_event e;
-  if (!Read(data, size, e)) return false;
-  RareFields f{};
-  f.row = uint32_t(batch.size());
+bool RecordDecoder::DecodeExit(const gpo_exit_event& e, RareFields& f, RecordingBatch& batch) {
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, GPO_KIND_EXIT, CommIndex(BoundedString(e.comm, GPO_COMM_LEN)));
   f.exit_code = e.exit_code;
   f.group_dead = int32_t(e.group_dead);
   thread_comm_.erase(e.h.tid);
-  batch.rare.push_back(std::move(f));
   return true;
 }
 
-bool RecordDecoder::DecodeRename(const uint8_t* data, size_t size, RecordingBatch& batch) {
-  gpo_rename_event e;
-  if (!Read(data, size, e)) return false;
-  RareFields f{};
-  f.row = uint32_t(batch.size());
+bool RecordDecoder::DecodeRename(const gpo_rename_event& e, RareFields& f, RecordingBatch& batch) {
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, GPO_KIND_RENAME, SetComm(e.h.tid, e.comm));
-  batch.rare.push_back(std::move(f));
   return true;
 }
 
-bool RecordDecoder::DecodeAct(const uint8_t* data, size_t size, RecordingBatch& batch) {
-  gpo_act_event e;
-  if (!Read(data, size, e)) return false;
+bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBatch& batch) {
   // Syscall and lifecycle rows come from their own records: as acts they would lack their columns.
   if (e.kind < GPO_KIND_PTRACE || e.kind >= GPO_KIND_COUNT) return false;
-  RareFields f{};
-  f.row = uint32_t(batch.size());
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, uint8_t(e.kind), CommIndex(BoundedString(e.comm, GPO_COMM_LEN)));
   batch.nr.back() = int16_t(e.nr);  // the syscall that did it (0 for library calls)
   batch.ret.back() = e.ret;
@@ -183,7 +173,6 @@ bool RecordDecoder::DecodeAct(const uint8_t* data, size_t size, RecordingBatch& 
     f.func = e.request < libcall_names_.size() ? libcall_names_[e.request] : "?";
     f.request.reset();
   }
-  batch.rare.push_back(std::move(f));
   return true;
 }
 

@@ -13,6 +13,12 @@
 
 #include "recording-batch.h"
 
+struct gpo_fork_event;
+struct gpo_exec_event;
+struct gpo_exit_event;
+struct gpo_rename_event;
+struct gpo_act_event;
+
 struct DecoderTotals {
   uint64_t rows = 0, syscall_rows = 0, lifecycle_rows = 0, batches_read = 0;
   // Records that were not decoded: shorter than their struct, of an unknown type or row kind, or a
@@ -41,13 +47,16 @@ class RecordDecoder {
   const DecoderTotals& totals() const { return totals_; }
 
  private:
-  // One per record type (enum gpo_record_type); false rejects the record.
+  // One per record type (enum gpo_record_type, the table in Decode); false rejects the record. A record of
+  // one row goes through OneRow, which reads it whole and gives its rare fields (their row set) to fill.
   bool DecodeSyscalls(const uint8_t* data, size_t size, RecordingBatch& batch);
-  bool DecodeFork(const uint8_t* data, size_t size, RecordingBatch& batch);
-  bool DecodeExec(const uint8_t* data, size_t size, RecordingBatch& batch);
-  bool DecodeExit(const uint8_t* data, size_t size, RecordingBatch& batch);
-  bool DecodeRename(const uint8_t* data, size_t size, RecordingBatch& batch);
-  bool DecodeAct(const uint8_t* data, size_t size, RecordingBatch& batch);
+  bool DecodeFork(const gpo_fork_event& e, RareFields& f, RecordingBatch& batch);
+  bool DecodeExec(const gpo_exec_event& e, RareFields& f, RecordingBatch& batch);
+  bool DecodeExit(const gpo_exit_event& e, RareFields& f, RecordingBatch& batch);
+  bool DecodeRename(const gpo_rename_event& e, RareFields& f, RecordingBatch& batch);
+  bool DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBatch& batch);
+  template <typename Record, bool (RecordDecoder::*DecodeRecord)(const Record&, RareFields&, RecordingBatch&)>
+  bool OneRow(const uint8_t* data, size_t size, RecordingBatch& batch);
 
   void AddRow(RecordingBatch& batch, uint64_t ts, uint32_t tgid, uint32_t tid, uint8_t kind, int32_t comm);
   int32_t CommIndex(const std::string& comm);

@@ -1,5 +1,7 @@
 #include "recorder-bpf.h"
 
+#include "clock.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
@@ -7,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -16,16 +17,6 @@ extern "C" {
 #include "gpo.h"
 #include "record.skel.h"
 }
-
-namespace {
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
-
-}  // namespace
 
 int RecorderBpf::Load(const RecorderBpfOptions& o, const RecorderHookPlan& plan, const char** what) {
   durations_ = o.durations;

@@ -1,9 +1,10 @@
 #include "recorder-consumer.h"
 
+#include "clock.h"
+
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <memory>
@@ -13,12 +14,6 @@ extern "C" {
 }
 
 namespace {
-
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
 
 // What JavaScript hears of a written batch: its size, and the processes that started or ended in it
 // (to know when the last followed process has gone).
