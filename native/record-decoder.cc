@@ -149,8 +149,7 @@ bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBa
   // Syscall and lifecycle rows come from their own records: as acts they would lack their columns.
   if (e.kind < GPO_KIND_PTRACE || e.kind >= GPO_KIND_COUNT) return false;
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, uint8_t(e.kind), CommIndex(BoundedString(e.comm, GPO_COMM_LEN)));
-  batch.nr.back() = int16_t(e.nr);  // the syscall that did it (0 for library calls)
-  batch.ret.back() = e.ret;
+  batch.ret.back() = e.ret;  // its outcome; nr stays unset: the trace has it on syscall rows only
   bool actor = e.kind <= GPO_KIND_DEVICE_OPEN;
   f.uid = int32_t(e.uid);
   if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");

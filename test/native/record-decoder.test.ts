@@ -2,9 +2,16 @@
 // layout (test/native/records.ts), through the addon's decodeRecords: every record type and row kind, records
 // too short or longer than their struct, strings that are not UTF-8, have no NUL or fill their field, and
 // records the decoder does not know. No BPF, no root.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAddon, type NativeDecodeOptions, type NativeDecodedRow } from '../../src/native/addon.js';
+import { decodeBytes } from '../../src/trace/bytes.js';
 import { ROW_KINDS } from '../../src/trace/schema.js';
+import { TraceStreamWriter } from '../../src/trace/writer.js';
+import { readRows } from '../helpers/gpo.js';
+import { testMetadata } from '../helpers/metadata.js';
 import {
   actRecord, ARGV_LEN, COMM_LEN, execRecord, exitRecord, forkRecord, NAME_LEN, NAME_PARTS, PATH_LEN, REC, renameRecord,
   SIZE, syscallBatch, type Header,
@@ -164,11 +171,11 @@ describe('act records', () => {
       nr: 101, comm: 'cheat', nameParts: ['mem', '70', 'proc'], exeParts: ['cheat', 'bin', 'tmp'],
     });
 
-  it('an actor row (ptrace to device_open): syscall, outcome, actor executable, target, path from its components', () => {
+  it('an actor row (ptrace to device_open): outcome, actor executable, target, path from its components; nr only on syscall rows', () => {
     const { rows, totals } = decode([actor('ptrace')]);
     expect(rows).toHaveLength(1);
     const r = rows[0]!;
-    expect([kindOf(r), r.pid, r.tid, r.ts, r.nr, r.ret, text(r.comm)]).toEqual(['ptrace', 60, 61, 9n, 101, -1n, 'cheat']);
+    expect([kindOf(r), r.pid, r.tid, r.ts, r.nr, r.ret, text(r.comm)]).toEqual(['ptrace', 60, 61, 9n, -1, -1n, 'cheat']);
     const { exe, path, ...numbers } = r.fields!;
     expect(numbers).toEqual({ uid: 1000, target_pid: 70, target_tid: 71, truncated: 0, request: 16n, addr: 0x7fff0000n, size: 4096n });
     expect([text(exe), text(path)]).toEqual(['/tmp/bin/cheat', '/proc/70/mem']);
@@ -354,5 +361,37 @@ describe('records the decoder cannot take', () => {
 
   it('a record that is not a Uint8Array is a TypeError', () => {
     expect(() => decode(['not bytes' as unknown as Uint8Array])).toThrow(TypeError);
+  });
+});
+
+describe('decoded rows in a trace', () => {
+  it('are what the recorder writes: decoded and encoded with the addon, read back with every byte and column', async () => {
+    const hostile = Buffer.from([0x67, 0xff, 0x5c, 0x78, 0x34, 0x31]);
+    const { rows } = decode(
+      [
+        syscallBatch([{ ts: 1n, nr: 0, ret: -11n, tgid: 7, tid: 7 }]),
+        forkRecord(H(7, 7, 2n), { tgid: 8, tid: 8, comm: hostile }),
+        execRecord(H(8, 8, 3n), { oldTid: 8, comm: 'x', path: hostile, argv: Buffer.concat([hostile, Buffer.from('\0-v\0')]), nlink: 0 }),
+        actRecord(H(8, 8, 4n), { kind: code('libcall'), comm: hostile, request: 0n, name: hostile, ret: 5n }),
+      ],
+      { baseNs: 1000n, libcalls: ['libc.so.6:dlopen'], threadName: () => 'game' },
+    );
+    const stream = join(mkdtempSync(join(tmpdir(), 'gpo-decoded-')), 'decoded.parquet.arrows');
+    const writer = new TraceStreamWriter(stream, testMetadata());
+    writer.appended(rows.length, addon.writeRecordingBatch(writer.fd, rows, false));
+    writer.close();
+    const back = await readRows(stream);
+    expect(back.map((r) => [r.ts_ns, r.pid, r.tid, r.kind, r.nr, r.ret])).toEqual([
+      [1001n, 7, 7, 'syscall', 0, -11n],
+      [1002n, 7, 7, 'fork', null, null],
+      [1003n, 8, 8, 'exec', null, null],
+      [1004n, 8, 8, 'libcall', null, 5n],
+    ]);
+    expect(back.map((r) => decodeBytes(r.comm).toString('hex'))).toEqual(['game', 'game', 'x', hostile].map((c) => Buffer.from(c).toString('hex')));
+    expect([back[1]!.child_pid, back[1]!.child_tid]).toEqual([8, 8]);
+    expect(decodeBytes(back[2]!.path!).equals(hostile)).toBe(true);
+    expect(back[2]!.argv!.map((a) => decodeBytes(a).toString('hex'))).toEqual([hostile.toString('hex'), Buffer.from('-v').toString('hex')]);
+    expect(back[2]!.request).toBe(0n);
+    expect([back[3]!.func, back[3]!.request, decodeBytes(back[3]!.path!).equals(hostile)]).toEqual(['libc.so.6:dlopen', null, true]);
   });
 });
