@@ -19,7 +19,7 @@ export interface HookProbeResult {
   detail: string | null;
 }
 
-/** A batch the addon has appended to the recording stream (see native/recorder.cc). */
+/** A batch the addon has appended to the recording stream (see native/recorder-consumer.cc). */
 export interface NativeBatchWritten {
   rows: number;
   bytes: number;
