@@ -3,12 +3,14 @@
 
 #include "arrow-ipc.h"
 #include "probe.h"
+#include "process-control.h"
 #include "recorder.h"
 #include "recording-batch.h"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitArrowIpc(env, exports);
   InitProbe(env, exports);
+  InitProcessControl(env, exports);
   InitRecorder(env, exports);
   InitRecordingBatch(env, exports);
   return exports;

@@ -15,12 +15,13 @@ import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
+import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
 import { withMachineId } from './host.js';
 
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
-/** How long a launched target gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
+/** How long the tree gpo launched gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 /** How long the exit of a target killed with SIGKILL may take to reach the trace. */
 const KILLED_EXIT_WAIT_MS = 1000;
@@ -79,6 +80,8 @@ export interface RecordingSummary {
   targetExitCode: number | null;
   /** The strongest signal gpo had to send the target it launched to end it, if any. */
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
+  /** What gpo ended of the tree it launched when recording stopped, in one line (null: nothing). */
+  ended: string | null;
 }
 
 function checkOutput(output: string): void {
@@ -101,6 +104,9 @@ export class RecordingSession {
   private writer!: TraceStreamWriter;
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
+  /** The processes gpo started (launch mode), and their ending once begun. */
+  private tree: LaunchedTree | null = null;
+  private ending: Promise<TreeEnding> | null = null;
   private targetExitCode: number | null = null;
   private stopReason: string | null = null;
   private stopRequested!: (reason: string) => void;
@@ -108,7 +114,6 @@ export class RecordingSession {
   private batchError: unknown = null;
   /** Why stopping was asked for while a launched target is given time to exit. */
   private pendingReason: string | null = null;
-  private targetSignal: 'SIGTERM' | 'SIGKILL' | null = null;
   /** Rows drained after the stream could not be written any more. */
   private unwrittenRows = 0;
 
@@ -123,24 +128,26 @@ export class RecordingSession {
     });
   }
 
-  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: a launched
-   * target gets SIGTERM, and SIGKILL if it has not exited 3 s later; recording goes on until its exit. */
+  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: the tree it
+   * launched gets SIGTERM, and SIGKILL what is left of it 3 s later; recording goes on until then. */
   requestStop(reason: string): void {
-    if (this.child && this.live.size > 0 && this.targetExitCode === null) {
+    if (this.tree) {
       this.pendingReason ??= reason;
-      if (this.targetSignal !== null) return;
-      this.child.kill('SIGTERM');
-      this.targetSignal = 'SIGTERM';
-      setTimeout(() => {
-        if (this.targetExitCode === null) {
-          this.child!.kill('SIGKILL');
-          this.targetSignal = 'SIGKILL';
-        }
-        setTimeout(() => this.stopRequested(this.pendingReason!), KILLED_EXIT_WAIT_MS).unref();
-      }, LAUNCHED_EXIT_GRACE_MS).unref();
+      void this.endTree().then(() => this.stopRequested(this.pendingReason!));
       return;
     }
     this.stopRequested(this.pendingReason ?? reason);
+  }
+
+  /** Ends the launched tree once (see launched-tree.ts); exits of killed processes get time to reach the trace. */
+  private endTree(): Promise<TreeEnding> {
+    this.ending ??= this.tree!.end(LAUNCHED_EXIT_GRACE_MS).then(async (ending) => {
+      if (ending.ended.some((e) => e.signal === 'SIGKILL'))
+        for (const deadline = Date.now() + KILLED_EXIT_WAIT_MS; this.live.size > 0 && Date.now() < deadline; )
+          await new Promise((r) => setTimeout(r, 20));
+      return ending;
+    });
+    return this.ending;
   }
 
   async run(): Promise<RecordingSummary> {
@@ -149,6 +156,11 @@ export class RecordingSession {
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
       this.writer?.abandon();
+      if (this.tree) {
+        const ending = await this.endTree();
+        if (ending.ended.length + ending.survivors.length > 0 && err instanceof GpoError && !this.batchError)
+          throw new GpoError(`${err.message}; ${describeEnding(ending)}`);
+      }
       throw err;
     }
   }
@@ -228,6 +240,7 @@ export class RecordingSession {
 
     const ipcPath = ipcPathFor(o.output);
     if (o.command) {
+      LaunchedTree.prepare();
       // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
       this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
         stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
@@ -235,6 +248,7 @@ export class RecordingSession {
       });
       const pid = this.child.pid;
       if (pid === undefined) throw new GpoError(`cannot start ${o.command[0]}`);
+      this.tree = new LaunchedTree(pid);
       metadata.target.pid = pid;
       metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
       this.child.on('exit', (code, signal) => {
@@ -254,7 +268,6 @@ export class RecordingSession {
     try {
       this.recorder.start(this.writer.fd, (batch) => this.onBatch(batch), resolveDone);
     } catch (err) {
-      this.child?.kill('SIGKILL');
       throw new GpoError((err as Error).message);
     }
     if (this.child) {
@@ -297,6 +310,7 @@ export class RecordingSession {
       );
 
     const reason = await this.stopped;
+    const ending = this.tree ? await this.endTree() : null;
     for (const t of timers) clearInterval(t);
     this.recorder.stop();
     const stats = await done;
@@ -316,17 +330,19 @@ export class RecordingSession {
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
     if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
-    if (this.targetSignal) metadata.target_signal = this.targetSignal;
+    const targetSignal = ending?.ended.find((e) => e.pid === targetPid)?.signal ?? null;
+    if (targetSignal) metadata.target_signal = targetSignal;
+    if (ending && ending.ended.length > 0) metadata.ended = ending.ended;
+    if (ending && ending.survivors.length > 0) metadata.not_ended = ending.survivors;
+    const ended = ending && ending.ended.length + ending.survivors.length > 0 ? describeEnding(ending) : null;
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
     // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
     // batch is cut first, which gives its space back).
     const endError = this.writer.close(metadata);
     if (this.batchError) {
-      const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
-        : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
-      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
+      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended ? `; ${ended}` : ''}${counted}`);
     }
     if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
@@ -336,7 +352,8 @@ export class RecordingSession {
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
       targetExitCode: this.targetExitCode,
-      targetSignal: this.targetSignal,
+      targetSignal,
+      ended,
     };
   }
 

@@ -96,7 +96,7 @@ export function registerRecord(program: Command): void {
             (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
-        if (summary.targetSignal === 'SIGKILL') lines.push(`gpo: the target ignored SIGTERM for 3 s and was killed with SIGKILL`);
+        if (summary.ended) lines.push(`gpo: ${escapeTerminal(summary.ended)}`);
         process.stderr.write(lines.join('\n') + '\n');
       }
       // Signal handlers keep nothing alive, but a launched target's stdio pipe may: leave now.

@@ -122,6 +122,13 @@ export interface NativeAddon {
    * returns the bytes written. */
   writeRecordingBatch(fd: number, rows: NativeTestRow[], durations: boolean): number;
 
+  /** Makes this process the child subreaper of its descendants (PR_SET_CHILD_SUBREAPER): orphans below it
+   * are reparented to it, not to init. Returns the kernel's refusal, if any. */
+  becomeChildSubreaper(): string | undefined;
+  /** Sends signal (a number) to pid through a pidfd if it is still the process that started at startTicks
+   * (field 22 of /proc/PID/stat): 'sent', 'gone' (exited, or its pid reused), or the error's text. */
+  signalProcess(pid: number, startTicks: string, signal: number): string;
+
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];
 }

@@ -92,10 +92,21 @@ export interface TraceMetadata {
   status: 'recording' | 'complete' | 'failed';
   /** The strongest signal gpo sent the target it launched to end it ('SIGKILL': it ignored SIGTERM). */
   target_signal?: 'SIGTERM' | 'SIGKILL';
+  /** Every process of the tree gpo launched that gpo ended when recording stopped (src/capture/launched-tree.ts),
+   * and those still there after SIGKILL. Never set when attached. */
+  ended?: EndedProcess[];
+  not_ended?: number[];
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
   /** Where the rows came from when they were imported rather than recorded. */
   source?: { format: string; inputs: string[] };
+}
+
+/** A process gpo ended (comm in the trace's lossless text form), with the strongest signal it needed. */
+export interface EndedProcess {
+  pid: number;
+  comm: string;
+  signal: 'SIGTERM' | 'SIGKILL';
 }
 
 /** Parses and checks the metadata document of a trace file. */
