@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
-import { type TraceMetadata } from '../trace/metadata.js';
+import { type MemoryHolder, type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
@@ -16,6 +16,7 @@ import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
 import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
+import { findMemoryHolders } from './memory-holders.js';
 import { withMachineId } from './host.js';
 
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
@@ -50,8 +51,9 @@ export interface RecordOptions {
   verbose?: boolean;
   /** The trace's recording id (a UUID v4); drawn here when not given (the caller may need it first, for -o). */
   recordingId?: string;
-  /** Called once the programs are attached and the target is followed. */
-  onStarted?: (target: { pid: number; comm: string }) => void;
+  /** Called once the programs are attached and the target is followed (attached: with who already held
+   * its memory, see memory-holders.ts). */
+  onStarted?: (target: { pid: number; comm: string; memoryHolders?: MemoryHolder[] }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
   /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
@@ -274,7 +276,9 @@ export class RecordingSession {
       const control = this.child.stdio[3] as NodeJS.WritableStream;
       control.end('g');
     }
-    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
+    // Once the hooks are on, a new open of the target's memory is a row: what was opened before is found here.
+    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid);
+    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
 
     const timers: NodeJS.Timeout[] = [];
     if (o.durationSeconds !== undefined) {

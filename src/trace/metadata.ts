@@ -18,6 +18,20 @@ export interface TargetInfo {
   mode: 'launch' | 'attach' | 'import';
   /** LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH of the target at start, when known. */
   loader_env: Record<string, string>;
+  /** Attached (--pid) recordings: descriptors of the target's memory other processes held at attach
+   * (src/capture/memory-holders.ts); reads and writes through them leave no row. */
+  memory_holders?: MemoryHolder[];
+}
+
+/** A descriptor naming /proc/TARGET/{mem,pagemap,map_files} in another process (strings: lossless text form). */
+export interface MemoryHolder {
+  pid: number;
+  comm: string;
+  exe: string;
+  fd: number;
+  path: string;
+  /** Opened for writing. */
+  write: boolean;
 }
 
 /** What makes two recordings recordings of the same program. */
@@ -135,6 +149,10 @@ function firstShapeProblem(doc: TraceMetadata): string | null {
   for (const key of ['comm', 'exe'] as const) if (typeof t[key] !== 'string') return `target.${key} is ${JSON.stringify(t[key] ?? null)}, expected a string`;
   if (!isStrings(t.cmdline)) return 'target.cmdline is not a list of strings';
   if (!isStringMap(t.loader_env)) return 'target.loader_env is not a map of strings';
+  const isHolder = (h: Record<string, unknown>) => typeof h === 'object' && h !== null && Number.isInteger(h.pid) && Number.isInteger(h.fd) &&
+    typeof h.comm === 'string' && typeof h.exe === 'string' && typeof h.path === 'string' && typeof h.write === 'boolean';
+  if (t.memory_holders !== undefined && !(Array.isArray(t.memory_holders) && t.memory_holders.every(isHolder)))
+    return 'target.memory_holders is not a list of holders';
   if (!isStringMap(doc.hooks)) return 'hooks is not a map of strings';
   if (!['recording', 'complete', 'failed'].includes(doc.status)) return `status is ${JSON.stringify(doc.status ?? null)}`;
   if (typeof doc.counts !== 'object' || doc.counts === null) return 'counts is missing';
