@@ -17,6 +17,7 @@ import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
 import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
 import { findMemoryHolders } from './memory-holders.js';
+import { readPreloadFile } from './preload-file.js';
 import { withMachineId } from './host.js';
 
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
@@ -216,6 +217,7 @@ export class RecordingSession {
         build_id: readBuildId(exe),
         mode: attached ? 'attach' : 'launch',
         loader_env: loaderEnv(attached ? attached.environ : process.env),
+        preload_file: readPreloadFile(),
       },
       host: withMachineId(hostInfo()),
       clock: {
