@@ -42,7 +42,7 @@ mount -t overlay overlay -o lowerdir=/etc,upperdir=${upper},workdir=${work} /etc
 ${setup}
 exec "$@"`;
   const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, GPO, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('/etc/ld.so.preload', () => {
