@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
@@ -63,9 +64,17 @@ Napi::Value SignalProcess(const Napi::CallbackInfo &info) {
   return Napi::String::New(env, error == ESRCH ? "gone" : strerror(error));
 }
 
+// reapChild(pid): true when pid was a child of this process that had exited and is now reaped. For the
+// orphans gpo inherits as subreaper only: Node's own children are Node's to wait for.
+Napi::Value ReapChild(const Napi::CallbackInfo &info) {
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Boolean::New(info.Env(), pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid);
+}
+
 }  // namespace
 
 void InitProcessControl(Napi::Env env, Napi::Object exports) {
   exports.Set("becomeChildSubreaper", Napi::Function::New(env, BecomeChildSubreaper, "becomeChildSubreaper"));
   exports.Set("signalProcess", Napi::Function::New(env, SignalProcess, "signalProcess"));
+  exports.Set("reapChild", Napi::Function::New(env, ReapChild, "reapChild"));
 }

@@ -2,5 +2,5 @@
 #pragma once
 #include <napi.h>
 
-// Adds becomeChildSubreaper() and signalProcess(pid, startTicks, signal) to the module exports.
+// Adds becomeChildSubreaper(), signalProcess(pid, startTicks, signal) and reapChild(pid) to the module exports.
 void InitProcessControl(Napi::Env env, Napi::Object exports);

@@ -4,7 +4,7 @@
 // reparents the orphan to gpo (the nearest subreaper), not to init, and setsid()/setpgid() change the
 // session and group, never the parent. The tree is the processes below gpo by /proc's parent links that
 // started no earlier than the launcher. Each is signalled through a pidfd after checking its start time,
-// so a pid reused meanwhile is never hit.
+// so a pid reused meanwhile is never hit. Orphans gpo inherits are reaped once they exit.
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { GpoError } from '../errors.js';
@@ -48,6 +48,23 @@ function readEntry(pid: number): ProcessEntry | null {
   };
 }
 
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** A file's text, '' when it cannot be read (e.g. no CONFIG_PROC_CHILDREN: then nothing is reaped early). */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class LaunchedTree {
@@ -86,6 +103,19 @@ export class LaunchedTree {
     };
     below(process.pid, true);
     return found;
+  }
+
+  /**
+   * Reaps the orphans of the tree gpo inherited that have exited (gpo's zombie children but the launcher,
+   * which Node waits for): a zombie holds its pid until its parent waits for it.
+   */
+  reapOrphans(launcherPid: number): void {
+    const addon = loadAddon();
+    for (const tid of list(`/proc/${process.pid}/task`))
+      for (const child of readText(`/proc/${process.pid}/task/${tid}/children`).split(' ')) {
+        const pid = Number(child);
+        if (Number.isInteger(pid) && pid > 0 && pid !== launcherPid && readEntry(pid)?.zombie) addon.reapChild(pid);
+      }
   }
 
   /**

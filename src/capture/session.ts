@@ -148,6 +148,7 @@ export class RecordingSession {
       if (ending.ended.some((e) => e.signal === 'SIGKILL'))
         for (const deadline = Date.now() + KILLED_EXIT_WAIT_MS; this.live.size > 0 && Date.now() < deadline; )
           await new Promise((r) => setTimeout(r, 20));
+      this.tree!.reapOrphans(this.child!.pid!);
       return ending;
     });
     return this.ending;
@@ -397,6 +398,7 @@ export class RecordingSession {
 
   // A lost exit record must not keep the recording open forever.
   private pruneDeadProcesses(): void {
+    if (this.child?.pid !== undefined) this.tree?.reapOrphans(this.child.pid);
     for (const pid of this.live) {
       if (!existsSync(`/proc/${pid}`)) this.live.delete(pid);
       else if (this.child?.pid === pid && this.targetExitCode !== null) this.live.delete(pid);

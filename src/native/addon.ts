@@ -128,6 +128,8 @@ export interface NativeAddon {
   /** Sends signal (a number) to pid through a pidfd if it is still the process that started at startTicks
    * (field 22 of /proc/PID/stat): 'sent', 'gone' (exited, or its pid reused), or the error's text. */
   signalProcess(pid: number, startTicks: string, signal: number): string;
+  /** Reaps pid if it is an exited child of this process (waitpid WNOHANG): true when it did. */
+  reapChild(pid: number): boolean;
 
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];

@@ -146,3 +146,32 @@ describe('attached with --pid', () => {
     expect((await openTrace(out)).metadata.ended).toBeUndefined();
   });
 });
+
+describe('orphans gpo inherits while recording', () => {
+  it('are reaped once they exit: no zombie stays with gpo until it ends', async () => {
+    // The grandchild is orphaned (its parent exits at once), is reparented to gpo, and exits 0.3 s later.
+    const script = `import os, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        print("pid", os.getpid(), flush=True)
+        time.sleep(0.3)
+        os._exit(0)
+    os._exit(0)
+os.wait()
+print("ready", flush=True)
+while True: time.sleep(1)`;
+    const gpo = startGpo(['record', '-o', join(dir, 'reaped.parquet'), '--', 'python3', '-c', script]);
+    await gpo.waitFor(/ready/);
+    const grandchild = Number((await gpo.waitFor(/^pid ([0-9]+)$/m))[1]);
+    await sleep(2500);
+    let state = 'gone';
+    try {
+      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${grandchild}/status`, 'utf8'))![1]!;
+    } catch {
+      // Reaped.
+    }
+    gpo.child.kill('SIGINT');
+    expect((await gpo.exited).code).toBe(0);
+    expect(state, `orphan ${grandchild} left as a zombie`).toBe('gone');
+  });
+});
