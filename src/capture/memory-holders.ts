@@ -24,10 +24,11 @@ function memoryFileMatcher(targetPid: number): (path: string) => boolean {
   return (path) => pattern.test(path);
 }
 
-/** Every descriptor of another process (not the target, not gpo) naming the target's memory now. */
-export function findMemoryHolders(targetPid: number): MemoryHolder[] {
+/** Every descriptor of another process (not the target, not gpo) naming the target's memory now, with
+ * those `known` from an earlier look (a holder may have closed its descriptor since: it held it then). */
+export function findMemoryHolders(targetPid: number, known: MemoryHolder[] = []): MemoryHolder[] {
   const names = memoryFileMatcher(targetPid);
-  const found = new Map<string, MemoryHolder>();
+  const found = new Map<string, MemoryHolder>(known.map((h) => [`${h.pid} ${h.fd} ${h.path}`, h]));
   for (const pidName of list('/proc')) {
     if (!/^[0-9]+$/.test(pidName)) continue;
     const pid = Number(pidName);
@@ -47,7 +48,7 @@ export function findMemoryHolders(targetPid: number): MemoryHolder[] {
     }
   }
   const holders = [...found.values()];
-  for (const holder of holders) {
+  for (const holder of holders.filter((h) => !known.includes(h))) {
     holder.comm = readText(`/proc/${holder.pid}/comm`).replace(/\n$/, '');
     try {
       holder.exe = encodeBytes(readlinkSync(`/proc/${holder.pid}/exe`, { encoding: 'buffer' }));

@@ -262,6 +262,9 @@ export class RecordingSession {
       this.recorder.setLauncher(pid);
     }
     const targetPid = metadata.target.pid;
+    // Who holds the target's memory goes into the header, where a live scorer reads the target from; looked
+    // for again once the hooks are on (below), so that nothing opened in between is missed.
+    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid);
     this.writer.writeHeader(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
@@ -280,7 +283,7 @@ export class RecordingSession {
       control.end('g');
     }
     // Once the hooks are on, a new open of the target's memory is a row: what was opened before is found here.
-    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid);
+    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid, metadata.target.memory_holders);
     o.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
 
     const timers: NodeJS.Timeout[] = [];
