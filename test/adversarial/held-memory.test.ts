@@ -65,6 +65,8 @@ describe('descriptors of the target memory opened before attach', () => {
     expect(warning[0]).toContain(`/proc/${target.pid}/mem open in python3 (pid ${mem.pid}, fd ${mem.fd}, read-write)`);
     expect(warning[0]).toContain(`/proc/${target.pid}/pagemap open in python3 (pid ${pagemap.pid}, fd ${pagemap.fd}, read-only)`);
 
+    const info = runGpo(['info', out]);
+    expect(info.stdout).toContain(`memory held at attach: /proc/${target.pid}/mem open in python3 (pid ${mem.pid}, fd ${mem.fd}, read-write)`);
     const holders = (await openTrace(out)).metadata.target.memory_holders!;
     expect(holders.find((h) => h.pid === mem.pid)).toMatchObject({ fd: mem.fd, path: `/proc/${target.pid}/mem`, write: true, comm: 'python3' });
     expect(holders.find((h) => h.pid === pagemap.pid)).toMatchObject({ fd: pagemap.fd, path: `/proc/${target.pid}/pagemap`, write: false });

@@ -105,6 +105,7 @@ describe('/etc/ld.so.preload', () => {
     let r = gpoWithPreload('link', `printf '${LIB}\\n' > ${real}; ln -s ${real} ${PRELOAD}`, ['record', '-q', '-o', out, '--', ...workload()]);
     expect(r.code, r.stderr).toBe(0);
     expect((await openTrace(out)).metadata.target.preload_file).toMatchObject({ exists: true, link: real, entries: [LIB], problem: null });
+    expect(runGpo(['info', out]).stdout).toContain(`preload    ${PRELOAD} -> ${real}: ${LIB}\n`);
 
     // A link to a device that never ends: gpo neither hangs nor reads it (the loader ignores it too).
     const zero = join(dir, 'zero.parquet');
