@@ -93,15 +93,13 @@ export class LaunchedTree {
       if (siblings === undefined) children.set(entry.ppid, (siblings = []));
       siblings.push(entry);
     }
+    // Without recursion: a hostile chain of processes may be deeper than the stack.
     const found: ProcessEntry[] = [];
-    const below = (parent: number, first: boolean): void => {
-      for (const child of children.get(parent) ?? []) {
-        if (first && Number(child.startTicks) < this.launchTicks) continue;
-        if (!child.zombie) found.push(child);
-        below(child.pid, false);
-      }
-    };
-    below(process.pid, true);
+    const pending = (children.get(process.pid) ?? []).filter((child) => Number(child.startTicks) >= this.launchTicks);
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      if (!next.zombie) found.push(next);
+      pending.push(...(children.get(next.pid) ?? []));
+    }
     return found;
   }
 

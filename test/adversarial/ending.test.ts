@@ -2,7 +2,7 @@
 // of the launched tree is left: children, orphaned grandchildren that setsid() and ignore SIGTERM, processes
 // in another process group. Attached with --pid, gpo ends nothing. Real kernel, as root.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TREE = `
 import os, signal, sys, time
 def detach():
-    print("pid", os.getpid(), flush=True)
+    os.write(1, b"pid %d\\n" % os.getpid())  # one write: lines of the processes do not interleave
     fd = os.open("/dev/null", os.O_RDWR)
     for n in (0, 1, 2): os.dup2(fd, n)
 if os.fork() == 0:
@@ -153,7 +153,7 @@ describe('orphans gpo inherits while recording', () => {
     const script = `import os, time
 if os.fork() == 0:
     if os.fork() == 0:
-        print("pid", os.getpid(), flush=True)
+        os.write(1, b"pid %d\\n" % os.getpid())  # one write: lines of the processes do not interleave
         time.sleep(0.3)
         os._exit(0)
     os._exit(0)
@@ -175,3 +175,40 @@ while True: time.sleep(1)`;
     expect(state, `orphan ${grandchild} left as a zombie`).toBe('gone');
   });
 });
+
+describe('a tree that keeps forking while it is ended', () => {
+  it('is ended to the last process: each SIGKILL round finds what the last one missed', async () => {
+    // Every process of the tree carries a mark in its environment: after gpo, none may be left with it.
+    const mark = `GPO_END_MARK=${process.pid}-${Date.now()}`;
+    const script = `trap '' TERM; while :; do (trap '' TERM; sleep 30) & (trap '' TERM; setsid sleep 30 &) ; sleep 0.02; done`;
+    const gpo = new Running(
+      spawn(process.execPath, [GPO, 'record', '-o', join(dir, 'forking.parquet'), '--', 'sh', '-c', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GPO_END_MARK: mark.split('=')[1] },
+      }),
+    );
+    await gpo.waitFor(/recording/, 'stderr');
+    await sleep(1500);
+    const before = marked(mark);
+    expect(before.length, 'the tree should have grown').toBeGreaterThan(20);
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/^gpo: ended [0-9]+ processes gpo started: .*killed with SIGKILL after 3 s/m);
+    expect(marked(mark), 'survivors of the launched tree').toEqual([]);
+  });
+});
+
+/** Live processes whose environment holds `mark` (NAME=VALUE). */
+function marked(mark: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(mark) && alive(Number(name))) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
