@@ -17,10 +17,15 @@ const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
  * are learned as values of its path. */
 const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH', PRELOAD_FILE_PATH];
 
+/** The preload file's libraries as [its path, library] pairs, each once. */
+function preloadFileValues(target: TargetInfo): [string, string][] {
+  return [...new Set(target.preload_file?.entries ?? [])].map((entry) => [PRELOAD_FILE_PATH, entry]);
+}
+
 /** What loads code into the target before its own: [variable or file, value] pairs. */
 function loadingValues(target: TargetInfo): [string, string][] {
   const fromEnv = LOADING_VARIABLES.map((name) => [name, target.loader_env[name]] as const).filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== '');
-  return [...fromEnv, ...(target.preload_file?.entries ?? []).map((entry): [string, string] => [PRELOAD_FILE_PATH, entry])];
+  return [...fromEnv, ...preloadFileValues(target)];
 }
 
 class LoaderEnvLearner implements Learner {
@@ -35,8 +40,7 @@ class LoaderEnvLearner implements Learner {
   observe(): void {}
 
   endTrace(): void {
-    const entries = (this.target.preload_file?.entries ?? []).map((entry): [string, string] => [PRELOAD_FILE_PATH, entry]);
-    for (const [name, value] of [...Object.entries(this.target.loader_env), ...entries]) {
+    for (const [name, value] of [...Object.entries(this.target.loader_env), ...preloadFileValues(this.target)]) {
       let values = this.values.get(name);
       if (values === undefined) this.values.set(name, (values = new Set()));
       values.add(value);

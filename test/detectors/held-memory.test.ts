@@ -2,7 +2,6 @@
 // as the acts detector turns them into signatures and anomalies. No root needed.
 import { describe, expect, it } from 'vitest';
 import { heldMemoryActs, HeldMemoryScorer } from '../../src/detectors/held-memory.js';
-import { preloadEntries } from '../../src/capture/preload-file.js';
 import { rowsBatch } from '../../src/import/trace-batches.js';
 import { viewOf } from '../../src/trace/batch-view.js';
 import type { MemoryHolder, TargetInfo } from '../../src/trace/metadata.js';
@@ -28,11 +27,5 @@ describe('memory held before attach', () => {
     expect(rest).toEqual([]);
     expect(only).toMatchObject({ kind: 'proc_mem', severity: 'high', pid: 901, first_ts_ns: 5000n, count: 1, evidence: { signature: 'proc_mem_held /opt/cheat mem write', write: true } });
     expect(new HeldMemoryScorer(target([holder({})]), new Set()).anomalies(true)[0]!.first_ts_ns).toBe(0n);
-  });
-});
-
-describe('the preload file as the loader reads it', () => {
-  it('takes libraries separated by whitespace or colons, and drops comments', () => {
-    expect(preloadEntries('# a comment: /not/this.so\n/a.so:/b.so  /c.so\t#/d.so\n\n:/e.so')).toEqual(['/a.so', '/b.so', '/c.so', '/e.so']);
   });
 });
