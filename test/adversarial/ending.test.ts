@@ -59,7 +59,7 @@ if os.fork() == 0:
     while True: time.sleep(1)
 os.wait()
 time.sleep(0.5)
-print("ready", flush=True)
+os.write(1, b"ready\\n")
 if os.environ.get("EXIT") == "1": sys.exit(0)
 while True: time.sleep(1)
 `;
@@ -158,7 +158,7 @@ if os.fork() == 0:
         os._exit(0)
     os._exit(0)
 os.wait()
-print("ready", flush=True)
+os.write(1, b"ready\\n")
 while True: time.sleep(1)`;
     const gpo = startGpo(['record', '-o', join(dir, 'reaped.parquet'), '--', 'python3', '-c', script]);
     await gpo.waitFor(/ready/);
