@@ -4,6 +4,7 @@
 #include "arrow-ipc.h"
 #include "decode-records.h"
 #include "probe.h"
+#include "process-control.h"
 #include "recorder.h"
 #include "recording-batch.h"
 
@@ -11,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitArrowIpc(env, exports);
   InitDecodeRecords(env, exports);
   InitProbe(env, exports);
+  InitProcessControl(env, exports);
   InitRecorder(env, exports);
   InitRecordingBatch(env, exports);
   return exports;

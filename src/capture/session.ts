@@ -8,19 +8,22 @@ import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
-import { type TraceMetadata } from '../trace/metadata.js';
+import { type MemoryHolder, type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
+import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
+import { findMemoryHolders } from './memory-holders.js';
+import { readPreloadFile } from './preload-file.js';
 import { withMachineId } from './host.js';
 
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
-/** How long a launched target gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
+/** How long the tree gpo launched gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 /** How long the exit of a target killed with SIGKILL may take to reach the trace. */
 const KILLED_EXIT_WAIT_MS = 1000;
@@ -49,8 +52,9 @@ export interface RecordOptions {
   verbose?: boolean;
   /** The trace's recording id (a UUID v4); drawn here when not given (the caller may need it first, for -o). */
   recordingId?: string;
-  /** Called once the programs are attached and the target is followed. */
-  onStarted?: (target: { pid: number; comm: string }) => void;
+  /** Called once the programs are attached and the target is followed (attached: with who already held
+   * its memory, see memory-holders.ts). */
+  onStarted?: (target: { pid: number; comm: string; memoryHolders?: MemoryHolder[] }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
   /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
@@ -79,6 +83,8 @@ export interface RecordingSummary {
   targetExitCode: number | null;
   /** The strongest signal gpo had to send the target it launched to end it, if any. */
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
+  /** What gpo ended of the tree it launched when recording stopped, in one line (null: nothing). */
+  ended: string | null;
 }
 
 function checkOutput(output: string): void {
@@ -101,6 +107,9 @@ export class RecordingSession {
   private writer!: TraceStreamWriter;
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
+  /** The processes gpo started (launch mode), and their ending once begun. */
+  private tree: LaunchedTree | null = null;
+  private ending: Promise<TreeEnding> | null = null;
   private targetExitCode: number | null = null;
   private stopReason: string | null = null;
   private stopRequested!: (reason: string) => void;
@@ -108,7 +117,6 @@ export class RecordingSession {
   private batchError: unknown = null;
   /** Why stopping was asked for while a launched target is given time to exit. */
   private pendingReason: string | null = null;
-  private targetSignal: 'SIGTERM' | 'SIGKILL' | null = null;
   /** Rows drained after the stream could not be written any more. */
   private unwrittenRows = 0;
 
@@ -123,24 +131,27 @@ export class RecordingSession {
     });
   }
 
-  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: a launched
-   * target gets SIGTERM, and SIGKILL if it has not exited 3 s later; recording goes on until its exit. */
+  /** Asks the session to stop (signal, duration, a write error). gpo ends what it started: the tree it
+   * launched gets SIGTERM, and SIGKILL what is left of it 3 s later; recording goes on until then. */
   requestStop(reason: string): void {
-    if (this.child && this.live.size > 0 && this.targetExitCode === null) {
+    if (this.tree) {
       this.pendingReason ??= reason;
-      if (this.targetSignal !== null) return;
-      this.child.kill('SIGTERM');
-      this.targetSignal = 'SIGTERM';
-      setTimeout(() => {
-        if (this.targetExitCode === null) {
-          this.child!.kill('SIGKILL');
-          this.targetSignal = 'SIGKILL';
-        }
-        setTimeout(() => this.stopRequested(this.pendingReason!), KILLED_EXIT_WAIT_MS).unref();
-      }, LAUNCHED_EXIT_GRACE_MS).unref();
+      void this.endTree().then(() => this.stopRequested(this.pendingReason!));
       return;
     }
     this.stopRequested(this.pendingReason ?? reason);
+  }
+
+  /** Ends the launched tree once (see launched-tree.ts); exits of killed processes get time to reach the trace. */
+  private endTree(): Promise<TreeEnding> {
+    this.ending ??= this.tree!.end(LAUNCHED_EXIT_GRACE_MS).then(async (ending) => {
+      if (ending.ended.some((e) => e.signal === 'SIGKILL'))
+        for (const deadline = Date.now() + KILLED_EXIT_WAIT_MS; this.live.size > 0 && Date.now() < deadline; )
+          await new Promise((r) => setTimeout(r, 20));
+      this.tree!.reapOrphans(this.child!.pid!);
+      return ending;
+    });
+    return this.ending;
   }
 
   async run(): Promise<RecordingSummary> {
@@ -149,6 +160,11 @@ export class RecordingSession {
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
       this.writer?.abandon();
+      if (this.tree) {
+        const ending = await this.endTree();
+        if (ending.ended.length + ending.survivors.length > 0 && err instanceof GpoError && !this.batchError)
+          throw new GpoError(`${err.message}; ${describeEnding(ending)}`);
+      }
       throw err;
     }
   }
@@ -202,6 +218,7 @@ export class RecordingSession {
         build_id: readBuildId(exe),
         mode: attached ? 'attach' : 'launch',
         loader_env: loaderEnv(attached ? attached.environ : process.env),
+        preload_file: readPreloadFile(),
       },
       host: withMachineId(hostInfo()),
       clock: {
@@ -228,6 +245,7 @@ export class RecordingSession {
 
     const ipcPath = ipcPathFor(o.output);
     if (o.command) {
+      LaunchedTree.prepare();
       // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
       this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
         stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
@@ -235,6 +253,7 @@ export class RecordingSession {
       });
       const pid = this.child.pid;
       if (pid === undefined) throw new GpoError(`cannot start ${o.command[0]}`);
+      this.tree = new LaunchedTree(pid);
       metadata.target.pid = pid;
       metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
       this.child.on('exit', (code, signal) => {
@@ -243,6 +262,9 @@ export class RecordingSession {
       this.recorder.setLauncher(pid);
     }
     const targetPid = metadata.target.pid;
+    // Who holds the target's memory goes into the header, where a live scorer reads the target from; looked
+    // for again once the hooks are on (below), so that nothing opened in between is missed.
+    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid);
     this.writer.writeHeader(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
@@ -254,14 +276,15 @@ export class RecordingSession {
     try {
       this.recorder.start(this.writer.fd, (batch) => this.onBatch(batch), resolveDone);
     } catch (err) {
-      this.child?.kill('SIGKILL');
       throw new GpoError((err as Error).message);
     }
     if (this.child) {
       const control = this.child.stdio[3] as NodeJS.WritableStream;
       control.end('g');
     }
-    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
+    // Once the hooks are on, a new open of the target's memory is a row: what was opened before is found here.
+    if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid, metadata.target.memory_holders);
+    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
 
     const timers: NodeJS.Timeout[] = [];
     if (o.durationSeconds !== undefined) {
@@ -297,6 +320,7 @@ export class RecordingSession {
       );
 
     const reason = await this.stopped;
+    const ending = this.tree ? await this.endTree() : null;
     for (const t of timers) clearInterval(t);
     this.recorder.stop();
     const stats = await done;
@@ -317,17 +341,19 @@ export class RecordingSession {
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
     if (stats.recordsRejected > 0) metadata.counts.rejected = { rows: 0, dropped: stats.recordsRejected };
     if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
-    if (this.targetSignal) metadata.target_signal = this.targetSignal;
+    const targetSignal = ending?.ended.find((e) => e.pid === targetPid)?.signal ?? null;
+    if (targetSignal) metadata.target_signal = targetSignal;
+    if (ending && ending.ended.length > 0) metadata.ended = ending.ended;
+    if (ending && ending.survivors.length > 0) metadata.not_ended = ending.survivors;
+    const ended = ending && ending.ended.length + ending.survivors.length > 0 ? describeEnding(ending) : null;
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
     // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
     // batch is cut first, which gives its space back).
     const endError = this.writer.close(metadata);
     if (this.batchError) {
-      const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
-        : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
-      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
+      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended ? `; ${ended}` : ''}${counted}`);
     }
     if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
     return {
@@ -337,7 +363,8 @@ export class RecordingSession {
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
       targetExitCode: this.targetExitCode,
-      targetSignal: this.targetSignal,
+      targetSignal,
+      ended,
     };
   }
 
@@ -375,6 +402,7 @@ export class RecordingSession {
 
   // A lost exit record must not keep the recording open forever.
   private pruneDeadProcesses(): void {
+    if (this.child?.pid !== undefined) this.tree?.reapOrphans(this.child.pid);
     for (const pid of this.live) {
       if (!existsSync(`/proc/${pid}`)) this.live.delete(pid);
       else if (this.child?.pid === pid && this.targetExitCode !== null) this.live.delete(pid);

@@ -6,6 +6,7 @@ import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
 import { formatCount, formatTable } from '../cli/format.js';
+import { describeMemoryHolders } from '../capture/memory-holders.js';
 import { writeStdout } from '../cli/stdout.js';
 
 /** Signals grouped by the hook that served them: "tp_btf/sys_exit: syscalls, ptrace; fentry/taskstats_exit: exit". */
@@ -36,6 +37,9 @@ function formatSummary(s: TraceSummary): string {
   ];
   if (Object.keys(t.loader_env).length > 0)
     out.push(`loader env ${Object.entries(t.loader_env).map(([k, v]) => `${k}=${esc(v)}`).join(' ')}`);
+  if (t.preload_file?.exists)
+    out.push(`preload    ${esc(t.preload_file.path)}${t.preload_file.link !== null ? ` -> ${esc(t.preload_file.link)}` : ''}: ${esc(t.preload_file.entries.join(' ') || '(no entries)')}${t.preload_file.problem ? ` (${esc(t.preload_file.problem)})` : ''}`);
+  if (t.memory_holders?.length) out.push(`memory held at attach: ${esc(describeMemoryHolders(t.memory_holders))}`);
   out.push(
     `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}${m.host.machine_id ? `, machine ${esc(m.host.machine_id)}` : ''}`,
     `recorded   ${m.clock.start_wall} .. ${m.clock.end_wall ?? '?'} (${s.duration_s.toFixed(3)} s of events), stopped by ${m.stop_reason ?? '?'}`,

@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordOptions, type RecordingStatus } from '../capture/session.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
+import { describeMemoryHolders } from '../capture/memory-holders.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { recordOutput } from '../capture/output.js';
 import { escapeTerminal } from '../cli/escape.js';
@@ -81,7 +82,11 @@ export function registerRecord(program: Command): void {
         pid: target?.pid,
         onStarted: opts.quiet
           ? undefined
-          : (t) => process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`),
+          : (t) => {
+              process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`);
+              if (t.memoryHolders?.length)
+                process.stderr.write(`gpo: warning: the target's memory was already open before gpo attached, reads and writes through it leave no row: ${escapeTerminal(describeMemoryHolders(t.memoryHolders))}\n`);
+            },
         onStatus: live ? (s) => process.stderr.write(`\r\x1b[K${statusLine(s)}`) : undefined,
       });
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => session.requestStop(signal));
@@ -96,7 +101,7 @@ export function registerRecord(program: Command): void {
             (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
-        if (summary.targetSignal === 'SIGKILL') lines.push(`gpo: the target ignored SIGTERM for 3 s and was killed with SIGKILL`);
+        if (summary.ended) lines.push(`gpo: ${escapeTerminal(summary.ended)}`);
         process.stderr.write(lines.join('\n') + '\n');
       }
       // Signal handlers keep nothing alive, but a launched target's stdio pipe may: leave now.

@@ -5,13 +5,14 @@
 // `allowed`: signature -> rows) and scoring reports exactly the rest.
 import type { BatchView } from '../trace/batch-view.js';
 import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signalName } from '../trace/linux-names.js';
-import type { AnomalyKind, Severity } from './anomaly.js';
+import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { defineDetector, type Learner } from './detector.js';
 import { sumCounts } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { FindingScorer, type Finding } from './row-findings.js';
+import { heldMemoryActs, HeldMemoryScorer } from './held-memory.js';
 
 export interface EventFinding {
   kind: AnomalyKind;
@@ -129,7 +130,7 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
 }
 
 /** The first word of every signature classifyEvent makes: an allow-file act must start with one. */
-const SIGNATURE_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'uinput', 'device_open', 'exec_memory', 'io_uring'];
+const SIGNATURE_KINDS = ['proc_mem_held', 'ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'uinput', 'device_open', 'exec_memory', 'io_uring'];
 
 class ActLearner implements Learner {
   /** Signatures seen -> rows. */
@@ -137,8 +138,12 @@ class ActLearner implements Learner {
   private readonly tally = new RecordingTally('allowed');
   private targetPid = 0;
 
-  beginTrace(_index: number, target: { pid: number }): void {
+  beginTrace(_index: number, target: TargetInfo): void {
     this.targetPid = target.pid;
+    for (const { signature } of heldMemoryActs(target)) {
+      this.allowed.set(signature, (this.allowed.get(signature) ?? 0) + 1);
+      this.tally.see(signature);
+    }
   }
 
   observe(view: BatchView): void {
@@ -165,12 +170,28 @@ class ActScorer extends FindingScorer {
   private readonly jitInBaseline: boolean;
 
   private readonly targetPid: number;
+  /** Descriptors of the target's memory held before attach: acts without rows. */
+  private readonly held: HeldMemoryScorer;
 
   constructor(baseline: LoadedBaseline, target: TargetInfo) {
     super();
     this.targetPid = target.pid;
     this.allowed = new Set(Object.keys(baseline.document.allowed));
     this.jitInBaseline = [...this.allowed].some((signature) => signature.startsWith('exec_memory '));
+    this.held = new HeldMemoryScorer(target, this.allowed);
+  }
+
+  override observe(view: BatchView): void {
+    this.held.observe(view);
+    super.observe(view);
+  }
+
+  override flush(): Anomaly[] {
+    return [...this.held.anomalies(false), ...super.flush()];
+  }
+
+  override finish(): Anomaly[] {
+    return [...this.held.anomalies(true), ...super.finish()];
   }
 
   protected finding(view: BatchView, row: number, kind: string): Finding | null {

@@ -1,9 +1,10 @@
 // Loader variables (preload): LD_PRELOAD / LD_AUDIT in the target's environment at start (trace metadata)
-// with a value training never saw: a library forced into the program before its own code runs. Baseline:
-// `process.loader_env` (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH -> values seen). The anomaly is dated at the
-// target's exec, where the environment took effect, else at the trace's first row.
+// with a value training never saw, or a library /etc/ld.so.preload lists that training never saw: a
+// library forced into the program before its own code runs. Baseline: `process.loader_env` (LD_PRELOAD,
+// LD_AUDIT, LD_LIBRARY_PATH -> values seen; /etc/ld.so.preload -> entries seen, one by one). The anomaly is
+// dated at the target's exec, where the environment took effect, else at the trace's first row.
 import type { BatchView } from '../trace/batch-view.js';
-import type { TargetInfo } from '../trace/metadata.js';
+import { PRELOAD_FILE_PATH, type TargetInfo } from '../trace/metadata.js';
 import { compareText, type Anomaly } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { defineDetector, type Learner, type Scorer } from './detector.js';
@@ -12,8 +13,20 @@ import { mergeTallies, RecordingTally } from './recording-tally.js';
 
 /** Variables that load code into the target; LD_LIBRARY_PATH is learned (shown) but not alarmed on. */
 const LOADING_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT'];
-/** Every variable the baseline learns (an allow file may add values of each). */
-const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH'];
+/** Every variable the baseline learns (an allow file may add values of each); the preload file's entries
+ * are learned as values of its path. */
+const LEARNED_VARIABLES = [...LOADING_VARIABLES, 'LD_LIBRARY_PATH', PRELOAD_FILE_PATH];
+
+/** The preload file's libraries as [its path, library] pairs, each once. */
+function preloadFileValues(target: TargetInfo): [string, string][] {
+  return [...new Set(target.preload_file?.entries ?? [])].map((entry) => [PRELOAD_FILE_PATH, entry]);
+}
+
+/** What loads code into the target before its own: [variable or file, value] pairs. */
+function loadingValues(target: TargetInfo): [string, string][] {
+  const fromEnv = LOADING_VARIABLES.map((name) => [name, target.loader_env[name]] as const).filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== '');
+  return [...fromEnv, ...preloadFileValues(target)];
+}
 
 class LoaderEnvLearner implements Learner {
   private readonly values = new Map<string, Set<string>>();
@@ -27,7 +40,7 @@ class LoaderEnvLearner implements Learner {
   observe(): void {}
 
   endTrace(): void {
-    for (const [name, value] of Object.entries(this.target.loader_env)) {
+    for (const [name, value] of [...Object.entries(this.target.loader_env), ...preloadFileValues(this.target)]) {
       let values = this.values.get(name);
       if (values === undefined) this.values.set(name, (values = new Set()));
       values.add(value);
@@ -77,9 +90,10 @@ class LoaderEnvScorer implements Scorer {
     const at = this.execTs ?? this.firstTs ?? 0n;
     const out: Anomaly[] = [];
     const target = this.target;
-    for (const name of LOADING_VARIABLES) {
-      const value = target.loader_env[name];
-      if (value === undefined || value === '' || (this.baseline[name] ?? []).includes(value)) continue;
+    for (const [name, value] of loadingValues(target)) {
+      if ((this.baseline[name] ?? []).includes(value)) continue;
+      const file = name === PRELOAD_FILE_PATH ? target.preload_file! : null;
+      const link = file?.link ? ` (a symbolic link to ${file.link})` : '';
       out.push({
         kind: 'preload',
         severity: 'high',
@@ -89,8 +103,8 @@ class LoaderEnvScorer implements Scorer {
         tid: target.pid,
         comm: target.comm,
         count: 1,
-        summary: `target started with ${name}=${value}, not in the baseline`,
-        evidence: { variable: name, value, baseline: this.baseline[name] ?? [] },
+        summary: file ? `${name}${link} lists ${value}, not in the baseline` : `target started with ${name}=${value}, not in the baseline`,
+        evidence: { variable: name, value, baseline: this.baseline[name] ?? [], ...(file ? { link: file.link } : {}) },
       });
     }
     return out;
@@ -100,7 +114,8 @@ class LoaderEnvScorer implements Scorer {
 export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnvScorer, {
   merge: (parts) => ({ process: { loader_env: unionLists(parts.map((part) => part.process.loader_env)) }, ...mergeTallies(parts, ['loader_env']) }),
   allows: {
-    // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so).
+    // NAME=VALUE, the whole value as the target's environment holds it (e.g. LD_PRELOAD=/usr/lib/libMangoHud.so);
+    // /etc/ld.so.preload=LIBRARY, one entry of the preload file.
     preload(document, entry) {
       const equals = entry.indexOf('=');
       const name = entry.slice(0, equals);

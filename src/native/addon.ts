@@ -158,6 +158,14 @@ export interface NativeAddon {
   /** Decodes ring-buffer records (one Uint8Array per record, laid out as bpf/gpo.h's structs) exactly as the
    * recorder does, into one batch; no BPF, no root. Throws if the batch's columns disagree. */
   decodeRecords(records: Uint8Array[], options?: NativeDecodeOptions): NativeDecoded;
+  /** Makes this process the child subreaper of its descendants (PR_SET_CHILD_SUBREAPER): orphans below it
+   * are reparented to it, not to init. Returns the kernel's refusal, if any. */
+  becomeChildSubreaper(): string | undefined;
+  /** Sends signal (a number) to pid through a pidfd if it is still the process that started at startTicks
+   * (field 22 of /proc/PID/stat): 'sent', 'gone' (exited, or its pid reused), or the error's text. */
+  signalProcess(pid: number, startTicks: string, signal: number): string;
+  /** Reaps pid if it is an exited child of this process (waitpid WNOHANG): true when it did. */
+  reapChild(pid: number): boolean;
 
   /** Loads and attaches each probe program alone, then detaches it. libbpf logs go to stderr only if verbose. */
   probeHooks(options?: { verbose?: boolean }): HookProbeResult[];

@@ -18,6 +18,38 @@ export interface TargetInfo {
   mode: 'launch' | 'attach' | 'import';
   /** LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH of the target at start, when known. */
   loader_env: Record<string, string>;
+  /** /etc/ld.so.preload at record start (src/capture/preload-file.ts); absent in older and imported traces. */
+  preload_file?: PreloadFile;
+  /** Attached (--pid) recordings: descriptors of the target's memory other processes held at attach
+   * (src/capture/memory-holders.ts); reads and writes through them leave no row. */
+  memory_holders?: MemoryHolder[];
+}
+
+/** The file the dynamic loader preloads libraries from (besides LD_PRELOAD). */
+export const PRELOAD_FILE_PATH = '/etc/ld.so.preload';
+
+/** The loader's preload file as gpo found it (strings: lossless text form). */
+export interface PreloadFile {
+  path: string;
+  exists: boolean;
+  /** Where it points when it is a symbolic link (the loader follows it). */
+  link: string | null;
+  /** The text read (null: nothing read), and the libraries the loader takes from it. */
+  contents: string | null;
+  entries: string[];
+  /** Why it was not (fully) read: 'not a regular file', an error. */
+  problem: string | null;
+}
+
+/** A descriptor naming /proc/TARGET/{mem,pagemap,map_files} in another process (strings: lossless text form). */
+export interface MemoryHolder {
+  pid: number;
+  comm: string;
+  exe: string;
+  fd: number;
+  path: string;
+  /** Opened for writing. */
+  write: boolean;
 }
 
 /** What makes two recordings recordings of the same program. */
@@ -94,10 +126,21 @@ export interface TraceMetadata {
   status: 'recording' | 'complete' | 'failed';
   /** The strongest signal gpo sent the target it launched to end it ('SIGKILL': it ignored SIGTERM). */
   target_signal?: 'SIGTERM' | 'SIGKILL';
+  /** Every process of the tree gpo launched that gpo ended when recording stopped (src/capture/launched-tree.ts),
+   * and those still there after SIGKILL. Never set when attached. */
+  ended?: EndedProcess[];
+  not_ended?: number[];
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
   /** Where the rows came from when they were imported rather than recorded. */
   source?: { format: string; inputs: string[] };
+}
+
+/** A process gpo ended (comm in the trace's lossless text form), with the strongest signal it needed. */
+export interface EndedProcess {
+  pid: number;
+  comm: string;
+  signal: 'SIGTERM' | 'SIGKILL';
 }
 
 /** Parses and checks the metadata document of a trace file. */
@@ -126,6 +169,14 @@ function firstShapeProblem(doc: TraceMetadata): string | null {
   for (const key of ['comm', 'exe'] as const) if (typeof t[key] !== 'string') return `target.${key} is ${JSON.stringify(t[key] ?? null)}, expected a string`;
   if (!isStrings(t.cmdline)) return 'target.cmdline is not a list of strings';
   if (!isStringMap(t.loader_env)) return 'target.loader_env is not a map of strings';
+  const isHolder = (h: Record<string, unknown>) => typeof h === 'object' && h !== null && Number.isInteger(h.pid) && Number.isInteger(h.fd) &&
+    typeof h.comm === 'string' && typeof h.exe === 'string' && typeof h.path === 'string' && typeof h.write === 'boolean';
+  const p = t.preload_file as Record<string, unknown> | undefined;
+  const isText = (v: unknown) => v === null || typeof v === 'string';
+  if (p !== undefined && !(typeof p === 'object' && p !== null && typeof p.path === 'string' && typeof p.exists === 'boolean' && isText(p.link) && isText(p.contents) && isText(p.problem) && isStrings(p.entries)))
+    return 'target.preload_file is not a preload file';
+  if (t.memory_holders !== undefined && !(Array.isArray(t.memory_holders) && t.memory_holders.every(isHolder)))
+    return 'target.memory_holders is not a list of holders';
   if (!isStringMap(doc.hooks)) return 'hooks is not a map of strings';
   if (!['recording', 'complete', 'failed'].includes(doc.status)) return `status is ${JSON.stringify(doc.status ?? null)}`;
   if (typeof doc.counts !== 'object' || doc.counts === null) return 'counts is missing';

@@ -57,7 +57,7 @@ describe('disk full', () => {
       leftovers.push(target);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/No space left on device: recording stopped, [0-9]+ rows not written; the target was stopped with SIGTERM; the counters are in the stream/);
+      expect(r.stderr).toMatch(/No space left on device: recording stopped, [0-9]+ rows not written; ended 1 process gpo started: 1 on SIGTERM \(pids [0-9]+\); the counters are in the stream/);
       expect(await gone(target, 2000), `target ${target} still running`).toBe(true);
 
       const s = info(`${out}.arrows`);
@@ -85,7 +85,7 @@ describe('a target that ignores SIGTERM', () => {
     const done = await gpo.exited;
     expect(done.code, done.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(done.stderr).toMatch(/the target ignored SIGTERM for 3 s and was killed with SIGKILL/);
+    expect(done.stderr).toMatch(/^gpo: ended 1 process gpo started: 1 killed with SIGKILL after 3 s \(pids [0-9]+\)$/m);
     const trace = await openTrace(out);
     leftovers.push(trace.metadata.target.pid);
     expect(trace.metadata.target_signal).toBe('SIGKILL');

@@ -1,0 +1,214 @@
+// Ending what gpo started (issue 13): when gpo launched the target and stops, for whatever reason, no process
+// of the launched tree is left: children, orphaned grandchildren that setsid() and ignore SIGTERM, processes
+// in another process group. Attached with --pid, gpo ends nothing. Real kernel, as root.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openTrace } from '../../src/trace/reader.js';
+import { GPO, requireRoot, Running, startGpo } from '../helpers/gpo.js';
+
+let dir: string;
+const leftovers: number[] = [];
+
+beforeAll(() => {
+  requireRoot();
+  dir = mkdtempSync(join(tmpdir(), 'gpo-adv-end-'));
+});
+
+afterEach(() => {
+  for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+/** A live process (not a zombie waiting for its parent). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A tree that tries to outlive its launcher. The target forks: a child that forks a grandchild and exits at
+ * once (the grandchild is orphaned), the grandchild setsid()s and ignores SIGTERM; a second child moves to
+ * its own process group and ignores SIGTERM too. Each prints "pid N" (stdio then goes to /dev/null, so a
+ * survivor does not hold gpo's pipes). With EXIT=1 the target itself exits once the tree is up.
+ */
+const TREE = `
+import os, signal, sys, time
+def detach():
+    os.write(1, b"pid %d\\n" % os.getpid())  # one write: lines of the processes do not interleave
+    fd = os.open("/dev/null", os.O_RDWR)
+    for n in (0, 1, 2): os.dup2(fd, n)
+if os.fork() == 0:
+    if os.fork() == 0:
+        time.sleep(0.2)  # until its parent has exited: an orphan
+        os.setsid()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        detach()
+        while True: time.sleep(1)
+    os._exit(0)
+if os.fork() == 0:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    detach()
+    while True: time.sleep(1)
+os.wait()
+time.sleep(0.5)
+os.write(1, b"ready\\n")
+if os.environ.get("EXIT") == "1": sys.exit(0)
+while True: time.sleep(1)
+`;
+
+/** The pids the tree printed, once it is up. */
+async function treeUp(gpo: Running): Promise<number[]> {
+  await gpo.waitFor(/ready/);
+  const pids = [...gpo.stdout.matchAll(/^pid ([0-9]+)$/gm)].map((m) => Number(m[1]));
+  expect(pids).toHaveLength(2);
+  leftovers.push(...pids);
+  for (const pid of pids) expect(alive(pid), `${pid} should be running before gpo stops`).toBe(true);
+  return pids;
+}
+
+async function allGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+  return pids.filter(alive);
+}
+
+describe('a launched tree', () => {
+  it('is ended on Ctrl-C: the orphaned grandchild in its own session and the child in its own group, both ignoring SIGTERM', async () => {
+    const out = join(dir, 'sigint.parquet');
+    const gpo = startGpo(['record', '-o', out, '--', 'python3', '-c', TREE]);
+    const pids = await treeUp(gpo);
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    const trace = await openTrace(out);
+    leftovers.push(trace.metadata.target.pid);
+    // One line says what was ended: the target by SIGTERM, the two that ignored it by SIGKILL.
+    const line = done.stderr.split('\n').filter((l) => l.startsWith('gpo: ended'));
+    expect(line, done.stderr).toHaveLength(1);
+    expect(line[0]).toMatch(/^gpo: ended 3 processes gpo started: 1 on SIGTERM, 2 killed with SIGKILL after 3 s \(pids [0-9 ,]+\)$/);
+    for (const pid of [trace.metadata.target.pid, ...pids]) expect(line[0]).toContain(String(pid));
+    expect(trace.metadata.target_signal).toBe('SIGTERM');
+    expect(trace.metadata.ended?.map((e) => e.pid).sort()).toEqual([trace.metadata.target.pid, ...pids].sort());
+    expect(trace.metadata.ended?.find((e) => e.pid === trace.metadata.target.pid)?.signal).toBe('SIGTERM');
+  });
+
+  it('is ended after --duration, also when its children are not followed (the recorder never saw them)', async () => {
+    const out = join(dir, 'duration.parquet');
+    const gpo = startGpo(['record', '--no-follow-children', '--duration', '4', '-o', out, '--', 'python3', '-c', TREE]);
+    const pids = await treeUp(gpo);
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/stopped by duration/);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    expect(done.stderr).toMatch(/^gpo: ended 3 processes gpo started: 1 on SIGTERM, 2 killed with SIGKILL after 3 s/m);
+  });
+
+  it('is ended when the target exits on its own and leaves the tree behind', async () => {
+    const out = join(dir, 'exited.parquet');
+    const gpo = new Running(
+      spawn(process.execPath, [GPO, 'record', '--no-follow-children', '-o', out, '--', 'python3', '-c', TREE], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, EXIT: '1' },
+      }),
+    );
+    const pids = await treeUp(gpo);
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/stopped by target-exited/);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    expect(done.stderr).toMatch(/^gpo: ended 2 processes gpo started: 2 killed with SIGKILL after 3 s/m);
+  });
+});
+
+describe('attached with --pid', () => {
+  it('ends nothing: the target and its tree keep running after gpo stops', async () => {
+    const tree = new Running(spawn('python3', ['-c', TREE], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    leftovers.push(tree.pid);
+    const pids = await treeUp(tree);
+    const out = join(dir, 'attached.parquet');
+    const gpo = startGpo(['record', '--pid', String(tree.pid), '-o', out]);
+    await gpo.waitFor(/recording/, 'stderr');
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).not.toMatch(/ended/);
+    await sleep(500);
+    for (const pid of [tree.pid, ...pids]) expect(alive(pid), `${pid} was ended by an attached gpo`).toBe(true);
+    expect((await openTrace(out)).metadata.ended).toBeUndefined();
+  });
+});
+
+describe('orphans gpo inherits while recording', () => {
+  it('are reaped once they exit: no zombie stays with gpo until it ends', async () => {
+    // The grandchild is orphaned (its parent exits at once), is reparented to gpo, and exits 0.3 s later.
+    const script = `import os, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.write(1, b"pid %d\\n" % os.getpid())  # one write: lines of the processes do not interleave
+        time.sleep(0.3)
+        os._exit(0)
+    os._exit(0)
+os.wait()
+os.write(1, b"ready\\n")
+while True: time.sleep(1)`;
+    const gpo = startGpo(['record', '-o', join(dir, 'reaped.parquet'), '--', 'python3', '-c', script]);
+    await gpo.waitFor(/ready/);
+    const grandchild = Number((await gpo.waitFor(/^pid ([0-9]+)$/m))[1]);
+    await sleep(2500);
+    let state = 'gone';
+    try {
+      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${grandchild}/status`, 'utf8'))![1]!;
+    } catch {
+      // Reaped.
+    }
+    gpo.child.kill('SIGINT');
+    expect((await gpo.exited).code).toBe(0);
+    expect(state, `orphan ${grandchild} left as a zombie`).toBe('gone');
+  });
+});
+
+describe('a tree that keeps forking while it is ended', () => {
+  it('is ended to the last process: each SIGKILL round finds what the last one missed', async () => {
+    // Every process of the tree carries a mark in its environment: after gpo, none may be left with it.
+    const mark = `GPO_END_MARK=${process.pid}-${Date.now()}`;
+    const script = `trap '' TERM; while :; do (trap '' TERM; sleep 30) & (trap '' TERM; setsid sleep 30 &) ; sleep 0.02; done`;
+    const gpo = new Running(
+      spawn(process.execPath, [GPO, 'record', '-o', join(dir, 'forking.parquet'), '--', 'sh', '-c', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GPO_END_MARK: mark.split('=')[1] },
+      }),
+    );
+    await gpo.waitFor(/recording/, 'stderr');
+    await sleep(1500);
+    const before = marked(mark);
+    expect(before.length, 'the tree should have grown').toBeGreaterThan(20);
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toMatch(/^gpo: ended [0-9]+ processes gpo started: .*killed with SIGKILL after 3 s/m);
+    expect(marked(mark), 'survivors of the launched tree').toEqual([]);
+  });
+});
+
+/** Live processes whose environment holds `mark` (NAME=VALUE). */
+function marked(mark: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(mark) && alive(Number(name))) found.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
