@@ -268,6 +268,13 @@ class SyscallSequenceLearner implements Learner {
   }
 }
 
+/**
+ * The thread-score threshold of a baseline that could not be calibrated: no unit-scaled score reaches it
+ * (a call's surprise is at most -ln Number.MIN_VALUE, about 745 nats; the context term at most 2), and it is
+ * the top of what a baseline may hold (src/trace/ranges.ts refuses larger ones: a crafted 1e308 would hide).
+ */
+const UNREACHABLE_UNIT_SCORE = 1000;
+
 /** What the baseline keeps of the held-out scores: enough to compute the thresholds again. */
 function heldOutSamples(scores: readonly SequenceScore[]): SequenceHeldOut {
   const frame_novelty: number[] = [];
@@ -288,7 +295,7 @@ function sequenceSections(heldOut: SequenceHeldOut, held: { unit: 'recording' | 
     ({ thresholds, evidence } = thresholdsFromHeldOut(scores, held.units, options));
   } else {
     warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
-    thresholds = { scales: UNIT_SCORE_SCALES, score: Number.MAX_VALUE, frameNovelty: 1 };
+    thresholds = { scales: UNIT_SCORE_SCALES, score: UNREACHABLE_UNIT_SCORE, frameNovelty: 1 };
     evidence = { folds: 1, heldOutSequences: 0, heldOutWindows: 0, heldOutWindowFalseAlarmRate: 0 };
   }
   /** Largest frame novelty a held-out normal window reached (0: none unseen). */

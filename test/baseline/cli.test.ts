@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runGpo } from '../helpers/gpo.js';
-import { normalTrace, tempDir } from '../score/trace-helpers.js';
+import { cycle, normalTrace, syscallRows, tempDir, writeTrace } from '../score/trace-helpers.js';
 
 const dir = tempDir();
 const baselinePath = join(dir, 'baseline.json');
@@ -22,6 +22,18 @@ describe('gpo train and score (CLI)', () => {
     const again = join(dir, 'again.json');
     expect(runGpo(['train', ...traces, '-o', again, '--json']).code).toBe(0);
     expect(readFileSync(again)).toEqual(readFileSync(baselinePath));
+  });
+
+  it('trains from one thread of one recording a baseline that gpo score accepts (thresholds it cannot calibrate are switched off, not out of range)', async () => {
+    const single = await writeTrace(join(dir, 'single.parquet'), syscallRows(4000, cycle(40), 1_000_000_000n));
+    const out = join(dir, 'single.json');
+    const trained = runGpo(['train', single, '-o', out]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/cannot be calibrated/);
+    const scored = runGpo(['score', single, '-b', out, '--json']);
+    expect(scored.stderr).toBe('');
+    expect(scored.code).toBe(0);
+    expect(JSON.parse(scored.stdout)).toMatchObject({ verdict: 'clean' });
   });
 
   it('scores clean with exit 0, and prints the same bytes twice', () => {
