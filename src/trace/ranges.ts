@@ -93,7 +93,7 @@ const Z: Range = { min: 0, max: 3.6e12, what: 'robust standard deviations' };
 
 /**
  * Baseline documents (src/baseline/document.ts): thresholds within what their detector can reach (a frame
- * novelty above frame length x window length, or a z of 1e308, switches a detector off), rates and scales
+ * novelty beyond one past frame length x window length, or a z of 1e308, switches a detector off), rates and scales
  * as statistics can be, windows whose count a trace's time span cannot blow up.
  */
 export function baselineRangeProblem(doc: { model?: { options?: { frameLength?: unknown; windowLength?: unknown } } }): string | null {
@@ -103,7 +103,8 @@ export function baselineRangeProblem(doc: { model?: { options?: { frameLength?: 
 function baselineRanges(doc: { model?: { options?: { frameLength?: unknown; windowLength?: unknown } } }): RangeRule[] {
   const frame = doc.model?.options?.frameLength;
   const window = doc.model?.options?.windowLength;
-  const maxNovelty = typeof frame === 'number' && typeof window === 'number' ? frame * window : 0;
+  // One past the most novel frame: what calibration gives when no window may be flagged (a storm's windows).
+  const maxNovelty = typeof frame === 'number' && typeof window === 'number' ? frame * window + 1 : 0;
   return [
     ['model.options.windowLength', { min: 1, max: 16, integer: true }],
     ['model.options.frameLength', { min: 1, max: 1000, integer: true }],

@@ -120,6 +120,19 @@ describe('baselines made to switch detectors off', () => {
     expect(score(BASELINE).code).toBe(0);
   });
 
+  it('takes the frame novelties training gives when no window may be flagged (one past the most novel frame), refuses beyond', () => {
+    // calibrateThresholds answers the histogram's length, frameLength x windowLength + 1, when even the most
+    // novel frame is too common among held-out windows (a storm), and the high level follows it there.
+    const { frameLength, windowLength } = JSON.parse(readFileSync(BASELINE, 'utf8')).model.options;
+    const off = frameLength * windowLength + 1;
+    const trained = tampered('frame-off', (b) => {
+      b.model.thresholds.frameNovelty = off;
+      b.calibration.novel_sequence_high_frame_novelty = off;
+    });
+    expect(score(trained).stderr).toBe('');
+    oneLineRefusal(score(tampered('frame-beyond', (b) => (b.model.thresholds.frameNovelty = off + 1))), new RegExp(`model\\.thresholds\\.frameNovelty is ${off + 1}`));
+  });
+
   it('takes the rate thresholds training gives a busy program (a robust z is at most a window count)', () => {
     // A storm's held-out windows reach z in the thousands: gpo must read the baselines it writes.
     const busy = tampered('z-busy', (b) => {
