@@ -2,7 +2,7 @@
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
@@ -11,6 +11,7 @@ import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats,
 import { type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
+import { canWriteWhileRecording, ParquetSegmentWriter } from '../trace/parquet-segment.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
@@ -99,6 +100,8 @@ function monotonicNs(): bigint {
 export class RecordingSession {
   private recorder!: NativeRecorder;
   private writer!: TraceStreamWriter;
+  /** The Parquet file written while recording (null: converted from the journal at the end, or not at all). */
+  private parquet: ParquetSegmentWriter | null = null;
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
   private targetExitCode: number | null = null;
@@ -148,6 +151,7 @@ export class RecordingSession {
       return await this.record();
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
+      await this.parquet?.abandon();
       this.writer?.abandon();
       throw err;
     }
@@ -244,6 +248,7 @@ export class RecordingSession {
     }
     const targetPid = metadata.target.pid;
     this.writer.writeHeader(metadata);
+    if (o.convert !== false && canWriteWhileRecording()) this.parquet = new ParquetSegmentWriter(o.output, ipcPath, this.writer.fd, metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
@@ -319,16 +324,29 @@ export class RecordingSession {
     if (this.targetSignal) metadata.target_signal = this.targetSignal;
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
-    // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
-    // batch is cut first, which gives its space back).
-    const endError = this.writer.close(metadata);
     if (this.batchError) {
+      await this.parquet?.abandon();
+      // The final counters end the stream: a full disk loses only the torn batch (cut first, which gives
+      // its space back).
+      const endError = this.writer.close(metadata);
       const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
         : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
       throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
     }
-    if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
+    if (this.parquet) {
+      // The rest of the Parquet file is encoded from the journal, which stays open (and crash-safe) until
+      // then; the final counters end the journal too, so a failed write still leaves them.
+      try {
+        await this.parquet.finish(this.writer.bytesWritten, metadata);
+      } finally {
+        this.writer.close(metadata);
+      }
+      rmSync(ipcPath);
+    } else {
+      this.writer.close(metadata);
+      if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
+    }
     return {
       output: o.output,
       metadata,
@@ -365,6 +383,7 @@ export class RecordingSession {
       this.requestStop('error');
     }
     this.writer.appended(batch.rows, batch.bytes);
+    if (batch.error === undefined) this.parquet?.appended(this.writer.bytesWritten);
     this.options.onBatch?.(this.writer.path);
     // Keeps the set of followed processes, to stop when the last one has exited.
     if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);

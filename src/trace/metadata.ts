@@ -84,8 +84,8 @@ export interface TraceMetadata {
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
   truncated: { exec_path: number; exec_argv: number; act_path?: number };
-  /** gpo's own CPU time while recording (its consumer thread and JavaScript), and rows per CPU second: what
-   * the recorder sustains when it has a core to itself. Parquet conversion comes after and is not counted. */
+  /** gpo's own CPU time while recording (its consumer thread, JavaScript, and the Parquet encoding done
+   * meanwhile), and rows per CPU second. What is left to encode after the target stopped is not counted. */
   recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
   /** 'complete' once the recording closed normally; 'failed' when it stopped on an error (the stream
    * ends with the final counters); an IPC stream left by a crash says 'recording'. */
