@@ -50,6 +50,7 @@ struct BatchWritten {
   uint64_t rows = 0, bytes = 0;
   std::vector<int32_t> forked, exited;
   int error = 0;  // errno of a failed write; nothing is written after it
+  int fd = -1;    // the stream the batch went to (redirect() switches streams between batches)
 };
 
 struct Totals {
@@ -79,7 +80,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                        {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
                         InstanceMethod("setLauncher", &Recorder::SetLauncher),
                         InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
-                        InstanceMethod("close", &Recorder::Close),
+                        InstanceMethod("close", &Recorder::Close), InstanceMethod("redirect", &Recorder::Redirect),
                         InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
                         InstanceMethod("hooks", &Recorder::Hooks),
                         InstanceMethod("attachCheck", &Recorder::AttachCheck)});
@@ -238,6 +239,12 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     return env.Undefined();
   }
 
+  // redirect(fd): batches go to fd (another stream whose schema message is written) from the next one on.
+  Napi::Value Redirect(const Napi::CallbackInfo& info) {
+    next_fd_ = info[0].As<Napi::Number>().Int32Value();
+    return info.Env().Undefined();
+  }
+
   // stop(): the consumer detaches, drains what is left (ring buffer, then per-CPU stages), calls onDone.
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     stop_requested_ = true;
@@ -370,6 +377,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       if (kind == GPO_KIND_FORK) written->forked.push_back(*f.child_pid);
       if (kind == GPO_KIND_EXIT && *f.group_dead) written->exited.push_back(batch_.pid[f.row]);
     }
+    int next_fd = next_fd_.exchange(-1);
+    if (next_fd >= 0) fd_ = next_fd;
+    written->fd = fd_;
     if (write_error_ == 0) {
       // What was lost so far goes with the batch (its message's metadata): a killed gpo's stream says it.
       auto counters = ReadCounters();
@@ -387,6 +397,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       Napi::Object o = Napi::Object::New(env);
       o.Set("rows", double(w->rows));
       o.Set("bytes", double(w->bytes));
+      o.Set("fd", w->fd);
       auto pids = [&](const std::vector<int32_t>& v) {
         Napi::Array a = Napi::Array::New(env, v.size());
         for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);
@@ -590,6 +601,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   Napi::ThreadSafeFunction on_batch_, on_done_;
   // Owned by the consumer thread once started.
   int fd_ = -1;
+  std::atomic<int> next_fd_{-1};
   int write_error_ = 0;
   RecordingBatch batch_;
   Totals totals_;

@@ -2,7 +2,7 @@
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
@@ -10,8 +10,8 @@ import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
-import { canWriteWhileRecording, ParquetSegmentWriter } from '../trace/parquet-segment.js';
+import { checkTraceOutput } from '../trace/writer.js';
+import { RecordingOutput, type Rotation } from '../trace/recording-output.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
@@ -60,6 +60,8 @@ export interface RecordOptions {
   onBatch?: (streamPath: string) => void;
   /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
   convert?: boolean;
+  /** A segmented trace: `output` becomes a folder of parts (src/trace/segment-layout.ts). */
+  rotation?: Rotation;
 }
 
 export interface RecordingStatus {
@@ -82,10 +84,11 @@ export interface RecordingSummary {
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
 }
 
-function checkOutput(output: string): void {
+function checkOutput(output: string, segmented: boolean): void {
   const dir = dirname(resolve(output));
   if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
-  checkTraceOutput(output);
+  // A segmented trace is a new folder (created with mkdir, which refuses whatever is there).
+  if (!segmented) checkTraceOutput(output);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
@@ -99,9 +102,7 @@ function monotonicNs(): bigint {
 
 export class RecordingSession {
   private recorder!: NativeRecorder;
-  private writer!: TraceStreamWriter;
-  /** The Parquet file written while recording (null: converted from the journal at the end, or not at all). */
-  private parquet: ParquetSegmentWriter | null = null;
+  private output!: RecordingOutput;
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
   private targetExitCode: number | null = null;
@@ -151,8 +152,7 @@ export class RecordingSession {
       return await this.record();
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
-      await this.parquet?.abandon();
-      this.writer?.abandon();
+      await this.output?.abandon();
       throw err;
     }
   }
@@ -162,9 +162,9 @@ export class RecordingSession {
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     preflightRecording();
-    checkOutput(o.output);
+    checkOutput(o.output, o.rotation !== undefined);
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
-    this.writer = new TraceStreamWriter(ipcPathFor(o.output));
+    this.output = new RecordingOutput(o.output, o.rotation ?? null, o.convert !== false);
 
     const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
@@ -230,7 +230,6 @@ export class RecordingSession {
       stop_reason: null,
     };
 
-    const ipcPath = ipcPathFor(o.output);
     if (o.command) {
       // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
       this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
@@ -247,8 +246,7 @@ export class RecordingSession {
       this.recorder.setLauncher(pid);
     }
     const targetPid = metadata.target.pid;
-    this.writer.writeHeader(metadata);
-    if (o.convert !== false && canWriteWhileRecording()) this.parquet = new ParquetSegmentWriter(o.output, ipcPath, this.writer.fd, metadata);
+    this.output.start(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
@@ -257,7 +255,7 @@ export class RecordingSession {
     let resolveDone!: (stats: NativeFinalStats) => void;
     const done = new Promise<NativeFinalStats>((resolve) => (resolveDone = resolve));
     try {
-      this.recorder.start(this.writer.fd, (batch) => this.onBatch(batch), resolveDone);
+      this.recorder.start(this.output.fd, (batch) => this.onBatch(batch), resolveDone);
     } catch (err) {
       this.child?.kill('SIGKILL');
       throw new GpoError((err as Error).message);
@@ -287,14 +285,14 @@ export class RecordingSession {
       timers.push(
         setInterval(() => {
           const now = Date.now();
-          const rows = this.writer.rowCount;
+          const rows = this.output.rowCount;
           const c = this.recorder.counters();
           o.onStatus!({
             elapsedMs: now - startedAt,
             rows,
             eventsPerSecond: ((rows - lastRows) * 1000) / Math.max(1, now - lastAt),
             dropped: c.syscallsDropped + c.eventsDropped,
-            bytes: this.writer.bytesWritten,
+            bytes: this.output.bytesWritten,
           });
           lastRows = rows;
           lastAt = now;
@@ -325,31 +323,20 @@ export class RecordingSession {
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
     if (this.batchError) {
-      await this.parquet?.abandon();
       // The final counters end the stream: a full disk loses only the torn batch (cut first, which gives
       // its space back).
-      const endError = this.writer.close(metadata);
+      const endError = await this.output.fail(metadata);
       const ended = this.targetSignal === 'SIGKILL' ? `; the target ignored SIGTERM and was killed with SIGKILL`
         : this.targetSignal ? `; the target was stopped with SIGTERM` : '';
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
       throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended}${counted}`);
     }
-    if (this.parquet) {
-      // The rest of the Parquet file is encoded from the journal, which stays open (and crash-safe) until
-      // then; the final counters end the journal too, so a failed write still leaves them.
-      try {
-        await this.parquet.finish(this.writer.bytesWritten, metadata);
-      } finally {
-        this.writer.close(metadata);
-      }
-      rmSync(ipcPath);
-    } else {
-      this.writer.close(metadata);
-      if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
-    }
+    // What is left of the Parquet file is encoded from the journal, which stays (crash-safe) until the
+    // file is published; the final counters end the journal too, so a failed write still leaves them.
+    const written = await this.output.finish(metadata);
     return {
       output: o.output,
-      metadata,
+      metadata: written,
       rows: stats.rows,
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
@@ -378,13 +365,13 @@ export class RecordingSession {
 
   private onBatch(batch: NativeBatchWritten): void {
     if (batch.error !== undefined) {
-      this.batchError ??= new GpoError(`cannot write ${this.writer.path}: ${batch.error}`);
+      this.batchError ??= new GpoError(`cannot write ${this.output.journalPath}: ${batch.error}`);
       this.unwrittenRows += batch.rows;
       this.requestStop('error');
     }
-    this.writer.appended(batch.rows, batch.bytes);
-    if (batch.error === undefined) this.parquet?.appended(this.writer.bytesWritten);
-    this.options.onBatch?.(this.writer.path);
+    this.output.appended(batch);
+    if (batch.error === undefined && this.output.full()) this.output.rotate((fd) => this.recorder.redirect(fd));
+    this.options.onBatch?.(this.output.journalPath);
     // Keeps the set of followed processes, to stop when the last one has exited.
     if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);
     for (const pid of batch.exited) this.live.delete(pid);

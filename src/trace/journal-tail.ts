@@ -21,7 +21,7 @@ export class JournalTail {
 
   constructor(
     private readonly fd: number,
-    private readonly chunkBytes = 32 << 20,
+    private readonly chunkBytes = 4 << 20,
   ) {}
 
   /** The batches of the complete messages between the last call and `end` (batches of no rows, which only

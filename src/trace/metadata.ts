@@ -94,8 +94,23 @@ export interface TraceMetadata {
   target_signal?: 'SIGTERM' | 'SIGKILL';
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
+  /** A part of a segmented trace (gpo record --rotate/--max-size, src/trace/segment-layout.ts): each part
+   * carries the recording's metadata as it was when the part closed, and this. */
+  segment?: SegmentInfo;
   /** Where the rows came from when they were imported rather than recorded. */
   source?: { format: string; inputs: string[] };
+}
+
+export interface SegmentInfo {
+  index: number;
+  /** Rows the recording had written before this part (those of dropped parts included). */
+  first_row: number;
+  /** When a part is closed: its journal reaches `bytes`, or it has been open `seconds`. */
+  rotate: { bytes?: number; seconds?: number };
+  /** --max-size: the closed parts kept take at most this many bytes. */
+  max_size_bytes?: number;
+  /** The oldest parts removed to stay under max_size_bytes (when this part closed), and their rows. */
+  dropped: { segments: number; rows: number };
 }
 
 /** Parses and checks the metadata document of a trace file. */

@@ -2,10 +2,9 @@
 // appends to the journal (the Arrow IPC stream) are read back from the page cache by the journal's own
 // descriptor (descriptors are the process's, shared with this thread) and encoded as they arrive, so
 // stopping waits only for what was not encoded yet. The main thread sends how far the journal is complete.
-import { fsyncSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { rewriteFooterMetadata } from './footer-metadata.js';
 import { JournalTail } from './journal-tail.js';
 import { collectEvery } from './memory.js';
 import { streamParquet, writerProperties } from './writer.js';
@@ -20,15 +19,15 @@ export interface SegmentWriterData {
 }
 
 /** To the worker: the journal is complete up to this byte; or: it is final, write the end of the file. */
-export type SegmentWriterRequest = { upTo: number } | { finish: { upTo: number; metadata: string } };
-/** From the worker: rows encoded so far; the file is complete (`fits`: the final metadata was written into
- * the footer's room); or why it could not be written. */
-export type SegmentWriterMessage = { rows: number } | { done: { rows: number; bytes: number; fits: boolean } } | { error: string };
+export type SegmentWriterRequest = { upTo: number } | { finish: { upTo: number } };
+/** From the worker: rows encoded so far; the file is complete (its footer with the reserved metadata), of
+ * `bytes` bytes; or why it could not be written. */
+export type SegmentWriterMessage = { rows: number } | { done: { rows: number; bytes: number } } | { error: string };
 
 const data = workerData as SegmentWriterData;
 const port = parentPort!;
 let upTo = 0;
-let finish: { upTo: number; metadata: string } | undefined;
+let finish: { upTo: number } | undefined;
 let wake: (() => void) | undefined;
 port.on('message', (request: SegmentWriterRequest) => {
   if ('finish' in request) {
@@ -41,8 +40,10 @@ port.on('message', (request: SegmentWriterRequest) => {
   wake = undefined;
 });
 
-// Encoding is the recording's least urgent work: the kernel's ring buffer must be drained first, so this
-// thread yields the CPU to the recorder's (Linux: the nice value of the calling thread only).
+// Encoding is the recording's least urgent work: the kernel's ring buffer must be drained first and the
+// target must not be slowed, so while recording this thread takes only CPU time nobody else wants (nice 19;
+// Linux sets the nice value of the calling thread only). A recording that keeps every CPU busy is encoded
+// when it stops, as if it had not been written while recording.
 function renice(value: number): void {
   try {
     setPriority(value);
@@ -50,7 +51,7 @@ function renice(value: number): void {
     // Not allowed (not root, or a container that forbids it): the priority stays as it is.
   }
 }
-renice(5);
+renice(19);
 
 async function* journalBatches(tail: JournalTail) {
   for (;;) {
@@ -80,11 +81,10 @@ async function run(): Promise<void> {
       for (let done = 0; done < bytes.length; ) done += writeSync(data.parquetFd, bytes, done, bytes.length - done, position + done);
       position += bytes.length;
     },
-    collectEvery(8),
+    // Collections keep the worker's part of gpo's memory small (encoding allocates large short-lived buffers).
+    collectEvery(2),
   );
-  const fits = rewriteFooterMetadata(data.parquetFd, position, data.reservedMetadata, finish!.metadata);
-  fsyncSync(data.parquetFd);
-  port.postMessage({ done: { rows: tail.rows, bytes: position, fits } } satisfies SegmentWriterMessage);
+  port.postMessage({ done: { rows: tail.rows, bytes: position } } satisfies SegmentWriterMessage);
 }
 
 run().catch((err: unknown) => {

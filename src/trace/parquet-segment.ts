@@ -1,11 +1,11 @@
 // The Parquet file of a recording, written while it records (src/trace/parquet-segment-worker.ts) from the
 // journal the addon appends to. The journal stays the crash-safe copy until the Parquet file is published:
 // a killed gpo leaves the journal (readable) and a temporary without a footer (never read as a trace).
-import { closeSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GpoError } from '../errors.js';
-import { reservedMetadata } from './footer-metadata.js';
+import { reservedMetadata, rewriteFooterMetadata } from './footer-metadata.js';
 import { type TraceMetadata } from './metadata.js';
 import { checkReplaceable, createNew, publish } from './output-file.js';
 import type { SegmentWriterData, SegmentWriterMessage, SegmentWriterRequest } from './parquet-segment-worker.js';
@@ -27,7 +27,10 @@ export class ParquetSegmentWriter {
   private readonly fd: number;
   private readonly worker: Worker;
   private readonly outcome: Promise<Outcome>;
-  private ended = false;
+  private readonly reserved: string;
+  private closed = false;
+  /** The file's size once complete. */
+  private bytes = 0;
   /** Rows encoded so far (for status lines and tests). */
   rowsEncoded = 0;
 
@@ -46,7 +49,7 @@ export class ParquetSegmentWriter {
       journalFd,
       parquetFd: this.fd,
       gpoVersion: metadata.gpo_version,
-      reservedMetadata: reservedMetadata(JSON.stringify(metadata)),
+      reservedMetadata: (this.reserved = reservedMetadata(JSON.stringify(metadata))),
     };
     this.worker = new Worker(SEGMENT_WORKER, { workerData });
     this.worker.unref();
@@ -67,18 +70,27 @@ export class ParquetSegmentWriter {
   }
 
   /**
-   * Encodes what is left of the journal (complete up to `upTo`), ends the file with `metadata` and publishes
-   * it at its path. The journal must stay open until then (the worker reads it); it is left to the caller.
+   * Encodes what is left of the journal (complete up to `upTo`) and ends the file (its footer holding the
+   * first metadata); returns its rows and size. The journal must stay open until then (the worker reads it).
    */
-  async finish(upTo: number, metadata: TraceMetadata): Promise<void> {
-    this.worker.postMessage({ finish: { upTo, metadata: JSON.stringify(metadata) } } satisfies SegmentWriterRequest);
+  async complete(upTo: number): Promise<{ rows: number; bytes: number }> {
+    this.worker.postMessage({ finish: { upTo } } satisfies SegmentWriterRequest);
     const outcome = await this.outcome;
-    await this.end();
+    await this.stopWorker();
     if ('error' in outcome) {
-      rmSync(this.tmp, { force: true });
+      await this.abandon();
       throw new GpoError(`cannot write ${this.tmp}: ${outcome.error}`);
     }
-    if (!outcome.fits) {
+    this.bytes = outcome.bytes;
+    return outcome;
+  }
+
+  /** After complete(): writes the final metadata into the footer and publishes the file at its path. */
+  async publish(metadata: TraceMetadata): Promise<void> {
+    const fits = rewriteFooterMetadata(this.fd, this.bytes, this.reserved, JSON.stringify(metadata));
+    if (fits) fsyncSync(this.fd);
+    this.closeFile();
+    if (!fits) {
       // The final metadata outgrew the room kept for it: written again from the journal, whole.
       rmSync(this.tmp, { force: true });
       await writeParquet(readIpcBatches(this.journalPath), this.path, metadata);
@@ -87,19 +99,28 @@ export class ParquetSegmentWriter {
     publish(this.tmp, this.path);
   }
 
+  /** complete() then publish(). */
+  async finish(upTo: number, metadata: TraceMetadata): Promise<void> {
+    await this.complete(upTo);
+    await this.publish(metadata);
+  }
+
   /** Stops writing and removes the temporary (recording failed: the journal is what remains). */
   async abandon(): Promise<void> {
-    if (this.ended) return;
-    await this.end();
-    rmSync(this.tmp, { force: true });
+    await this.stopWorker();
+    if (this.closeFile()) rmSync(this.tmp, { force: true });
   }
 
   // The worker is gone before its descriptor is closed: a number reused meanwhile must not be written to.
-  private async end(): Promise<void> {
-    if (this.ended) return;
-    this.ended = true;
+  private async stopWorker(): Promise<void> {
     this.worker.removeAllListeners();
     await this.worker.terminate();
+  }
+
+  private closeFile(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
     closeSync(this.fd);
+    return true;
   }
 }
