@@ -100,6 +100,19 @@ function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
+/** What prepare() found out before anything runs. */
+interface PreparedTarget {
+  launcherPath: string;
+  /** The command's executable as found on PATH (launch). */
+  resolvedCommand: string | null;
+  /** The running process (attach). */
+  attached: ReturnType<typeof readProcess> | null;
+  exe: string;
+  /** Its sha256, computed while recording starts. */
+  exeHash: Promise<string | null>;
+  libcalls: NonNullable<TraceMetadata['libcalls']>;
+}
+
 export class RecordingSession {
   private recorder!: NativeRecorder;
   private output!: RecordingOutput;
@@ -157,7 +170,28 @@ export class RecordingSession {
     }
   }
 
+  /** The steps of a recording, in order. */
   private async record(): Promise<RecordingSummary> {
+    const target = this.prepare();
+    const cpuAtStart = process.cpuUsage();
+    const metadata = this.startMetadata(target);
+    this.startTarget(metadata, target);
+    const done = this.startRecorder(metadata);
+    const timers = this.armTimers();
+
+    const reason = await this.stopped;
+    for (const t of timers) clearInterval(t);
+    this.recorder.stop();
+    const stats = await done;
+    this.recorder.close();
+
+    this.endMetadata(metadata, stats, reason, await target.exeHash, cpuAtStart);
+    return this.close(metadata, stats, reason);
+  }
+
+  /** Checks the request and the machine, takes the output, identifies the target and loads the recorder
+   * with its library-call probes: everything that can fail before anything runs. */
+  private prepare(): PreparedTarget {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
@@ -189,11 +223,16 @@ export class RecordingSession {
     }
 
     const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
+    return { launcherPath, resolvedCommand, attached, exe, exeHash, libcalls };
+  }
 
-    const cpuAtStart = process.cpuUsage();
+  /** The metadata known at the start (the stream's header). */
+  private startMetadata(target: PreparedTarget): TraceMetadata {
+    const o = this.options;
+    const { attached, exe } = target;
     const startNs = monotonicNs();
     const wallOffset = BigInt(Date.now()) * 1_000_000n - startNs;
-    const metadata: TraceMetadata = {
+    return {
       gpo_version: GPO_VERSION,
       schema_version: TRACE_SCHEMA_VERSION,
       recording_id: o.recordingId ?? randomUUID(),
@@ -216,7 +255,7 @@ export class RecordingSession {
         end_ns: null,
       },
       ...hookMetadata(this.recorder.hooks()),
-      libcalls,
+      libcalls: target.libcalls,
       options: {
         follow_children: o.followChildren,
         durations: o.durations,
@@ -229,10 +268,16 @@ export class RecordingSession {
       status: 'recording',
       stop_reason: null,
     };
+  }
 
+  /** Starts the launcher of a command (held before exec) or checks the attached process is still the one
+   * identified; writes the stream's header and follows the target. */
+  private startTarget(metadata: TraceMetadata, target: PreparedTarget): void {
+    const o = this.options;
+    const { attached } = target;
     if (o.command) {
       // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
-      this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
+      this.child = spawn(target.launcherPath, ['3', target.resolvedCommand!, ...o.command.slice(1)], {
         stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
         argv0: o.command[0],
       });
@@ -251,7 +296,11 @@ export class RecordingSession {
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
       throw new GpoError(`process ${targetPid} exited before recording started`);
+  }
 
+  /** Attaches the programs and starts draining, then lets a launched command exec; resolves with the
+   * recorder's final counters once it has drained everything after stop(). */
+  private startRecorder(metadata: TraceMetadata): Promise<NativeFinalStats> {
     let resolveDone!: (stats: NativeFinalStats) => void;
     const done = new Promise<NativeFinalStats>((resolve) => (resolveDone = resolve));
     try {
@@ -264,8 +313,13 @@ export class RecordingSession {
       const control = this.child.stdio[3] as NodeJS.WritableStream;
       control.end('g');
     }
-    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm });
+    this.options.onStarted?.({ pid: metadata.target.pid, comm: metadata.target.comm });
+    return done;
+  }
 
+  /** --duration, the check for processes whose exit was lost, and the status line. */
+  private armTimers(): NodeJS.Timeout[] {
+    const o = this.options;
     const timers: NodeJS.Timeout[] = [];
     if (o.durationSeconds !== undefined) {
       // A timer holds at most 2^31-1 ms (24.8 days; more fires at once): longer durations re-arm it.
@@ -298,15 +352,13 @@ export class RecordingSession {
           lastAt = now;
         }, 500),
       );
+    return timers;
+  }
 
-    const reason = await this.stopped;
-    for (const t of timers) clearInterval(t);
-    this.recorder.stop();
-    const stats = await done;
-    this.recorder.close();
-
+  /** The final metadata: end time, counters, gpo's CPU time, status and why recording stopped. */
+  private endMetadata(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, exeSha256: string | null, cpuAtStart: NodeJS.CpuUsage): void {
     const endNs = monotonicNs();
-    metadata.target.exe_sha256 = await exeHash;
+    metadata.target.exe_sha256 = exeSha256;
     metadata.clock.end_ns = endNs.toString();
     metadata.clock.end_wall = new Date().toISOString();
     metadata.counts = {
@@ -322,6 +374,10 @@ export class RecordingSession {
     if (this.targetSignal) metadata.target_signal = this.targetSignal;
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
+  }
+
+  /** Ends the trace with the final metadata, or, after a write error, ends the stream and says what was lost. */
+  private async close(metadata: TraceMetadata, stats: NativeFinalStats, reason: string): Promise<RecordingSummary> {
     if (this.batchError) {
       // The final counters end the stream: a full disk loses only the torn batch (cut first, which gives
       // its space back).
@@ -335,7 +391,7 @@ export class RecordingSession {
     // file is published; the final counters end the journal too, so a failed write still leaves them.
     const written = await this.output.finish(metadata);
     return {
-      output: o.output,
+      output: this.options.output,
       metadata: written,
       rows: stats.rows,
       dropped: stats.syscallsDropped + stats.eventsDropped,
