@@ -45,14 +45,10 @@ export class ParquetSegmentWriter {
     checkReplaceable(path);
     this.tmp = tmpPathFor(path);
     this.fd = createNew(this.tmp);
-    const workerData: SegmentWriterData = {
-      journalFd,
-      parquetFd: this.fd,
-      gpoVersion: metadata.gpo_version,
-      reservedMetadata: (this.reserved = reservedMetadata(JSON.stringify(metadata))),
-    };
+    this.reserved = reservedMetadata(JSON.stringify(metadata));
+    const workerData: SegmentWriterData = { journalFd, parquetFd: this.fd, gpoVersion: metadata.gpo_version, reservedMetadata: this.reserved };
+    // Not unref'd: while gpo waits for the end of the file, the worker is what keeps it running.
     this.worker = new Worker(SEGMENT_WORKER, { workerData });
-    this.worker.unref();
     this.outcome = new Promise<Outcome>((resolve) => {
       this.worker.on('message', (message: SegmentWriterMessage) => {
         if ('rows' in message) this.rowsEncoded = message.rows;
