@@ -21,6 +21,7 @@ struct BatchWritten {
   uint64_t rows = 0, bytes = 0;
   std::vector<int32_t> forked, exited;
   int error = 0;  // errno of a failed write; nothing is written after it
+  int fd = -1;    // the stream the batch went to (Redirect switches streams between batches)
 };
 
 }  // namespace
@@ -117,6 +118,9 @@ void RecordConsumer::Deliver() {
     if (kind == GPO_KIND_FORK) written->forked.push_back(*f.child_pid);
     if (kind == GPO_KIND_EXIT && *f.group_dead) written->exited.push_back(batch_.pid[f.row]);
   }
+  int next_fd = next_fd_.exchange(-1);
+  if (next_fd >= 0) fd_ = next_fd;
+  written->fd = fd_;
   if (write_error_ == 0) {
     // What was lost so far goes with the batch (its message's metadata): a killed gpo's stream says it.
     auto counters = bpf_.ReadCounters();
@@ -135,6 +139,7 @@ void RecordConsumer::Deliver() {
     Napi::Object o = Napi::Object::New(env);
     o.Set("rows", double(w->rows));
     o.Set("bytes", double(w->bytes));
+    o.Set("fd", w->fd);
     auto pids = [&](const std::vector<int32_t>& v) {
       Napi::Array a = Napi::Array::New(env, v.size());
       for (size_t i = 0; i < v.size(); i++) a.Set(uint32_t(i), v[i]);

@@ -33,6 +33,9 @@ class RecordConsumer {
   // The thread detaches the programs, drains what is left (ring buffer, then per-CPU stages), calls
   // on_done and ends.
   void RequestStop() { stop_requested_ = true; }
+  // Batches go to fd (another stream whose schema message is written) from the next one on: a segmented
+  // trace's next part.
+  void Redirect(int fd) { next_fd_ = fd; }
 
  private:
   void Consume();
@@ -48,6 +51,7 @@ class RecordConsumer {
   uint64_t delivery_ns_;
   ring_buffer* rb_ = nullptr;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<int> next_fd_{-1};
   std::thread thread_;
   Napi::ThreadSafeFunction on_batch_, on_done_;
   // Owned by the thread once started.

@@ -58,7 +58,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                        {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
                         InstanceMethod("setLauncher", &Recorder::SetLauncher),
                         InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
-                        InstanceMethod("close", &Recorder::Close),
+                        InstanceMethod("close", &Recorder::Close), InstanceMethod("redirect", &Recorder::Redirect),
                         InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
                         InstanceMethod("hooks", &Recorder::Hooks),
                         InstanceMethod("attachCheck", &Recorder::AttachCheck)});
@@ -158,6 +158,12 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                            info[2].As<Napi::Function>());
     if (err) Fail(env, "open the ring buffer of", err);
     return env.Undefined();
+  }
+
+  // redirect(fd): batches go to fd (another stream whose schema message is written) from the next one on.
+  Napi::Value Redirect(const Napi::CallbackInfo& info) {
+    if (consumer_) consumer_->Redirect(info[0].As<Napi::Number>().Int32Value());
+    return info.Env().Undefined();
   }
 
   // stop(): the consumer detaches, drains what is left (ring buffer, then per-CPU stages), calls onDone.

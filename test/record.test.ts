@@ -1,7 +1,7 @@
 // End-to-end tests of `gpo record` on the real kernel (root): exact syscall rows per thread, lifecycle rows,
 // attach, forced overflow, signals, a killed recorder, an independent Parquet reader, and error paths.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,28 @@ describe('gpo record -- CMD', () => {
     expect(trace.metadata.status).toBe('complete');
     expect(trace.metadata.stop_reason).toBe('SIGINT');
     expect(existsSync(`${out}.arrows`)).toBe(false);
+  });
+
+  it('writes the Parquet file while recording: whole row groups are on disk before the target exits', async () => {
+    const out = join(dir, 'while.parquet');
+    const gpo = startGpo(['record', '-o', out, '--', fixture('storm'), '400000000']);
+    await gpo.waitFor(/recording/, 'stderr');
+    // 262,144 rows make a row group; a few of them encoded means the file grows as the storm goes on.
+    for (let waited = 0; !(existsSync(`${out}.tmp`) && statSync(`${out}.tmp`).size > 200_000); waited += 100) {
+      if (waited > 60_000) throw new Error(`${out}.tmp did not grow while recording`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(existsSync(out)).toBe(false);
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(existsSync(`${out}.tmp`)).toBe(false);
+    expect(existsSync(`${out}.arrows`)).toBe(false);
+    const trace = await openTrace(out);
+    expect(trace.metadata.status).toBe('complete');
+    const counted = trace.metadata.counts.syscall!.rows + trace.metadata.counts.lifecycle!.rows;
+    expect(trace.numRows).toBe(counted);
+    expect(trace.numRows).toBeGreaterThan(262_144);
   });
 
   it('leaves a readable Arrow IPC stream when gpo itself is killed with SIGKILL', async () => {

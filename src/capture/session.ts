@@ -10,7 +10,8 @@ import { preflightRecording } from '../preflight/index.js';
 import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type MemoryHolder, type TraceMetadata } from '../trace/metadata.js';
 import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { checkTraceOutput, convertIpcToParquet, ipcPathFor, TraceStreamWriter } from '../trace/writer.js';
+import { checkTraceOutput } from '../trace/writer.js';
+import { RecordingOutput, type Rotation } from '../trace/recording-output.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
@@ -63,6 +64,8 @@ export interface RecordOptions {
   onBatch?: (streamPath: string) => void;
   /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
   convert?: boolean;
+  /** A segmented trace: `output` becomes a folder of parts (src/trace/segment-layout.ts). */
+  rotation?: Rotation;
 }
 
 export interface RecordingStatus {
@@ -87,10 +90,11 @@ export interface RecordingSummary {
   ended: string | null;
 }
 
-function checkOutput(output: string): void {
+function checkOutput(output: string, segmented: boolean): void {
   const dir = dirname(resolve(output));
   if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
-  checkTraceOutput(output);
+  // A segmented trace is a new folder (created with mkdir, which refuses whatever is there).
+  if (!segmented) checkTraceOutput(output);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
@@ -102,9 +106,25 @@ function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
+/** What gpo ended of the tree it launched: the target's strongest signal, and the one line that says it all. */
+type Ended = Pick<RecordingSummary, 'targetSignal' | 'ended'>;
+
+/** What prepare() found out before anything runs. */
+interface PreparedTarget {
+  launcherPath: string;
+  /** The command's executable as found on PATH (launch). */
+  resolvedCommand: string | null;
+  /** The running process (attach). */
+  attached: ReturnType<typeof readProcess> | null;
+  exe: string;
+  /** Its sha256, computed while recording starts. */
+  exeHash: Promise<string | null>;
+  libcalls: NonNullable<TraceMetadata['libcalls']>;
+}
+
 export class RecordingSession {
   private recorder!: NativeRecorder;
-  private writer!: TraceStreamWriter;
+  private output!: RecordingOutput;
   private readonly live = new Set<number>();
   private child: ChildProcess | null = null;
   /** The processes gpo started (launch mode), and their ending once begun. */
@@ -159,7 +179,7 @@ export class RecordingSession {
       return await this.record();
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
-      this.writer?.abandon();
+      await this.output?.abandon();
       if (this.tree) {
         const ending = await this.endTree();
         if (ending.ended.length + ending.survivors.length > 0 && err instanceof GpoError && !this.batchError)
@@ -169,14 +189,36 @@ export class RecordingSession {
     }
   }
 
+  /** The steps of a recording, in order. */
   private async record(): Promise<RecordingSummary> {
+    const target = this.prepare();
+    const cpuAtStart = process.cpuUsage();
+    const metadata = this.startMetadata(target);
+    this.startTarget(metadata, target);
+    const done = this.startRecorder(metadata, target);
+    const timers = this.armTimers();
+
+    const reason = await this.stopped;
+    const ending = this.tree ? await this.endTree() : null;
+    for (const t of timers) clearInterval(t);
+    this.recorder.stop();
+    const stats = await done;
+    this.recorder.close();
+
+    const ended = this.endMetadata(metadata, stats, reason, await target.exeHash, cpuAtStart, ending);
+    return this.close(metadata, stats, reason, ended);
+  }
+
+  /** Checks the request and the machine, takes the output, identifies the target and loads the recorder
+   * with its library-call probes: everything that can fail before anything runs. */
+  private prepare(): PreparedTarget {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
       throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     preflightRecording();
-    checkOutput(o.output);
+    checkOutput(o.output, o.rotation !== undefined);
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
-    this.writer = new TraceStreamWriter(ipcPathFor(o.output));
+    this.output = new RecordingOutput(o.output, o.rotation ?? null, o.convert !== false);
 
     const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
@@ -201,11 +243,16 @@ export class RecordingSession {
     }
 
     const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
+    return { launcherPath, resolvedCommand, attached, exe, exeHash, libcalls };
+  }
 
-    const cpuAtStart = process.cpuUsage();
+  /** The metadata known at the start (the stream's header). */
+  private startMetadata(target: PreparedTarget): TraceMetadata {
+    const o = this.options;
+    const { attached, exe } = target;
     const startNs = monotonicNs();
     const wallOffset = BigInt(Date.now()) * 1_000_000n - startNs;
-    const metadata: TraceMetadata = {
+    return {
       gpo_version: GPO_VERSION,
       schema_version: TRACE_SCHEMA_VERSION,
       recording_id: o.recordingId ?? randomUUID(),
@@ -229,7 +276,7 @@ export class RecordingSession {
         end_ns: null,
       },
       ...hookMetadata(this.recorder.hooks()),
-      libcalls,
+      libcalls: target.libcalls,
       options: {
         follow_children: o.followChildren,
         durations: o.durations,
@@ -242,12 +289,17 @@ export class RecordingSession {
       status: 'recording',
       stop_reason: null,
     };
+  }
 
-    const ipcPath = ipcPathFor(o.output);
+  /** Starts the launcher of a command (held before exec) or checks the attached process is still the one
+   * identified; writes the stream's header and follows the target. */
+  private startTarget(metadata: TraceMetadata, target: PreparedTarget): void {
+    const o = this.options;
+    const { attached } = target;
     if (o.command) {
       LaunchedTree.prepare();
       // The launcher waits for one byte on fd 3 before it execs CMD; we set the pid and attach first.
-      this.child = spawn(launcherPath, ['3', resolvedCommand!, ...o.command.slice(1)], {
+      this.child = spawn(target.launcherPath, ['3', target.resolvedCommand!, ...o.command.slice(1)], {
         stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
         argv0: o.command[0],
       });
@@ -263,18 +315,22 @@ export class RecordingSession {
     }
     const targetPid = metadata.target.pid;
     // Who holds the target's memory goes into the header, where a live scorer reads the target from; looked
-    // for again once the hooks are on (below), so that nothing opened in between is missed.
+    // for again once the hooks are on (startRecorder), so that nothing opened in between is missed.
     if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid);
-    this.writer.writeHeader(metadata);
+    this.output.start(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
     if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
       throw new GpoError(`process ${targetPid} exited before recording started`);
+  }
 
+  /** Attaches the programs and starts draining, then lets a launched command exec; resolves with the
+   * recorder's final counters once it has drained everything after stop(). */
+  private startRecorder(metadata: TraceMetadata, { attached }: PreparedTarget): Promise<NativeFinalStats> {
     let resolveDone!: (stats: NativeFinalStats) => void;
     const done = new Promise<NativeFinalStats>((resolve) => (resolveDone = resolve));
     try {
-      this.recorder.start(this.writer.fd, (batch) => this.onBatch(batch), resolveDone);
+      this.recorder.start(this.output.fd, (batch) => this.onBatch(batch), resolveDone);
     } catch (err) {
       throw new GpoError((err as Error).message);
     }
@@ -283,9 +339,15 @@ export class RecordingSession {
       control.end('g');
     }
     // Once the hooks are on, a new open of the target's memory is a row: what was opened before is found here.
+    const targetPid = metadata.target.pid;
     if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid, metadata.target.memory_holders);
-    o.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
+    this.options.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
+    return done;
+  }
 
+  /** --duration, the check for processes whose exit was lost, and the status line. */
+  private armTimers(): NodeJS.Timeout[] {
+    const o = this.options;
     const timers: NodeJS.Timeout[] = [];
     if (o.durationSeconds !== undefined) {
       // A timer holds at most 2^31-1 ms (24.8 days; more fires at once): longer durations re-arm it.
@@ -305,29 +367,26 @@ export class RecordingSession {
       timers.push(
         setInterval(() => {
           const now = Date.now();
-          const rows = this.writer.rowCount;
+          const rows = this.output.rowCount;
           const c = this.recorder.counters();
           o.onStatus!({
             elapsedMs: now - startedAt,
             rows,
             eventsPerSecond: ((rows - lastRows) * 1000) / Math.max(1, now - lastAt),
             dropped: c.syscallsDropped + c.eventsDropped,
-            bytes: this.writer.bytesWritten,
+            bytes: this.output.bytesWritten,
           });
           lastRows = rows;
           lastAt = now;
         }, 500),
       );
+    return timers;
+  }
 
-    const reason = await this.stopped;
-    const ending = this.tree ? await this.endTree() : null;
-    for (const t of timers) clearInterval(t);
-    this.recorder.stop();
-    const stats = await done;
-    this.recorder.close();
-
+  /** The final metadata: end time, counters, gpo's CPU time, what gpo ended, status and why recording stopped. */
+  private endMetadata(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, exeSha256: string | null, cpuAtStart: NodeJS.CpuUsage, ending: TreeEnding | null): Ended {
     const endNs = monotonicNs();
-    metadata.target.exe_sha256 = await exeHash;
+    metadata.target.exe_sha256 = exeSha256;
     metadata.clock.end_ns = endNs.toString();
     metadata.clock.end_wall = new Date().toISOString();
     metadata.counts = {
@@ -341,24 +400,31 @@ export class RecordingSession {
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };
     if (stats.recordsRejected > 0) metadata.counts.rejected = { rows: 0, dropped: stats.recordsRejected };
     if (this.unwrittenRows > 0) metadata.counts.not_written = { rows: 0, dropped: this.unwrittenRows };
-    const targetSignal = ending?.ended.find((e) => e.pid === targetPid)?.signal ?? null;
+    const targetSignal = ending?.ended.find((e) => e.pid === metadata.target.pid)?.signal ?? null;
     if (targetSignal) metadata.target_signal = targetSignal;
     if (ending && ending.ended.length > 0) metadata.ended = ending.ended;
     if (ending && ending.survivors.length > 0) metadata.not_ended = ending.survivors;
     const ended = ending && ending.ended.length + ending.survivors.length > 0 ? describeEnding(ending) : null;
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
-    // The final counters end the stream too: they survive a failed conversion, and a full disk (the torn
-    // batch is cut first, which gives its space back).
-    const endError = this.writer.close(metadata);
+    return { targetSignal, ended };
+  }
+
+  /** Ends the trace with the final metadata, or, after a write error, ends the stream and says what was lost. */
+  private async close(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, { targetSignal, ended }: Ended): Promise<RecordingSummary> {
     if (this.batchError) {
+      // The final counters end the stream: a full disk loses only the torn batch (cut first, which gives
+      // its space back).
+      const endError = await this.output.fail(metadata);
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
       throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended ? `; ${ended}` : ''}${counted}`);
     }
-    if (o.convert !== false) await convertIpcToParquet(ipcPath, o.output, metadata);
+    // What is left of the Parquet file is encoded from the journal, which stays (crash-safe) until the
+    // file is published; the final counters end the journal too, so a failed write still leaves them.
+    const written = await this.output.finish(metadata);
     return {
-      output: o.output,
-      metadata,
+      output: this.options.output,
+      metadata: written,
       rows: stats.rows,
       dropped: stats.syscallsDropped + stats.eventsDropped,
       stopReason: reason,
@@ -388,12 +454,13 @@ export class RecordingSession {
 
   private onBatch(batch: NativeBatchWritten): void {
     if (batch.error !== undefined) {
-      this.batchError ??= new GpoError(`cannot write ${this.writer.path}: ${batch.error}`);
+      this.batchError ??= new GpoError(`cannot write ${this.output.journalPath}: ${batch.error}`);
       this.unwrittenRows += batch.rows;
       this.requestStop('error');
     }
-    this.writer.appended(batch.rows, batch.bytes);
-    this.options.onBatch?.(this.writer.path);
+    this.output.appended(batch);
+    if (batch.error === undefined && this.output.full()) this.output.rotate((fd) => this.recorder.redirect(fd));
+    this.options.onBatch?.(this.output.journalPath);
     // Keeps the set of followed processes, to stop when the last one has exited.
     if (this.options.followChildren) for (const pid of batch.forked) this.live.add(pid);
     for (const pid of batch.exited) this.live.delete(pid);

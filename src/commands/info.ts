@@ -5,7 +5,7 @@ import { openTrace } from '../trace/reader.js';
 import { totalTruncated } from '../trace/metadata.js';
 import { summarizeTrace, type TraceSummary } from '../trace/summary.js';
 import { escapeJson, escapeTerminal as esc } from '../cli/escape.js';
-import { formatCount, formatTable } from '../cli/format.js';
+import { formatBytes, formatCount, formatTable } from '../cli/format.js';
 import { describeMemoryHolders } from '../capture/memory-holders.js';
 import { writeStdout } from '../cli/stdout.js';
 
@@ -23,6 +23,18 @@ function unavailableLine(unavailable: Record<string, string> | undefined): strin
   if (unavailable === undefined) return 'not recorded (trace from an older gpo)';
   const entries = Object.entries(unavailable);
   return entries.length === 0 ? 'none' : entries.map(([signal, why]) => `${signal} (${why})`).join(', ');
+}
+
+function segmentsLine(g: NonNullable<TraceSummary['segments']>): string {
+  const limits = [
+    g.rotate.bytes !== undefined ? `rotate at ${formatBytes(g.rotate.bytes)} of stream` : '',
+    g.rotate.seconds !== undefined ? `rotate every ${g.rotate.seconds} s` : '',
+    g.max_size_bytes !== undefined ? `max size ${formatBytes(g.max_size_bytes)}` : '',
+  ].filter((x) => x !== '');
+  const removed = g.removed.segments > 0
+    ? `; --max-size removed the ${formatCount(g.removed.segments)} oldest parts (${formatCount(g.removed.rows)} rows not in this trace)`
+    : '; no part removed';
+  return `segments   ${g.parts} parts${g.journals > 0 ? ` (${g.journals} not closed: read from their journal)` : ''}, ${limits.join(', ')}${removed}`;
 }
 
 function formatSummary(s: TraceSummary): string {
@@ -53,6 +65,7 @@ function formatSummary(s: TraceSummary): string {
         .map(([src, c]) => ` (${src} ${formatCount(c!.dropped)})`)
         .join('') +
       (totalTruncated(m) > 0 ? `, truncated strings ${totalTruncated(m)}` : ''),
+    ...(s.segments ? [segmentsLine(s.segments)] : []),
     '',
     'processes',
     formatTable(

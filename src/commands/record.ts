@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordOptions, type RecordingStatus } from '../capture/session.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
+import { type Rotation } from '../trace/recording-output.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
 import { describeMemoryHolders } from '../capture/memory-holders.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
@@ -26,6 +27,37 @@ function ringBufferSize(value: string): number {
   if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0 || n > 1 << 30)
     throw new InvalidArgumentError('expected a power of two between 4096 and 1073741824');
   return n;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1 << 10, m: 1 << 20, g: 1 << 30, t: 2 ** 40 };
+const DURATION_UNITS: Record<string, number> = { s: 1, min: 60, h: 3600, d: 86400 };
+
+/** Bytes from 4096, 64K, 100M, 1.5G (powers of 1024; a trailing B or iB is allowed). */
+function size(value: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([kmgt]?)(i?b)?$/i.exec(value);
+  const bytes = m ? Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new InvalidArgumentError('expected a size such as 500K, 64M or 2G');
+  return bytes;
+}
+
+/** --rotate: a size (64M) or a duration (30s, 10min, 1h, 1d). */
+function rotation(value: string): { bytes: number } | { seconds: number } {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(s|min|h|d)$/.exec(value);
+  if (m) {
+    const seconds = Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    if (!(seconds > 0)) throw new InvalidArgumentError('expected a positive duration');
+    return { seconds };
+  }
+  if (/^[0-9.]+m$/.test(value)) throw new InvalidArgumentError(`say ${value.slice(0, -1)}min (minutes) or ${value.slice(0, -1)}M (MiB)`);
+  return { bytes: size(value) };
+}
+
+/** The segmented trace the options ask for, if any; --max-size alone closes a part every eighth of it. */
+export function rotationOf(opts: Record<string, unknown>): Rotation | undefined {
+  const rotate = opts.rotate as { bytes: number } | { seconds: number } | undefined;
+  const maxSizeBytes = opts.maxSize as number | undefined;
+  if (!rotate && maxSizeBytes === undefined) return undefined;
+  return { ...(rotate ?? { bytes: Math.max(1 << 20, Math.floor(maxSizeBytes! / 8)) }), ...(maxSizeBytes !== undefined && { maxSizeBytes }) };
 }
 
 function statusLine(s: RecordingStatus): string {
@@ -67,6 +99,8 @@ export function recordOptionsOf(cmd: string[], opts: Record<string, unknown>): O
 export function registerRecord(program: Command): void {
   withRecordOptions(program.command('record').description('record a process: every syscall, fork, exec and exit, into a Parquet trace'))
     .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
+    .option('--rotate <size|duration>', 'write a segmented trace: OUTPUT becomes a folder of parts, a new one each SIZE of stream (64M) or DURATION (30s, 10min, 1h)', rotation)
+    .option('--max-size <size>', 'keep the parts of a segmented trace under SIZE (500M, 2G) by removing the oldest, counted in the metadata', size)
     .option('-q, --quiet', 'print nothing')
     .action(async (cmd: string[], opts) => {
       const live = !opts.quiet && process.stderr.isTTY;
@@ -79,6 +113,7 @@ export function registerRecord(program: Command): void {
         ...recordOptionsOf(cmd, opts),
         output,
         recordingId,
+        rotation: rotationOf(opts),
         pid: target?.pid,
         onStarted: opts.quiet
           ? undefined
@@ -101,6 +136,9 @@ export function registerRecord(program: Command): void {
             (totalTruncated(m) > 0 ? `; ${totalTruncated(m)} strings truncated` : ''),
         ];
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
+        const removed = m.segment?.dropped;
+        if (removed && removed.segments > 0)
+          lines.push(`gpo: --max-size removed the ${formatCount(removed.segments)} oldest parts (${formatCount(removed.rows)} rows); ${formatCount(summary.rows - removed.rows)} rows kept`);
         if (summary.ended) lines.push(`gpo: ${escapeTerminal(summary.ended)}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -23,6 +23,8 @@ export interface HookProbeResult {
 export interface NativeBatchWritten {
   rows: number;
   bytes: number;
+  /** The stream the batch was appended to (start's fd, or the last redirect's). */
+  fd: number;
   /** Processes started (fork rows) and ended (exit rows of a whole thread group) in the batch. */
   forked: number[];
   exited: number[];
@@ -118,6 +120,9 @@ export interface NativeRecorder {
   /** Attaches the programs; batches are appended to fd (an Arrow IPC stream with its schema message
    * written) and reported on onBatch, and onDone is called once after stop() drained everything. */
   start(fd: number, onBatch: (batch: NativeBatchWritten) => void, onDone: (stats: NativeFinalStats) => void): void;
+  /** Appends the batches after the current one to fd instead (a new stream, its schema message written):
+   * how a recording rotates its journal. */
+  redirect(fd: number): void;
   stop(): void;
   counters(): NativeCounters;
   /** Frees the ring buffer and the programs (after onDone). */

@@ -1,9 +1,11 @@
 // What trace arguments name: files, folders (every *.parquet below, recursively) and globs (quoted, so
 // gpo expands them: `*`, `?`, `**`, `[abc]`, `{a,b}`). One list, sorted within each argument, so every
 // command that takes many traces reads them in the same order. Paths only: traces are opened one by one.
+// A segmented trace (a folder of parts, src/trace/segment-layout.ts) is one trace wherever it is found.
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
 import { GpoError } from '../errors.js';
+import { isSegmentedTrace } from './segment-layout.js';
 
 const TRACE_SUFFIX = '.parquet';
 const GLOB_CHARS = /[*?[{]/;
@@ -55,13 +57,15 @@ function entries(folder: string): Dirent[] {
   }
 }
 
-/** Files below a folder whose path relative to it satisfies `keep`, in sorted order. Symlinked folders are
- * not entered (no loops); symlinks to files count as files. */
+/** Files below a folder whose path relative to it satisfies `keep`, in sorted order; a segmented trace is
+ * taken as a file. Symlinked folders are not entered (no loops); symlinks to files count as files. */
 function walk(folder: string, relative: string, keep: (relative: string) => boolean, out: string[]): void {
   for (const entry of entries(folder).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const path = join(folder, entry.name);
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;
-    if (entry.isDirectory()) walk(path, rel, keep, out);
+    if (entry.isDirectory() && isSegmentedTrace(path)) {
+      if (keep(rel)) out.push(path);
+    } else if (entry.isDirectory()) walk(path, rel, keep, out);
     else if ((entry.isFile() || (entry.isSymbolicLink() && isFile(path))) && keep(rel)) out.push(path);
   }
 }
@@ -104,9 +108,11 @@ export function expandTraceInputs(args: readonly string[]): string[] {
       stats = undefined;
     }
     let found: string[];
-    if (stats?.isDirectory()) {
+    if (stats?.isDirectory() && isSegmentedTrace(arg)) {
+      found = [arg];
+    } else if (stats?.isDirectory()) {
       found = [];
-      walk(arg, '', (rel) => rel.endsWith(TRACE_SUFFIX), found);
+      walk(arg, '', (rel) => rel.endsWith(TRACE_SUFFIX) || isSegmentedTrace(join(arg, rel)), found);
       if (found.length === 0) throw new GpoError(`${arg}: no *${TRACE_SUFFIX} traces in this folder`);
     } else if (stats !== undefined || !GLOB_CHARS.test(arg)) {
       found = [arg]; // a file, or a missing one: opening it gives the one-line error

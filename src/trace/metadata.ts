@@ -118,8 +118,8 @@ export interface TraceMetadata {
   syscalls_dropped_by_nr: Record<string, number>;
   /** Strings cut to fit their record. */
   truncated: { exec_path: number; exec_argv: number; act_path?: number };
-  /** gpo's own CPU time while recording (its consumer thread and JavaScript), and rows per CPU second: what
-   * the recorder sustains when it has a core to itself. Parquet conversion comes after and is not counted. */
+  /** gpo's own CPU time while recording (its consumer thread, JavaScript, and the Parquet encoding done
+   * meanwhile), and rows per CPU second. What is left to encode after the target stopped is not counted. */
   recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
   /** 'complete' once the recording closed normally; 'failed' when it stopped on an error (the stream
    * ends with the final counters); an IPC stream left by a crash says 'recording'. */
@@ -132,6 +132,9 @@ export interface TraceMetadata {
   not_ended?: number[];
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
+  /** A part of a segmented trace (gpo record --rotate/--max-size, src/trace/segment-layout.ts): each part
+   * carries the recording's metadata as it was when the part closed, and this. */
+  segment?: SegmentInfo;
   /** Where the rows came from when they were imported rather than recorded. */
   source?: { format: string; inputs: string[] };
 }
@@ -141,6 +144,18 @@ export interface EndedProcess {
   pid: number;
   comm: string;
   signal: 'SIGTERM' | 'SIGKILL';
+}
+
+export interface SegmentInfo {
+  index: number;
+  /** Rows the recording had written before this part (those of dropped parts included). */
+  first_row: number;
+  /** When a part is closed: its journal reaches `bytes`, or it has been open `seconds`. */
+  rotate: { bytes?: number; seconds?: number };
+  /** --max-size: the closed parts kept take at most this many bytes. */
+  max_size_bytes?: number;
+  /** The oldest parts removed to stay under max_size_bytes (when this part closed), and their rows. */
+  dropped: { segments: number; rows: number };
 }
 
 /** Parses and checks the metadata document of a trace file. */

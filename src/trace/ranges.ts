@@ -10,6 +10,8 @@ export interface Range {
   integer?: boolean;
   /** Also allowed: null (a value not known). */
   nullable?: boolean;
+  /** Also allowed: absent (a field only some documents have). */
+  optional?: boolean;
   /** A decimal integer written as a string (int64 values). */
   decimalString?: boolean;
   /** Said in the error: "a count", "a process id". */
@@ -23,6 +25,7 @@ const show = (v: unknown) => (typeof v === 'number' ? String(v) : v === undefine
 
 function problem(value: unknown, r: Range): string | null {
   if (value === null && r.nullable) return null;
+  if (value === undefined && r.optional) return null;
   if (r.decimalString) return typeof value === 'string' && /^-?[0-9]{1,20}$/.test(value) ? null : 'expected an integer (as a string)';
   const what = r.what ?? (r.integer ? 'an integer' : 'a number');
   if (typeof value !== 'number' || !Number.isFinite(value)) return `expected ${what}`;
@@ -84,6 +87,9 @@ export const TRACE_METADATA_RANGES: readonly RangeRule[] = [
   ['clock.wall_offset_ns', { decimalString: true }],
   ['clock.start_ns', { decimalString: true }],
   ['clock.end_ns', { decimalString: true, nullable: true }],
+  ['segment.index', { ...COUNT, optional: true }],
+  ['segment.first_row', { ...COUNT, optional: true }],
+  ['segment.dropped.*', COUNT],
 ];
 
 const RATE_WINDOW_NS: Range = { min: 1e8, max: 3.6e12, integer: true, what: 'a window of 0.1 s to 1 h' };

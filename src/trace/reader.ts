@@ -7,6 +7,7 @@ import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY, parseMetadata } from './metadata.js';
 import { readIpcBatches } from './writer.js';
 import { lastBatchMetadata } from './stream-metadata.js';
+import { isSegmentedTrace, segmentFiles } from './segment-layout.js';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DecodeMessage, DecodePiece, DecodeRequest, DecodeStart } from './parquet-worker.js';
@@ -14,7 +15,7 @@ import { type RowGroupStats, readFooterStats } from './parquet-footer.js';
 import { allNull } from './expand.js';
 import { BATCH_ROWS, EXTRA_COLUMN, recordingSchema, traceSchema } from './schema.js';
 
-export type TraceFormat = 'parquet' | 'arrow-ipc';
+export type TraceFormat = 'parquet' | 'arrow-ipc' | 'segmented';
 
 export interface TraceFile {
   path: string;
@@ -22,12 +23,15 @@ export interface TraceFile {
   metadata: TraceMetadata;
   /** Rows in the file (Parquet), or null when only reading it through would tell (IPC stream). */
   numRows: number | null;
+  /** A segmented trace's parts: how many are read as Parquet, and as journals (open parts: gpo was killed). */
+  parts?: { parquet: number; journals: number };
   /** The batches, from row `fromRow` on (0 by default). */
   batches(options?: { columns?: string[]; batchRows?: number; fromRow?: number }): AsyncGenerator<RecordBatch>;
 }
 
 function sniff(path: string): TraceFormat {
   if (!existsSync(path)) throw new GpoError(`${path}: no such file`);
+  if (statSync(path).isDirectory() && isSegmentedTrace(path)) return 'segmented';
   if (!statSync(path).isFile()) throw new GpoError(`${path}: not a file`);
   const fd = openSync(path, 'r');
   const head = Buffer.alloc(8);
@@ -41,7 +45,56 @@ function sniff(path: string): TraceFormat {
 
 export async function openTrace(path: string): Promise<TraceFile> {
   const format = sniff(path);
+  if (format === 'segmented') return openSegmented(path);
   return format === 'parquet' ? openParquet(path) : openIpc(path);
+}
+
+/**
+ * A segmented trace (src/trace/segment-layout.ts) as one trace: its parts in order, a part's journal where
+ * it was not closed (gpo was killed). The metadata is the newest part's (the latest counters, and what --max-size
+ * removed); parts it says were removed are skipped if a crash left them.
+ */
+async function openSegmented(path: string): Promise<TraceFile> {
+  const files = segmentFiles(path)!;
+  const parts: TraceFile[] = [];
+  for (const file of files) parts.push(file.journal ? await openIpc(file.path) : await openParquet(file.path));
+  const metadata = parts.at(-1)!.metadata;
+  const removed = metadata.segment?.dropped.segments ?? 0;
+  const keptAt = files.flatMap((file, i) => (file.index >= removed ? [i] : []));
+  const kept = keptAt.map((i) => parts[i]!);
+  for (const i of keptAt) {
+    const part = parts[i]!;
+    if (part.metadata.recording_id !== metadata.recording_id)
+      throw new GpoError(`${path}: not one trace: ${part.path} is of recording ${part.metadata.recording_id ?? '(none)'}, ${parts.at(-1)!.path} of ${metadata.recording_id ?? '(none)'}`);
+    if (part.metadata.segment?.index !== files[i]!.index)
+      throw new GpoError(`${path}: not one trace: ${part.path} says it is part ${part.metadata.segment?.index ?? '(none)'}`);
+  }
+  const journals = keptAt.filter((i) => files[i]!.journal).length;
+  const numRows = kept.every((p) => p.numRows !== null) ? kept.reduce((sum, p) => sum + p.numRows!, 0) : null;
+  return {
+    path,
+    format: 'segmented',
+    metadata,
+    numRows,
+    parts: { parquet: kept.length - journals, journals },
+    async *batches(options = {}) {
+      let skip = options.fromRow ?? 0;
+      // Each part guards its own span; this, the whole recording's.
+      const span = new TimeSpanGuard(path);
+      for (const part of kept) {
+        // Whole parts before the first row asked for are not decoded.
+        if (part.numRows !== null && skip >= part.numRows) {
+          skip -= part.numRows;
+          continue;
+        }
+        for await (const batch of part.batches({ ...options, fromRow: skip })) {
+          span.check(batch);
+          yield batch;
+        }
+        skip = 0;
+      }
+    },
+  };
 }
 
 async function openParquet(path: string): Promise<TraceFile> {

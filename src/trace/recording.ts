@@ -1,7 +1,7 @@
 // Which recording a trace is, across a fleet: its recording id and host. Traces written before gpo drew a
 // recording id get one derived from the file's bytes (stable: the same file always gets the same id) and
 // say so in `id_from`.
-import { sha256OfFile } from './file-hash.js';
+import { sha256OfTrace } from './file-hash.js';
 import type { TraceMetadata } from './metadata.js';
 
 export interface RecordingIdentity {
@@ -29,7 +29,7 @@ export async function recordingOf(trace: { path: string; metadata: TraceMetadata
   const m = trace.metadata;
   const own = typeof m.recording_id === 'string' && m.recording_id !== '';
   return {
-    id: own ? m.recording_id! : uuidFromSha256(await sha256OfFile(trace.path)),
+    id: own ? m.recording_id! : uuidFromSha256(await sha256OfTrace(trace.path)),
     id_from: own ? 'metadata' : 'file-sha256',
     host: m.host?.hostname ?? '',
     machine_id: m.host?.machine_id ?? null,

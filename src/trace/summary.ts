@@ -37,6 +37,9 @@ export interface TraceSummary {
   dropped: number;
   /** True when the file ended mid-recording (an IPC stream left by a killed gpo). */
   incomplete: boolean;
+  /** A segmented trace: the parts read (and how many of them are journals of open parts), the limits it was
+   * recorded with, and the oldest parts --max-size removed with their rows. */
+  segments?: { parts: number; journals: number; rotate: { bytes?: number; seconds?: number }; max_size_bytes?: number; removed: { segments: number; rows: number } };
 }
 
 export async function summarizeTrace(trace: TraceFile, topN = 15): Promise<TraceSummary> {
@@ -109,5 +112,14 @@ export async function summarizeTrace(trace: TraceFile, topN = 15): Promise<Trace
       .map(([n, count]) => ({ nr: n, name: syscallName(n), count })),
     dropped: totalDropped(meta),
     incomplete: meta.status !== 'complete',
+    ...(trace.parts && {
+      segments: {
+        parts: trace.parts.parquet + trace.parts.journals,
+        journals: trace.parts.journals,
+        rotate: meta.segment?.rotate ?? {},
+        ...(meta.segment?.max_size_bytes !== undefined && { max_size_bytes: meta.segment.max_size_bytes }),
+        removed: meta.segment?.dropped ?? { segments: 0, rows: 0 },
+      },
+    }),
   };
 }

@@ -1,8 +1,8 @@
-// Writes a trace: an Arrow IPC stream while recording (every flushed batch survives a crash), converted to
-// Parquet (zstd) when the recording closes, with gpo's metadata in the file's key-value metadata.
+// Writes a trace: an Arrow IPC stream while recording (every flushed batch survives a crash: the journal),
+// and Parquet (zstd) from it, with gpo's metadata in the file's key-value metadata: encoded while recording
+// (src/trace/parquet-segment.ts), or converted from the journal when it closes.
 import { closeSync, fsyncSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import { RecordBatch, RecordBatchReader, Schema, Table, tableToIPC } from 'apache-arrow';
 import * as parquet from 'parquet-wasm/node';
 import { GpoError } from '../errors.js';
@@ -23,7 +23,7 @@ export function ipcPathFor(parquetPath: string): string {
 }
 
 /** The file a Parquet trace is written to before it is renamed to its path. */
-function tmpPathFor(parquetPath: string): string {
+export function tmpPathFor(parquetPath: string): string {
   return `${parquetPath}.tmp`;
 }
 
@@ -107,7 +107,8 @@ export class TraceStreamWriter {
   }
 }
 
-function writerProperties(metadata: TraceMetadata): parquet.WriterProperties {
+/** How gpo writes Parquet; `metadataText` becomes the file's `gpo` key-value metadata. */
+export function writerProperties(gpoVersion: string, metadataText: string): parquet.WriterProperties {
   return new parquet.WriterPropertiesBuilder()
     .setCompression(parquet.Compression.ZSTD)
     // Dictionaries pay off only for the repetitive string columns; elsewhere they cost time (measured:
@@ -126,8 +127,8 @@ function writerProperties(metadata: TraceMetadata): parquet.WriterProperties {
     // and its conversion faster.
     .setColumnEncoding('ts_ns', parquet.Encoding.DELTA_BINARY_PACKED)
     .setMaxRowGroupSize(ROW_GROUP_ROWS)
-    .setCreatedBy(`gpo version ${metadata.gpo_version}`)
-    .setKeyValueMetadata(new Map([[METADATA_KEY, JSON.stringify(metadata)]]))
+    .setCreatedBy(`gpo version ${gpoVersion}`)
+    .setKeyValueMetadata(new Map([[METADATA_KEY, metadataText]]))
     .build();
 }
 
@@ -140,11 +141,15 @@ function wasmBatchesOf(ipc: Uint8Array): parquet.RecordBatch[] {
   return batches;
 }
 
-/** Writes record batches (of the trace schema) to a Parquet file, one batch at a time. */
-export async function writeParquet(
+/**
+ * Encodes record batches (of the trace schema) as one Parquet file, one batch at a time, handing its bytes
+ * to `write` in order. `afterBatch` runs after each batch is taken (a collection, to bound memory).
+ */
+export async function streamParquet(
   batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
-  path: string,
-  metadata: TraceMetadata,
+  properties: parquet.WriterProperties,
+  write: (bytes: Uint8Array) => unknown,
+  afterBatch: () => void = () => undefined,
 ): Promise<void> {
   const source = (async function* () {
     for await (const batch of batches) {
@@ -153,38 +158,51 @@ export async function writeParquet(
       if (wasm.length > 0) yield wasm;
     }
   })();
-  // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
-  const collect = collectEvery(2);
   const first = await source.next();
+  if (first.done) {
+    // The streaming writer learns the schema from its first batch; an empty trace is written whole.
+    const empty = parquet.Table.fromIPCStream(tableToIPC(new Table(traceSchema), 'stream'));
+    await write(parquet.writeParquet(empty, properties));
+    return;
+  }
+  let pending: parquet.RecordBatch[] | undefined = first.value;
+  const wasmBatches = new ReadableStream(
+    {
+      async pull(controller) {
+        const next = pending ?? (await source.next()).value;
+        pending = undefined;
+        if (!next) {
+          controller.close();
+          return;
+        }
+        for (const batch of next) controller.enqueue(batch);
+        afterBatch();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const reader = (await parquet.transformParquetStream(wasmBatches, properties)).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    await write(value as Uint8Array);
+  }
+}
+
+/** Writes record batches (of the trace schema) to a Parquet file, one batch at a time. */
+export async function writeParquet(
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  path: string,
+  metadata: TraceMetadata,
+): Promise<void> {
   const tmp = tmpPathFor(path);
   checkReplaceable(path);
   const handle = await open(tmp, CREATE_NEW, 0o644).catch((err: unknown) => refuseCreate(tmp, err));
   try {
-    if (first.done) {
-      // The streaming writer learns the schema from its first batch; an empty trace is written whole.
-      const empty = parquet.Table.fromIPCStream(tableToIPC(new Table(traceSchema), 'stream'));
-      await handle.write(parquet.writeParquet(empty, writerProperties(metadata)));
-    } else {
-      let pending: parquet.RecordBatch[] | undefined = first.value;
-      const wasmBatches = new ReadableStream(
-        {
-          async pull(controller) {
-            const next = pending ?? (await source.next()).value;
-            pending = undefined;
-            if (!next) {
-              controller.close();
-              return;
-            }
-            for (const batch of next) controller.enqueue(batch);
-            collect();
-          },
-        },
-        { highWaterMark: 0 },
-      );
-      const bytes = await parquet.transformParquetStream(wasmBatches, writerProperties(metadata));
-      // parquet-wasm types its stream with the DOM's WritableStream; Node's is the same at run time.
-      await bytes.pipeTo(Writable.toWeb(handle.createWriteStream()) as unknown as Parameters<typeof bytes.pipeTo>[0]);
-    }
+    // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
+    await streamParquet(batches, writerProperties(metadata.gpo_version, JSON.stringify(metadata)), async (bytes) => {
+      for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+    }, collectEvery(2));
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof GpoError) throw err;

@@ -10,7 +10,7 @@ import { DETECTORS } from '../detectors/index.js';
 import { GpoError } from '../errors.js';
 import { DEFAULT_ANOMALY_MODEL_OPTIONS, type AnomalyModelOptions } from '../model/anomaly-model.js';
 import { groupByThread, TRACE_BATCH_ROWS, TRACE_COLUMNS, viewOf } from '../trace/batch-view.js';
-import { sha256OfFile } from '../trace/file-hash.js';
+import { sha256OfTrace } from '../trace/file-hash.js';
 import { programDifferences, programOf, type TargetInfo } from '../trace/metadata.js';
 import { countingRows, type ProgressListener } from '../trace/progress.js';
 import { openTrace, type TraceFile } from '../trace/reader.js';
@@ -123,7 +123,7 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   const trained: TrainedTrace[] = [];
   for (const trace of traces) {
     // The file's hash is read alongside the pass.
-    const hash = sha256OfFile(trace.path);
+    const hash = sha256OfTrace(trace.path);
     hash.catch(() => {}); // awaited below; not an unhandled rejection if the pass fails first
     trainer.beginTrace(trace.metadata.target);
     for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) trainer.observe(batch);

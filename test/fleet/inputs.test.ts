@@ -51,4 +51,18 @@ describe('expandTraceInputs', () => {
     expect(() => expandTraceInputs([join(dir, 'h3/*.parquet')])).toThrow(/no file matches/);
     expect(expandTraceInputs([join(dir, 'missing.parquet')])).toEqual([join(dir, 'missing.parquet')]);
   });
+
+  it('takes a segmented trace (a folder of parts) as one trace, in folders, in globs and by name', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gpo-inputs-seg-'));
+    for (const file of ['fleet/a.parquet', 'fleet/long.parquet/part-000003.parquet', 'fleet/long.parquet/part-000004.parquet',
+      'fleet/crashed/part-000000.parquet', 'fleet/crashed/part-000001.parquet.arrows', 'fleet/z.parquet']) {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      writeFileSync(join(root, file), '');
+    }
+    const rel = (paths: string[]) => paths.map((p) => p.slice(root.length + 1));
+    expect(rel(expandTraceInputs([join(root, 'fleet')]))).toEqual(['fleet/a.parquet', 'fleet/crashed', 'fleet/long.parquet', 'fleet/z.parquet']);
+    expect(rel(expandTraceInputs([join(root, 'fleet/*.parquet')]))).toEqual(['fleet/a.parquet', 'fleet/long.parquet', 'fleet/z.parquet']);
+    expect(rel(expandTraceInputs([join(root, 'fleet/long.parquet')]))).toEqual(['fleet/long.parquet']);
+    expect(rel(expandTraceInputs([join(root, 'fleet/crashed')]))).toEqual(['fleet/crashed']);
+  });
 });

@@ -1,0 +1,93 @@
+// Writes a recording's Parquet file in a worker thread while the recording goes on: the batches the addon
+// appends to the journal (the Arrow IPC stream) are read back from the page cache by the journal's own
+// descriptor (descriptors are the process's, shared with this thread) and encoded as they arrive, so
+// stopping waits only for what was not encoded yet. The main thread sends how far the journal is complete.
+import { writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { JournalTail } from './journal-tail.js';
+import { collectEvery } from './memory.js';
+import { streamParquet, writerProperties } from './writer.js';
+
+export interface SegmentWriterData {
+  journalFd: number;
+  /** The Parquet file (created new by the main thread), written from its start. */
+  parquetFd: number;
+  gpoVersion: string;
+  /** The key-value metadata the file starts with (reservedMetadata: room for the final document). */
+  reservedMetadata: string;
+}
+
+/** To the worker: the journal is complete up to this byte; or: it is final, write the end of the file. */
+export type SegmentWriterRequest = { upTo: number } | { finish: { upTo: number } };
+/** From the worker: rows encoded so far; the file is complete (its footer with the reserved metadata), of
+ * `bytes` bytes; or why it could not be written. */
+export type SegmentWriterMessage = { rows: number } | { done: { rows: number; bytes: number } } | { error: string };
+
+const data = workerData as SegmentWriterData;
+const port = parentPort!;
+let upTo = 0;
+let finish: { upTo: number } | undefined;
+let wake: (() => void) | undefined;
+port.on('message', (request: SegmentWriterRequest) => {
+  if ('finish' in request) {
+    finish = request.finish;
+    // Recording is over: what is left is what gpo's exit waits for.
+    renice(0);
+    upTo = Math.max(upTo, request.finish.upTo);
+  } else upTo = Math.max(upTo, request.upTo);
+  wake?.();
+  wake = undefined;
+});
+
+// Encoding is the recording's least urgent work: the kernel's ring buffer must be drained first and the
+// target must not be slowed, so while recording this thread takes only CPU time nobody else wants (nice 19;
+// Linux sets the nice value of the calling thread only). A recording that keeps every CPU busy is encoded
+// when it stops, as if it had not been written while recording.
+function renice(value: number): void {
+  try {
+    setPriority(value);
+  } catch {
+    // Not allowed (not root, or a container that forbids it): the priority stays as it is.
+  }
+}
+renice(19);
+
+async function* journalBatches(tail: JournalTail) {
+  for (;;) {
+    const from = tail.offset;
+    const batches = tail.read(upTo);
+    if (batches.length > 0) {
+      yield* batches;
+      port.postMessage({ rows: tail.rows } satisfies SegmentWriterMessage);
+      // Encoding resolves promises only, which never let a message in: a turn of the event loop does
+      // (a newer end of the journal, the end of recording).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } else if (tail.offset === from) {
+      // Everything complete is encoded: the end once the journal is final, else wait for more.
+      if (finish) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+}
+
+async function run(): Promise<void> {
+  const tail = new JournalTail(data.journalFd);
+  let position = 0;
+  await streamParquet(
+    journalBatches(tail),
+    writerProperties(data.gpoVersion, data.reservedMetadata),
+    (bytes) => {
+      for (let done = 0; done < bytes.length; ) done += writeSync(data.parquetFd, bytes, done, bytes.length - done, position + done);
+      position += bytes.length;
+    },
+    // Collections keep the worker's part of gpo's memory small (encoding allocates large short-lived buffers).
+    collectEvery(2),
+  );
+  port.postMessage({ done: { rows: tail.rows, bytes: position } } satisfies SegmentWriterMessage);
+}
+
+run().catch((err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code;
+  port.postMessage({ error: code ?? String(err).split('\n')[0]! } satisfies SegmentWriterMessage);
+});
