@@ -20,12 +20,21 @@
 #include "record/path.h"
 #include "record/pids.h"
 #include "record/acts.h"
+#include "record/signals.h"
 #include "record/lifecycle.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* The tracepoint's arguments changed in 6.3 (a cqe pointer instead of user_data, res, cflags...): user
  * space loads the one that matches the kernel's BTF, so res is never read from the wrong argument. */
+/* Every signal generated for a followed process, whatever route named it (record/signals.h). */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result)
+{
+	act_on_signal(sig, info, task, result);
+	return 0;
+}
+
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {

@@ -115,7 +115,16 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("vm_read", "tp_btf/sys_exit (process_vm_readv)");
     serve("vm_write", "tp_btf/sys_exit (process_vm_writev)");
     serve("proc_open", "tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)");
-    serve("signal", "tp_btf/sys_exit (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal)");
+    // Signals by every route (kill(0), kill(-pgid), killpg, kill(-1) name no pid): the tracepoint fires for
+    // each process a signal is generated for; what it cannot see (refused, signal 0) the syscall exit does.
+    bool signal_tracepoint = false;
+    if (vmlinux) TracepointParams(vmlinux, "signal_generate", &signal_tracepoint);
+    if (signal_tracepoint) {
+      use("on_signal_generate");
+      serve("signal", "tp_btf/signal_generate (every signal another process generates for a followed one, whatever the route: kill(pid), kill(0), kill(-pgid), killpg, kill(-1), tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal) + tp_btf/sys_exit (refused ones and signal 0, which generate none, when the pid names the target)");
+    } else {
+      none("signal", "the kernel has no signal_generate tracepoint: only refused signals and signal 0 naming the target's pid are recorded");
+    }
     serve("pidfd", "tp_btf/sys_exit (pidfd_open, pidfd_getfd)");
     serve("perf_open", "tp_btf/sys_exit (perf_event_open)");
     serve("module_load", "tp_btf/sys_exit (init_module, finit_module)");

@@ -244,6 +244,21 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 	}
 }
 
+#define EAGAIN_ERRNO 11
+
+static __always_inline bool is_signal_syscall(__u32 nr)
+{
+	return nr == NR_KILL || nr == NR_TKILL || nr == NR_TGKILL || nr == NR_RT_SIGQUEUEINFO ||
+	       nr == NR_RT_TGSIGQUEUEINFO || nr == NR_PIDFD_SEND_SIGNAL;
+}
+
+/* Which of a signal syscall's outcomes the syscall-exit hook records: those that generated no signal. A queue
+ * overflow (-EAGAIN) did reach signal_generate (result TRACE_SIGNAL_OVERFLOW_FAIL), so it is recorded there. */
+static __always_inline bool signal_generated_nothing(long sig, long ret)
+{
+	return sig == 0 || (ret < 0 && ret != -EAGAIN_ERRNO);
+}
+
 /* The syscalls act_any looks at. */
 static __always_inline bool is_act_syscall(__u32 nr)
 {
@@ -277,18 +292,25 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 			act_on_target(nr == NR_PROCESS_VM_READV ? GPO_KIND_VM_READ : GPO_KIND_VM_WRITE, nr, ret,
 				      target, tid, 0, 0, iov_bytes((void *)regs->r10, regs->r8));
 		break;
+	/* Signals that were generated are recorded by signal_generate (signals.h); here, the rest. */
 	case NR_KILL:
 	case NR_TKILL:
 	case NR_RT_SIGQUEUEINFO:
+		if (!signal_generated_nothing(regs->si, ret))
+			break;
 		target = resolve_vpid(regs->di, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
 		break;
 	case NR_TGKILL:
 	case NR_RT_TGSIGQUEUEINFO:
+		if (!signal_generated_nothing(regs->dx, ret))
+			break;
 		target = resolve_vpid(regs->si, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->dx, 0, 0);
 		break;
 	case NR_PIDFD_SEND_SIGNAL:
+		if (!signal_generated_nothing(regs->si, ret))
+			break;
 		target = resolve_pidfd(regs->di, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
 		break;

@@ -45,7 +45,7 @@ export const COLUMNS = {
   target_pid: 'actor rows: the process (tgid) of the target thread named (global pid)',
   target_tid: 'actor rows: the target thread named (global tid)',
   request: 'ptrace request, signal number, open flags, bpf program type, mmap/mprotect prot',
-  addr: 'ptrace address, start of a mapping or protection change',
+  addr: 'ptrace address, start of a mapping or protection change; signal: the kernel\'s delivery result (0 delivered, 1 ignored, 2 already pending, 3 queue full, 4 info lost)',
   size: 'bytes asked (process_vm_*), length of a mapping',
   dev: 'mmap_exec: device of the mapped file',
   inode: 'mmap_exec: inode of the mapped file',
