@@ -141,7 +141,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP))
+			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP ||
+					    nr == NR_PKEY_MPROTECT || nr == NR_SHMAT))
 				act_in_target(regs, nr, ret);
 		}
 	}

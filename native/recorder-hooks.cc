@@ -130,8 +130,8 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("module_load", "tp_btf/sys_exit (init_module, finit_module)");
     serve("bpf_load", "tp_btf/sys_exit (bpf BPF_PROG_LOAD)");
     serve("device_open", "tp_btf/sys_exit (opens of /dev/uinput, /dev/mem, /dev/kmem, /proc/kcore)");
-    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object)");
-    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect adding PROT_EXEC)");
+    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object: memfd and SysV shm by their own name, \" (deleted)\" when the file has no name left)");
+    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect and pkey_mprotect adding PROT_EXEC, shmat with SHM_EXEC; the mapping's file when it has one)");
     serve("memfd_create", "tp_btf/sys_exit (memfd_create)");
     serve("io_uring_setup", "tp_btf/sys_exit (io_uring_setup)");
 

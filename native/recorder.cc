@@ -485,8 +485,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       f.offset = int64_t(e.offset);
     }
     std::string path = ActPath(e);
-    if (!path.empty()) f.path = path;
-    f.truncated = e.flags != 0;
+    // A file with no name left is marked as /proc/PID/maps marks it.
+    if (!path.empty()) f.path = (e.flags & GPO_ACT_FILE_DELETED) ? path + " (deleted)" : path;
+    f.truncated = (e.flags & GPO_ACT_PATH_TRUNCATED) != 0;
     if (e.kind == GPO_KIND_LIBCALL) {
       f.func = e.request < libcall_names_.size() ? libcall_names_[e.request] : "?";
       f.request.reset();

@@ -176,6 +176,7 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 
 struct vma_ctx {
 	struct gpo_act_event *e;
+	bool size; /* also take the mapping's length */
 };
 
 static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -183,6 +184,8 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	struct vma_ctx *c = data;
 	struct file *f = vma->vm_file;
 
+	if (c->size)
+		c->e->size = vma->vm_end - vma->vm_start;
 	if (f) {
 		c->e->offset = (__u64)vma->vm_pgoff << 12;
 		put_file(c->e, f);
@@ -190,7 +193,8 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
-/* Inside a followed process: executable mappings (library loads), executable anonymous memory.
+/* Inside a followed process: executable mappings (library loads), executable anonymous memory (mmap,
+ * mprotect, pkey_mprotect), SysV shm attached executable.
  * (The act handlers are out of line: the syscall path stays small for the calls that are not acts.) */
 static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 {
@@ -214,7 +218,7 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		if (f)
 			put_file(e, f);
 		event_submit(e);
-	} else if (nr == NR_MPROTECT) {
+	} else if (nr == NR_MPROTECT || nr == NR_PKEY_MPROTECT) {
 		struct vma_ctx c;
 
 		if (!(regs->dx & PROT_EXEC))
@@ -226,7 +230,24 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		e->addr = regs->di;
 		e->size = regs->si;
 		c.e = e;
+		c.size = false;
 		bpf_find_vma(bpf_get_current_task_btf(), regs->di, describe_vma, &c, 0);
+		event_submit(e);
+	} else if (nr == NR_SHMAT) {
+		/* A SysV shm segment attached executable: memory like an anonymous mapping's, but shared. The
+		 * segment's file (SYSV<key>, no name left) comes from the new mapping; prot as mmap would have it. */
+		struct vma_ctx c;
+
+		if (!(regs->dx & SHM_EXEC) || (ret < 0 && ret > -4096))
+			return;
+		e = act_begin(GPO_KIND_EXEC_MEMORY, nr, ret);
+		if (!e)
+			return;
+		e->request = PROT_READ | PROT_EXEC | ((regs->dx & SHM_RDONLY) ? 0 : PROT_WRITE);
+		e->addr = ret;
+		c.e = e;
+		c.size = true;
+		bpf_find_vma(bpf_get_current_task_btf(), ret, describe_vma, &c, 0);
 		event_submit(e);
 	} else if (nr == NR_MEMFD_CREATE) {
 		e = act_begin(GPO_KIND_MEMFD_CREATE, nr, ret);
