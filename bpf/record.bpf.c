@@ -91,6 +91,14 @@ int BPF_PROG(on_file_free, struct file *file)
 	return 0;
 }
 
+/* Every follow of a /proc/PID/ magic link, in the follower's context (record/proc-links.h). */
+SEC("kprobe/proc_pid_get_link")
+int BPF_KPROBE(on_proc_link, struct dentry *dentry)
+{
+	note_proc_link(dentry);
+	return 0;
+}
+
 /* Library calls of followed processes: one uprobe per function; the attach cookie says which one
  * (low 16 bits: index into the addon's function table; bits 16..23: the argument that is a string).
  * Sleepable, so the string argument can be read even from a page not yet touched (a literal in .rodata

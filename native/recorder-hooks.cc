@@ -57,6 +57,32 @@ int ProbeLoads(const char* program) {
   return err;
 }
 
+// Whether an empty program of probe.bpf.c also attaches here (a kernel without CONFIG_KPROBES loads kprobe
+// programs but has nothing to attach them to): 0, or the errno.
+int ProbeAttaches(const char* program) {
+  libbpf_print_fn_t previous = libbpf_set_print(SilentPrint);
+  probe_bpf* skel = probe_bpf__open();
+  int err = skel ? 0 : errno;
+  if (skel) {
+    bpf_program* prog;
+    bpf_program* chosen = nullptr;
+    bpf_object__for_each_program(prog, skel->obj) {
+      bool on = strcmp(bpf_program__name(prog), program) == 0;
+      bpf_program__set_autoload(prog, on);
+      if (on) chosen = prog;
+    }
+    err = -probe_bpf__load(skel);
+    if (!err && chosen) {
+      bpf_link* link = bpf_program__attach(chosen);
+      err = link ? 0 : errno;
+      bpf_link__destroy(link);
+    }
+    probe_bpf__destroy(skel);
+  }
+  libbpf_set_print(previous);
+  return err;
+}
+
 // The bpf LSM must be among the active LSMs for lsm/ programs to be called at all; unknown (true) when
 // securityfs is not mounted.
 bool BpfLsmActive() {
@@ -147,6 +173,18 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
       serve("io_uring_open", "tp_btf/io_uring_complete (IORING_OP_OPENAT, OPENAT2: res argument, before 6.3)");
     } else {
       none("io_uring_open", "io_uring_complete has arguments gpo does not know");
+    }
+    // Opens through /proc/PID/fd/N and /proc/PID/map_files/RANGE give the file the link points at, not a
+    // procfs file: only the follow of the magic link says whose it was.
+    // Without a kprobe, the open's path says it (proc-links.h), which a symlink or ../ route avoids.
+    int kprobe_error = ProbeAttaches("probe_kprobe");
+    bool link_function = vmlinux && HasFunction(vmlinux, "proc_pid_get_link");
+    if (!kprobe_error && link_function) {
+      use("on_proc_link");
+      serve("proc_link_open", "kprobe/proc_pid_get_link + tp_btf/sys_exit (opens through /proc/<target>/fd/N and /proc/<target>/map_files/RANGE by other processes, whatever path reached the link: proc_open rows with the link's path and the opened file's device and inode)");
+    } else {
+      serve("proc_link_open", std::string("tp_btf/sys_exit by the open's path only (/proc/<target>/[task/TID/](fd|map_files)/X, or relative to a directory of the target's procfs entry; a symlink or ../ route to the link is not seen): ") +
+                                  (kprobe_error ? std::string("kprobes do not attach here: ") + strerror(kprobe_error) : std::string("the kernel has no proc_pid_get_link to probe")));
     }
     // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
     // route no open hook saw): only an LSM hook sees every read and write.

@@ -68,6 +68,9 @@ static __always_inline void act_on_target(__u32 kind, __u32 nr, long ret, __u32 
 	event_submit(e);
 }
 
+/* Opens through a followed process's fd/ and map_files/ links: they need act_begin, act_on_open needs them. */
+#include "proc-links.h"
+
 /* Bytes asked for by a process_vm_* call: the sum of the remote iovec lengths (first 8 entries). */
 static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long count)
 {
@@ -85,11 +88,21 @@ static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long co
 
 /* Opens: a procfs file of a followed process (resolved from the kernel's own objects when the open
  * succeeded, so no path trick hides it), or a device that only cheats and tools want. */
-static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, __u64 flags)
+static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, int dirfd, __u64 flags)
 {
 	struct gpo_act_event *e;
-	__u32 actor = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 actor = id >> 32, thread = (__u32)id;
+	struct proc_link *link = bpf_map_lookup_elem(&proc_links, &thread);
 
+	/* This open followed a followed process's fd/ or map_files/ link (proc-links.h). */
+	if (link) {
+		bool done = ret >= 0 && link->nr == nr && link_opened(link, nr, ret);
+
+		bpf_map_delete_elem(&proc_links, &thread);
+		if (done)
+			return;
+	}
 	if (ret >= 0) {
 		struct file *f = fd_file(ret);
 		struct inode *inode;
@@ -117,6 +130,8 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 				e = act_begin(GPO_KIND_DEVICE_OPEN, nr, ret);
 			}
 		} else {
+			if (link_opened_by_path(nr, ret, user_path, dirfd))
+				return;
 			mode = BPF_CORE_READ(inode, i_mode);
 			rdev = BPF_CORE_READ(inode, i_rdev);
 			if ((mode & S_IFMT) != S_IFCHR ||
@@ -352,13 +367,13 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 		break;
 	}
 	case NR_OPEN:
-		act_on_open(nr, ret, (void *)regs->di, regs->si);
+		act_on_open(nr, ret, (void *)regs->di, AT_FDCWD_FD, regs->si);
 		break;
 	case NR_OPENAT:
-		act_on_open(nr, ret, (void *)regs->si, regs->dx);
+		act_on_open(nr, ret, (void *)regs->si, regs->di, regs->dx);
 		break;
 	case NR_OPENAT2:
-		act_on_open(nr, ret, (void *)regs->si, 0);
+		act_on_open(nr, ret, (void *)regs->si, regs->di, 0);
 		break;
 	case NR_INIT_MODULE:
 	case NR_FINIT_MODULE:
@@ -405,7 +420,7 @@ static __always_inline void io_uring_opened(void *req, int res)
 	if (!observe_acts || (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2) || res < 0 ||
 	    bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
 		return;
-	act_on_open(NR_IO_URING_ENTER, res, NULL, 0);
+	act_on_open(NR_IO_URING_ENTER, res, NULL, AT_FDCWD_FD, 0);
 }
 
 /* A string argument, in a sleepable program (so a page not yet touched is faulted in): copied up to the

@@ -32,6 +32,7 @@
 #define NR_OPENAT2 437
 #define NR_PIDFD_GETFD 438
 
+#define AT_FDCWD_FD -100
 #define PROT_READ 0x1
 #define PROT_WRITE 0x2
 #define PROT_EXEC 0x4

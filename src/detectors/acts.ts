@@ -94,11 +94,14 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     }
     case 'proc_open': {
       if (selfAct || path === null) return null;
-      const file = /\/(mem|maps|smaps|environ|pagemap|auxv|syscall)$/.exec(path)?.[1];
+      const file = /\/(mem|maps|smaps|environ|pagemap|auxv|syscall)$/.exec(path)?.[1] ?? /\/(fd|map_files)\/[^/]+$/.exec(path)?.[1];
       if (file === undefined) return null;
       const writing = request !== null && (request & O_ACCMODE) !== 0;
-      // mem is the process's memory itself, read or written (a memory scanner or a trainer).
-      const severity: Severity = file === 'mem' ? 'high' : file === 'pagemap' ? 'medium' : 'low';
+      // mem is the process's memory itself, read or written (a memory scanner or a trainer); fd/N and
+      // map_files/RANGE open the file behind one of its descriptors or mappings (a memfd holding its state):
+      // writing it is writing the target.
+      const link = file === 'fd' || file === 'map_files';
+      const severity: Severity = file === 'mem' || (link && writing) ? 'high' : file === 'pagemap' || link ? 'medium' : 'low';
       return { kind: 'proc_mem', severity, signature: `proc_open ${actor.exe} ${file}${writing ? ' write' : ''}`, summary: `${by} opened ${path}${writing ? ' for writing' : ''}`, evidence: { path, flags: request, write: writing, actor, ...target } };
     }
     case 'signal': {
