@@ -93,7 +93,7 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 	struct gpo_act_event *e;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 actor = id >> 32, thread = (__u32)id;
-	struct proc_link *link = bpf_map_lookup_elem(&proc_links, &thread);
+	struct proc_link *link = proc_link_notes ? bpf_map_lookup_elem(&proc_links, &thread) : NULL;
 
 	/* This open followed a followed process's fd/ or map_files/ link (proc-links.h). */
 	if (link) {

@@ -32,6 +32,9 @@ struct {
 	__type(value, struct proc_link);
 } proc_links SEC(".maps");
 
+/* Notes ever made: until the first, an open need not look for one (kernels without kprobes never make any). */
+__u64 proc_link_notes;
+
 /* Scratch for a note being made (too large for the stack beside the rest). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -79,6 +82,8 @@ static __always_inline void note_proc_link(struct dentry *dentry)
 		d = parent;
 	}
 	bpf_map_update_elem(&proc_links, &thread, l, BPF_ANY);
+	if (!proc_link_notes)
+		proc_link_notes = 1;
 }
 
 /* An open that followed a followed process's link: a proc_open row with the link's path (procfs taken to be
@@ -160,7 +165,10 @@ static __always_inline __u32 link_by_path(struct proc_link *l, const char *user_
 
 	long n;
 
-	if (!user_path)
+	/* Every open of the system passes here: most are ruled out by their first bytes. */
+	if (!user_path || bpf_probe_read_user_str(p, 7, user_path) <= 0)
+		return 0;
+	if (p[0] == '/' && !starts_with(p, "/proc/", 6))
 		return 0;
 	n = bpf_probe_read_user_str(p, sizeof(l->name), user_path);
 	if (n <= 0)
