@@ -471,7 +471,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   void FillAct(RareFields& f, const gpo_act_event& e) {
     bool actor = e.kind >= GPO_KIND_PTRACE && e.kind <= GPO_KIND_DEVICE_OPEN;
     f.uid = int32_t(e.uid);
-    if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");
+    if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) + ((e.flags & GPO_ACT_EXE_DELETED) ? " (deleted)" : "") : std::string("?");
     if (e.target_tgid) {
       f.target_pid = int32_t(e.target_tgid);
       f.target_tid = int32_t(e.target_tid);

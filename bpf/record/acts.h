@@ -43,8 +43,11 @@ static __always_inline struct gpo_act_event *act_begin(__u32 kind, __u32 nr, lon
 		/* The actor may be gone by the time user space looks: take its executable now. */
 		struct file *exe = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm, exe_file);
 
-		if (exe)
+		if (exe) {
 			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
+			if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
+				e->flags |= GPO_ACT_EXE_DELETED; /* a tool that unlinked itself, or ran from a memfd */
+		}
 	}
 	return e;
 }

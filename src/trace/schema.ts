@@ -41,7 +41,7 @@ export const COLUMNS = {
   argv: 'exec: the argument vector',
   truncated: 'exec: 1 when path or argv was cut to fit the record',
   uid: 'actor rows: the real uid of the acting process',
-  exe: 'actor rows: the executable of the acting process',
+  exe: 'actor rows: the executable of the acting process (" (deleted)" after one with no name left)',
   target_pid: 'actor rows: the process (tgid) of the target thread named (global pid)',
   target_tid: 'actor rows: the target thread named (global tid)',
   request: 'ptrace request, signal number, open flags, bpf program type, mmap/mprotect prot',

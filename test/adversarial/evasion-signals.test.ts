@@ -4,7 +4,7 @@
 // the syscall; the signals the kernel or the target itself makes (SIGCHLD, SIGALRM, a POSIX timer, raise)
 // are not. Real kernel, as root: a real target recorded with `gpo record`, real processes signalling it.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ let rows: Row[];
 let targetPid: number;
 let memberPid: number;
 let evadePid: number;
+let evadeCopy: string;
 let done: Record<string, number>;
 const tampered: Record<string, { ret: number; errno: number }> = {};
 
@@ -30,10 +31,17 @@ function tamper(args: (string | number)[], uid?: number): { ret: number; errno: 
 beforeAll(async () => {
   requireRoot();
   const out = join(mkdtempSync(join(tmpdir(), 'gpo-adv-signals-')), 'signals.parquet');
-  // As nobody, so kill(-1) reaches only nobody's processes, not the machine.
-  const evade = new Running(spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', fixture('evade'), 'signal-routes'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  // As nobody, so kill(-1) reaches only nobody's processes, not the machine; from a copy of the fixture
+  // unlinked once it runs, as a tool covering its tracks would: its rows say so.
+  const bin = mkdtempSync(join(tmpdir(), 'gpo-adv-signals-bin-'));
+  chmodSync(bin, 0o755);
+  evadeCopy = join(bin, 'evade');
+  copyFileSync(fixture('evade'), evadeCopy);
+  chmodSync(evadeCopy, 0o755);
+  const evade = new Running(spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', evadeCopy, 'signal-routes'], { stdio: ['pipe', 'pipe', 'pipe'] }));
   evadePid = evade.pid;
   targetPid = Number((await evade.waitFor(/"pid":(\d+)/))[1]);
+  unlinkSync(evadeCopy);
   const gpo = startGpo(['record', '--pid', String(targetPid), '-o', out]);
   await gpo.waitFor(/recording/, 'stderr');
   evade.child.stdin!.write('go\n');
@@ -57,8 +65,8 @@ describe('signals by every route', () => {
     expect([tampered.kill!.ret, tampered.probe!.ret, tampered.refused!.ret, tampered.refused!.errno]).toEqual([0, 0, -1, 1]);
   });
 
-  it('records kill(-pgid), killpg, kill(0) and kill(-1) like kill(pid), with actor, signal and result, once each', () => {
-    const byEvade = signalsTo(targetPid).filter((r) => r.exe === fixture('evade'));
+  it('records kill(-pgid), killpg, kill(0) and kill(-1) like kill(pid), with actor (its executable deleted), signal and result, once each', () => {
+    const byEvade = signalsTo(targetPid).filter((r) => r.exe === `${evadeCopy} (deleted)`);
     expect(byEvade.map((r) => [r.pid, r.request, r.ret, r.uid, r.target_tid])).toEqual([
       [evadePid, SIGUSR1, 0n, NOBODY, targetPid], // kill(-T)
       [evadePid, SIGUSR2, 0n, NOBODY, targetPid], // killpg(T): glibc's kill(-T)
