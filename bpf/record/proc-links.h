@@ -116,7 +116,10 @@ static __always_inline bool link_opened(struct proc_link *link, __u32 nr, long r
 	if (link->plain) {
 		parts = 0;
 	} else if (parts < LINK_PATH_PARTS) {
-		__builtin_memcpy(e->name[parts], "proc", 5);
+		/* Constant offsets only: 6.1's verifier loses the bound of a variable index into the record. */
+		for (__u32 k = 0; k < LINK_PATH_PARTS; k++)
+			if (k == parts)
+				__builtin_memcpy(e->name[k], "proc", 5);
 		parts++;
 	}
 	e->name_parts = parts;
