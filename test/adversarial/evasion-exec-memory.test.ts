@@ -60,7 +60,7 @@ describe('executable memory by every route', () => {
     const mapped = rows.filter((r) => r.kind === 'mmap_exec').map((r) => r.path!);
     expect(mapped).toContain('/memfd:gpo-evade (deleted)');
     expect(mapped).toContain(`${report.unlinked_path} (deleted)`);
-    expect(at('mmap_exec', report.tmpfile as string).map((r) => r.path)).toEqual([expect.stringMatching(/^\/tmp\/#\d+ \(deleted\)$/)]);
+    expect(at('mmap_exec', report.tmpfile as string).map((r) => r.path)).toEqual([expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`))]);
     expect(at('mmap_exec', report.shm as string).map((r) => r.path)).toEqual([report.shm_path]);
     // A path with no mark is a file with a name: libc's.
     expect(mapped.filter((p) => p.endsWith('/libc.so.6'))).toEqual(['/usr/lib/x86_64-linux-gnu/libc.so.6']);
@@ -88,6 +88,6 @@ describe('scoring', () => {
 
   it('gives each library mapped from memory or a deleted file a high new_library', () => {
     const libraries = anomalies.filter((a) => a.kind === 'new_library' && a.severity === 'high').map((a) => a.evidence.path as string);
-    expect(libraries).toEqual(expect.arrayContaining(['/memfd:gpo-evade (deleted)', `${report.unlinked_path} (deleted)`, report.shm_path, expect.stringMatching(/^\/tmp\/#\d+ \(deleted\)$/)]));
+    expect(libraries).toEqual(expect.arrayContaining(['/memfd:gpo-evade (deleted)', `${report.unlinked_path} (deleted)`, report.shm_path, expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`))]));
   });
 });
