@@ -20,12 +20,21 @@
 #include "record/path.h"
 #include "record/pids.h"
 #include "record/acts.h"
+#include "record/signals.h"
 #include "record/lifecycle.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* The tracepoint's arguments changed in 6.3 (a cqe pointer instead of user_data, res, cflags...): user
  * space loads the one that matches the kernel's BTF, so res is never read from the wrong argument. */
+/* Every signal generated for a followed process, whatever route named it (record/signals.h). */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result)
+{
+	act_on_signal(sig, info, task, result);
+	return 0;
+}
+
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(on_io_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
@@ -82,6 +91,14 @@ int BPF_PROG(on_file_free, struct file *file)
 	return 0;
 }
 
+/* Every follow of a /proc/PID/ magic link, in the follower's context (record/proc-links.h). */
+SEC("kprobe/proc_pid_get_link")
+int BPF_KPROBE(on_proc_link, struct dentry *dentry)
+{
+	note_proc_link(dentry);
+	return 0;
+}
+
 /* Library calls of followed processes: one uprobe per function; the attach cookie says which one
  * (low 16 bits: index into the addon's function table; bits 16..23: the argument that is a string).
  * Sleepable, so the string argument can be read even from a page not yet touched (a literal in .rodata
@@ -132,7 +149,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP))
+			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP ||
+					    nr == NR_PKEY_MPROTECT || nr == NR_SHMAT))
 				act_in_target(regs, nr, ret);
 		}
 	}

@@ -152,7 +152,7 @@ bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBa
   batch.ret.back() = e.ret;  // its outcome; nr stays unset: the trace has it on syscall rows only
   bool actor = e.kind <= GPO_KIND_DEVICE_OPEN;
   f.uid = int32_t(e.uid);
-  if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) : std::string("?");
+  if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) + ((e.flags & GPO_ACT_EXE_DELETED) ? " (deleted)" : "") : std::string("?");
   if (e.target_tgid) {
     f.target_pid = int32_t(e.target_tgid);
     f.target_tid = int32_t(e.target_tid);
@@ -166,8 +166,9 @@ bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBa
     f.offset = int64_t(e.offset);
   }
   std::string path = ActPath(e);
-  if (!path.empty()) f.path = path;
-  f.truncated = e.flags != 0;
+  // A file with no name left is marked as /proc/PID/maps marks it.
+  if (!path.empty()) f.path = (e.flags & GPO_ACT_FILE_DELETED) ? path + " (deleted)" : path;
+  f.truncated = (e.flags & GPO_ACT_PATH_TRUNCATED) != 0;
   if (e.kind == GPO_KIND_LIBCALL) {
     f.func = e.request < libcall_names_.size() ? libcall_names_[e.request] : "?";
     f.request.reset();

@@ -55,6 +55,31 @@ int ProbeLoads(const char* program) {
   return err;
 }
 
+// Whether an empty program of probe.bpf.c also attaches here (a kernel without CONFIG_KPROBES loads kprobe
+// programs but has nothing to attach them to): 0, or the errno.
+int ProbeAttaches(const char* program) {
+  LibbpfLogQuiet quiet;
+  probe_bpf* skel = probe_bpf__open();
+  int err = skel ? 0 : errno;
+  if (skel) {
+    bpf_program* prog;
+    bpf_program* chosen = nullptr;
+    bpf_object__for_each_program(prog, skel->obj) {
+      bool on = strcmp(bpf_program__name(prog), program) == 0;
+      bpf_program__set_autoload(prog, on);
+      if (on) chosen = prog;
+    }
+    err = -probe_bpf__load(skel);
+    if (!err && chosen) {
+      bpf_link* link = bpf_program__attach(chosen);
+      err = link ? 0 : errno;
+      bpf_link__destroy(link);
+    }
+    probe_bpf__destroy(skel);
+  }
+  return err;
+}
+
 // The bpf LSM must be among the active LSMs for lsm/ programs to be called at all; unknown (true) when
 // securityfs is not mounted.
 bool BpfLsmActive() {
@@ -113,14 +138,23 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("vm_read", "tp_btf/sys_exit (process_vm_readv)");
     serve("vm_write", "tp_btf/sys_exit (process_vm_writev)");
     serve("proc_open", "tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)");
-    serve("signal", "tp_btf/sys_exit (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal)");
+    // Signals by every route (kill(0), kill(-pgid), killpg, kill(-1) name no pid): the tracepoint fires for
+    // each process a signal is generated for; what it cannot see (refused, signal 0) the syscall exit does.
+    bool signal_tracepoint = false;
+    if (vmlinux) TracepointParams(vmlinux, "signal_generate", &signal_tracepoint);
+    if (signal_tracepoint) {
+      use("on_signal_generate");
+      serve("signal", "tp_btf/signal_generate (every signal another process generates for a followed one, whatever the route: kill(pid), kill(0), kill(-pgid), killpg, kill(-1), tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal) + tp_btf/sys_exit (refused ones and signal 0, which generate none, when the pid names the target)");
+    } else {
+      none("signal", "the kernel has no signal_generate tracepoint: only refused signals and signal 0 naming the target's pid are recorded");
+    }
     serve("pidfd", "tp_btf/sys_exit (pidfd_open, pidfd_getfd)");
     serve("perf_open", "tp_btf/sys_exit (perf_event_open)");
     serve("module_load", "tp_btf/sys_exit (init_module, finit_module)");
     serve("bpf_load", "tp_btf/sys_exit (bpf BPF_PROG_LOAD)");
     serve("device_open", "tp_btf/sys_exit (opens of /dev/uinput, /dev/mem, /dev/kmem, /proc/kcore)");
-    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object)");
-    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect adding PROT_EXEC)");
+    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object: memfd and SysV shm by their own name, \" (deleted)\" when the file has no name left)");
+    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect and pkey_mprotect adding PROT_EXEC, shmat with SHM_EXEC; the mapping's file when it has one)");
     serve("memfd_create", "tp_btf/sys_exit (memfd_create)");
     serve("io_uring_setup", "tp_btf/sys_exit (io_uring_setup)");
 
@@ -136,6 +170,18 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
       serve("io_uring_open", "tp_btf/io_uring_complete (IORING_OP_OPENAT, OPENAT2: res argument, before 6.3)");
     } else {
       none("io_uring_open", "io_uring_complete has arguments gpo does not know");
+    }
+    // Opens through /proc/PID/fd/N and /proc/PID/map_files/RANGE give the file the link points at, not a
+    // procfs file: only the follow of the magic link says whose it was.
+    // Without a kprobe, the open's path says it (proc-links.h), which a symlink or ../ route avoids.
+    int kprobe_error = ProbeAttaches("probe_kprobe");
+    bool link_function = vmlinux && HasFunction(vmlinux, "proc_pid_get_link");
+    if (!kprobe_error && link_function) {
+      use("on_proc_link");
+      serve("proc_link_open", "kprobe/proc_pid_get_link + tp_btf/sys_exit (opens through /proc/<target>/fd/N and /proc/<target>/map_files/RANGE by other processes, whatever path reached the link: proc_open rows with the link's path and the opened file's device and inode)");
+    } else {
+      serve("proc_link_open", std::string("tp_btf/sys_exit by the open's path only (/proc/<target>/[task/TID/](fd|map_files)/X, or relative to a directory of the target's procfs entry; a symlink or ../ route to the link is not seen): ") +
+                                  (kprobe_error ? std::string("kprobes do not attach here: ") + strerror(kprobe_error) : std::string("the kernel has no proc_pid_get_link to probe")));
     }
     // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
     // route no open hook saw): only an LSM hook sees every read and write.

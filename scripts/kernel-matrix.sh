@@ -13,11 +13,14 @@ KERNELS=("$@")
 [ ${#KERNELS[@]} -gt 0 ] || KERNELS=(host 6.1 6.12)
 
 # The suite: the exact fixture capture of test/record.test.ts, every act of test/observe.test.ts, and
-# test/kernels/ (doctor against record, the pre-opened /proc/PID/mem read, drops under a tiny ring buffer). One vitest start:
+# test/kernels/ (doctor against record, the pre-opened /proc/PID/mem read, drops under a tiny ring buffer), and
+# the evasion routes' rows (test/adversarial/evasion-*: signal_generate, pkey_mprotect/shmat, the fd/ and
+# map_files/ links through kprobe/proc_pid_get_link where kprobes attach). One vitest start:
 # each node start costs 5-20 s under emulation.
 SUITE=(node_modules/vitest/vitest.mjs run --reporter=verbose --testTimeout=900000 --hookTimeout=900000
-  test/record.test.ts test/observe.test.ts test/kernels/
-  -t 'records exactly the fixture|acts of other processes|system-wide events|inside the target|kernel suite')
+  test/record.test.ts test/observe.test.ts test/kernels/ test/adversarial/evasion-signals.test.ts
+  test/adversarial/evasion-exec-memory.test.ts test/adversarial/evasion-proc-links.test.ts
+  -t 'records exactly the fixture|acts of other processes|system-wide events|inside the target|kernel suite|by every route|fd/ and map_files/ links')
 # Under qemu's emulated CPU, V8 crashes walking the stack when Liftoff code asks to tier WebAssembly up
 # (parquet-wasm's hot loops: "Check failed: maybe_code.has_value()" in Runtime_WasmTriggerTierUp), and its
 # signal-based wasm bounds checks misfire there ("memory access out of bounds" in parquet-wasm). So: baseline

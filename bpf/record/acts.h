@@ -43,8 +43,11 @@ static __always_inline struct gpo_act_event *act_begin(__u32 kind, __u32 nr, lon
 		/* The actor may be gone by the time user space looks: take its executable now. */
 		struct file *exe = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm, exe_file);
 
-		if (exe)
+		if (exe) {
 			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
+			if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
+				e->flags |= GPO_ACT_EXE_DELETED; /* a tool that unlinked itself, or ran from a memfd */
+		}
 	}
 	return e;
 }
@@ -68,6 +71,9 @@ static __always_inline void act_on_target(__u32 kind, __u32 nr, long ret, __u32 
 	event_submit(e);
 }
 
+/* Opens through a followed process's fd/ and map_files/ links: they need act_begin, act_on_open needs them. */
+#include "proc-links.h"
+
 /* Bytes asked for by a process_vm_* call: the sum of the remote iovec lengths (first 8 entries). */
 static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long count)
 {
@@ -85,11 +91,21 @@ static __always_inline __u64 iov_bytes(const struct iovec *iov, unsigned long co
 
 /* Opens: a procfs file of a followed process (resolved from the kernel's own objects when the open
  * succeeded, so no path trick hides it), or a device that only cheats and tools want. */
-static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, __u64 flags)
+static __always_inline void act_on_open(__u32 nr, long ret, const char *user_path, int dirfd, __u64 flags)
 {
 	struct gpo_act_event *e;
-	__u32 actor = bpf_get_current_pid_tgid() >> 32;
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 actor = id >> 32, thread = (__u32)id;
+	struct proc_link *link = proc_link_notes ? bpf_map_lookup_elem(&proc_links, &thread) : NULL;
 
+	/* This open followed a followed process's fd/ or map_files/ link (proc-links.h). */
+	if (link) {
+		bool done = ret >= 0 && link->nr == nr && link_opened(link, nr, ret);
+
+		bpf_map_delete_elem(&proc_links, &thread);
+		if (done)
+			return;
+	}
 	if (ret >= 0) {
 		struct file *f = fd_file(ret);
 		struct inode *inode;
@@ -117,6 +133,8 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 				e = act_begin(GPO_KIND_DEVICE_OPEN, nr, ret);
 			}
 		} else {
+			if (link_opened_by_path(nr, ret, user_path, dirfd))
+				return;
 			mode = BPF_CORE_READ(inode, i_mode);
 			rdev = BPF_CORE_READ(inode, i_rdev);
 			if ((mode & S_IFMT) != S_IFCHR ||
@@ -176,6 +194,7 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 
 struct vma_ctx {
 	struct gpo_act_event *e;
+	bool size; /* also take the mapping's length */
 };
 
 static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -183,6 +202,8 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	struct vma_ctx *c = data;
 	struct file *f = vma->vm_file;
 
+	if (c->size)
+		c->e->size = vma->vm_end - vma->vm_start;
 	if (f) {
 		c->e->offset = (__u64)vma->vm_pgoff << 12;
 		put_file(c->e, f);
@@ -190,7 +211,8 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
-/* Inside a followed process: executable mappings (library loads), executable anonymous memory.
+/* Inside a followed process: executable mappings (library loads), executable anonymous memory (mmap,
+ * mprotect, pkey_mprotect), SysV shm attached executable.
  * (The act handlers are out of line: the syscall path stays small for the calls that are not acts.) */
 static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 {
@@ -214,7 +236,7 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		if (f)
 			put_file(e, f);
 		event_submit(e);
-	} else if (nr == NR_MPROTECT) {
+	} else if (nr == NR_MPROTECT || nr == NR_PKEY_MPROTECT) {
 		struct vma_ctx c;
 
 		if (!(regs->dx & PROT_EXEC))
@@ -226,7 +248,24 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		e->addr = regs->di;
 		e->size = regs->si;
 		c.e = e;
+		c.size = false;
 		bpf_find_vma(bpf_get_current_task_btf(), regs->di, describe_vma, &c, 0);
+		event_submit(e);
+	} else if (nr == NR_SHMAT) {
+		/* A SysV shm segment attached executable: memory like an anonymous mapping's, but shared. The
+		 * segment's file (SYSV<key>, no name left) comes from the new mapping; prot as mmap would have it. */
+		struct vma_ctx c;
+
+		if (!(regs->dx & SHM_EXEC) || (ret < 0 && ret > -4096))
+			return;
+		e = act_begin(GPO_KIND_EXEC_MEMORY, nr, ret);
+		if (!e)
+			return;
+		e->request = PROT_READ | PROT_EXEC | ((regs->dx & SHM_RDONLY) ? 0 : PROT_WRITE);
+		e->addr = ret;
+		c.e = e;
+		c.size = true;
+		bpf_find_vma(bpf_get_current_task_btf(), ret, describe_vma, &c, 0);
 		event_submit(e);
 	} else if (nr == NR_MEMFD_CREATE) {
 		e = act_begin(GPO_KIND_MEMFD_CREATE, nr, ret);
@@ -242,6 +281,21 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		e->request = regs->di;
 		event_submit(e);
 	}
+}
+
+#define EAGAIN_ERRNO 11
+
+static __always_inline bool is_signal_syscall(__u32 nr)
+{
+	return nr == NR_KILL || nr == NR_TKILL || nr == NR_TGKILL || nr == NR_RT_SIGQUEUEINFO ||
+	       nr == NR_RT_TGSIGQUEUEINFO || nr == NR_PIDFD_SEND_SIGNAL;
+}
+
+/* Which of a signal syscall's outcomes the syscall-exit hook records: those that generated no signal. A queue
+ * overflow (-EAGAIN) did reach signal_generate (result TRACE_SIGNAL_OVERFLOW_FAIL), so it is recorded there. */
+static __always_inline bool signal_generated_nothing(long sig, long ret)
+{
+	return sig == 0 || (ret < 0 && ret != -EAGAIN_ERRNO);
 }
 
 /* The syscalls act_any looks at. */
@@ -277,18 +331,25 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 			act_on_target(nr == NR_PROCESS_VM_READV ? GPO_KIND_VM_READ : GPO_KIND_VM_WRITE, nr, ret,
 				      target, tid, 0, 0, iov_bytes((void *)regs->r10, regs->r8));
 		break;
+	/* Signals that were generated are recorded by signal_generate (signals.h); here, the rest. */
 	case NR_KILL:
 	case NR_TKILL:
 	case NR_RT_SIGQUEUEINFO:
+		if (!signal_generated_nothing(regs->si, ret))
+			break;
 		target = resolve_vpid(regs->di, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
 		break;
 	case NR_TGKILL:
 	case NR_RT_TGSIGQUEUEINFO:
+		if (!signal_generated_nothing(regs->dx, ret))
+			break;
 		target = resolve_vpid(regs->si, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->dx, 0, 0);
 		break;
 	case NR_PIDFD_SEND_SIGNAL:
+		if (!signal_generated_nothing(regs->si, ret))
+			break;
 		target = resolve_pidfd(regs->di, &tid);
 		act_on_target(GPO_KIND_SIGNAL, nr, ret, target, tid, regs->si, 0, 0);
 		break;
@@ -309,13 +370,13 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 		break;
 	}
 	case NR_OPEN:
-		act_on_open(nr, ret, (void *)regs->di, regs->si);
+		act_on_open(nr, ret, (void *)regs->di, AT_FDCWD_FD, regs->si);
 		break;
 	case NR_OPENAT:
-		act_on_open(nr, ret, (void *)regs->si, regs->dx);
+		act_on_open(nr, ret, (void *)regs->si, regs->di, regs->dx);
 		break;
 	case NR_OPENAT2:
-		act_on_open(nr, ret, (void *)regs->si, 0);
+		act_on_open(nr, ret, (void *)regs->si, regs->di, 0);
 		break;
 	case NR_INIT_MODULE:
 	case NR_FINIT_MODULE:
@@ -362,7 +423,7 @@ static __always_inline void io_uring_opened(void *req, int res)
 	if (!observe_acts || (op != IORING_OP_OPENAT && op != IORING_OP_OPENAT2) || res < 0 ||
 	    bpf_get_current_pid_tgid() >> 32 == gpo_tgid)
 		return;
-	act_on_open(NR_IO_URING_ENTER, res, NULL, 0);
+	act_on_open(NR_IO_URING_ENTER, res, NULL, AT_FDCWD_FD, 0);
 }
 
 /* A string argument, in a sleepable program (so a page not yet touched is faulted in): copied up to the

@@ -9,6 +9,7 @@
 #define NR_OPEN 2
 #define NR_MMAP 9
 #define NR_MPROTECT 10
+#define NR_SHMAT 30
 #define NR_KILL 62
 #define NR_PTRACE 101
 #define NR_RT_SIGQUEUEINFO 129
@@ -23,6 +24,7 @@
 #define NR_FINIT_MODULE 313
 #define NR_MEMFD_CREATE 319
 #define NR_BPF 321
+#define NR_PKEY_MPROTECT 329
 #define NR_PIDFD_SEND_SIGNAL 424
 #define NR_IO_URING_SETUP 425
 #define NR_IO_URING_ENTER 426
@@ -30,7 +32,12 @@
 #define NR_OPENAT2 437
 #define NR_PIDFD_GETFD 438
 
+#define AT_FDCWD_FD -100
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
 #define PROT_EXEC 0x4
+#define SHM_RDONLY 010000
+#define SHM_EXEC 0100000
 #define MAP_ANONYMOUS 0x20
 #define BPF_PROG_LOAD_CMD 5
 #define PROC_SUPER_MAGIC 0x9fa0

@@ -35,7 +35,17 @@ static long path_step(__u32 index, void *unused)
 	root = BPF_CORE_READ(mnt, mnt.mnt_root);
 	if (dentry == root || dentry == parent) {
 		up = BPF_CORE_READ(mnt, mnt_parent);
-		if (dentry != root || up == mnt)
+		if (dentry != root) {
+			/* A file in no directory (a memfd, a SysV shm segment): its own name ("memfd:NAME",
+			 * "SYSV0000002a") is its whole path, as /proc/PID/maps shows it. */
+			n = w->parts;
+			if (n < GPO_NAME_PARTS) {
+				bpf_probe_read_kernel_str(w->name[n], GPO_NAME_LEN, BPF_CORE_READ(dentry, d_name.name));
+				w->parts = n + 1;
+			}
+			return 1;
+		}
+		if (up == mnt)
 			return 1; /* the global root */
 		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
@@ -68,6 +78,8 @@ static __always_inline __u32 walk_path(char dst[GPO_NAME_PARTS][GPO_NAME_LEN], s
 	w->truncated = 0;
 	bpf_loop(GPO_NAME_PARTS + 8, path_step, NULL, 0);
 	bpf_probe_read_kernel(dst, GPO_NAME_PARTS * GPO_NAME_LEN, w->name);
+	if (w->parts == 0)
+		dst[0][0] = 0; /* not an earlier walk's leaf */
 	if (w->truncated) {
 		e->flags |= GPO_ACT_PATH_TRUNCATED;
 		count(GPO_CNT_NAME_TRUNCATED, 1);
@@ -86,6 +98,8 @@ static __always_inline void put_file(struct gpo_act_event *e, struct file *f)
 
 	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	e->inode = BPF_CORE_READ(inode, i_ino);
+	if (BPF_CORE_READ(inode, __i_nlink) == 0)
+		e->flags |= GPO_ACT_FILE_DELETED;
 	put_path(e, BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt));
 }
 

@@ -1,14 +1,16 @@
 // Acts on the target, read from the rows that are not syscalls: acts of other processes (ptrace,
 // process_vm_*, /proc/<pid>/mem, signals, pidfd, perf), system-wide code loading (modules, BPF, uinput,
-// raw devices), and injection signs inside the target (executable anonymous memory, io_uring). Each has a
-// signature without pids or times, so training records what is normal for this program (baseline
-// `allowed`: signature -> rows) and scoring reports exactly the rest.
+// raw devices), and injection signs inside the target (executable memory: anonymous, memfd, SysV shm,
+// deleted files, writable and executable mappings; io_uring). Each has a signature without pids or times,
+// so training records what is normal for this program (baseline `allowed`: signature -> rows) and scoring
+// reports exactly the rest.
 import type { BatchView } from '../trace/batch-view.js';
 import { bpfProgType, O_ACCMODE, PROT_EXEC, PROT_WRITE, ptraceRequestName, signalName } from '../trace/linux-names.js';
 import type { Anomaly, AnomalyKind, Severity } from './anomaly.js';
 import type { LoadedBaseline } from '../baseline/document.js';
 import type { TargetInfo } from '../trace/metadata.js';
 import { defineDetector, type Learner } from './detector.js';
+import { FILELESS_BACKINGS, memoryBacking, type MemoryBacking } from './paths.js';
 import { sumCounts } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { FindingScorer, type Finding } from './row-findings.js';
@@ -38,6 +40,17 @@ const HARSH_SIGNALS = new Set(['SIGTRAP', 'SIGKILL', 'SIGSTOP']);
 const BPF_NO_PROCESS_ACCESS = new Set(
   ['SOCKET_FILTER', 'SCHED_CLS', 'SCHED_ACT', 'XDP', 'CGROUP_SKB', 'CGROUP_SOCK', 'LWT_IN', 'LWT_OUT', 'LWT_XMIT', 'SOCK_OPS', 'SK_SKB', 'CGROUP_DEVICE', 'SK_MSG', 'CGROUP_SOCK_ADDR', 'LWT_SEG6LOCAL', 'LIRC_MODE2', 'SK_REUSEPORT', 'FLOW_DISSECTOR', 'CGROUP_SYSCTL', 'CGROUP_SOCKOPT', 'SK_LOOKUP', 'NETFILTER'].map((type) => `BPF_PROG_TYPE_${type}`),
 );
+
+/** What each backing of executable memory is, in summaries. */
+const BACKING_WORDS: Record<MemoryBacking, string> = {
+  anonymous: 'anonymous memory',
+  memfd: 'memfd memory (no file on disk)',
+  sysv_shm: 'SysV shared memory',
+  dev_shm: 'memory of a /dev/shm file',
+  deleted: 'memory of a deleted file',
+  device: 'device memory',
+  file: 'file memory',
+};
 
 /** A signal's name in signatures and summaries (signal 0, an existence probe, is SIG0 there). */
 function signalWord(signal: number | null): string {
@@ -82,11 +95,14 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
     }
     case 'proc_open': {
       if (selfAct || path === null) return null;
-      const file = /\/(mem|maps|smaps|environ|pagemap|auxv|syscall)$/.exec(path)?.[1];
+      const file = /\/(mem|maps|smaps|environ|pagemap|auxv|syscall)$/.exec(path)?.[1] ?? /\/(fd|map_files)\/[^/]+$/.exec(path)?.[1];
       if (file === undefined) return null;
       const writing = request !== null && (request & O_ACCMODE) !== 0;
-      // mem is the process's memory itself, read or written (a memory scanner or a trainer).
-      const severity: Severity = file === 'mem' ? 'high' : file === 'pagemap' ? 'medium' : 'low';
+      // mem is the process's memory itself, read or written (a memory scanner or a trainer); fd/N and
+      // map_files/RANGE open the file behind one of its descriptors or mappings (a memfd holding its state):
+      // writing it is writing the target.
+      const link = file === 'fd' || file === 'map_files';
+      const severity: Severity = file === 'mem' || (link && writing) ? 'high' : file === 'pagemap' || link ? 'medium' : 'low';
       return { kind: 'proc_mem', severity, signature: `proc_open ${actor.exe} ${file}${writing ? ' write' : ''}`, summary: `${by} opened ${path}${writing ? ' for writing' : ''}`, evidence: { path, flags: request, write: writing, actor, ...target } };
     }
     case 'signal': {
@@ -112,14 +128,32 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       return { kind: 'device_open', severity: raw ? 'high' : 'low', signature: `device_open ${actor.exe} ${path}`, summary: `${by} opened ${path}`, evidence: { path, flags: request, actor } };
     }
     case 'exec_memory': {
+      // mmap, mprotect, pkey_mprotect, shmat(SHM_EXEC). Anonymous memory and ordinary files keep the
+      // signature they always had; memory with no file on disk, or a device's, says which.
       const prot = request ?? 0;
       const writable = (prot & (PROT_WRITE | PROT_EXEC)) === (PROT_WRITE | PROT_EXEC);
+      const backing = memoryBacking(path);
+      const named = backing !== 'anonymous' && backing !== 'file';
       return {
         kind: 'exec_memory',
-        severity: writable ? 'high' : 'medium',
-        signature: `exec_memory prot=${prot}`,
-        summary: `${writable ? 'writable and executable' : 'executable'} anonymous memory (prot ${prot}${path ? `, ${path}` : ''})`,
-        evidence: { prot, write_and_exec: writable, addr: view.int('addr', row), size: view.int('size', row), how: path },
+        severity: writable || FILELESS_BACKINGS.has(backing) ? 'high' : 'medium',
+        signature: `exec_memory prot=${prot}${named ? ` ${backing}` : ''}`,
+        summary: `${writable ? 'writable and executable' : 'executable'} ${BACKING_WORDS[backing]} (prot ${prot}${path ? `, ${path}` : ''})`,
+        evidence: { prot, write_and_exec: writable, addr: view.int('addr', row), size: view.int('size', row), how: path, backing },
+      };
+    }
+    case 'mmap_exec': {
+      // The library set is the libraries detector's; a mapping both writable and executable is code that
+      // can be rewritten in place (a device's memory, /dev/zero's private pages): memory, not a library.
+      const prot = request ?? 0;
+      if ((prot & (PROT_WRITE | PROT_EXEC)) !== (PROT_WRITE | PROT_EXEC)) return null;
+      const backing = memoryBacking(path);
+      return {
+        kind: 'exec_memory',
+        severity: 'high',
+        signature: `exec_memory prot=${prot} ${backing}`,
+        summary: `writable and executable mapping of ${path ?? '?'} (${BACKING_WORDS[backing]}, prot ${prot})`,
+        evidence: { prot, write_and_exec: true, addr: view.int('addr', row), size: view.int('size', row), how: path, backing },
       };
     }
     case 'io_uring_setup':

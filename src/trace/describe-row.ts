@@ -141,10 +141,12 @@ export function describeRow(row: TraceRow): string {
       return `mmap(${args.join(', ')})${ret(row, true)}${ident}`;
     }
     case 'exec_memory': {
-      // The row does not say which call it was: mprotect returns 0, mmap the new mapping's address.
-      const call = row.ret === 0n ? 'mprotect' : row.ret !== undefined && row.ret > 0n ? 'mmap' : 'mmap/mprotect';
+      // The row does not say which call it was: mprotect (or pkey_mprotect) returns 0, mmap the new
+      // mapping's address, shmat too (its memory is a SysV segment's).
+      const shm = row.path !== undefined && /^\/SYSV[0-9a-f]{8}/.test(row.path);
+      const call = shm ? 'shmat' : row.ret === 0n ? 'mprotect' : row.ret !== undefined && row.ret > 0n ? 'mmap' : 'mmap/mprotect';
       const args = [row.addr === undefined ? '?' : hex(row.addr), row.size === undefined ? '?' : row.size.toString(), request === undefined ? 'PROT_?' : protFlags(request)];
-      return `${call}(${args.join(', ')})${ret(row, call === 'mmap')}  anonymous executable memory${row.path ? ` ${quote(row.path)}` : ''}`;
+      return `${call}(${args.join(', ')})${ret(row, call === 'mmap' || call === 'shmat')}  ${row.path ? `executable memory of ${quote(row.path)}` : 'anonymous executable memory'}`;
     }
     case 'memfd_create':
       return `memfd_create(${quote(row.path ?? '?')})${ret(row)}`;

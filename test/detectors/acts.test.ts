@@ -39,4 +39,30 @@ describe('acts on the target, named from the Linux tables', () => {
     expect(classify({ kind: 'exec_memory', request: 7 })).toMatchObject({ signature: 'exec_memory prot=7', severity: 'high' });
     expect(classify({ kind: 'exec_memory', request: 5 })).toMatchObject({ severity: 'medium' });
   });
+
+  it('says what backed executable memory; memory with no file on disk is high even when not writable', () => {
+    const memory = (path: string | undefined, request = 5) => classify({ kind: 'exec_memory', request, path });
+    expect(memory('/memfd:jit (deleted)')).toMatchObject({ signature: 'exec_memory prot=5 memfd', severity: 'high' });
+    expect(memory('/SYSV0000002a (deleted)')).toMatchObject({ signature: 'exec_memory prot=5 sysv_shm', severity: 'high' });
+    expect(memory('/tmp/#1234 (deleted)')).toMatchObject({ signature: 'exec_memory prot=5 deleted', severity: 'high' });
+    expect(memory('/dev/shm/x')).toMatchObject({ signature: 'exec_memory prot=5 dev_shm', severity: 'high' });
+    // Shared anonymous memory is the kernel's unnamed dev/zero; an ordinary file keeps the old signature.
+    expect(memory('/dev/zero (deleted)')).toMatchObject({ signature: 'exec_memory prot=5', severity: 'medium' });
+    expect(memory('/usr/lib/libc.so.6')).toMatchObject({ signature: 'exec_memory prot=5', severity: 'medium' });
+    expect(memory('/dev/fb0', 7)).toMatchObject({ signature: 'exec_memory prot=7 device', severity: 'high' });
+  });
+
+  it('rates opens through the target\'s fd/ and map_files/ links: writing is writing the target', () => {
+    const open = (path: string, request: number) => classify({ kind: 'proc_open', path, request });
+    expect(open('/proc/4000/fd/3', 2)).toMatchObject({ kind: 'proc_mem', signature: 'proc_open /usr/bin/tool fd write', severity: 'high' });
+    expect(open('/proc/4000/task/4001/map_files/7f00-7f01', 1)).toMatchObject({ signature: 'proc_open /usr/bin/tool map_files write', severity: 'high' });
+    expect(open('/proc/4000/fd/3', 0)).toMatchObject({ signature: 'proc_open /usr/bin/tool fd', severity: 'medium' });
+    expect(open('/proc/4000/fdinfo/3', 0)).toBeNull();
+  });
+
+  it('leaves executable file mappings to the library set, but a writable and executable one is memory', () => {
+    expect(classify({ kind: 'mmap_exec', request: 5, path: '/usr/lib/libc.so.6' })).toBeNull();
+    expect(classify({ kind: 'mmap_exec', request: 7, path: '/dev/zero' })).toMatchObject({ kind: 'exec_memory', signature: 'exec_memory prot=7 device', severity: 'high' });
+    expect(classify({ kind: 'mmap_exec', request: 7, path: '/opt/game/lib.so' })).toMatchObject({ signature: 'exec_memory prot=7 file', severity: 'high' });
+  });
 });

@@ -89,6 +89,7 @@ export interface Row {
   argv: string[] | null;
   uid: number | null;
   exe: string | null;
+  truncated: number | null;
   target_pid: number | null;
   target_tid: number | null;
   request: bigint | null;

@@ -207,6 +207,17 @@ describe('act records', () => {
     expect(text(rows[0]!.fields!.path)).toBe('/lib.so');
   });
 
+  it('a file with no name left and an actor whose executable has none are marked " (deleted)"; only flag bit 1 is truncation', () => {
+    const { rows } = decode([
+      actRecord(H(1, 1, 1n), { kind: code('mmap_exec'), comm: 'game', nameParts: ['memfd:x'], flags: 2 }),
+      actRecord(H(2, 2, 2n), { kind: code('ptrace'), comm: 'cheat', exeParts: ['cheat', 'tmp'], targetTgid: 1, targetTid: 1, flags: 4 }),
+      actRecord(H(3, 3, 3n), { kind: code('mmap_exec'), comm: 'game', nameParts: ['lib.so'], flags: 1 | 2 }),
+    ]);
+    expect([text(rows[0]!.fields!.path), rows[0]!.fields!.truncated]).toEqual(['/memfd:x (deleted)', 0]);
+    expect([text(rows[1]!.fields!.exe), rows[1]!.fields!.truncated]).toEqual(['/tmp/cheat (deleted)', 0]);
+    expect([text(rows[2]!.fields!.path), rows[2]!.fields!.truncated]).toEqual(['/lib.so (deleted)', 1]);
+  });
+
   it('a library call names its function by the uprobe\'s cookie ("?" for an unknown one), without a request', () => {
     const call = (cookie: bigint) =>
       actRecord(H(1, 1, 1n), { kind: code('libcall'), comm: 'game', request: cookie, name: 'libcheat.so' });
