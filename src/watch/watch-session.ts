@@ -23,8 +23,10 @@ import { RecordingStreamTail } from './stream-tail.js';
 export const LIVE_DELIVERY_MS = 20;
 /**
  * Period of the read timer, besides the read after every batch the recorder reports (the addon writes a
- * batch before its report reaches JavaScript). Scorers are functions of the rows they have seen, so a flush
- * with no new rows would find nothing new: the timer reads, and flushes only when rows came.
+ * batch before its report reaches JavaScript). Every read that brings rows flushes the scorers, open rate
+ * windows included (Scorer.flush: a window is reported once it reaches its threshold, not when it ends),
+ * so nothing waits for rows that may never come. Scorers are functions of the rows they have seen, so a
+ * flush with no new rows would find nothing new: the timer reads, and flushes only when rows came.
  */
 export const LIVE_FLUSH_MS = 50;
 
