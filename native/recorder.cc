@@ -94,6 +94,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
     if (opts.Get("deliveryMs").IsNumber()) delivery_ns_ = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    event_delivery_ns_ = delivery_ns_;
+    if (opts.Get("eventDeliveryMs").IsNumber()) event_delivery_ns_ = uint64_t(opts.Get("eventDeliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
     verbose_ = opts.Get("verbose").ToBoolean();
     LibbpfLogBegin(verbose_);
 
@@ -309,7 +311,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     while (!stop_requested_) {
       ring_buffer__consume(rb_);
       uint64_t now = MonotonicNs();
-      if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > delivery_ns_)) {
+      // A batch holding a row that is not a syscall (an act, a library load, a process event) may go sooner.
+      uint64_t wait = batch_.rare.empty() ? delivery_ns_ : event_delivery_ns_;
+      if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > wait)) {
         Deliver();
         last_delivery = now;
       }
@@ -585,6 +589,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   uint32_t batch_rows_ = 65536;
   // A partial batch waits at most this long (a live scorer asks for less: it bounds alert latency).
   uint64_t delivery_ns_ = 200000000ull;
+  // The same for a batch holding a row that is not a syscall (default: the delivery period).
+  uint64_t event_delivery_ns_ = 200000000ull;
   std::atomic<bool> stop_requested_{false};
   std::thread consumer_;
   Napi::ThreadSafeFunction on_batch_, on_done_;

@@ -55,6 +55,8 @@ export interface RecordOptions {
   onStatus?: (status: RecordingStatus) => void;
   /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
   deliveryMs?: number;
+  /** The same for a batch holding a row that is not a syscall: an act, a library load (default: deliveryMs). */
+  eventDeliveryMs?: number;
   /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
   onBatch?: (streamPath: string) => void;
   /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
@@ -178,6 +180,7 @@ export class RecordingSession {
         observeActs: !o.syscallsOnly,
         batchRows: BATCH_ROWS,
         deliveryMs: o.deliveryMs,
+        eventDeliveryMs: o.eventDeliveryMs,
         verbose: o.verbose ?? false,
       });
     } catch (err) {

@@ -77,6 +77,8 @@ export interface NativeRecorderOptions {
   batchRows: number;
   /** Longest wait before a partial batch is written and reported (default 200 ms). */
   deliveryMs?: number;
+  /** The same for a batch holding a row that is not a syscall (default: deliveryMs). */
+  eventDeliveryMs?: number;
   verbose: boolean;
 }
 
