@@ -19,7 +19,9 @@
 #include <cstdio>
 #include <dirent.h>
 #include <fstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -94,6 +96,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     durations_ = opts.Get("durations").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
     if (opts.Get("deliveryMs").IsNumber()) delivery_ns_ = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    if (opts.Get("consumerNice").IsNumber()) consumer_nice_ = opts.Get("consumerNice").As<Napi::Number>().Int32Value();
     event_delivery_ns_ = delivery_ns_;
     if (opts.Get("eventDeliveryMs").IsNumber()) event_delivery_ns_ = uint64_t(opts.Get("eventDeliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
     verbose_ = opts.Get("verbose").ToBoolean();
@@ -307,6 +310,9 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   }
 
   void Consume() {
+    // Linux nice values are per thread: this one alone, so that a storm on every CPU does not keep it off a
+    // CPU long enough for the ring buffer to fill. Best effort: it needs CAP_SYS_NICE.
+    if (consumer_nice_ != 0) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), consumer_nice_);
     uint64_t last_delivery = MonotonicNs();
     while (!stop_requested_) {
       ring_buffer__consume(rb_);
@@ -591,6 +597,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   uint64_t delivery_ns_ = 200000000ull;
   // The same for a batch holding a row that is not a syscall (default: the delivery period).
   uint64_t event_delivery_ns_ = 200000000ull;
+  int consumer_nice_ = 0;
   std::atomic<bool> stop_requested_{false};
   std::thread consumer_;
   Napi::ThreadSafeFunction on_batch_, on_done_;

@@ -79,6 +79,8 @@ export interface NativeRecorderOptions {
   deliveryMs?: number;
   /** The same for a batch holding a row that is not a syscall (default: deliveryMs). */
   eventDeliveryMs?: number;
+  /** Nice value of the consumer thread alone (default 0: unchanged); best effort, needs CAP_SYS_NICE. */
+  consumerNice?: number;
   verbose: boolean;
 }
 
