@@ -20,6 +20,13 @@ import { withMachineId } from './host.js';
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
+/**
+ * Nice value of the recorder's consumer thread (gpo's other threads keep theirs). With a syscall storm on
+ * every CPU and gpo unpinned, a consumer at the storm's priority was kept off the CPUs long enough for the
+ * ring buffer to fill: bench/record's throughput run dropped 334,645 of 20 M records at nice 0, none at -10
+ * (README, Performance). It only takes the CPU it needs: it sleeps between 1 ms drains.
+ */
+export const CONSUMER_NICE = -10;
 /** How long a launched target gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 /** How long the exit of a target killed with SIGKILL may take to reach the trace. */
@@ -181,6 +188,7 @@ export class RecordingSession {
         batchRows: BATCH_ROWS,
         deliveryMs: o.deliveryMs,
         eventDeliveryMs: o.eventDeliveryMs,
+        consumerNice: CONSUMER_NICE,
         verbose: o.verbose ?? false,
       });
     } catch (err) {
