@@ -3,6 +3,8 @@
 // (a buffer other processes may read), then takes commands on stdin, one a line:
 //   dlopen PATH   prints {"act":"dlopen","ns":N} with N the CLOCK_MONOTONIC time taken right before the
 //                 call, then loads PATH (a library it never had)
+//   burst N       stops the idle loop, prints {"act":"burst","ns":N} as dlopen does, calls getpid N times,
+//                 then makes no syscall until its next command (a target quiet after a rate anomaly)
 //   quit          prints {"storm_calls":C,"storm_seconds":S} and exits 0
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -19,6 +21,7 @@
 
 static volatile char secret[64] = "the player struct";
 static atomic_bool stopping;
+static atomic_bool idle_stopped;
 static atomic_long storm_calls;
 
 static int64_t monotonic_ns(void) {
@@ -30,7 +33,7 @@ static int64_t monotonic_ns(void) {
 static void *idle_loop(void *arg) {
   (void)arg;
   struct timespec tick = {0, 10 * 1000 * 1000};
-  while (!atomic_load(&stopping)) {
+  while (!atomic_load(&stopping) && !atomic_load(&idle_stopped)) {
     syscall(SYS_getpid);
     syscall(SYS_gettid);
     nanosleep(&tick, NULL);
@@ -72,11 +75,17 @@ int main(int argc, char **argv) {
       printf("{\"act\":\"dlopen\",\"ns\":%lld}\n", (long long)monotonic_ns());
       fflush(stdout);
       if (!dlopen(line + 7, RTLD_NOW)) fprintf(stderr, "watch-target: %s\n", dlerror());
+    } else if (strncmp(line, "burst ", 6) == 0) {
+      long calls = atol(line + 6);
+      if (!atomic_exchange(&idle_stopped, true)) pthread_join(idle, NULL);
+      printf("{\"act\":\"burst\",\"ns\":%lld}\n", (long long)monotonic_ns());
+      fflush(stdout);
+      for (long i = 0; i < calls; i++) syscall(SYS_getpid);
     } else if (strcmp(line, "quit") == 0)
       break;
   }
   atomic_store(&stopping, true);
-  pthread_join(idle, NULL);
+  if (!atomic_exchange(&idle_stopped, true)) pthread_join(idle, NULL);
   if (rate > 0) pthread_join(stormer, NULL);
   printf("{\"storm_calls\":%ld,\"storm_seconds\":%.3f}\n", atomic_load(&storm_calls), (double)(monotonic_ns() - storm_start) / 1e9);
   return 0;

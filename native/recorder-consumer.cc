@@ -5,6 +5,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <memory>
@@ -38,9 +40,9 @@ Napi::Object CountersObject(Napi::Env env, const std::vector<uint64_t>& c) {
 }
 
 RecordConsumer::RecordConsumer(RecorderBpf& bpf, LibcallProbes& libcalls, RecordDecoder& decoder, bool durations,
-                               uint32_t batch_rows, uint64_t delivery_ns)
+                               uint32_t batch_rows, ConsumerPacing pacing)
     : bpf_(bpf), libcalls_(libcalls), decoder_(decoder), durations_(durations), batch_rows_(batch_rows),
-      delivery_ns_(delivery_ns) {}
+      pacing_(pacing) {}
 
 RecordConsumer::~RecordConsumer() {
   stop_requested_ = true;
@@ -60,11 +62,16 @@ int RecordConsumer::Start(Napi::Env env, int fd, Napi::Function on_batch, Napi::
 }
 
 void RecordConsumer::Consume() {
+  // Linux nice values are per thread: this one alone, so that a storm on every CPU does not keep it off a
+  // CPU long enough for the ring buffer to fill. Best effort: it needs CAP_SYS_NICE.
+  if (pacing_.nice != 0) setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), pacing_.nice);
   uint64_t last_delivery = MonotonicNs();
   while (!stop_requested_) {
     ring_buffer__consume(rb_);
     uint64_t now = MonotonicNs();
-    if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > delivery_ns_)) {
+    // A batch holding a row that is not a syscall (an act, a library load, a process event) may go sooner.
+    uint64_t wait = batch_.rare.empty() ? pacing_.delivery_ns : pacing_.event_delivery_ns;
+    if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > wait)) {
       Deliver();
       last_delivery = now;
     }

@@ -17,11 +17,21 @@
 
 struct ring_buffer;
 
+// When the consumer writes a partial batch, and at which priority it runs.
+struct ConsumerPacing {
+  // The longest a partial batch waits before it is written (a live scorer asks for less: it bounds alert
+  // latency)...
+  uint64_t delivery_ns = 200000000ull;
+  // ...and the same for a batch holding a row that is not a syscall (an act, a library load, a process event).
+  uint64_t event_delivery_ns = 200000000ull;
+  // Nice value of the consumer thread alone (0: unchanged); best effort, it needs CAP_SYS_NICE.
+  int nice = 0;
+};
+
 class RecordConsumer {
  public:
-  // delivery_ns: the longest a partial batch waits before it is written (a live scorer asks for less).
   RecordConsumer(RecorderBpf& bpf, LibcallProbes& libcalls, RecordDecoder& decoder, bool durations, uint32_t batch_rows,
-                 uint64_t delivery_ns);
+                 ConsumerPacing pacing);
   RecordConsumer(const RecordConsumer&) = delete;
   RecordConsumer& operator=(const RecordConsumer&) = delete;
   // Stops the thread if it runs, then frees the ring buffer.
@@ -48,7 +58,7 @@ class RecordConsumer {
   RecordDecoder& decoder_;
   bool durations_;
   uint32_t batch_rows_;
-  uint64_t delivery_ns_;
+  ConsumerPacing pacing_;
   ring_buffer* rb_ = nullptr;
   std::atomic<bool> stop_requested_{false};
   std::atomic<int> next_fd_{-1};

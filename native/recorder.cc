@@ -64,7 +64,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
                         InstanceMethod("attachCheck", &Recorder::AttachCheck)});
   }
 
-  // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, deliveryMs?, verbose })
+  // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, deliveryMs?,
+  //               eventDeliveryMs?, consumerNice?, verbose })
   explicit Recorder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Recorder>(info) {
     Napi::Env env = info.Env();
     Napi::Object opts = info[0].As<Napi::Object>();
@@ -74,7 +75,11 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     o.durations = durations_ = opts.Get("durations").ToBoolean();
     o.observe_acts = opts.Get("observeActs").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
-    if (opts.Get("deliveryMs").IsNumber()) delivery_ns_ = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    if (opts.Get("deliveryMs").IsNumber()) pacing_.delivery_ns = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    pacing_.event_delivery_ns = pacing_.delivery_ns;
+    if (opts.Get("eventDeliveryMs").IsNumber())
+      pacing_.event_delivery_ns = uint64_t(opts.Get("eventDeliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    if (opts.Get("consumerNice").IsNumber()) pacing_.nice = opts.Get("consumerNice").As<Napi::Number>().Int32Value();
     verbose_ = opts.Get("verbose").ToBoolean();
     LibbpfLogBegin(verbose_);
 
@@ -153,7 +158,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       Fail(env, "attach", -err);
       return env.Undefined();
     }
-    consumer_ = std::make_unique<RecordConsumer>(bpf_, libcalls_, *decoder_, durations_, batch_rows_, delivery_ns_);
+    consumer_ = std::make_unique<RecordConsumer>(bpf_, libcalls_, *decoder_, durations_, batch_rows_, pacing_);
     err = consumer_->Start(env, info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Function>(),
                            info[2].As<Napi::Function>());
     if (err) Fail(env, "open the ring buffer of", err);
@@ -195,8 +200,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   bool durations_ = false;
   bool verbose_ = false;
   uint32_t batch_rows_ = 65536;
-  // A partial batch waits at most this long (a live scorer asks for less: it bounds alert latency).
-  uint64_t delivery_ns_ = 200000000ull;
+  ConsumerPacing pacing_;
   // Destroyed in reverse: the consumer thread ends before what it uses goes.
   RecorderBpf bpf_;
   LibcallProbes libcalls_;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run.js';
 import { formatDemoTable } from '../src/demo/table.js';
 import { CHEAT_SCENARIOS, cleanScenario, type Scenario } from '../src/demo/scenarios.js';
-import { GPO, requireRoot, ROOT, runGpo } from './helpers/gpo.js';
+import { fixture, GPO, requireRoot, ROOT, Running, runGpo } from './helpers/gpo.js';
 
 const BASELINE = join(ROOT, 'recordings', 'baseline.json');
 const DEMO = join(ROOT, 'out', 'demo');
@@ -122,8 +122,8 @@ interface Scored {
 /** Identity of an anomaly across live flushes and the offline score (see src/watch/printed-anomalies.ts). */
 const identity = (a: { kind: string; pid: number; tid: number }, ts: string) => `${a.kind} ${a.pid} ${a.tid} ${ts}`;
 
-function expectSameAsScore(watched: Watched): void {
-  const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', BASELINE, watched.trace]);
+function expectSameAsScore(watched: Pick<Watched, 'anomalies' | 'verdict' | 'trace'>, baseline = BASELINE): void {
+  const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', baseline, watched.trace]);
   expect(r.code, r.stderr).toBe(0);
   const report = JSON.parse(r.stdout) as { recording: { id: string }; anomalies: Scored[]; counts: Record<string, number>; verdict: string; passed: boolean; anomalous: boolean; exit_code: number };
   // Every live line names the recording as gpo score does, and the trace kept.
@@ -162,6 +162,47 @@ describe('gpo watch on the demo game', () => {
   for (const scenario of CHEAT_SCENARIOS)
     it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, catches(scenario, false), 60_000);
   it('attached with --pid to a running game: the same, for vm-reader', catches(CHEAT_SCENARIOS.find((s) => s.name === 'vm-reader')!, true), 60_000);
+});
+
+describe('gpo watch on a target that goes quiet after the act', () => {
+  /** gpo (record or watch) running out/bin/watch-target, its stdin a pipe to the target's commands. */
+  const withTarget = (args: string[]) => new Running(spawn(process.execPath, [GPO, ...args, '--', fixture('watch-target')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const send = (running: Running, command: string) => running.child.stdin!.write(`${command}\n`);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('reports a rate anomaly whose window never closes while the target makes no more syscalls, as gpo score does', async () => {
+    // The target's normal: its idle loop (a few calls every 10 ms), two recordings.
+    const traces: string[] = [];
+    for (const n of [1, 2]) {
+      const trace = join(dir, `quiet-train-${n}.parquet`);
+      const recording = withTarget(['record', '-q', '-o', trace]);
+      await recording.waitFor(/"pid":\d+/);
+      await sleep(2500);
+      send(recording, 'quit');
+      const r = await recording.exited;
+      expect(r.code, r.stderr).toBe(0);
+      traces.push(trace);
+    }
+    const baseline = join(dir, 'quiet-baseline.json');
+    const trained = runGpo(['train', ...traces, '-o', baseline]);
+    expect(trained.code, trained.stderr).toBe(0);
+
+    const trace = join(dir, 'quiet-watched.parquet');
+    const watching = withTarget(['watch', '--json', '--fail-on', 'none', '--baseline', baseline, '-o', trace]);
+    const pid = Number((await watching.waitFor(/"pid":(\d+)/))[1]);
+    await sleep(300);
+    // 20000 getpid calls in a few ms, then none: the burst's 1 s window stays open until the end.
+    send(watching, 'burst 20000');
+    const alert = await watching.waitFor(new RegExp(`\\{"kind":"rate_deviation"[^\\n]*"pid":${pid},[^\\n]*\\n`), 'stdout', 15_000).catch(() => null);
+    // Printed while the target was still alive and quiet: quit is sent only now.
+    expect(alert, `no rate_deviation alert while the target was quiet: ${watching.stdout}`).not.toBeNull();
+    expect((JSON.parse(alert![0]) as LiveLine).evidence.key).toBe('getpid');
+    send(watching, 'quit');
+    const r = await watching.exited;
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expectSameAsScore({ trace, anomalies: lines.filter((l) => 'kind' in l).map((line) => ({ line: line as unknown as LiveLine, receivedNs: 0n })), verdict: lines.find((l) => 'verdict' in l)! }, baseline);
+  }, 90_000);
 });
 
 describe('gpo watch errors', () => {

@@ -24,6 +24,13 @@ import { withMachineId } from './host.js';
 // 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
 // it is also a fair part of gpo's memory.
 export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
+/**
+ * Nice value of the recorder's consumer thread (gpo's other threads keep theirs). With a syscall storm on
+ * every CPU and gpo unpinned, a consumer at the storm's priority was kept off the CPUs long enough for the
+ * ring buffer to fill: bench/record's throughput run dropped 334,645 of 20 M records at nice 0, none at -10
+ * (README, Performance). It only takes the CPU it needs: it sleeps between 1 ms drains.
+ */
+export const CONSUMER_NICE = -10;
 /** How long the tree gpo launched gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 /** How long the exit of a target killed with SIGKILL may take to reach the trace. */
@@ -60,6 +67,8 @@ export interface RecordOptions {
   onStatus?: (status: RecordingStatus) => void;
   /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
   deliveryMs?: number;
+  /** The same for a batch holding a row that is not a syscall: an act, a library load (default: deliveryMs). */
+  eventDeliveryMs?: number;
   /** Called after each batch is appended to the stream (`streamPath`), e.g. to read it back live. */
   onBatch?: (streamPath: string) => void;
   /** false: the closed stream is left as it is, not converted to `output` (a live session's temporary trace). */
@@ -236,6 +245,8 @@ export class RecordingSession {
         observeActs: !o.syscallsOnly,
         batchRows: BATCH_ROWS,
         deliveryMs: o.deliveryMs,
+        eventDeliveryMs: o.eventDeliveryMs,
+        consumerNice: CONSUMER_NICE,
         verbose: o.verbose ?? false,
       });
     } catch (err) {

@@ -57,7 +57,8 @@ export interface Learner {
 export interface Scorer {
   observe(view: BatchView): void;
   /**
-   * The anomalies as they stand now: rate windows still open are left out, runs still growing included.
+   * The anomalies as they stand now, runs still growing included, and rate windows still open once they
+   * reach their threshold (their counts only grow): nothing found waits for rows that may never come.
    * An anomaly's kind, pid, tid and first_ts_ns are final once flushed (count, last time, summary, evidence
    * and severity may still grow): a live scorer keys what it has printed on them.
    */

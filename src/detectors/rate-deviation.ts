@@ -13,6 +13,9 @@ const DEFAULT_RATE_Z = 10;
 /** Floor of a calibrated rate threshold, in robust SDs: below it normal jitter would alarm. */
 const MIN_RATE_Z = 3;
 
+/** A window's worst key: its count and robust z against the baseline's statistics. */
+type Deviation = NonNullable<ReturnType<typeof worstKey>>;
+
 interface LabelledWindow extends RateWindow {
   unit: number;
 }
@@ -177,9 +180,23 @@ export class RateDeviations {
     if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
   }
 
-  /** Copies of the runs so far (an open run may still grow; the open windows are not counted yet). */
+  /**
+   * Copies of the runs so far, with each process's open window as it stands: a window's counts only grow
+   * until it closes, so one that already reaches the threshold will close at or above it (with at least
+   * this severity) and is reported now, not when the process's next call after the window's end arrives,
+   * which may never come. The state is left as it is: finish() gives what gpo score gives.
+   */
   flush(): Anomaly[] {
-    return this.anomalies.map((a) => ({ ...a }));
+    const copies = new Map(this.anomalies.map((a) => [a, { ...a }]));
+    const out = [...copies.values()];
+    for (const window of this.counter.openWindows()) {
+      const worst = this.deviation(window);
+      if (worst === undefined) continue;
+      const run = this.open.get(window.group);
+      if (run !== undefined) this.extend(copies.get(run)!, window, worst);
+      else out.push(this.start(window, worst));
+    }
+    return out;
   }
 
   /** Closes the last partial window of every process: scoring looks at it too. */
@@ -188,34 +205,55 @@ export class RateDeviations {
     return this.anomalies;
   }
 
+  /** A closed window: it starts or extends its process's run when at or above the threshold, else ends it. */
   private window(window: RateWindow): void {
-    const worst = worstKey(window, this.stats);
-    const previous = this.open.get(window.group);
-    if (worst === undefined || worst.z < this.threshold) {
+    const worst = this.deviation(window);
+    if (worst === undefined) {
       this.open.delete(window.group);
       return;
     }
-    const first = this.base! + BigInt(Math.round(window.firstT));
-    const last = this.base! + BigInt(Math.round(window.lastT));
-    const severity: Severity = worst.z >= 4 * this.threshold ? 'high' : 'medium';
-    if (previous !== undefined) {
-      previous.last_ts_ns = last;
-      previous.count++;
-      if (worst.z > (previous.evidence.z as number)) {
-        previous.severity = severity;
-        previous.evidence = this.evidence(worst);
-      }
-      previous.summary = this.summary(previous);
+    const run = this.open.get(window.group);
+    if (run !== undefined) {
+      this.extend(run, window, worst);
       return;
     }
-    const { tid, comm } = this.firstThread.get(window.group) ?? { tid: window.group, comm: '' };
-    const anomaly: Anomaly = { kind: this.kind, severity, first_ts_ns: first, last_ts_ns: last, pid: window.group, tid, comm, count: 1, summary: '', evidence: this.evidence(worst) };
-    anomaly.summary = this.summary(anomaly);
+    const anomaly = this.start(window, worst);
     this.anomalies.push(anomaly);
     this.open.set(window.group, anomaly);
   }
 
-  private evidence(worst: { key: number; count: number; z: number; stats: RateStats }): Record<string, unknown> {
+  /** The window's worst key when it reaches the threshold. */
+  private deviation(window: RateWindow): Deviation | undefined {
+    const worst = worstKey(window, this.stats);
+    return worst === undefined || worst.z < this.threshold ? undefined : worst;
+  }
+
+  private severity(worst: Deviation): Severity {
+    return worst.z >= 4 * this.threshold ? 'high' : 'medium';
+  }
+
+  /** The run `run` goes on through `window`. */
+  private extend(run: Anomaly, window: RateWindow, worst: Deviation): void {
+    run.last_ts_ns = this.base! + BigInt(Math.round(window.lastT));
+    run.count++;
+    if (worst.z > (run.evidence.z as number)) {
+      run.severity = this.severity(worst);
+      run.evidence = this.evidence(worst);
+    }
+    run.summary = this.summary(run);
+  }
+
+  /** A run starting at `window`. */
+  private start(window: RateWindow, worst: Deviation): Anomaly {
+    const { tid, comm } = this.firstThread.get(window.group) ?? { tid: window.group, comm: '' };
+    const first = this.base! + BigInt(Math.round(window.firstT));
+    const last = this.base! + BigInt(Math.round(window.lastT));
+    const anomaly: Anomaly = { kind: this.kind, severity: this.severity(worst), first_ts_ns: first, last_ts_ns: last, pid: window.group, tid, comm, count: 1, summary: '', evidence: this.evidence(worst) };
+    anomaly.summary = this.summary(anomaly);
+    return anomaly;
+  }
+
+  private evidence(worst: Deviation): Record<string, unknown> {
     return { key: this.keyName(worst.key), count: worst.count, z: round(worst.z), threshold: this.threshold, median: worst.stats.median, mad: worst.stats.mad, q99: round(worst.stats.q99), max: worst.stats.max };
   }
 

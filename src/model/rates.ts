@@ -39,6 +39,12 @@ class GroupWindow {
     } else this.countOverflow(key);
   }
 
+  /** The window's keys (ascending) and their counts so far. */
+  tally(): { keys: number[]; counts: number[] } {
+    const keys = [...this.touched].sort((a, b) => a - b);
+    return { keys, counts: keys.map((key) => (key >= 0 && key < FLAT_KEYS ? this.counts[key]! : this.overflow.get(key)!)) };
+  }
+
   /** count(key) for a key outside the flat array's range. */
   countOverflow(key: number): void {
     const count = this.overflow.get(key) ?? 0;
@@ -136,6 +142,19 @@ export class WindowCounter {
     this.last = state;
   }
 
+  /**
+   * Each group's open window as it stands (groups with a call in it), without closing it: a live scorer
+   * looks at it before the window ends, since counts in a window only grow.
+   */
+  openWindows(): RateWindow[] {
+    const windows: RateWindow[] = [];
+    for (const [group, state] of this.groups) {
+      if (state.touched.length === 0) continue;
+      windows.push({ group, firstT: state.firstT, lastT: state.lastT, ...state.tally() });
+    }
+    return windows;
+  }
+
   /** Closes every group's current window: scoring looks at the last partial window too, training does not. */
   finish(includePartial: boolean): void {
     for (const [group, state] of this.groups) if (includePartial && state.touched.length > 0) this.close(group, state);
@@ -156,8 +175,7 @@ export class WindowCounter {
   }
 
   private close(group: number, state: GroupWindow): void {
-    const keys = state.touched.sort((a, b) => a - b);
-    const counts = keys.map((key) => (key >= 0 && key < FLAT_KEYS ? state.counts[key]! : state.overflow.get(key)!));
+    const { keys, counts } = state.tally();
     for (const key of keys) if (key >= 0 && key < FLAT_KEYS) state.counts[key] = 0;
     state.overflow.clear();
     this.onWindow({ group, firstT: state.firstT, lastT: state.lastT, keys, counts });

@@ -109,6 +109,10 @@ export interface NativeRecorderOptions {
   batchRows: number;
   /** Longest wait before a partial batch is written and reported (default 200 ms). */
   deliveryMs?: number;
+  /** The same for a batch holding a row that is not a syscall (default: deliveryMs). */
+  eventDeliveryMs?: number;
+  /** Nice value of the consumer thread alone (default 0: unchanged); best effort, needs CAP_SYS_NICE. */
+  consumerNice?: number;
   verbose: boolean;
 }
 

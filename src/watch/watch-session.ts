@@ -22,15 +22,23 @@ import { RecordingStreamTail } from './stream-tail.js';
  */
 export const LIVE_DELIVERY_MS = 20;
 /**
+ * The same for a batch holding a row that is not a syscall (an act, a library load, a process event): what
+ * most alerts are about, so it goes at the recorder's next drain once the last write is this old. Such rows
+ * are rare; under a storm of them this keeps batches to at most 500 a second.
+ */
+export const LIVE_EVENT_DELIVERY_MS = 2;
+/**
  * Period of the read timer, besides the read after every batch the recorder reports (the addon writes a
- * batch before its report reaches JavaScript). Scorers are functions of the rows they have seen, so a flush
- * with no new rows would find nothing new: the timer reads, and flushes only when rows came.
+ * batch before its report reaches JavaScript). Every read that brings rows flushes the scorers, open rate
+ * windows included (Scorer.flush: a window is reported once it reaches its threshold, not when it ends),
+ * so nothing waits for rows that may never come. Scorers are functions of the rows they have seen, so a
+ * flush with no new rows would find nothing new: the timer reads, and flushes only when rows came.
  */
 export const LIVE_FLUSH_MS = 50;
 
 export interface WatchOptions {
   /** What to record, as for gpo record; without `output`, a temporary trace removed at the end. */
-  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'onBatch' | 'convert'> & { output?: string };
+  record: Omit<RecordOptions, 'output' | 'deliveryMs' | 'eventDeliveryMs' | 'onBatch' | 'convert'> & { output?: string };
   baseline: LoadedBaseline;
   baselinePath: string;
   /** The allow file already added to `baseline` (--allow), named in the report. */
@@ -87,6 +95,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     ...options.record,
     output,
     deliveryMs: LIVE_DELIVERY_MS,
+    eventDeliveryMs: LIVE_EVENT_DELIVERY_MS,
     onBatch: pump,
     // A temporary trace is never converted to Parquet: nobody will read it, so stopping waits for nothing.
     convert: temporaryDir === null,
