@@ -74,6 +74,12 @@ function writable(fdinfo: string): boolean {
 }
 
 /** One line for the user: `/proc/7/mem open in cheat (pid 9, fd 3, read-write), ...`. */
+/** The warning record and watch print at start when other processes already hold the target's memory. */
+export function heldMemoryWarning(holders: MemoryHolder[] | undefined): string | null {
+  if (!holders?.length) return null;
+  return `warning: the target's memory was already open before gpo attached, reads and writes through it leave no row: ${describeMemoryHolders(holders)}`;
+}
+
 export function describeMemoryHolders(holders: MemoryHolder[]): string {
   return holders.map((h) => `${h.path} open in ${h.comm} (pid ${h.pid}, fd ${h.fd}, ${h.write ? 'read-write' : 'read-only'})`).join(', ');
 }

@@ -4,7 +4,7 @@ import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordOptions, type R
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { type Rotation } from '../trace/recording-output.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
-import { describeMemoryHolders } from '../capture/memory-holders.js';
+import { heldMemoryWarning } from '../capture/memory-holders.js';
 import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { recordOutput } from '../capture/output.js';
 import { escapeTerminal } from '../cli/escape.js';
@@ -119,8 +119,8 @@ export function registerRecord(program: Command): void {
           ? undefined
           : (t) => {
               process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`);
-              if (t.memoryHolders?.length)
-                process.stderr.write(`gpo: warning: the target's memory was already open before gpo attached, reads and writes through it leave no row: ${escapeTerminal(describeMemoryHolders(t.memoryHolders))}\n`);
+              const held = heldMemoryWarning(t.memoryHolders);
+              if (held) process.stderr.write(`gpo: ${escapeTerminal(held)}\n`);
             },
         onStatus: live ? (s) => process.stderr.write(`\r\x1b[K${statusLine(s)}`) : undefined,
       });

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { recordOutput } from '../capture/output.js';
 import { recordableProcess } from '../capture/target.js';
+import { heldMemoryWarning } from '../capture/memory-holders.js';
 import { escapeTerminal as esc } from '../cli/escape.js';
 import { loadedWithAllowFile } from '../detectors/allow-file.js';
 import { readBaseline } from '../detectors/load-baseline.js';
@@ -34,7 +35,11 @@ export function registerWatch(program: Command): void {
           output: kept?.output,
           recordingId: kept?.recordingId,
           pid: target?.pid,
-          onStarted: (t) => process.stderr.write(`gpo: watching ${esc(t.comm)} (pid ${t.pid})${recording ? `, recording to ${esc(recording)}` : ''}\n`),
+          onStarted: (t) => {
+            process.stderr.write(`gpo: watching ${esc(t.comm)} (pid ${t.pid})${recording ? `, recording to ${esc(recording)}` : ''}\n`);
+            const held = heldMemoryWarning(t.memoryHolders);
+            if (held) process.stderr.write(`gpo: ${esc(held)}\n`);
+          },
         },
         baseline: loaded,
         baselinePath: opts.baseline,
@@ -46,7 +51,8 @@ export function registerWatch(program: Command): void {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => session.requestStop(signal));
         },
       });
-      const { report } = result;
+      const { report, summary } = result;
+      if (summary.ended) process.stderr.write(`gpo: ${esc(summary.ended)}\n`);
       if (opts.json) process.stdout.write(verdictJson(report, recording));
       else {
         for (const w of report.warnings) process.stdout.write(`warning: ${esc(w)}\n`);

@@ -12,7 +12,7 @@ import { parseBaseline } from '../../src/detectors/load-baseline.js';
 import { scoreTrace } from '../../src/score/score-trace.js';
 import { baselineText, trainBaseline } from '../../src/train/train.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { fixture, readRows, requireRoot, ROOT, runGpo, type Row } from '../helpers/gpo.js';
+import { fixture, readRows, requireRoot, ROOT, runGpo, TIMEOUT_SCALE, type Row } from '../helpers/gpo.js';
 
 const LIB = join(ROOT, 'out', 'lib', 'libfixture.so');
 let rows: Row[];
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const clean = await record(dir, 'exec-memory-none');
   const baseline = parseBaseline(JSON.parse(baselineText((await trainBaseline([clean.out, clean.out])).baseline)), 'b.json');
   anomalies = (await scoreTrace(await openTrace(evasive.out), baseline, { baselinePath: 'b.json' })).anomalies;
-}, 60_000);
+}, 60_000 * TIMEOUT_SCALE);
 
 const at = (kind: string, addr: string | number) => rows.filter((r) => r.kind === kind && r.addr === BigInt(addr));
 

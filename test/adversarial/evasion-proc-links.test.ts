@@ -13,7 +13,7 @@ import { parseBaseline } from '../../src/detectors/load-baseline.js';
 import { scoreTrace } from '../../src/score/score-trace.js';
 import { baselineText, trainBaseline } from '../../src/train/train.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { fixture, readRows, requireRoot, runGpo, start, startGpo, type Row } from '../helpers/gpo.js';
+import { fixture, readRows, requireRoot, runGpo, start, startGpo, TIMEOUT_SCALE, type Row } from '../helpers/gpo.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { Running } from '../helpers/gpo.js';
 
@@ -48,7 +48,7 @@ beforeAll(async () => {
   if (c.code !== 0) throw new Error(`gpo record failed: ${c.stderr}`);
   const baseline = parseBaseline(JSON.parse(baselineText((await trainBaseline([clean, clean])).baseline)), 'b.json');
   anomalies = (await scoreTrace(await openTrace(out), baseline, { baselinePath: 'b.json' })).anomalies;
-}, 60_000);
+}, 60_000 * TIMEOUT_SCALE);
 
 const linkOpens = () => rows.filter((r) => r.kind === 'proc_open' && /\/(fd|map_files)\//.test(r.path ?? ''));
 

@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixture, readRows, requireRoot, Running, startGpo, type Row } from '../helpers/gpo.js';
+import { fixture, readRows, requireRoot, Running, startGpo, TIMEOUT_SCALE, type Row } from '../helpers/gpo.js';
 
 const NOBODY = 65534;
 const [SIGKILL, SIGUSR1, SIGUSR2, SIGTERM, SIGCHLD, SIGALRM, SIGURG, SIGWINCH, SIGRTMIN] = [9n, 10n, 12n, 15n, 17n, 14n, 23n, 28n, 34n];
@@ -55,7 +55,7 @@ beforeAll(async () => {
   if (finished.code !== 0) throw new Error(`gpo record failed: ${finished.stderr}`);
   await evade.exited;
   rows = await readRows(out);
-}, 60_000);
+}, 60_000 * TIMEOUT_SCALE);
 
 const signalsTo = (pid: number) => rows.filter((r) => r.kind === 'signal' && r.target_pid === pid);
 
