@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
-import { GPO, requireRoot, Running, startGpo } from '../helpers/gpo.js';
+import { alive, GPO, requireRoot, Running, startGpo } from '../helpers/gpo.js';
 
 let dir: string;
 const leftovers: number[] = [];
@@ -20,15 +20,6 @@ beforeAll(() => {
 afterEach(() => {
   for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
-
-/** A live process (not a zombie waiting for its parent). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

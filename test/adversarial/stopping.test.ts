@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
 import { scanStream } from '../../src/trace/stream-metadata.js';
 import { syscallNumber } from '../../src/trace/syscalls.js';
-import { fixture, readRows, requireRoot, runGpo, startGpo } from '../helpers/gpo.js';
+import { alive, fixture, readRows, requireRoot, runGpo, startGpo } from '../helpers/gpo.js';
 
 const GETPPID = syscallNumber('getppid')!;
 let dir: string;
@@ -24,15 +24,6 @@ beforeAll(() => {
 afterEach(() => {
   for (const pid of leftovers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
-
-/** A live process (not a zombie waiting for its parent). */
-function alive(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 async function gone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;

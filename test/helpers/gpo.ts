@@ -1,6 +1,6 @@
 // Helpers for end-to-end tests: run the built gpo CLI and the fixture programs, read traces back.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openTrace } from '../../src/trace/reader.js';
@@ -120,3 +120,12 @@ export const countBy = <T>(items: T[], key: (t: T) => string | number): Map<stri
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
   return m;
 };
+
+/** A live process (not a zombie waiting for its parent). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
