@@ -39,25 +39,10 @@ bool HasFunction(const btf* vmlinux, const char* name) {
   return btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
 }
 
-// Whether an empty program of probe.bpf.c loads here (some kernels refuse fentry and lsm with EPERM): 0, or
-// the errno.
-int ProbeLoads(const char* program) {
-  LibbpfLogQuiet quiet;
-  probe_bpf* skel = probe_bpf__open();
-  int err = skel ? 0 : errno;
-  if (skel) {
-    bpf_program* prog;
-    bpf_object__for_each_program(prog, skel->obj)
-      bpf_program__set_autoload(prog, strcmp(bpf_program__name(prog), program) == 0);
-    err = -probe_bpf__load(skel);
-    probe_bpf__destroy(skel);
-  }
-  return err;
-}
-
-// Whether an empty program of probe.bpf.c also attaches here (a kernel without CONFIG_KPROBES loads kprobe
-// programs but has nothing to attach them to): 0, or the errno.
-int ProbeAttaches(const char* program) {
+// Whether an empty program of probe.bpf.c loads here (some kernels refuse fentry and lsm with EPERM) and,
+// with attach, also attaches (a kernel without CONFIG_KPROBES loads kprobe programs but has nothing to
+// attach them to): 0, or the errno.
+int ProbeProgram(const char* program, bool attach) {
   LibbpfLogQuiet quiet;
   probe_bpf* skel = probe_bpf__open();
   int err = skel ? 0 : errno;
@@ -70,7 +55,7 @@ int ProbeAttaches(const char* program) {
       if (on) chosen = prog;
     }
     err = -probe_bpf__load(skel);
-    if (!err && chosen) {
+    if (!err && attach && chosen) {
       bpf_link* link = bpf_program__attach(chosen);
       err = link ? 0 : errno;
       bpf_link__destroy(link);
@@ -123,7 +108,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   if (exit_params.size() >= 2) {
     use("on_exit");
     serve("exit", "tp_btf/sched_process_exit");
-  } else if (ProbeLoads("probe_fentry") == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
+  } else if (ProbeProgram("probe_fentry", false) == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
     use("on_exit_taskstats");
     serve("exit", "fentry/taskstats_exit (sched_process_exit has no group_dead before 6.16)");
   } else {
@@ -174,7 +159,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     // Opens through /proc/PID/fd/N and /proc/PID/map_files/RANGE give the file the link points at, not a
     // procfs file: only the follow of the magic link says whose it was.
     // Without a kprobe, the open's path says it (proc-links.h), which a symlink or ../ route avoids.
-    int kprobe_error = ProbeAttaches("probe_kprobe");
+    int kprobe_error = ProbeProgram("probe_kprobe", true);
     bool link_function = vmlinux && HasFunction(vmlinux, "proc_pid_get_link");
     if (!kprobe_error && link_function) {
       use("on_proc_link");
@@ -185,7 +170,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     }
     // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
     // route no open hook saw): only an LSM hook sees every read and write.
-    int lsm_error = ProbeLoads("probe_lsm");
+    int lsm_error = ProbeProgram("probe_lsm", false);
     if (lsm_error) {
       none("proc_access", std::string("needs BPF LSM (lsm/file_permission), refused here: ") + strerror(lsm_error));
     } else if (!BpfLsmActive()) {
