@@ -35,6 +35,17 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** A journal and its Parquet writer after one batch of 1000 rows. */
+async function oneBatchRecorded() {
+  const { ParquetSegmentWriter } = await segmentWriter();
+  const out = join(mkdtempSync(join(tmpdir(), 'gpo-segment-')), 't.parquet');
+  const journal = new TraceStreamWriter(`${out}.arrows`, testMetadata());
+  const parquet = new ParquetSegmentWriter(out, `${out}.arrows`, journal.fd, testMetadata());
+  journal.appended(1000, addon.writeRecordingBatch(journal.fd, rowsOf(0, 1000), false));
+  parquet.appended(journal.bytesWritten);
+  return { out, journal, parquet };
+}
+
 describe('Parquet written while recording', () => {
   it('encodes batches as they are appended, then ends the file with the final metadata', async () => {
     const { ParquetSegmentWriter } = await segmentWriter();
@@ -76,13 +87,7 @@ describe('Parquet written while recording', () => {
   });
 
   it('writes the file again from the journal when the final metadata outgrows the room kept for it', async () => {
-    const { ParquetSegmentWriter } = await segmentWriter();
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-segment-'));
-    const out = join(dir, 't.parquet');
-    const journal = new TraceStreamWriter(`${out}.arrows`, testMetadata());
-    const parquet = new ParquetSegmentWriter(out, `${out}.arrows`, journal.fd, testMetadata());
-    journal.appended(1000, addon.writeRecordingBatch(journal.fd, rowsOf(0, 1000), false));
-    parquet.appended(journal.bytesWritten);
+    const { out, journal, parquet } = await oneBatchRecorded();
     const huge = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [String(i), i]));
     const final = testMetadata({ syscalls_dropped_by_nr: huge });
     expect(JSON.stringify(final).length).toBeGreaterThan(METADATA_ROOM_BYTES);
@@ -95,13 +100,7 @@ describe('Parquet written while recording', () => {
   });
 
   it('leaves no temporary when recording is abandoned', async () => {
-    const { ParquetSegmentWriter } = await segmentWriter();
-    const dir = mkdtempSync(join(tmpdir(), 'gpo-segment-'));
-    const out = join(dir, 't.parquet');
-    const journal = new TraceStreamWriter(`${out}.arrows`, testMetadata());
-    const parquet = new ParquetSegmentWriter(out, `${out}.arrows`, journal.fd, testMetadata());
-    journal.appended(1000, addon.writeRecordingBatch(journal.fd, rowsOf(0, 1000), false));
-    parquet.appended(journal.bytesWritten);
+    const { out, journal, parquet } = await oneBatchRecorded();
     await parquet.abandon();
     journal.close();
     expect(existsSync(`${out}.tmp`)).toBe(false);
