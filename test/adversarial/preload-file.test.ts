@@ -85,10 +85,13 @@ describe('/etc/ld.so.preload', () => {
     const preloads = (JSON.parse(score.stdout).anomalies as { kind: string; severity: string; summary: string; evidence: { variable: string; value: string } }[]).filter(
       (a) => a.kind === 'preload',
     );
-    expect(preloads.map((a) => [a.severity, a.evidence.variable, a.evidence.value]).sort()).toEqual([
-      ['high', PRELOAD, '/nonexistent/libother.so'],
-      ['high', PRELOAD, LIB],
-    ]);
+    // Sorted on both sides: where the checkout lives decides whether LIB sorts before /nonexistent.
+    expect(preloads.map((a) => [a.severity, a.evidence.variable, a.evidence.value]).sort()).toEqual(
+      [
+        ['high', PRELOAD, '/nonexistent/libother.so'],
+        ['high', PRELOAD, LIB],
+      ].sort(),
+    );
     expect(preloads.find((a) => a.evidence.value === LIB)!.summary).toBe(`${PRELOAD} lists ${LIB}, not in the baseline`);
 
     const trained = join(dir, 'preloaded.json');
