@@ -61,7 +61,7 @@ class LibraryLearner extends RateLearner {
       libraries: {
         mappings: sortedMappings([...this.mappings.values()]),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windows.length, stats: statsOfHistograms(histograms, this.windows.length), histograms },
+        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windowCount(), stats: statsOfHistograms(histograms, this.windowCount()), histograms },
       },
       calibration: { libcall_rate_deviation: this.threshold() },
       ...tallySections([this.mappingTally, this.libcallTally]),

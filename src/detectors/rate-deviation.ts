@@ -3,7 +3,7 @@
 // scoring merges consecutive windows of a process at or above it into one anomaly.
 import { quantileSorted } from 'simple-statistics';
 import type { RateThreshold } from '../baseline/document.js';
-import { rateStats, rateStatsOf, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
+import { rateStats, rateStatsOf, windowCount, worstKey, WindowCounter, type RateStats, type RateWindow } from '../model/rates.js';
 import { round, type Anomaly, type Severity } from './anomaly.js';
 import type { BatchView } from '../trace/batch-view.js';
 import type { BaselineFragment, Learner, TrainingPlan } from './detector.js';
@@ -40,7 +40,17 @@ export abstract class RateLearner implements Learner {
   beginTrace(traceIndex: number): void {
     let windowsOfTrace = 0;
     const { units, byRecording } = this.plan;
-    this.counter = new WindowCounter(this.plan.windowNs, (window) => this.windows.push({ ...window, unit: byRecording ? traceIndex % units : windowsOfTrace++ % units }));
+    this.counter = new WindowCounter(this.plan.windowNs, (window) => {
+      if (byRecording) this.windows.push({ ...window, unit: traceIndex % units });
+      else {
+        // Windows are dealt round-robin; a run of empty windows is dealt as one entry per unit it reaches.
+        for (let unit = 0; unit < Math.min(units, window.windows); unit++) {
+          const first = windowsOfTrace + unit;
+          this.windows.push({ ...window, windows: Math.ceil((window.windows - unit) / units), unit: first % units });
+        }
+        windowsOfTrace += window.windows;
+      }
+    });
     this.base = undefined;
   }
 
@@ -56,6 +66,11 @@ export abstract class RateLearner implements Learner {
   }
 
   /** The windows' histograms per key (named by `keyName`): summable, so baselines trained apart merge exactly. */
+  /** How many windows training counted. */
+  protected windowCount(): number {
+    return windowCount(this.windows);
+  }
+
   protected histograms(keyName: (key: number) => string): RateHistograms {
     return rateHistograms(this.windows, keyName);
   }

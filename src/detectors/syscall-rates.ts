@@ -21,7 +21,7 @@ class SyscallRateLearner extends RateLearner {
     const { settings, windowNs } = this.plan;
     const histograms = this.histograms(String);
     return {
-      model: { frequency: frequencySection({ ...settings.frequencyWindows, windowNs }, this.windows.length, histograms) },
+      model: { frequency: frequencySection({ ...settings.frequencyWindows, windowNs }, this.windowCount(), histograms) },
       calibration: { rate_deviation: this.threshold() },
     };
   }

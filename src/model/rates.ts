@@ -19,6 +19,18 @@ export interface RateWindow {
   lastT: number;
   keys: number[];
   counts: number[];
+  /**
+   * How many windows this entry stands for: consecutive windows without calls come as one entry, so a
+   * process idle for weeks costs one entry, not one per second.
+   */
+  windows: number;
+}
+
+/** How many windows `entries` stand for. */
+export function windowCount(entries: readonly RateWindow[]): number {
+  let windows = 0;
+  for (const entry of entries) windows += entry.windows;
+  return windows;
 }
 
 const FLAT_KEYS = 1024;
@@ -150,7 +162,7 @@ export class WindowCounter {
     const windows: RateWindow[] = [];
     for (const [group, state] of this.groups) {
       if (state.touched.length === 0) continue;
-      windows.push({ group, firstT: state.firstT, lastT: state.lastT, ...state.tally() });
+      windows.push({ group, firstT: state.firstT, lastT: state.lastT, ...state.tally(), windows: 1 });
     }
     return windows;
   }
@@ -163,13 +175,14 @@ export class WindowCounter {
     this.lastGroup = -1;
   }
 
-  /** Closes the group's open window and the empty ones after it; window `index` is open next. */
+  /** Closes the group's open window and the empty ones after it (as one entry); window `index` is open next. */
   private advance(group: number, state: GroupWindow, index: number): void {
     this.close(group, state);
     // Windows without a call are windows too: every key's rate was 0.
-    for (let w = state.index + 1; w < index; w++) {
-      const at = state.start + w * this.windowNs;
-      this.onWindow({ group, firstT: at, lastT: at, keys: [], counts: [] });
+    const empty = index - state.index - 1;
+    if (empty > 0) {
+      const first = state.start + (state.index + 1) * this.windowNs;
+      this.onWindow({ group, firstT: first, lastT: first + (empty - 1) * this.windowNs, keys: [], counts: [], windows: empty });
     }
     state.index = index;
   }
@@ -178,7 +191,7 @@ export class WindowCounter {
     const { keys, counts } = state.tally();
     for (const key of keys) if (key >= 0 && key < FLAT_KEYS) state.counts[key] = 0;
     state.overflow.clear();
-    this.onWindow({ group, firstT: state.firstT, lastT: state.lastT, keys, counts });
+    this.onWindow({ group, firstT: state.firstT, lastT: state.lastT, keys, counts, windows: 1 });
     state.touched = [];
     state.firstT = Number.NaN;
     state.lastT = Number.NaN;
@@ -195,22 +208,32 @@ export function rateStats(windows: readonly RateWindow[]): Map<number, RateStats
       list.push(window.counts[i]!);
     });
   }
-  return rateStatsOf(present, windows.length);
+  return rateStatsOf(present, windowCount(windows));
 }
 
-/** Statistics per key from its counts in the windows it appeared in, out of `windows` windows (the others count 0). */
+/**
+ * Statistics per key from its counts in the windows it appeared in, out of `windows` windows (the others
+ * count 0). The zeros are never written out: a key's sorted rates are its own counts, sorted, with the
+ * zeros in their place, read through an index, so the cost follows the windows a key appeared in.
+ */
 export function rateStatsOf(present: ReadonlyMap<number, readonly number[]>, windows: number): Map<number, RateStats> {
   const stats = new Map<number, RateStats>();
   for (const key of [...present.keys()].sort((a, b) => a - b)) {
-    const rates = new Float64Array(windows);
-    rates.set(present.get(key)!);
-    rates.sort();
-    const sorted = Array.from(rates);
+    const counts = present.get(key)!;
+    const sorted = withCopies(Float64Array.from(counts).sort(), 0, windows - counts.length);
     const median = medianSorted(sorted);
-    const deviations = sorted.map((rate) => Math.abs(rate - median)).sort((a, b) => a - b);
+    const deviations = withCopies(Float64Array.from(counts, (rate) => Math.abs(rate - median)).sort(), median, windows - counts.length);
     stats.set(key, { median, mad: medianSorted(deviations), q99: quantileSorted(sorted, 0.99), max: sorted[sorted.length - 1]! });
   }
   return stats;
+}
+
+/** Ascending `sorted` with `copies` more of `value` in their place, as an array to read (not to write). */
+function withCopies(sorted: Float64Array, value: number, copies: number): number[] {
+  let at = 0; // where the copies go: after every element below `value`
+  while (at < sorted.length && sorted[at]! < value) at++;
+  const element = (i: number): number => (i < at ? sorted[i]! : i < at + copies ? value : sorted[i - copies]!);
+  return new Proxy([] as number[], { get: (_, key) => (key === 'length' ? sorted.length + copies : element(Number(key))) });
 }
 
 /**

@@ -77,6 +77,30 @@ describe('traces made to mislead the readers', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('trains and scores a trace of many processes each spanning weeks in seconds (empty rate windows cost nothing)', async () => {
+    // 40 processes, each calling once at the start and once 30 days later: 2.6 million empty one-second
+    // rate windows each, which training once kept one by one (out of memory) and scoring walked one by one.
+    const day = 86_400_000_000_000n;
+    const rows: TraceRowInput[] = [];
+    for (let p = 0; p < 40; p++) {
+      rows.push({ ts_ns: 1_000_000_001n + BigInt(p), pid: 100 + p, tid: 100 + p, comm: 'game', kind: 'syscall', nr: 0 });
+      rows.push({ ts_ns: 30n * day - BigInt(p), pid: 100 + p, tid: 100 + p, comm: 'game', kind: 'syscall', nr: 1 });
+    }
+    rows.sort((a, b) => (a.ts_ns < b.ts_ns ? -1 : a.ts_ns > b.ts_ns ? 1 : 0));
+    const path = await trace('weeks.parquet', rowsBatch(rows));
+    const started = Date.now();
+    const baseline = join(dir, 'weeks.json');
+    const trained = runGpo(['train', path, path, '-o', baseline], 60_000);
+    expect(trained.code, trained.stderr).toBe(0);
+    const document = JSON.parse(readFileSync(baseline, 'utf8'));
+    // Each process counts 30 days of one-second windows but the last partial one, in each of the two traces.
+    expect(document.model.frequency.windows).toBe(2 * 40 * (30 * 86_400 - 2));
+    expect(document.model.frequency.rates['0']).toEqual({ median: 0, mad: 0, q99: 0, max: 1 });
+    const scored = runGpo(['score', path, '--baseline', baseline], 60_000);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('refuses a negative time', async () => {
     const rows = [{ ...syscalls(1)[0]!, ts_ns: -5n }, ...syscalls(20)];
     oneLineRefusal(runGpo(['info', await trace('negative.parquet', rowsBatch(rows))]), /negative time/);
