@@ -33,23 +33,28 @@ export class FrequencyWindower {
 
   constructor(private readonly options: FrequencyWindowOptions) {}
 
-  /** Adds calls; `onWindow` receives each completed window's counts (a partial last window is not one). */
-  push(syscalls: ArrayLike<number>, tsNs: ArrayLike<bigint> | undefined, onWindow: (counts: Map<number, number>) => void): void {
+  /**
+   * Adds calls; `onWindow` receives each completed window's counts (a partial last window is not one), and
+   * a run of windows without calls once, with its length.
+   */
+  push(syscalls: ArrayLike<number>, tsNs: ArrayLike<bigint> | undefined, onWindow: (counts: Map<number, number>, windows: number) => void): void {
     const windowNs = BigInt(Math.round(this.options.windowNs));
     for (let i = 0; i < syscalls.length; i++) {
       if (tsNs !== undefined) {
         const ts = tsNs[i]!;
         this.windowStart ??= ts;
-        // Empty windows (no call for a whole second) are windows too: every syscall's rate was 0.
-        while (ts - this.windowStart >= windowNs) {
-          onWindow(this.counts);
+        if (ts - this.windowStart >= windowNs) {
+          const passed = (ts - this.windowStart) / windowNs;
+          onWindow(this.counts, 1);
+          // Empty windows (no call for a whole second) are windows too: every syscall's rate was 0.
+          if (passed > 1n) onWindow(new Map(), Number(passed - 1n));
           this.counts = new Map();
-          this.windowStart += windowNs;
+          this.windowStart += passed * windowNs;
         }
       }
       this.counts.set(syscalls[i]!, (this.counts.get(syscalls[i]!) ?? 0) + 1);
       if (tsNs === undefined && ++this.calls === this.options.windowCalls) {
-        onWindow(this.counts);
+        onWindow(this.counts, 1);
         this.counts = new Map();
         this.calls = 0;
       }
@@ -100,8 +105,8 @@ export class SyscallFrequencyTrainer {
   observe(thread: ThreadKey, syscalls: ArrayLike<number>, tsNs?: ArrayLike<bigint>): void {
     let windower = this.windowers.get(thread);
     if (windower === undefined) this.windowers.set(thread, (windower = new FrequencyWindower(this.options)));
-    windower.push(syscalls, tsNs, (counts) => {
-      this.windows++;
+    windower.push(syscalls, tsNs, (counts, windows) => {
+      this.windows += windows;
       for (const [nr, count] of counts) {
         let list = this.countsBySyscall.get(nr);
         if (list === undefined) this.countsBySyscall.set(nr, (list = []));

@@ -28,6 +28,17 @@ describe('SyscallFrequencyModel', () => {
     expect(model.rateStats(7).median).toBe(1);
   });
 
+  it('counts weeks without calls as windows without walking them one by one', () => {
+    const trainer = SyscallFrequencyModel.trainer({ windowNs: 1e9, windowCalls: 1000 });
+    const day = 86_400_000_000_000n;
+    const started = Date.now();
+    for (let thread = 0; thread < 100; thread++) trainer.observe(thread, [7, 7, 8], [0n, 1n, 30n * day + 5n]);
+    const model = trainer.finish();
+    expect(Date.now() - started).toBeLessThan(2_000); // 259 million windows: walked one by one, minutes
+    expect(model.windows).toBe(100 * 30 * 86_400);
+    expect(model.rateStats(7)).toEqual({ median: 0, mad: 0, q99: 0, max: 2 });
+  });
+
   it('round-trips through JSON with sorted keys', () => {
     const trainer = SyscallFrequencyModel.trainer({ windowNs: 1e9, windowCalls: 2 });
     trainer.observe(1, [10, 2, 2, 10, 3, 3]);
