@@ -22,6 +22,7 @@ export function formatDuration(ms: number): string {
 /** Left-aligned text table with a header row. */
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...column): a report may have more rows than the stack has room for arguments.
+  const widths = header.map((_, i) => cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), 0));
   return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }

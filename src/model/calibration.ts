@@ -54,7 +54,7 @@ export function calibrateThresholds<T>(
   for (let fold = 0; fold < folds; fold++) {
     const train = sequences.filter((_, i) => i % folds !== fold);
     const heldOut = sequences.filter((_, i) => i % folds === fold);
-    scores.push(...scoreFold(train, heldOut));
+    for (const score of scoreFold(train, heldOut)) scores.push(score); // not push(...): folds can hold more than the stack takes
   }
   return thresholdsFromHeldOut(scores, folds, options);
 }
