@@ -2,12 +2,12 @@
 // of the launched tree is left: children, orphaned grandchildren that setsid() and ignore SIGTERM, processes
 // in another process group. Attached with --pid, gpo ends nothing. Real kernel, as root.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
-import { alive, GPO, requireRoot, Running, startGpo } from '../helpers/gpo.js';
+import { alive, GPO, requireRoot, runGpo, Running, startGpo } from '../helpers/gpo.js';
 
 let dir: string;
 const leftovers: number[] = [];
@@ -203,3 +203,82 @@ function marked(mark: string): number[] {
   }
   return found;
 }
+
+/** Where cgroup v2 is mounted here, and this process's cgroup in it (gpo, started by the test, starts there too). */
+function ownCgroupDir(): string {
+  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .find((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2');
+  if (!mount) throw new Error('cgroup v2 is not mounted: these tests need it (gpo falls back to ending the tree only while it lives)');
+  return join(mount[4]!, cgroupOf(process.pid));
+}
+
+/** A process's cgroup v2 path ('0::PATH' in /proc/PID/cgroup). */
+function cgroupOf(pid: number): string {
+  return /^0::(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1]!;
+}
+
+/** The cgroups gpo (pid gpoPid) made beside itself, and the processes (its guardian) naming them. */
+function leftBy(gpoPid: number): { cgroups: string[]; processes: number[] } {
+  const prefix = `gpo-${gpoPid}-`;
+  const cgroups = readdirSync(ownCgroupDir()).filter((name) => name.startsWith(prefix));
+  const processes: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(prefix) && alive(Number(name))) processes.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return { cgroups, processes };
+}
+
+describe('gpo itself killed with SIGKILL', () => {
+  it('still ends the whole tree it launched (a double fork, setsid, a new group, SIGTERM ignored) and removes its cgroup; the rows written stay readable', async () => {
+    const out = join(dir, 'killed.parquet');
+    const gpo = startGpo(['record', '-o', out, '--', 'python3', '-c', TREE]);
+    const pids = await treeUp(gpo);
+    const target = (await openTrace(`${out}.arrows`)).metadata.target.pid;
+    leftovers.push(target);
+    // The target runs in a cgroup of its own; gpo (Node, its recorder thread) stays where it was.
+    const cgroup = cgroupOf(target);
+    expect(cgroup).toMatch(new RegExp(`/gpo-${gpo.pid}-[0-9a-f]+$`));
+    for (const pid of pids) expect(cgroupOf(pid)).toBe(cgroup);
+    expect(cgroupOf(gpo.pid)).toBe(cgroupOf(process.pid));
+    await sleep(500);
+    gpo.child.kill('SIGKILL');
+    expect(await allGone([target, ...pids], 3000), 'survivors of the launched tree').toEqual([]);
+    // The target held gpo's stdout and stderr: they close once it is gone.
+    await gpo.exited;
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && leftBy(gpo.pid).cgroups.length + leftBy(gpo.pid).processes.length > 0) await sleep(50);
+    expect(leftBy(gpo.pid), 'the cgroup and the guardian outlived the tree').toEqual({ cgroups: [], processes: [] });
+    const info = runGpo(['info', '--json', `${out}.arrows`]);
+    expect(info.code, info.stderr).toBe(0);
+    const summary = JSON.parse(info.stdout);
+    expect(summary.incomplete).toBe(true);
+    expect(summary.metadata.target.pid).toBe(target);
+    expect(summary.rows).toBeGreaterThan(0);
+  });
+});
+
+describe('a normal stop', () => {
+  it('leaves no guardian and no cgroup behind', async () => {
+    const out = join(dir, 'normal.parquet');
+    const gpo = startGpo(['record', '-o', out, '--', 'python3', '-c', TREE]);
+    leftovers.push(gpo.pid);
+    const pids = await treeUp(gpo);
+    leftovers.push((await openTrace(`${out}.arrows`)).metadata.target.pid);
+    expect(leftBy(gpo.pid).cgroups, 'the cgroup of the launched tree').toHaveLength(1);
+    expect(leftBy(gpo.pid).processes, 'the guardian').toHaveLength(1);
+    gpo.child.kill('SIGTERM');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    expect(leftBy(gpo.pid)).toEqual({ cgroups: [], processes: [] });
+    expect(done.stderr).not.toMatch(/warning/);
+    expect(existsSync(out)).toBe(true);
+  });
+});
