@@ -1,5 +1,5 @@
-# Builds the C parts: BPF objects and their skeletons, the launcher, and the C programs used by tests and
-# benchmarks. The addon (node-gyp) and TypeScript are built by scripts/build.sh after this.
+# Builds the C parts: BPF objects and their skeletons, the launcher and the guardian, and the C programs used
+# by tests and benchmarks. The addon (node-gyp) and TypeScript are built by scripts/build.sh after this.
 CLANG ?= clang-19
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -7,7 +7,7 @@ OUT := out
 BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_OBJ := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRC))
-PROGRAMS := $(patsubst %.c,$(OUT)/bin/%,$(notdir $(filter-out test/fixtures/lib%.c,$(wildcard test/fixtures/*.c)) $(wildcard bench/*.c))) $(OUT)/bin/gpo-launch
+PROGRAMS := $(patsubst %.c,$(OUT)/bin/%,$(notdir $(filter-out test/fixtures/lib%.c,$(wildcard test/fixtures/*.c)) $(wildcard bench/*.c))) $(OUT)/bin/gpo-launch $(OUT)/bin/gpo-guard
 LIBRARIES := $(patsubst test/fixtures/%.c,$(OUT)/lib/%.so,$(wildcard test/fixtures/lib*.c))
 
 all: $(SKELS) $(PROGRAMS) $(LIBRARIES)
@@ -23,6 +23,10 @@ $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 $(OUT)/bin/gpo-launch: native/launch.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -o $@ $<
+
+$(OUT)/bin/gpo-guard: native/guard.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -o $@ $<
 

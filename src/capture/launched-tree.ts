@@ -69,6 +69,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class LaunchedTree {
   private readonly launchTicks: number;
+  /** gpo's own children that are not of the tree (pid/start ticks): the cgroup's guardian may start in the
+   * same clock tick as the launcher. */
+  private readonly apart: Set<string>;
 
   /** Call before spawning the launcher: from then on no orphan of the launch can leave gpo's tree. */
   static prepare(): void {
@@ -76,10 +79,11 @@ export class LaunchedTree {
     if (refused !== undefined) throw new GpoError(`cannot become the reaper of the processes gpo starts: ${refused}`);
   }
 
-  constructor(launcherPid: number) {
+  constructor(launcherPid: number, apart: number[] = []) {
     const launcher = readEntry(launcherPid);
     if (launcher === null) throw new GpoError(`the launcher (pid ${launcherPid}) exited before recording started`);
     this.launchTicks = Number(launcher.startTicks);
+    this.apart = new Set(apart.map((pid) => `${pid}/${readEntry(pid)?.startTicks}`));
   }
 
   /** The live (not zombie) processes of the tree now. */
@@ -95,7 +99,7 @@ export class LaunchedTree {
     }
     // Without recursion: a hostile chain of processes may be deeper than the stack.
     const found: ProcessEntry[] = [];
-    const pending = (children.get(process.pid) ?? []).filter((child) => Number(child.startTicks) >= this.launchTicks);
+    const pending = (children.get(process.pid) ?? []).filter((child) => Number(child.startTicks) >= this.launchTicks && !this.apart.has(`${child.pid}/${child.startTicks}`));
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
       if (!next.zombie) found.push(next);
       pending.push(...(children.get(next.pid) ?? []));

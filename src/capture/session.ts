@@ -17,6 +17,7 @@ import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
 import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
 import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
+import { TreeCgroup } from './tree-cgroup.js';
 import { findMemoryHolders } from './memory-holders.js';
 import { readPreloadFile } from './preload-file.js';
 import { withMachineId } from './host.js';
@@ -61,8 +62,9 @@ export interface RecordOptions {
   /** The trace's recording id (a UUID v4); drawn here when not given (the caller may need it first, for -o). */
   recordingId?: string;
   /** Called once the programs are attached and the target is followed (attached: with who already held
-   * its memory, see memory-holders.ts). */
-  onStarted?: (target: { pid: number; comm: string; memoryHolders?: MemoryHolder[] }) => void;
+   * its memory, see memory-holders.ts; launched: why the tree is ended only while gpo lives, should no cgroup
+   * guard it, see tree-cgroup.ts). */
+  onStarted?: (target: { pid: number; comm: string; memoryHolders?: MemoryHolder[]; unguarded?: string }) => void;
   /** Called about twice a second while recording. */
   onStatus?: (status: RecordingStatus) => void;
   /** Longest wait before the recorder writes a partial batch (default 200 ms; a live scorer wants less). */
@@ -95,7 +97,8 @@ export interface RecordingSummary {
   targetExitCode: number | null;
   /** The strongest signal gpo had to send the target it launched to end it, if any. */
   targetSignal: 'SIGTERM' | 'SIGKILL' | null;
-  /** What gpo ended of the tree it launched when recording stopped, in one line (null: nothing). */
+  /** What gpo ended of the tree it launched when recording stopped, and its cgroup if it could not be removed,
+   * in one line (null: nothing). */
   ended: string | null;
 }
 
@@ -115,12 +118,19 @@ function monotonicNs(): bigint {
   return process.hrtime.bigint();
 }
 
+/** What gpo ended of the tree it launched, and a cgroup of it left behind, in one line; null: nothing to say. */
+function endingLine(ending: TreeEnding | null, cgroupLeft: string | null): string | null {
+  const said = [ending && ending.ended.length + ending.survivors.length > 0 ? describeEnding(ending) : null, cgroupLeft].filter((s) => s !== null);
+  return said.length > 0 ? said.join('; ') : null;
+}
+
 /** What gpo ended of the tree it launched: the target's strongest signal, and the one line that says it all. */
 type Ended = Pick<RecordingSummary, 'targetSignal' | 'ended'>;
 
 /** What prepare() found out before anything runs. */
 interface PreparedTarget {
   launcherPath: string;
+  guardPath: string;
   /** The command's executable as found on PATH (launch). */
   resolvedCommand: string | null;
   /** The running process (attach). */
@@ -139,6 +149,8 @@ export class RecordingSession {
   /** The processes gpo started (launch mode), and their ending once begun. */
   private tree: LaunchedTree | null = null;
   private ending: Promise<TreeEnding> | null = null;
+  /** The cgroup that ends the launched tree should gpo itself be killed (launch mode, where cgroup v2 serves). */
+  private cgroup: TreeCgroup | null = null;
   private targetExitCode: number | null = null;
   private stopReason: string | null = null;
   private stopRequested!: (reason: string) => void;
@@ -189,11 +201,10 @@ export class RecordingSession {
     } catch (err) {
       // The output is given back if nothing was recorded; a stream with rows stays for gpo info.
       await this.output?.abandon();
-      if (this.tree) {
-        const ending = await this.endTree();
-        if (ending.ended.length + ending.survivors.length > 0 && err instanceof GpoError && !this.batchError)
-          throw new GpoError(`${err.message}; ${describeEnding(ending)}`);
-      }
+      const ending = this.tree ? await this.endTree() : null;
+      const left = await this.releaseCgroup();
+      const said = endingLine(ending, left);
+      if (said !== null && err instanceof GpoError && !this.batchError) throw new GpoError(`${err.message}; ${said}`);
       throw err;
     }
   }
@@ -203,18 +214,20 @@ export class RecordingSession {
     const target = this.prepare();
     const cpuAtStart = process.cpuUsage();
     const metadata = this.startMetadata(target);
+    if (this.options.command) await this.guardTree(metadata, target);
     this.startTarget(metadata, target);
     const done = this.startRecorder(metadata, target);
     const timers = this.armTimers();
 
     const reason = await this.stopped;
     const ending = this.tree ? await this.endTree() : null;
+    const left = await this.releaseCgroup();
     for (const t of timers) clearInterval(t);
     this.recorder.stop();
     const stats = await done;
     this.recorder.close();
 
-    const ended = this.endMetadata(metadata, stats, reason, await target.exeHash, cpuAtStart, ending);
+    const ended = this.endMetadata(metadata, stats, reason, await target.exeHash, cpuAtStart, ending, left);
     return this.close(metadata, stats, reason, ended);
   }
 
@@ -230,9 +243,11 @@ export class RecordingSession {
     this.output = new RecordingOutput(o.output, o.rotation ?? null, o.convert !== false);
 
     const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
+    const guardPath = join(packageRoot(), 'out', 'bin', 'gpo-guard');
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
     const attached = o.pid !== undefined ? readProcess(o.pid) : null;
-    if (o.command && !existsSync(launcherPath)) throw new GpoError(`launcher not built (${launcherPath} missing): run npm run build`);
+    for (const built of [launcherPath, guardPath])
+      if (o.command && !existsSync(built)) throw new GpoError(`launcher not built (${built} missing): run npm run build`);
     const exe = resolvedCommand ?? attached!.exe;
     const exeHash = sha256File(exe);
 
@@ -254,7 +269,7 @@ export class RecordingSession {
     }
 
     const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
-    return { launcherPath, resolvedCommand, attached, exe, exeHash, libcalls };
+    return { launcherPath, guardPath, resolvedCommand, attached, exe, exeHash, libcalls };
   }
 
   /** The metadata known at the start (the stream's header). */
@@ -302,6 +317,31 @@ export class RecordingSession {
     };
   }
 
+  /** Makes the cgroup whose guardian ends the tree about to be launched should gpo itself be killed
+   * (tree-cgroup.ts), before the launcher exists; where there can be none, says why in the metadata. */
+  private async guardTree(metadata: TraceMetadata, target: PreparedTarget): Promise<void> {
+    const cgroup = await TreeCgroup.create(target.guardPath);
+    if (typeof cgroup === 'string') {
+      metadata.tree_guard = { cgroup: null, problem: cgroup };
+      return;
+    }
+    this.cgroup = cgroup;
+    metadata.tree_guard = { cgroup: cgroup.dir, problem: null };
+  }
+
+  /** No cgroup guards the tree after all (the launcher could not be moved into it): the metadata says why. */
+  private async unguarded(metadata: TraceMetadata, problem: string): Promise<void> {
+    metadata.tree_guard = { cgroup: null, problem };
+    await this.releaseCgroup();
+  }
+
+  /** Once gpo has ended the tree (or nothing was launched): the guardian removes the cgroup and exits. */
+  private async releaseCgroup(): Promise<string | null> {
+    const cgroup = this.cgroup;
+    this.cgroup = null;
+    return cgroup ? cgroup.release() : null;
+  }
+
   /** Starts the launcher of a command (held before exec) or checks the attached process is still the one
    * identified; writes the stream's header and follows the target. */
   private startTarget(metadata: TraceMetadata, target: PreparedTarget): void {
@@ -316,7 +356,10 @@ export class RecordingSession {
       });
       const pid = this.child.pid;
       if (pid === undefined) throw new GpoError(`cannot start ${o.command[0]}`);
-      this.tree = new LaunchedTree(pid);
+      this.tree = new LaunchedTree(pid, this.cgroup ? [this.cgroup.guardianPid] : []);
+      // Into the tree's cgroup before it execs: from then on no process of the tree can be outside it.
+      const refused = this.cgroup?.adopt(pid);
+      if (refused !== undefined) void this.unguarded(metadata, refused);
       metadata.target.pid = pid;
       metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
       this.child.on('exit', (code, signal) => {
@@ -352,7 +395,8 @@ export class RecordingSession {
     // Once the hooks are on, a new open of the target's memory is a row: what was opened before is found here.
     const targetPid = metadata.target.pid;
     if (attached) metadata.target.memory_holders = findMemoryHolders(targetPid, metadata.target.memory_holders);
-    this.options.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders });
+    const unguarded = metadata.tree_guard?.problem ?? undefined;
+    this.options.onStarted?.({ pid: targetPid, comm: metadata.target.comm, memoryHolders: metadata.target.memory_holders, unguarded });
     return done;
   }
 
@@ -395,7 +439,7 @@ export class RecordingSession {
   }
 
   /** The final metadata: end time, counters, gpo's CPU time, what gpo ended, status and why recording stopped. */
-  private endMetadata(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, exeSha256: string | null, cpuAtStart: NodeJS.CpuUsage, ending: TreeEnding | null): Ended {
+  private endMetadata(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, exeSha256: string | null, cpuAtStart: NodeJS.CpuUsage, ending: TreeEnding | null, cgroupLeft: string | null): Ended {
     const endNs = monotonicNs();
     metadata.target.exe_sha256 = exeSha256;
     metadata.clock.end_ns = endNs.toString();
@@ -415,7 +459,7 @@ export class RecordingSession {
     if (targetSignal) metadata.target_signal = targetSignal;
     if (ending && ending.ended.length > 0) metadata.ended = ending.ended;
     if (ending && ending.survivors.length > 0) metadata.not_ended = ending.survivors;
-    const ended = ending && ending.ended.length + ending.survivors.length > 0 ? describeEnding(ending) : null;
+    const ended = endingLine(ending, cgroupLeft);
     metadata.status = this.batchError ? 'failed' : 'complete';
     metadata.stop_reason = reason;
     return { targetSignal, ended };

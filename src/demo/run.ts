@@ -82,7 +82,7 @@ function paths(): Paths {
 /** Everything the demo runs must be built, and recording needs root. */
 export function checkDemoReady(): Paths {
   const p = paths();
-  const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'build', 'Release', 'gpo_native.node')];
+  const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'out', 'bin', 'gpo-guard'), join(p.root, 'build', 'Release', 'gpo_native.node')];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
   requireRoot('the demo records with eBPF and its cheats ptrace the game');

@@ -130,6 +130,9 @@ export interface TraceMetadata {
    * and those still there after SIGKILL. Never set when attached. */
   ended?: EndedProcess[];
   not_ended?: number[];
+  /** Launched: the cgroup whose guardian ends the tree should gpo itself be killed (src/capture/tree-cgroup.ts),
+   * or why there is none (then the tree is ended only while gpo lives). Never set when attached. */
+  tree_guard?: { cgroup: string | null; problem: string | null };
   /** Why recording stopped: 'target-exited', 'duration', 'SIGINT', 'SIGTERM'. */
   stop_reason: string | null;
   /** A part of a segmented trace (gpo record --rotate/--max-size, src/trace/segment-layout.ts): each part

@@ -271,14 +271,46 @@ describe('a normal stop', () => {
     leftovers.push(gpo.pid);
     const pids = await treeUp(gpo);
     leftovers.push((await openTrace(`${out}.arrows`)).metadata.target.pid);
-    expect(leftBy(gpo.pid).cgroups, 'the cgroup of the launched tree').toHaveLength(1);
-    expect(leftBy(gpo.pid).processes, 'the guardian').toHaveLength(1);
+    const { cgroups, processes: guardian } = leftBy(gpo.pid);
+    expect(cgroups, 'the cgroup of the launched tree').toHaveLength(1);
+    expect(guardian, 'the guardian').toHaveLength(1);
     gpo.child.kill('SIGTERM');
     const done = await gpo.exited;
     expect(done.code, done.stderr).toBe(0);
     expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
     expect(leftBy(gpo.pid)).toEqual({ cgroups: [], processes: [] });
     expect(done.stderr).not.toMatch(/warning/);
-    expect(existsSync(out)).toBe(true);
+    // The guardian is gpo's child too, started just before the launcher: it is not of the tree gpo ends.
+    expect(done.stderr).toMatch(/^gpo: ended 3 processes gpo started: 1 on SIGTERM, 2 killed with SIGKILL after 3 s \(pids [0-9 ,]+\)$/m);
+    const metadata = (await openTrace(out)).metadata;
+    expect(metadata.ended?.map((e) => e.pid)).not.toContain(guardian[0]);
+    expect(metadata.tree_guard).toEqual({ cgroup: join(ownCgroupDir(), cgroups[0]!), problem: null });
+  });
+});
+
+describe('where cgroup v2 is not mounted', () => {
+  it('gpo says so once, the metadata says why, and the tree is still ended on a normal stop', async () => {
+    // A private mount namespace without the cgroup2 mount: no other process sees the change.
+    const mount = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((fields) => fields[fields.indexOf('-') + 1] === 'cgroup2')
+      .map((fields) => fields[4]!);
+    const out = join(dir, 'no-cgroup.parquet');
+    const unmount = mount.map((m) => `umount ${m} && `).join('');
+    const gpo = new Running(
+      spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${unmount}exec "$@"`, 'sh', process.execPath, GPO, 'record', '-o', out, '--', 'python3', '-c', TREE], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    leftovers.push(gpo.pid);
+    const pids = await treeUp(gpo);
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    const warnings = done.stderr.split('\n').filter((line) => line.includes('warning'));
+    expect(warnings).toEqual(['gpo: warning: no cgroup for the tree (cgroup v2 is not mounted): should gpo itself be killed, what it launched keeps running']);
+    expect((await openTrace(out)).metadata.tree_guard).toEqual({ cgroup: null, problem: 'no cgroup for the tree (cgroup v2 is not mounted)' });
   });
 });

@@ -96,8 +96,8 @@ describe('gpo killed with SIGKILL', () => {
     leftovers.push(target);
     await new Promise((r) => setTimeout(r, 2000));
     gpo.child.kill('SIGKILL');
-    // The target holds gpo's stdout and stderr open: gpo's pipes close once it is gone too.
-    process.kill(target, 'SIGKILL');
+    // The target holds gpo's stdout and stderr open: gpo's pipes close once gpo's guardian has ended it too
+    // (test/adversarial/ending.test.ts).
     await gpo.exited;
     expect(existsSync(out)).toBe(false);
     const s = info(`${out}.arrows`);

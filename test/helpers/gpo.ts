@@ -15,7 +15,7 @@ const NODE_ARGS = (process.env.GPO_TEST_NODE_ARGS ?? '').split(' ').filter((a) =
 /** Kernel tests must fail loudly, not pass silently, where they cannot run. */
 export function requireRoot(): void {
   if (process.geteuid?.() !== 0) throw new Error('this test records with eBPF and needs root: run the tests as root (CI does)');
-  for (const built of ['dist/src/cli.js', 'build/Release/gpo_native.node', 'out/bin/gpo-launch'])
+  for (const built of ['dist/src/cli.js', 'build/Release/gpo_native.node', 'out/bin/gpo-launch', 'out/bin/gpo-guard'])
     if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run npm run build first`);
 }
 
