@@ -108,15 +108,16 @@ export class LaunchedTree {
   }
 
   /**
-   * Reaps the orphans of the tree gpo inherited that have exited (gpo's zombie children but the launcher,
-   * which Node waits for): a zombie holds its pid until its parent waits for it.
+   * Reaps the orphans of the tree gpo inherited that have exited (gpo's zombie children but the launcher and
+   * those apart, which Node waits for): a zombie holds its pid until its parent waits for it.
    */
   reapOrphans(launcherPid: number): void {
     const addon = loadAddon();
     for (const tid of list(`/proc/${process.pid}/task`))
       for (const child of readText(`/proc/${process.pid}/task/${tid}/children`).split(' ')) {
         const pid = Number(child);
-        if (Number.isInteger(pid) && pid > 0 && pid !== launcherPid && readEntry(pid)?.zombie) addon.reapChild(pid);
+        const entry = Number.isInteger(pid) && pid > 0 && pid !== launcherPid ? readEntry(pid) : null;
+        if (entry?.zombie && !this.apart.has(`${pid}/${entry.startTicks}`)) addon.reapChild(pid);
       }
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTrace } from '../../src/trace/reader.js';
-import { alive, GPO, requireRoot, runGpo, Running, startGpo } from '../helpers/gpo.js';
+import { alive, GPO, requireRoot, ROOT, runGpo, Running, startGpo } from '../helpers/gpo.js';
 
 let dir: string;
 const leftovers: number[] = [];
@@ -236,9 +236,10 @@ function leftBy(gpoPid: number): { cgroups: string[]; processes: number[] } {
 }
 
 describe('gpo itself killed with SIGKILL', () => {
-  it('still ends the whole tree it launched (a double fork, setsid, a new group, SIGTERM ignored) and removes its cgroup; the rows written stay readable', async () => {
-    const out = join(dir, 'killed.parquet');
-    const gpo = startGpo(['record', '-o', out, '--', 'python3', '-c', TREE]);
+  const watch = ['watch', '--fail-on', 'none', '--baseline', join(ROOT, 'recordings', 'baseline.json')];
+  it.each([['record'], watch])('(gpo %s) still ends the whole tree it launched (a double fork, setsid, a new group, SIGTERM ignored) and removes its cgroup; the rows written stay readable', async (...command) => {
+    const out = join(dir, `killed-${command[0]}.parquet`);
+    const gpo = startGpo([...command, '-o', out, '--', 'python3', '-c', TREE]);
     const pids = await treeUp(gpo);
     const target = (await openTrace(`${out}.arrows`)).metadata.target.pid;
     leftovers.push(target);
@@ -285,6 +286,25 @@ describe('a normal stop', () => {
     const metadata = (await openTrace(out)).metadata;
     expect(metadata.ended?.map((e) => e.pid)).not.toContain(guardian[0]);
     expect(metadata.tree_guard).toEqual({ cgroup: join(ownCgroupDir(), cgroups[0]!), problem: null });
+  });
+});
+
+describe('a guardian killed while gpo records', () => {
+  it('is not waited for: gpo ends the tree, removes the emptied cgroup itself and stops as usual', async () => {
+    const out = join(dir, 'guardian-killed.parquet');
+    const gpo = startGpo(['record', '-o', out, '--', 'python3', '-c', TREE]);
+    leftovers.push(gpo.pid);
+    const pids = await treeUp(gpo);
+    leftovers.push((await openTrace(`${out}.arrows`)).metadata.target.pid);
+    const [guardian] = leftBy(gpo.pid).processes;
+    process.kill(guardian!, 'SIGKILL');
+    await sleep(1500); // gpo looks for orphans to reap every second: the guardian is not one
+    gpo.child.kill('SIGINT');
+    const done = await gpo.exited;
+    expect(done.code, done.stderr).toBe(0);
+    expect(await allGone(pids, 1000), 'survivors of the launched tree').toEqual([]);
+    expect(leftBy(gpo.pid)).toEqual({ cgroups: [], processes: [] });
+    expect(done.stderr).toMatch(/^gpo: ended 3 processes gpo started: 1 on SIGTERM, 2 killed with SIGKILL after 3 s \(pids [0-9 ,]+\)$/m);
   });
 });
 
