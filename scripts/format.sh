@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CLANG_FORMAT=${CLANG_FORMAT:-clang-format-19}
 command -v "$CLANG_FORMAT" >/dev/null || { echo "$CLANG_FORMAT missing: run scripts/setup.sh" >&2; exit 2; }
-# Tracked files only (bpf/vmlinux.h is generated). native/launch.c, C in kernel style, is left as it is.
+# Tracked files only (bpf/vmlinux.h is generated). native/launch.c and native/guard.c, C in kernel style, are left as they are.
 mapfile -t ts < <(git ls-files '*.ts' '*.mjs' '*.js')
 mapfile -t c < <(git ls-files 'native/*.cc' 'native/*.h' 'bpf/*.c' 'bpf/*.h')
 if [[ ${1:-} == --check ]]; then

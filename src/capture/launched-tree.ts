@@ -99,7 +99,9 @@ export class LaunchedTree {
     }
     // Without recursion: a hostile chain of processes may be deeper than the stack.
     const found: ProcessEntry[] = [];
-    const pending = (children.get(process.pid) ?? []).filter((child) => Number(child.startTicks) >= this.launchTicks && !this.apart.has(`${child.pid}/${child.startTicks}`));
+    const pending = (children.get(process.pid) ?? []).filter(
+      (child) => Number(child.startTicks) >= this.launchTicks && !this.apart.has(`${child.pid}/${child.startTicks}`),
+    );
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
       if (!next.zombie) found.push(next);
       pending.push(...(children.get(next.pid) ?? []));

@@ -121,7 +121,8 @@ export function registerRecord(program: Command): void {
               process.stderr.write(`gpo: recording ${escapeTerminal(t.comm)} (pid ${t.pid}) to ${escapeTerminal(opts.output)}\n`);
               const held = heldMemoryWarning(t.memoryHolders);
               if (held) process.stderr.write(`gpo: ${escapeTerminal(held)}\n`);
-              if (t.unguarded) process.stderr.write(`gpo: warning: ${escapeTerminal(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
+              if (t.unguarded)
+                process.stderr.write(`gpo: warning: ${escapeTerminal(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
             },
         onStatus: live ? (s) => process.stderr.write(`\r\x1b[K${statusLine(s)}`) : undefined,
       });

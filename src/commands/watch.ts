@@ -39,7 +39,8 @@ export function registerWatch(program: Command): void {
             process.stderr.write(`gpo: watching ${esc(t.comm)} (pid ${t.pid})${recording ? `, recording to ${esc(recording)}` : ''}\n`);
             const held = heldMemoryWarning(t.memoryHolders);
             if (held) process.stderr.write(`gpo: ${esc(held)}\n`);
-            if (t.unguarded) process.stderr.write(`gpo: warning: ${esc(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
+            if (t.unguarded)
+              process.stderr.write(`gpo: warning: ${esc(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
           },
         },
         baseline: loaded,

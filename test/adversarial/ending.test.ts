@@ -237,32 +237,35 @@ function leftBy(gpoPid: number): { cgroups: string[]; processes: number[] } {
 
 describe('gpo itself killed with SIGKILL', () => {
   const watch = ['watch', '--fail-on', 'none', '--baseline', join(ROOT, 'recordings', 'baseline.json')];
-  it.each([['record'], watch])('(gpo %s) still ends the whole tree it launched (a double fork, setsid, a new group, SIGTERM ignored) and removes its cgroup; the rows written stay readable', async (...command) => {
-    const out = join(dir, `killed-${command[0]}.parquet`);
-    const gpo = startGpo([...command, '-o', out, '--', 'python3', '-c', TREE]);
-    const pids = await treeUp(gpo);
-    const target = (await openTrace(`${out}.arrows`)).metadata.target.pid;
-    leftovers.push(target);
-    // The target runs in a cgroup of its own; gpo (Node, its recorder thread) stays where it was.
-    const cgroup = cgroupOf(target);
-    expect(cgroup).toMatch(new RegExp(`/gpo-${gpo.pid}-[0-9a-f]+$`));
-    for (const pid of pids) expect(cgroupOf(pid)).toBe(cgroup);
-    expect(cgroupOf(gpo.pid)).toBe(cgroupOf(process.pid));
-    await sleep(500);
-    gpo.child.kill('SIGKILL');
-    expect(await allGone([target, ...pids], 3000), 'survivors of the launched tree').toEqual([]);
-    // The target held gpo's stdout and stderr: they close once it is gone.
-    await gpo.exited;
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && leftBy(gpo.pid).cgroups.length + leftBy(gpo.pid).processes.length > 0) await sleep(50);
-    expect(leftBy(gpo.pid), 'the cgroup and the guardian outlived the tree').toEqual({ cgroups: [], processes: [] });
-    const info = runGpo(['info', '--json', `${out}.arrows`]);
-    expect(info.code, info.stderr).toBe(0);
-    const summary = JSON.parse(info.stdout);
-    expect(summary.incomplete).toBe(true);
-    expect(summary.metadata.target.pid).toBe(target);
-    expect(summary.rows).toBeGreaterThan(0);
-  });
+  it.each([['record'], watch])(
+    '(gpo %s) still ends the whole tree it launched (a double fork, setsid, a new group, SIGTERM ignored) and removes its cgroup; the rows written stay readable',
+    async (...command) => {
+      const out = join(dir, `killed-${command[0]}.parquet`);
+      const gpo = startGpo([...command, '-o', out, '--', 'python3', '-c', TREE]);
+      const pids = await treeUp(gpo);
+      const target = (await openTrace(`${out}.arrows`)).metadata.target.pid;
+      leftovers.push(target);
+      // The target runs in a cgroup of its own; gpo (Node, its recorder thread) stays where it was.
+      const cgroup = cgroupOf(target);
+      expect(cgroup).toMatch(new RegExp(`/gpo-${gpo.pid}-[0-9a-f]+$`));
+      for (const pid of pids) expect(cgroupOf(pid)).toBe(cgroup);
+      expect(cgroupOf(gpo.pid)).toBe(cgroupOf(process.pid));
+      await sleep(500);
+      gpo.child.kill('SIGKILL');
+      expect(await allGone([target, ...pids], 3000), 'survivors of the launched tree').toEqual([]);
+      // The target held gpo's stdout and stderr: they close once it is gone.
+      await gpo.exited;
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && leftBy(gpo.pid).cgroups.length + leftBy(gpo.pid).processes.length > 0) await sleep(50);
+      expect(leftBy(gpo.pid), 'the cgroup and the guardian outlived the tree').toEqual({ cgroups: [], processes: [] });
+      const info = runGpo(['info', '--json', `${out}.arrows`]);
+      expect(info.code, info.stderr).toBe(0);
+      const summary = JSON.parse(info.stdout);
+      expect(summary.incomplete).toBe(true);
+      expect(summary.metadata.target.pid).toBe(target);
+      expect(summary.rows).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('a normal stop', () => {
@@ -319,9 +322,30 @@ describe('where cgroup v2 is not mounted', () => {
     const out = join(dir, 'no-cgroup.parquet');
     const unmount = mount.map((m) => `umount ${m} && `).join('');
     const gpo = new Running(
-      spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${unmount}exec "$@"`, 'sh', process.execPath, GPO, 'record', '-o', out, '--', 'python3', '-c', TREE], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
+      spawn(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          `${unmount}exec "$@"`,
+          'sh',
+          process.execPath,
+          GPO,
+          'record',
+          '-o',
+          out,
+          '--',
+          'python3',
+          '-c',
+          TREE,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      ),
     );
     leftovers.push(gpo.pid);
     const pids = await treeUp(gpo);
