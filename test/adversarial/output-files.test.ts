@@ -2,7 +2,7 @@
 // planted by someone else, never replace what is not a regular file, and two recordings to one output must
 // not silently lose one of them. Each refusal is one line on stderr with exit code 2. Real kernel, as root.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,31 @@ describe('two gpo record with the same -o', () => {
     writeFileSync(`${out}.arrows`, 'rows of a killed recording');
     oneLineRefusal(record(out), /left by a killed recording/);
     expect(readFileSync(`${out}.arrows`, 'utf8')).toBe('rows of a killed recording');
+  });
+});
+
+describe('a segmented trace in a folder anyone may write to', () => {
+  it('keeps writing into the folder gpo made when another user swaps a link in at its name: nothing lands where the link points', async () => {
+    // A world-writable parent without the sticky bit: another user may rename what root made there.
+    const parent = mkdtempSync(join(tmpdir(), 'gpo-adv-swap-'));
+    chmodSync(parent, 0o777);
+    const victim = mkdtempSync(join(tmpdir(), 'gpo-adv-victim-'));
+    const out = join(parent, 'trace');
+    const gpo = startGpo(['record', '-o', out, '--rotate', '1s', '-d', '4', '--', fixture('storm'), '4000000000']);
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(join(out, 'part-000000.parquet')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const swap = spawnSync('sh', ['-c', 'mv "$1/trace" "$1/moved" && ln -s "$2" "$1/trace"', 'sh', parent, victim], { uid: 65534, gid: 65534 });
+    expect(swap.status, String(swap.stderr)).toBe(0);
+    const done = await gpo.exited;
+    expect(readdirSync(victim), 'parts written through the planted link').toEqual([]);
+    const parts = readdirSync(join(parent, 'moved'));
+    expect(parts.length, parts.join(' ')).toBeGreaterThanOrEqual(3);
+    for (const part of parts) expect(part).toMatch(/^part-[0-9]{6}\.parquet$/);
+    // gpo says where its trace is now, in one line: not at OUT.
+    expect(done.code, done.stderr).toBe(2);
+    expect(done.stderr.trim().split('\n')).toHaveLength(1);
+    expect(done.stderr).toContain(`${out} was moved or replaced while gpo recorded: the trace is in ${join(parent, 'moved')}`);
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
   });
 });
 
