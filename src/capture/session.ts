@@ -509,7 +509,7 @@ export class RecordingSession {
 
   private onBatch(batch: NativeBatchWritten): void {
     if (batch.error !== undefined) {
-      this.batchError ??= new GpoError(`cannot write ${this.output.journalPath}: ${batch.error}`);
+      this.batchError ??= new GpoError(`cannot write ${this.output.shown(this.output.journalPath)}: ${batch.error}`);
       this.unwrittenRows += batch.rows;
       this.requestStop('error');
     }

@@ -2,11 +2,11 @@
 // numbered parts (src/trace/segment-layout.ts), each with its own journal while it is open. Each segment's
 // Parquet file is encoded while recording (src/trace/parquet-segment.ts); a full segment is closed while
 // the next one records, and --max-size removes the oldest closed parts, counting what they held.
-import { mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync, statSync } from 'node:fs';
 import { GpoError } from '../errors.js';
 import { type SegmentInfo, type TraceMetadata } from './metadata.js';
 import { canWriteWhileRecording, ParquetSegmentWriter } from './parquet-segment.js';
+import { SegmentFolder } from './segment-folder.js';
 import { partName } from './segment-layout.js';
 import { lastBatchMetadata } from './stream-metadata.js';
 import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from './writer.js';
@@ -48,6 +48,8 @@ export class RecordingOutput {
   /** Rows and journal bytes written in all. */
   rowCount = 0;
   bytesWritten = 0;
+  /** With rotation: the folder of parts, written through its descriptor (segment-folder.ts). */
+  private readonly folder: SegmentFolder | null;
 
   /** Takes the output: the first journal is created new (a second recording to it is refused here), and
    * with rotation the folder too. `convert` false: journals are left as they are (no Parquet). */
@@ -56,17 +58,13 @@ export class RecordingOutput {
     private readonly rotation: Rotation | null,
     private readonly convert: boolean,
   ) {
-    if (rotation) {
-      try {
-        mkdirSync(output, { mode: 0o755 });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new GpoError(
-          code === 'EEXIST' ? `cannot write ${output}: it exists (a segmented trace is written to a new folder)` : `cannot create ${output}: ${code ?? String(err)}`,
-        );
-      }
+    this.folder = rotation ? new SegmentFolder(output) : null;
+    try {
+      this.open.push(this.createSegment(0));
+    } catch (err) {
+      this.folder?.close(true);
+      throw this.shownError(err);
     }
-    this.open.push(this.createSegment(0));
   }
 
   private get current(): Segment {
@@ -82,8 +80,17 @@ export class RecordingOutput {
     return this.current.journal.path;
   }
 
+  /** A message naming paths of parts, with the folder's path as the user gave it. */
+  shown(text: string): string {
+    return this.folder ? this.folder.shown(text) : text;
+  }
+
+  private shownError(err: unknown): unknown {
+    return err instanceof GpoError ? new GpoError(this.shown(err.message)) : err;
+  }
+
   private createSegment(index: number): Segment {
-    const path = this.rotation ? join(this.output, partName(index)) : this.output;
+    const path = this.folder ? this.folder.at(partName(index)) : this.output;
     const journal = new TraceStreamWriter(ipcPathFor(path));
     return { index, path, journal, parquet: null, openedAt: Date.now() };
   }
@@ -138,7 +145,12 @@ export class RecordingOutput {
 
   /** Opens the next segment and has the recorder write there (`redirect`) from its next batch on. */
   rotate(redirect: (fd: number) => void): void {
-    const next = this.createSegment(this.current.index + 1);
+    let next: Segment;
+    try {
+      next = this.createSegment(this.current.index + 1);
+    } catch (err) {
+      throw this.shownError(err);
+    }
     this.begin(next);
     this.open.push(next);
     redirect(next.journal.fd);
@@ -217,7 +229,10 @@ export class RecordingOutput {
     const last = this.open.splice(0);
     for (const [i, segment] of last.entries()) void this.scheduleClose(segment, i === last.length - 1 ? metadata : null);
     await this.closing;
-    if (this.closeError) throw this.closeError;
+    const moved = this.folder?.movedTo() ?? null;
+    this.folder?.close(false);
+    if (this.closeError) throw this.shownError(this.closeError);
+    if (moved !== null) throw new GpoError(`${this.output} was moved or replaced while gpo recorded: the trace is in ${moved}`);
     return this.lastWritten ?? metadata;
   }
 
@@ -230,7 +245,8 @@ export class RecordingOutput {
       await segment.parquet?.abandon();
       endError ??= segment.journal.close(this.withSegment(metadata, segment, this.closedRows));
     }
-    return endError;
+    this.folder?.close(false);
+    return endError === null ? null : this.shown(endError);
   }
 
   /** Recording never started properly: the output is given back where nothing was written. */
@@ -239,12 +255,6 @@ export class RecordingOutput {
       await segment.parquet?.abandon();
       segment.journal.abandon();
     }
-    if (this.rotation) {
-      try {
-        rmdirSync(this.output);
-      } catch {
-        // Not empty: a journal with rows stays for gpo info.
-      }
-    }
+    this.folder?.close(true);
   }
 }

@@ -122,11 +122,16 @@ describe('a segmented trace in a folder anyone may write to', () => {
     chmodSync(parent, 0o777);
     const victim = mkdtempSync(join(tmpdir(), 'gpo-adv-victim-'));
     const out = join(parent, 'trace');
-    const gpo = startGpo(['record', '-o', out, '--rotate', '1s', '-d', '4', '--', fixture('storm'), '4000000000']);
-    const deadline = Date.now() + 20_000;
-    while (!existsSync(join(out, 'part-000000.parquet')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const gpo = startGpo(['record', '-q', '-o', out, '--rotate', '1s', '--', fixture('storm'), '4000000000']);
+    const until = async (done: () => boolean) => {
+      for (const deadline = Date.now() + 30_000; !done() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => existsSync(join(out, 'part-000000.parquet')));
     const swap = spawnSync('sh', ['-c', 'mv "$1/trace" "$1/moved" && ln -s "$2" "$1/trace"', 'sh', parent, victim], { uid: 65534, gid: 65534 });
     expect(swap.status, String(swap.stderr)).toBe(0);
+    // Stopped once a part was begun after the swap.
+    await until(() => readdirSync(join(parent, 'moved')).some((name) => /^part-0*[2-9]/.test(name)));
+    gpo.child.kill('SIGINT');
     const done = await gpo.exited;
     expect(readdirSync(victim), 'parts written through the planted link').toEqual([]);
     const parts = readdirSync(join(parent, 'moved'));
