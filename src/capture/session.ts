@@ -329,12 +329,6 @@ export class RecordingSession {
     metadata.tree_guard = { cgroup: cgroup.dir, problem: null };
   }
 
-  /** No cgroup guards the tree after all (the launcher could not be moved into it): the metadata says why. */
-  private async unguarded(metadata: TraceMetadata, problem: string): Promise<void> {
-    metadata.tree_guard = { cgroup: null, problem };
-    await this.releaseCgroup();
-  }
-
   /** Once gpo has ended the tree (or nothing was launched): the guardian removes the cgroup and exits. */
   private async releaseCgroup(): Promise<string | null> {
     const cgroup = this.cgroup;
@@ -359,7 +353,10 @@ export class RecordingSession {
       this.tree = new LaunchedTree(pid, this.cgroup ? [this.cgroup.guardianPid] : []);
       // Into the tree's cgroup before it execs: from then on no process of the tree can be outside it.
       const refused = this.cgroup?.adopt(pid);
-      if (refused !== undefined) void this.unguarded(metadata, refused);
+      if (refused !== undefined) {
+        metadata.tree_guard = { cgroup: null, problem: refused };
+        void this.releaseCgroup();
+      }
       metadata.target.pid = pid;
       metadata.target.comm = o.command[0].split('/').pop()!.slice(0, 15);
       this.child.on('exit', (code, signal) => {
