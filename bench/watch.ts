@@ -168,6 +168,7 @@ async function main(): Promise<void> {
     options: {
       rounds: { type: 'string', default: '25' },
       rate: { type: 'string', default: '1000000' },
+      loads: { type: 'string', default: 'idle,storm' },
       gpo: { type: 'string', default: join(ROOT, 'bin/gpo.js') },
       json: { type: 'boolean', default: false },
     },
@@ -178,7 +179,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gpo-bench-watch-'));
   try {
     const results = [];
-    for (const rate of [0, Number(values.rate)]) {
+    const loads = values.loads.split(',');
+    if (loads.length === 0 || loads.some((l) => l !== 'idle' && l !== 'storm')) throw new Error('--loads: idle, storm or both (comma-separated)');
+    for (const rate of loads.map((l) => (l === 'idle' ? 0 : Number(values.rate)))) {
       progress(rate === 0 ? 'idle target' : `target calling getppid ${rate} times a second`);
       const baseline = await trainBaseline(values.gpo, dir, rate);
       results.push({ rate, ...(await measure(values.gpo, dir, baseline, rate, rounds, progress)) });

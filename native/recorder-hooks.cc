@@ -89,6 +89,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   // tp_btf and the ring buffer: every kernel gpo supports (5.8 on) has them.
   use("on_sys_exit");
   use("on_sched_switch");
+  use("on_timer_expire");
   use("on_fork");
   use("on_exec");
   use("on_rename");
@@ -100,7 +101,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   serve("fork", "tp_btf/sched_process_fork");
   serve("exec", "tp_btf/sched_process_exec");
   serve("rename", "tp_btf/task_rename");
-  serve("flush", "tp_btf/sched_switch");
+  serve("flush", "tp_btf/sched_switch + tp_btf/hrtimer_expire_entry (a stage waiting 10 ms on a CPU that spins without syscalls)");
 
   bool found = false;
   std::vector<const btf_type*> exit_params =

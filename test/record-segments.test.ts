@@ -26,6 +26,12 @@ async function duckCount(glob: string): Promise<number> {
   return (result.getRowObjects()[0] as { n: number }).n;
 }
 
+function queryJson(args: string[]): Record<string, unknown>[] {
+  const r = runGpo(['query', ...args, '--json']);
+  if (r.code !== 0) throw new Error(`gpo query failed: ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 describe('gpo record --rotate', () => {
   it('writes numbered parts of one recording that readers take as one trace, rows in order across parts', async () => {
     const out = join(dir, 'rotated.parquet');
@@ -76,6 +82,10 @@ describe('gpo record --rotate', () => {
     const summary = JSON.parse(info.stdout);
     expect([summary.rows, summary.segments.parts, summary.segments.removed]).toEqual([firstRow, names.length, { segments: 0, rows: 0 }]);
     expect(await duckCount(join(out, 'part-*.parquet'))).toBe(firstRow);
+    // gpo query: the folder is one recording (the newest part's metadata), its events those of every part.
+    const recordings = queryJson(['SELECT recording_id, file, parts, rows, rows_removed, status FROM recordings', out]);
+    expect(recordings).toEqual([{ recording_id: id, file: out, parts: names.length, rows: firstRow, rows_removed: 0, status: 'complete' }]);
+    expect(queryJson(['SELECT count(*) AS n, count(DISTINCT file) AS files, min(file) AS file FROM events', out])).toEqual([{ n: firstRow, files: 1, file: out }]);
     // train, score and replay take it as one trace too.
     const trained = runGpo(['train', out, '-o', join(dir, 'rotated.json'), '--json']);
     expect(trained.code, trained.stderr).toBe(0);
@@ -115,6 +125,8 @@ describe('gpo record --rotate', () => {
     // Nothing lost silently: rows kept + rows removed = rows recorded.
     expect(trace.numRows! + removed.rows).toBe(recorded(trace.metadata));
     expect(r.stderr).toMatch(new RegExp(`--max-size removed the ${removed.segments} oldest parts`));
+    // gpo query: one row, the rows recorded and those removed with the oldest parts.
+    expect(queryJson(['SELECT parts, rows, rows_removed FROM recordings', out])).toEqual([{ parts: names.length, rows: recorded(trace.metadata), rows_removed: removed.rows }]);
     const info = runGpo(['info', out]);
     expect(info.stdout).toMatch(/segments .*max size 1\.0 MB; --max-size removed the \d+ oldest parts \([\d,]+ rows not in this trace\)/);
   });

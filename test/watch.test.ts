@@ -3,12 +3,13 @@
 // and first time, same final severity, same verdict), and a cheat's alert is printed while the game is
 // still running. Needs the built demo (out/demo) and recordings/baseline.json.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/demo/run.js';
 import { formatDemoTable } from '../src/demo/table.js';
+import { WATCH_NICE } from '../src/watch/watch-session.js';
 import { CHEAT_SCENARIOS, cleanScenario, type Scenario } from '../src/demo/scenarios.js';
 import { fixture, GPO, requireRoot, ROOT, Running, runGpo } from './helpers/gpo.js';
 
@@ -169,6 +170,8 @@ describe('gpo watch on a target that goes quiet after the act', () => {
   const withTarget = (args: string[]) => new Running(spawn(process.execPath, [GPO, ...args, '--', fixture('watch-target')], { stdio: ['pipe', 'pipe', 'pipe'] }));
   const send = (running: Running, command: string) => running.child.stdin!.write(`${command}\n`);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** A thread's nice value (/proc/TID/stat field 19, after the parenthesised comm). */
+  const niceOf = (tid: number) => Number(readFileSync(`/proc/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
 
   it('reports a rate anomaly whose window never closes while the target makes no more syscalls, as gpo score does', async () => {
     // The target's normal: its idle loop (a few calls every 10 ms), two recordings.
@@ -191,6 +194,8 @@ describe('gpo watch on a target that goes quiet after the act', () => {
     const watching = withTarget(['watch', '--json', '--fail-on', 'none', '--baseline', baseline, '-o', trace]);
     const pid = Number((await watching.waitFor(/"pid":(\d+)/))[1]);
     await sleep(300);
+    // The alert path (gpo's JavaScript thread) runs at WATCH_NICE; the target it started keeps its own.
+    expect([niceOf(watching.child.pid!), niceOf(pid)]).toEqual([WATCH_NICE, 0]);
     // 20000 getpid calls in a few ms, then none: the burst's 1 s window stays open until the end.
     send(watching, 'burst 20000');
     const alert = await watching.waitFor(new RegExp(`\\{"kind":"rate_deviation"[^\\n]*"pid":${pid},[^\\n]*\\n`), 'stdout', 15_000).catch(() => null);

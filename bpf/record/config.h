@@ -2,8 +2,11 @@
 #ifndef GPO_RECORD_CONFIG_H
 #define GPO_RECORD_CONFIG_H
 
-/* A stage is flushed once its oldest record is this old. */
+/* A stage is flushed once its oldest record is this old, at the thread's next syscall... */
 #define FLUSH_AGE_NS (50 * 1000 * 1000ULL)
+/* ...and at a timer interrupt on its CPU once this old: a CPU spinning in user space makes no syscall and
+ * no context switch, yet gets its timer tick (every 1-10 ms by CONFIG_HZ). */
+#define TICK_FLUSH_AGE_NS (10 * 1000 * 1000ULL)
 
 /* x86_64 syscall numbers the programs act on. */
 #define NR_OPEN 2

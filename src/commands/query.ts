@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { GpoError } from '../errors.js';
 import { csvLines, formatQueryTable, jsonLines } from '../query/output.js';
 import { expandTraceInputs } from '../trace/inputs.js';
-import { parquetFilesOf } from '../trace/segment-layout.js';
 import { writeStdout } from '../cli/stdout.js';
 
 export function registerQuery(program: Command): void {
@@ -24,7 +23,7 @@ export function registerQuery(program: Command): void {
       });
       // DuckDB loads only for this command: the other commands start without its native library.
       const { openQueryEngine } = await import('../query/engine.js');
-      const engine = await openQueryEngine({ traces: expandTraceInputs(args).flatMap(parquetFilesOf), scores: opts.scores ?? [] });
+      const engine = await openQueryEngine({ traces: expandTraceInputs(args), scores: opts.scores ?? [] });
       try {
         const result = await engine.query(sql);
         if (opts.json || opts.csv) for await (const text of (opts.json ? jsonLines : csvLines)(result)) await writeStdout(text);

@@ -4,9 +4,11 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { GpoError } from '../errors.js';
 import { sha256OfFile } from '../trace/file-hash.js';
 import { uuidFromSha256 } from '../trace/recording.js';
-import { eventsViewSql, metadataTableSql, RECORDINGS_SQL, scoreViewsSql, sqlString, syscallTableSql } from './views.js';
+import { parquetFilesOf } from '../trace/segment-layout.js';
+import { eventsViewSql, metadataTableSql, RECORDINGS_SQL, scoreViewsSql, sqlString, syscallTableSql, traceFilesTableSql } from './views.js';
 
 export interface QueryInputs {
+  /** Traces: Parquet files, and segmented traces' folders. */
   traces: readonly string[];
   /** Files written by `gpo score --json`. */
   scores: readonly string[];
@@ -47,21 +49,27 @@ export async function openQueryEngine(inputs: QueryInputs): Promise<{ query(sql:
   const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const connection = await instance.connect();
   await run(connection, "SET TimeZone = 'UTC'", 'setting up'); // the same output on every machine
-  if (inputs.traces.length > 0) {
-    await run(connection, metadataTableSql(inputs.traces), 'reading the traces\' metadata');
+  // A segmented trace with no closed part yet has no Parquet file to read.
+  const traces = inputs.traces.map((trace) => ({ trace, files: parquetFilesOf(trace) })).filter((t) => t.files.length > 0);
+  if (traces.length > 0) {
+    const files = traces.flatMap((t) => t.files);
+    await run(connection, metadataTableSql(files), 'reading the traces\' metadata');
     const withMeta = await connection.runAndReadAll('SELECT path, meta->>\'recording_id\' AS id FROM gpo_metadata');
     const rows = withMeta.getRowObjectsJson() as { path: string; id: string | null }[];
     const found = new Set(rows.map((r) => r.path));
-    const missing = inputs.traces.find((t) => !found.has(t));
+    const missing = files.find((f) => !found.has(f));
     if (missing !== undefined) throw new GpoError(`${missing}: not a gpo trace (no gpo metadata)`);
+    await run(connection, traceFilesTableSql(traces), 'setting up');
     await run(connection, 'CREATE TEMP TABLE derived_ids (path VARCHAR, id VARCHAR)', 'setting up');
-    for (const row of rows.filter((r) => r.id === null)) {
-      const id = uuidFromSha256(await sha256OfFile(row.path));
-      await run(connection, `INSERT INTO derived_ids VALUES (${sqlString(row.path)}, ${sqlString(id)})`, 'setting up');
+    const traceOf = new Map(traces.flatMap(({ trace, files }) => files.map((file) => [file, trace] as const)));
+    const withoutId = new Set(rows.filter((r) => r.id === null).map((r) => traceOf.get(r.path)!));
+    for (const trace of withoutId) {
+      const id = uuidFromSha256(await sha256OfFile(trace));
+      await run(connection, `INSERT INTO derived_ids VALUES (${sqlString(trace)}, ${sqlString(id)})`, 'setting up');
     }
     await run(connection, syscallTableSql(), 'setting up');
     await run(connection, RECORDINGS_SQL, 'building the recordings view');
-    await run(connection, eventsViewSql(inputs.traces), 'building the events view');
+    await run(connection, eventsViewSql(files), 'building the events view');
   }
   if (inputs.scores.length > 0) await run(connection, scoreViewsSql(inputs.scores), 'reading the score outputs');
   return {

@@ -12,12 +12,19 @@ export function sqlList(values: readonly string[]): string {
   return `[${values.map(sqlString).join(', ')}]`;
 }
 
-/** gpo's metadata document of each trace, one row per file (the key 'gpo' of the Parquet key-value metadata). */
-export function metadataTableSql(traces: readonly string[]): string {
+/** gpo's metadata document of each Parquet file, one row per file (the key 'gpo' of the Parquet key-value
+ * metadata): a segmented trace has one per part. */
+export function metadataTableSql(files: readonly string[]): string {
   return `CREATE TEMP TABLE gpo_metadata AS
 SELECT file_name AS path, decode(value)::JSON AS meta
-FROM parquet_kv_metadata(${sqlList(traces)})
+FROM parquet_kv_metadata(${sqlList(files)})
 WHERE decode(key) = 'gpo'`;
+}
+
+/** The trace each Parquet file belongs to: a segmented trace's folder for its parts, else the file itself. */
+export function traceFilesTableSql(traces: readonly { trace: string; files: readonly string[] }[]): string {
+  const rows = traces.flatMap(({ trace, files }) => files.map((file) => `(${sqlString(file)}, ${sqlString(trace)})`));
+  return `CREATE TEMP TABLE trace_files (file VARCHAR, trace VARCHAR); INSERT INTO trace_files VALUES ${rows.join(', ')}`;
 }
 
 /** x86_64 syscall numbers and names (src/trace/syscalls.ts), for `events.syscall`. */
@@ -26,12 +33,19 @@ export function syscallTableSql(): string {
   return `CREATE TEMP TABLE syscalls (nr SMALLINT, name VARCHAR); INSERT INTO syscalls VALUES ${rows}`;
 }
 
-/** One row per trace. `derived_ids(path, id)` holds the ids made from the file of traces without one. */
+/** One row per trace. A segmented trace's row is its newest part's metadata (the latest counters, the parts
+ * --max-size removed), as gpo's reader takes it. `derived_ids(path, id)` holds the ids made from the file of
+ * traces without one. */
 export const RECORDINGS_SQL = `CREATE TEMP TABLE recordings AS
+WITH parts AS (
+  SELECT t.trace AS path, m.meta, count(*) OVER (PARTITION BY t.trace) AS parts,
+    row_number() OVER (PARTITION BY t.trace ORDER BY coalesce((m.meta->'segment'->>'index')::BIGINT, 0) DESC) AS newest
+  FROM gpo_metadata m JOIN trace_files t ON t.file = m.path)
 SELECT
   coalesce(m.meta->>'recording_id', d.id) AS recording_id,
   CASE WHEN m.meta->>'recording_id' IS NULL THEN 'file-sha256' ELSE 'metadata' END AS id_from,
   m.path AS file,
+  m.parts::INTEGER AS parts,
   m.meta->'host'->>'hostname' AS host,
   m.meta->'host'->>'machine_id' AS machine_id,
   nullif(m.meta->'host'->>'boot_id', '') AS boot_id,
@@ -51,21 +65,25 @@ SELECT
   m.meta->>'status' AS status,
   m.meta->>'stop_reason' AS stop_reason,
   (SELECT coalesce(sum((c.value->>'rows')::BIGINT), 0) FROM json_each(m.meta->'counts') c) AS rows,
+  coalesce((m.meta->'segment'->'dropped'->>'rows')::BIGINT, 0) AS rows_removed,
   (SELECT coalesce(sum((c.value->>'dropped')::BIGINT), 0) FROM json_each(m.meta->'counts') c) AS dropped,
   m.meta AS metadata
-FROM gpo_metadata m LEFT JOIN derived_ids d ON d.path = m.path`;
+FROM parts m LEFT JOIN derived_ids d ON d.path = m.path
+WHERE m.newest = 1`;
 
-/** Every row of every trace, with its recording, host, build and wall-clock time (ts_ns + wall_offset_ns). */
-export function eventsViewSql(traces: readonly string[]): string {
+/** Every row of every trace, with its recording, host, build and wall-clock time (ts_ns + wall_offset_ns);
+ * `file` is the trace (a segmented trace's folder), as in recordings. */
+export function eventsViewSql(files: readonly string[]): string {
   return `CREATE TEMP VIEW events AS
 SELECT
   r.recording_id, r.host, r.build_id,
   make_timestamp_ns(e.ts_ns + r.wall_offset_ns) AS wall_time,
   s.name AS syscall,
   e.* EXCLUDE (filename),
-  e.filename AS file
-FROM read_parquet(${sqlList(traces)}, filename = true, union_by_name = true) e
-JOIN recordings r ON r.file = e.filename
+  t.trace AS file
+FROM read_parquet(${sqlList(files)}, filename = true, union_by_name = true) e
+JOIN trace_files t ON t.file = e.filename
+JOIN recordings r ON r.file = t.trace
 LEFT JOIN syscalls s ON e.kind = 'syscall' AND s.nr = e.nr`;
 }
 

@@ -2,11 +2,11 @@
 // the addon writes them and scored by the same ScoringRun as `gpo score`. Anomalies are reported as found;
 // at the end the run finishes like an offline score of the trace it wrote, and gives the same report.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoadedBaseline } from '../baseline/document.js';
 import { GpoError } from '../errors.js';
-import { RecordingSession, type RecordOptions, type RecordingSummary } from '../capture/session.js';
+import { CONSUMER_NICE, RecordingSession, type RecordOptions, type RecordingSummary } from '../capture/session.js';
 import type { Severity } from '../detectors/anomaly.js';
 import { ScoringRun, scoreReport, type ScoreReport } from '../score/score-trace.js';
 import { recordingOf } from '../trace/recording.js';
@@ -35,6 +35,13 @@ export const LIVE_EVENT_DELIVERY_MS = 2;
  * flush with no new rows would find nothing new: the timer reads, and flushes only when rows came.
  */
 export const LIVE_FLUSH_MS = 50;
+/**
+ * Nice value of gpo watch's JavaScript thread once the target runs: the alert path (read the stream, score,
+ * print) runs on it, and under load it waited for a CPU far longer than it worked (bench/watch, README:
+ * Performance). Set after the target is started, so the target does not inherit it; only this thread (Linux
+ * nice values are per thread; threads started later by it inherit it, the Parquet worker sets its own).
+ */
+export const WATCH_NICE = CONSUMER_NICE;
 
 export interface WatchOptions {
   /** What to record, as for gpo record; without `output`, a temporary trace removed at the end. */
@@ -102,6 +109,7 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     // The stream exists once the target is followed; opened now, it stays readable to its end.
     onStarted: (target) => {
       tail = new RecordingStreamTail(ipcPathFor(output));
+      raisePriority();
       options.record.onStarted?.(target);
     },
   });
@@ -126,5 +134,14 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     clearInterval(timer);
     (tail as RecordingStreamTail | null)?.close();
     if (temporaryDir !== null) rmSync(temporaryDir, { recursive: true, force: true });
+  }
+}
+
+/** This thread at WATCH_NICE; best effort (it needs CAP_SYS_NICE). */
+function raisePriority(): void {
+  try {
+    setPriority(WATCH_NICE);
+  } catch {
+    // Not allowed: alerts wait for a CPU like any other work.
   }
 }
