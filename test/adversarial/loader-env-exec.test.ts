@@ -72,6 +72,14 @@ describe('loader variables set inside the followed tree', () => {
     const execs = rows.filter((row) => row.kind === 'exec' && !row.path!.endsWith('/env')).map((row) => row.pid);
     expect(set.map((row) => row.pid)).toEqual(execs);
 
+    // Replay says what each row is.
+    const replayed = runGpo(['replay', trace, '--kind', 'loader_env']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    expect(replayed.stdout.trim().split('\n').map((line) => line.split(/ {2,}/).slice(-1)[0])).toEqual([
+      `loader_env: LD_PRELOAD="${LIB}" at the exec of "${fixture('workload')}"`,
+      `loader_env: LD_PRELOAD="${LIB}" at the exec of "/bin/true"`,
+    ]);
+
     const found = preloads(trace);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ severity: 'high', count: 2, evidence: { variable: 'LD_PRELOAD', value: LIB, programs: [fixture('workload'), '/bin/true'], processes: execs } });
