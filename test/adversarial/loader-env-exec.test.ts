@@ -92,6 +92,21 @@ describe('loader variables set inside the followed tree', () => {
     expect(found.map((a) => [a.severity, a.evidence.variable, a.evidence.value, a.evidence.programs])).toEqual([['high', 'LD_AUDIT', LIB, [fixture('workload'), '/bin/true']]]);
   });
 
+  it('gpo watch reports it live as gpo score does on the trace it wrote', () => {
+    const trace = join(dir, 'watched.parquet');
+    const r = runGpo(['watch', '--json', '--fail-on', 'none', '--baseline', baseline, '-o', trace, '--', 'env', `LD_AUDIT=${LIB}`, ...workload()]);
+    expect(r.code, r.stderr).toBe(0);
+    const live = r.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"kind":"preload"'))
+      .map((line) => JSON.parse(line) as PreloadAnomaly & { ts_ns: string; tid: number });
+    const scored = runGpo(['score', trace, '--baseline', baseline, '--json']);
+    const offline = (JSON.parse(scored.stdout).anomalies as (PreloadAnomaly & { first_ts_ns: string; tid: number })[]).filter((a) => a.kind === 'preload');
+    expect(offline.map((a) => [a.evidence.variable, a.evidence.value, a.evidence.programs])).toEqual([['LD_AUDIT', LIB, [fixture('workload'), '/bin/true']]]);
+    // Printed once, when first found (the second exec came later): same identity and severity as the score.
+    expect(live.map((a) => [a.severity, a.pid, a.tid, a.ts_ns])).toEqual(offline.map((a) => [a.severity, a.pid, a.tid, a.first_ts_ns]));
+  });
+
   it('a clean run: no preload', async () => {
     const trace = record('clean-again', ['env', ...workload()]);
     expect(preloads(trace)).toEqual([]);
