@@ -69,18 +69,21 @@ class LoaderEnvLearner implements Learner {
 
 /** The execs of the tree that set one loader value (or whose environment was not read to its end). */
 interface ExecSighting {
+  /** null: an environment not read to its end. */
+  variable: string | null;
+  value: string | null;
   first_ts_ns: bigint;
   last_ts_ns: bigint;
   pid: number;
   tid: number;
   comm: string;
   count: number;
-  /** Distinct, in trace order. */
-  programs: string[];
-  processes: number[];
+  /** Distinct, in trace order (sets: a tree may exec thousands of times). */
+  programs: Set<string>;
+  processes: Set<number>;
 }
 
-/** The sighting key of a loader_env row: variable and value, or null for an environment not read to its end. */
+/** The sighting key of a loader_env row: NAME=VALUE, or '' for an environment not read to its end. */
 const sightingKey = (name: string | null, value: string | null): string => (name === null ? '' : `${name}=${value ?? ''}`);
 
 class LoaderEnvScorer implements Scorer {
@@ -120,13 +123,13 @@ class LoaderEnvScorer implements Scorer {
     const ts = view.ts[row]!;
     const seen = this.sightings.get(key);
     if (seen === undefined) {
-      this.sightings.set(key, { first_ts_ns: ts, last_ts_ns: ts, pid, tid: view.tid[row]!, comm: view.comm(row), count: 1, programs: [program], processes: [pid] });
+      this.sightings.set(key, { variable: name, value, first_ts_ns: ts, last_ts_ns: ts, pid, tid: view.tid[row]!, comm: view.comm(row), count: 1, programs: new Set([program]), processes: new Set([pid]) });
       return;
     }
     seen.count++;
     seen.last_ts_ns = ts;
-    if (!seen.programs.includes(program)) seen.programs.push(program);
-    if (!seen.processes.includes(pid)) seen.processes.push(pid);
+    seen.programs.add(program);
+    seen.processes.add(pid);
   }
 
   private known(name: string, value: string): boolean {
@@ -168,26 +171,25 @@ class LoaderEnvScorer implements Scorer {
     for (const [key, execs] of this.sightings) {
       if (fromStart.has(key)) continue;
       const more = execs.count > 1 ? ` and ${execs.count - 1} more` : '';
-      const at = { first_ts_ns: execs.first_ts_ns, last_ts_ns: execs.last_ts_ns, pid: execs.pid, tid: execs.tid, comm: execs.comm, count: execs.count };
+      const span = { first_ts_ns: execs.first_ts_ns, last_ts_ns: execs.last_ts_ns, pid: execs.pid, tid: execs.tid, comm: execs.comm, count: execs.count };
       const where = { programs: [...execs.programs], processes: [...execs.processes] };
-      if (key === '') {
+      const { variable, value } = execs;
+      if (variable === null) {
         out.push({
           kind: 'preload',
           severity: 'medium',
-          ...at,
-          summary: `the environment of ${execs.programs[0]}${more} was not read to its end: a loader variable may be hidden there`,
+          ...span,
+          summary: `the environment of ${where.programs[0]}${more} was not read to its end: a loader variable may be hidden there`,
           evidence: where,
         });
         continue;
       }
-      const equals = key.indexOf('=');
-      const [name, value] = [key.slice(0, equals), key.slice(equals + 1)];
       out.push({
         kind: 'preload',
         severity: 'high',
-        ...at,
-        summary: `${name}=${value} set at the exec of ${execs.programs[0]}${more}, not in the baseline`,
-        evidence: { variable: name, value, baseline: this.baseline[name] ?? [], ...where },
+        ...span,
+        summary: `${variable}=${value} set at the exec of ${where.programs[0]}${more}, not in the baseline`,
+        evidence: { variable, value, baseline: this.baseline[variable] ?? [], ...where },
       });
     }
     return out;
