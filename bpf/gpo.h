@@ -38,6 +38,7 @@ enum gpo_row_kind {
 	GPO_KIND_MEMFD_CREATE,
 	GPO_KIND_IO_URING_SETUP,
 	GPO_KIND_LIBCALL,
+	GPO_KIND_LOADER_ENV,
 	GPO_KIND_COUNT,
 };
 
@@ -149,6 +150,18 @@ struct gpo_act_event {
 	char exe[GPO_NAME_PARTS][GPO_NAME_LEN];
 };
 
+/* Loader variables found in the environment of an exec (GPO_KIND_LOADER_ENV acts: request is the variable,
+ * the name area its value). GPO_LOADER_UNSCANNED: the environment was not read to its end. The environment
+ * is read string by string, a string longer than a piece in pieces; at most GPO_ENV_PIECES pieces. */
+enum gpo_loader_variable {
+	GPO_LOADER_PRELOAD = 0, /* LD_PRELOAD */
+	GPO_LOADER_AUDIT,       /* LD_AUDIT */
+	GPO_LOADER_LIBRARY_PATH, /* LD_LIBRARY_PATH */
+	GPO_LOADER_UNSCANNED,
+};
+#define GPO_ENV_PIECES 8192
+#define GPO_ENV_PIECE_LEN 4096
+
 /* The followed threads by pid namespace and number (map task_ids): a thread is entered once per namespace
  * level it is visible in, up to GPO_PID_LEVELS levels. */
 #define GPO_TASK_IDS 65536
@@ -171,6 +184,7 @@ enum gpo_counter {
 	GPO_CNT_ARGV_TRUNCATED,       /* exec argv cut to GPO_ARGV_LEN */
 	GPO_CNT_BATCHES,              /* syscall batches written */
 	GPO_CNT_NAME_TRUNCATED,       /* act paths cut to fit */
+	GPO_CNT_ENV_UNSCANNED,        /* exec environments not read to their end */
 	GPO_CNT_MAX,
 };
 

@@ -23,6 +23,7 @@
 #include "record/acts.h"
 #include "record/signals.h"
 #include "record/lifecycle.h"
+#include "record/loader-env.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -268,6 +269,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		len = 0;
 	e->argv_len = len;
 	event_submit(e);
+	if (observe_acts)
+		scan_loader_env(p);
 	return 0;
 }
 

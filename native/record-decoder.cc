@@ -124,6 +124,7 @@ bool RecordDecoder::DecodeExec(const gpo_exec_event& e, RareFields& f, Recording
   if (e.old_tid != e.h.tid) thread_comm_.erase(e.old_tid);
   AddRow(batch, e.h.ts, e.h.tgid, e.h.tid, GPO_KIND_EXEC, SetComm(e.h.tid, e.comm));
   f.path = BoundedString(e.path, GPO_PATH_LEN);
+  exec_path_[e.h.tgid] = *f.path;
   f.argv = SplitArgv(e.argv, std::min<size_t>(e.argv_len, GPO_ARGV_LEN));
   f.truncated = e.flags != 0;
   f.request = e.nlink;  // 0: a memfd or deleted file, a fileless exec
@@ -137,6 +138,7 @@ bool RecordDecoder::DecodeExit(const gpo_exit_event& e, RareFields& f, Recording
   f.exit_code = e.exit_code;
   f.group_dead = int32_t(e.group_dead);
   thread_comm_.erase(e.h.tid);
+  if (e.group_dead) exec_path_.erase(e.h.tgid);
   return true;
 }
 
@@ -173,7 +175,25 @@ bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBa
     f.func = e.request < libcall_names_.size() ? libcall_names_[e.request] : "?";
     f.request.reset();
   }
+  if (e.kind == GPO_KIND_LOADER_ENV) DescribeLoaderEnv(e, f);
   return true;
+}
+
+// A loader variable at an exec: its name (func), its value (path), the program exec'd (exe); a row of
+// GPO_LOADER_UNSCANNED (an environment not read to its end) has neither name nor value, and is truncated.
+void RecordDecoder::DescribeLoaderEnv(const gpo_act_event& e, RareFields& f) {
+  static const char* const kVariables[] = {"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"};
+  auto program = exec_path_.find(e.h.tgid);
+  f.exe = program != exec_path_.end() ? program->second : "?";
+  if (e.request < std::size(kVariables)) {
+    f.func = kVariables[e.request];
+  } else {
+    f.path.reset();
+    f.truncated = 1;
+  }
+  f.request.reset();
+  f.addr.reset();
+  f.size.reset();
 }
 
 void RecordDecoder::AddRow(RecordingBatch& batch, uint64_t ts, uint32_t tgid, uint32_t tid, uint8_t kind, int32_t comm) {

@@ -55,6 +55,7 @@ class RecordDecoder {
   bool DecodeExit(const gpo_exit_event& e, RareFields& f, RecordingBatch& batch);
   bool DecodeRename(const gpo_rename_event& e, RareFields& f, RecordingBatch& batch);
   bool DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBatch& batch);
+  void DescribeLoaderEnv(const gpo_act_event& e, RareFields& f);
   template <typename Record, bool (RecordDecoder::*DecodeRecord)(const Record&, RareFields&, RecordingBatch&)>
   bool OneRow(const uint8_t* data, size_t size, RecordingBatch& batch);
 
@@ -70,5 +71,7 @@ class RecordDecoder {
   std::unordered_map<std::string, int32_t> comm_index_;
   std::vector<std::string> comm_names_;
   std::unordered_map<uint32_t, int32_t> thread_comm_;  // tid -> comm index
+  // tgid -> the program it last exec'd, named by the loader_env rows of that exec (which follow its record).
+  std::unordered_map<uint32_t, std::string> exec_path_;
   std::vector<std::string> libcall_names_;             // indexed by the uprobe's cookie
 };

@@ -36,6 +36,7 @@ Napi::Object CountersObject(Napi::Env env, const std::vector<uint64_t>& c) {
   o.Set("argvTruncated", double(c[GPO_CNT_ARGV_TRUNCATED]));
   o.Set("batchesWritten", double(c[GPO_CNT_BATCHES]));
   o.Set("nameTruncated", double(c[GPO_CNT_NAME_TRUNCATED]));
+  o.Set("envUnscanned", double(c[GPO_CNT_ENV_UNSCANNED]));
   return o;
 }
 

@@ -143,6 +143,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect and pkey_mprotect adding PROT_EXEC, shmat with SHM_EXEC; the mapping's file when it has one)");
     serve("memfd_create", "tp_btf/sys_exit (memfd_create)");
     serve("io_uring_setup", "tp_btf/sys_exit (io_uring_setup)");
+    serve("loader_env", "tp_btf/sched_process_exec (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH in the new program's environment)");
 
     std::vector<const btf_type*> uring = vmlinux ? TracepointParams(vmlinux, "io_uring_complete", &found)
                                                  : std::vector<const btf_type*>();

@@ -17,7 +17,8 @@ namespace {
 const char* const kRowKindNames[GPO_KIND_COUNT] = {
     "syscall",   "fork",   "thread",    "exec",        "exit",        "rename",      "ptrace",
     "vm_read",   "vm_write", "proc_open", "signal",    "pidfd",       "perf_open",   "module_load",
-    "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall"};
+    "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall",
+    "loader_env"};
 
 // The JSON names of the rare fields (trace column names), by type.
 const std::pair<const char*, std::optional<int32_t> RareFields::*> kInt32Fields[] = {
@@ -210,7 +211,8 @@ std::string RecordingStatusJson(const std::vector<uint64_t>& c, uint64_t syscall
   for (size_t i = 0; i < dropped_by_nr.size(); i++)
     out += (i > 0 ? ",\"" : "\"") + n(dropped_by_nr[i].first) + "\":" + n(dropped_by_nr[i].second);
   return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) + ",\"exec_argv\":" +
-         n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) + "}}";
+         n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) +
+         ",\"exec_env\":" + n(c[GPO_CNT_ENV_UNSCANNED]) + "}}";
 }
 
 ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, const std::vector<std::string>& comm_names) {

@@ -13,7 +13,8 @@ KERNELS=("$@")
 [ ${#KERNELS[@]} -gt 0 ] || KERNELS=(host 6.1 6.12)
 
 # The suite: the exact fixture capture of test/record.test.ts, every act of test/observe.test.ts, and
-# test/kernels/ (doctor against record, the pre-opened /proc/PID/mem read, drops under a tiny ring buffer), and
+# test/kernels/ (doctor against record, the pre-opened /proc/PID/mem read, the loader variables of every exec,
+# drops under a tiny ring buffer), and
 # the evasion routes' rows (test/adversarial/evasion-*: signal_generate, pkey_mprotect/shmat, the fd/ and
 # map_files/ links through kprobe/proc_pid_get_link where kprobes attach). One vitest start:
 # each node start costs 5-20 s under emulation.

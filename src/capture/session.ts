@@ -446,7 +446,7 @@ export class RecordingSession {
       lifecycle: { rows: stats.lifecycleRows, dropped: stats.eventsDropped },
     };
     metadata.syscalls_dropped_by_nr = stats.syscallsDroppedByNr;
-    metadata.truncated = { exec_path: stats.pathTruncated, exec_argv: stats.argvTruncated, act_path: stats.nameTruncated };
+    metadata.truncated = { exec_path: stats.pathTruncated, exec_argv: stats.argvTruncated, act_path: stats.nameTruncated, exec_env: stats.envUnscanned };
     const cpu = process.cpuUsage(cpuAtStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     metadata.recorder = { cpu_s: cpuSeconds, rows_per_cpu_s: cpuSeconds > 0 ? Math.round(stats.rows / cpuSeconds) : null };

@@ -88,6 +88,8 @@ export interface NativeCounters {
   argvTruncated: number;
   batchesWritten: number;
   nameTruncated: number;
+  /** Exec environments not read to their end (loader variables). */
+  envUnscanned: number;
 }
 
 export interface NativeFinalStats extends NativeCounters {

@@ -159,6 +159,10 @@ export function describeRow(row: TraceRow): string {
       const raw = [row.addr, row.size].filter((v): v is bigint => v !== undefined).map((v) => (v > 0xffffn ? hex(v) : v.toString()));
       return `${callName(row)}(${args.join(', ')})${raw.length ? `  args ${raw.join(', ')}` : ''}`;
     }
+    case 'loader_env':
+      // Read from the environment of the exec just before it (exe: the program exec'd).
+      if (row.func === undefined) return `loader_env: the environment of ${quote(row.exe ?? '?')} was not read to its end`;
+      return `loader_env: ${row.func}=${quote(row.path ?? '')} at the exec of ${quote(row.exe ?? '?')}${row.truncated ? '  (truncated)' : ''}`;
     default:
       return `${row.kind}()${ret(row)}`;
   }

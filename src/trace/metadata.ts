@@ -116,8 +116,9 @@ export interface TraceMetadata {
   counts: Partial<Record<CountSource, SourceCounts>>;
   /** Lost syscall records by syscall number. */
   syscalls_dropped_by_nr: Record<string, number>;
-  /** Strings cut to fit their record. */
-  truncated: { exec_path: number; exec_argv: number; act_path?: number };
+  /** Strings cut to fit their record (act_path: the path column of act rows, loader values included);
+   * exec_env: exec environments not read to their end for loader variables (each is a loader_env row). */
+  truncated: { exec_path: number; exec_argv: number; act_path?: number; exec_env?: number };
   /** gpo's own CPU time while recording (its consumer thread, JavaScript, and the Parquet encoding done
    * meanwhile), and rows per CPU second. What is left to encode after the target stopped is not counted. */
   recorder?: { cpu_s: number; rows_per_cpu_s: number | null };
@@ -205,7 +206,7 @@ function firstShapeProblem(doc: TraceMetadata): string | null {
 /** Strings cut to fit their record. */
 export function totalTruncated(meta: TraceMetadata): number {
   const t = meta.truncated;
-  return t.exec_path + t.exec_argv + (t.act_path ?? 0);
+  return t.exec_path + t.exec_argv + (t.act_path ?? 0) + (t.exec_env ?? 0);
 }
 
 /** Total records lost across sources. */

@@ -18,8 +18,8 @@ export const LIFECYCLE_KINDS = ['fork', 'thread', 'exec', 'exit', 'rename'] as c
  * actor's.
  */
 export const ACT_KINDS = ['ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'device_open'] as const;
-/** Code loading and injection signs inside the target. */
-export const IN_TARGET_KINDS = ['mmap_exec', 'exec_memory', 'memfd_create', 'io_uring_setup', 'libcall'] as const;
+/** Code loading and injection signs inside the target (loader_env: a loader variable at an exec). */
+export const IN_TARGET_KINDS = ['mmap_exec', 'exec_memory', 'memfd_create', 'io_uring_setup', 'libcall', 'loader_env'] as const;
 /** Every row kind, in the order of the C enum (bpf/gpo.h; test/record-layout.test.ts holds them together). */
 export const ROW_KINDS = ['syscall', ...LIFECYCLE_KINDS, ...ACT_KINDS, ...IN_TARGET_KINDS] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
@@ -37,11 +37,11 @@ export const COLUMNS = {
   child_tid: 'fork/thread: the new thread id',
   exit_code: 'exit: the wait status code the thread exited with (exit status << 8 | signal)',
   group_dead: 'exit: 1 when this was the last thread of its process',
-  path: 'exec: the executed file; proc_open/device_open/mmap_exec: the file; memfd_create: its name; libcall: the argument',
+  path: 'exec: the executed file; proc_open/device_open/mmap_exec: the file; memfd_create: its name; libcall: the argument; loader_env: the variable\'s value',
   argv: 'exec: the argument vector',
-  truncated: 'exec: 1 when path or argv was cut to fit the record',
+  truncated: 'exec: 1 when path or argv was cut to fit the record; act rows: 1 when path was; loader_env: 1 when the value was, or (no variable) when the environment was not read to its end',
   uid: 'actor rows: the real uid of the acting process',
-  exe: 'actor rows: the executable of the acting process (" (deleted)" after one with no name left)',
+  exe: 'actor rows: the executable of the acting process (" (deleted)" after one with no name left); loader_env: the program exec\'d',
   target_pid: 'actor rows: the process (tgid) of the target thread named (global pid)',
   target_tid: 'actor rows: the target thread named (global tid)',
   request: 'ptrace request, signal number, open flags, bpf program type, mmap/mprotect prot',
@@ -50,7 +50,7 @@ export const COLUMNS = {
   dev: 'mmap_exec: device of the mapped file',
   inode: 'mmap_exec: inode of the mapped file',
   offset: 'mmap_exec: offset of the mapping in the file',
-  func: 'libcall: library and function, "libc.so.6:dlopen"',
+  func: 'libcall: library and function, "libc.so.6:dlopen"; loader_env: the variable (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH; null: the environment was not read to its end)',
 } as const;
 export type ColumnName = keyof typeof COLUMNS;
 

@@ -2,13 +2,13 @@
 // each Debian kernel, with the fixture and act tests of record.test.ts and observe.test.ts): what
 // `gpo doctor` says against what `gpo record` does, and the hook each signal was served by.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../src/doctor/index.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { fixture, readRows, requireRoot, Running, runGpo, start, startGpo } from '../helpers/gpo.js';
+import { fixture, readRows, requireRoot, ROOT, Running, runGpo, start, startGpo } from '../helpers/gpo.js';
 
 const GETPPID = 110;
 
@@ -69,6 +69,29 @@ describe('kernel suite', () => {
       // addr holds the access mask: MAY_READ (4).
       expect(rows[0]).toMatchObject({ target_pid: pid, path: `/proc/${pid}/mem`, addr: 4n });
     }
+  });
+
+  it('reads the loader variables of every exec (bpf_loop over the environment), the end of a long one, and counts one too long to read', async () => {
+    // One recording (node starts are dear under emulation): a wrapper sets LD_AUDIT behind 2000 variables
+    // for one exec, then execs the workload behind 9000 more than the recorder reads, with LD_PRELOAD last.
+    const tmp = mkdtempSync(join(tmpdir(), 'gpo-kernel-'));
+    const lib = join(ROOT, 'out', 'lib', 'libfixture.so');
+    const pad = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}=`).join(' ');
+    const script = join(tmp, 'launch.sh');
+    writeFileSync(script, `env ${pad(2000, 'Q')} LD_AUDIT=${lib} /bin/true\nexec env ${pad(9000, 'P')} LD_PRELOAD=${lib} ${fixture('workload')} 1 10 /etc/hostname /bin/true\n`);
+    const out = join(tmp, 'env.parquet');
+    const r = runGpo(['record', '-q', '-o', out, '--', 'sh', script]);
+    expect(r.code, r.stderr).toBe(0);
+    // (The launcher's exec of sh carries the test's own environment, whatever it holds.)
+    const loaders = (await readRows(out)).filter((x) => x.kind === 'loader_env' && !x.exe!.endsWith('/sh')).map((x) => [x.exe, x.func, x.path, x.truncated]);
+    expect(loaders).toEqual([
+      ['/bin/true', 'LD_AUDIT', lib, 0],
+      [fixture('workload'), null, null, 1],
+      ['/bin/true', null, null, 1],
+    ]);
+    const { metadata } = await openTrace(out);
+    expect(metadata.truncated.exec_env).toBe(2);
+    expect(metadata.hooks.loader_env).toMatch(/^tp_btf\/sched_process_exec/);
   });
 
   it('counts every lost record under a tiny ring buffer: rows + drops = calls made', async () => {

@@ -182,13 +182,13 @@ describe('act records', () => {
     expect(totals).toMatchObject({ rows: 1, lifecycleRows: 1, recordsRejected: 0 });
   });
 
-  it('every act kind decodes to its own kind; only actor kinds name the executable', () => {
+  it('every act kind decodes to its own kind; only actor kinds name the executable (loader_env: the program exec\'d)', () => {
     const actKinds = ROW_KINDS.slice(code('ptrace'), addon.rowKinds.length);
     const { rows } = decode(actKinds.map((k) => actor(k)));
     expect(rows.map(kindOf)).toEqual(actKinds);
     for (const r of rows) {
-      const isActor = r.kind <= code('device_open');
-      expect(r.fields!.exe === undefined, kindOf(r)).toBe(!isActor);
+      const namesProgram = r.kind <= code('device_open') || kindOf(r) === 'loader_env';
+      expect(r.fields!.exe === undefined, kindOf(r)).toBe(!namesProgram);
     }
   });
 
@@ -238,6 +238,53 @@ describe('act records', () => {
     const name = Buffer.alloc(NAME_PARTS * NAME_LEN, 'n');
     const { rows } = decode([actRecord(H(1, 1, 1n), { kind: code('memfd_create'), comm: 'x', name })]);
     expect(rows[0]!.fields!.path!.equals(name)).toBe(true);
+  });
+});
+
+describe('loader_env records', () => {
+  const exec = (tgid: number, path: string) => execRecord(H(tgid, tgid, 1n), { oldTid: tgid, argv: path, comm: 'prog', path });
+  const loader = (tgid: number, variable: bigint, value?: Buffer | string, flags = 0) =>
+    actRecord(H(tgid, tgid, 2n), { kind: code('loader_env'), comm: 'prog', request: variable, name: value, flags, addr: 5n, size: 6n });
+
+  it('name the variable (func), its value (path) and the program its process exec\'d last (exe); no request, addr or size', () => {
+    const { rows, totals } = decode([
+      exec(10, '/usr/bin/game'),
+      loader(10, 0n, '/tmp/hook.so'),
+      loader(10, 1n, '/tmp/audit.so'),
+      exec(11, '/bin/true'),
+      loader(11, 2n, '/opt/lib'),
+      loader(10, 0n, ''),
+    ]);
+    expect(totals.recordsRejected).toBe(0);
+    const loaders = rows.filter((r) => kindOf(r) === 'loader_env');
+    expect(loaders.map((r) => [r.pid, text(r.fields!.func), text(r.fields!.path), text(r.fields!.exe), r.fields!.truncated])).toEqual([
+      [10, 'LD_PRELOAD', '/tmp/hook.so', '/usr/bin/game', 0],
+      [10, 'LD_AUDIT', '/tmp/audit.so', '/usr/bin/game', 0],
+      [11, 'LD_LIBRARY_PATH', '/opt/lib', '/bin/true', 0],
+      [10, 'LD_PRELOAD', undefined, '/usr/bin/game', 0],
+    ]);
+    for (const r of loaders) expect([r.fields!.request, r.fields!.addr, r.fields!.size]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('a value cut to the name area keeps all of it and is truncated; a process whose exec was not seen says "?"', () => {
+    const value = Buffer.alloc(NAME_PARTS * NAME_LEN, 'v');
+    const { rows } = decode([loader(12, 0n, value, 1)]);
+    expect(rows[0]!.fields!.path!.equals(value)).toBe(true);
+    expect([rows[0]!.fields!.truncated, text(rows[0]!.fields!.exe)]).toEqual([1, '?']);
+  });
+
+  it('an environment not read to its end (and any unknown variable) has no variable and no value, and is truncated', () => {
+    const { rows } = decode([exec(13, '/usr/bin/env'), loader(13, 3n, undefined, 1), loader(13, 99n, 'junk')]);
+    const loaders = rows.filter((r) => kindOf(r) === 'loader_env');
+    expect(loaders.map((r) => [r.fields!.func, r.fields!.path, text(r.fields!.exe), r.fields!.truncated])).toEqual([
+      [undefined, undefined, '/usr/bin/env', 1],
+      [undefined, undefined, '/usr/bin/env', 1],
+    ]);
+  });
+
+  it('the program of a process is forgotten when its last thread exits', () => {
+    const { rows } = decode([exec(14, '/usr/bin/game'), exitRecord(H(14, 14, 3n), { exitCode: 0, groupDead: 1, comm: 'game' }), loader(14, 0n, '/x.so')]);
+    expect(text(rows.at(-1)!.fields!.exe)).toBe('?');
   });
 });
 

@@ -21,7 +21,7 @@ const LIST_LIMIT = 200;
 
 const TAMPER_KINDS = new Set<string>(ACT_KINDS);
 /** The library lanes: code loading inside the target and execs, in the order the report shows them. */
-const LIBRARY_KINDS = new Set<string>(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup'] satisfies (RowKind)[]);
+const LIBRARY_KINDS = new Set<string>(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup', 'loader_env'] satisfies (RowKind)[]);
 
 export interface ThreadSeries {
   pid: number;
