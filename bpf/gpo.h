@@ -120,7 +120,8 @@ struct gpo_rename_event {
 #define GPO_NAME_PARTS 10
 #define GPO_NAME_LEN 48
 #define GPO_ACT_PATH_TRUNCATED 1
-#define GPO_ACT_FILE_DELETED 2 /* the file has no name left (unlinked, O_TMPFILE, memfd, SysV shm): " (deleted)" */
+/* GPO_ACT_FILE_DELETED: the file has no name left (unlinked, O_TMPFILE, memfd, SysV shm): " (deleted)" */
+#define GPO_ACT_FILE_DELETED 2
 #define GPO_ACT_EXE_DELETED 4 /* the same of the actor's executable */
 
 /* One act worth a row of its own. pid/tid of the header are the actor's. The name area holds either a

@@ -46,7 +46,8 @@ static __always_inline struct gpo_act_event *act_begin(__u32 kind, __u32 nr, lon
 		if (exe) {
 			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
 			if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
-				e->flags |= GPO_ACT_EXE_DELETED; /* a tool that unlinked itself, or ran from a memfd */
+				/* a tool that unlinked itself, or ran from a memfd */
+				e->flags |= GPO_ACT_EXE_DELETED;
 		}
 	}
 	return e;
@@ -301,6 +302,7 @@ static __always_inline bool signal_generated_nothing(long sig, long ret)
 /* The syscalls act_any looks at. */
 static __always_inline bool is_act_syscall(__u32 nr)
 {
+	/* clang-format off */
 	switch (nr) {
 	case NR_OPEN: case NR_KILL: case NR_PTRACE: case NR_RT_SIGQUEUEINFO: case NR_INIT_MODULE:
 	case NR_TKILL: case NR_TGKILL: case NR_OPENAT: case NR_RT_TGSIGQUEUEINFO: case NR_PERF_EVENT_OPEN:
@@ -308,6 +310,7 @@ static __always_inline bool is_act_syscall(__u32 nr)
 	case NR_PIDFD_SEND_SIGNAL: case NR_PIDFD_OPEN: case NR_OPENAT2: case NR_PIDFD_GETFD:
 		return true;
 	}
+	/* clang-format on */
 	return false;
 }
 

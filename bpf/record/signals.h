@@ -41,7 +41,8 @@ static __always_inline void act_on_signal(int sig, struct kernel_siginfo *info, 
 	e->target_tgid = target;
 	e->target_tid = BPF_CORE_READ(task, pid);
 	e->request = sig;
-	e->addr = result; /* TRACE_SIGNAL_*: 0 delivered, 1 ignored, 2 already pending, 3 queue full, 4 info lost */
+	/* TRACE_SIGNAL_*: 0 delivered, 1 ignored, 2 already pending, 3 queue full, 4 info lost */
+	e->addr = result;
 	event_submit(e);
 }
 

@@ -1,9 +1,11 @@
 // Reads a recording's Arrow IPC stream (its journal) while the addon appends to it, by positional reads on
-// the recording's own descriptor: each call returns the record batches completed up to a byte offset the
-// recorder has reported, expanded to the trace schema. At most `chunkBytes` are read per call, so a backlog
-// (the writer fell behind a syscall storm) is taken in bounded steps.
+// a descriptor of it: each call returns the record batches completed up to a byte offset known to be written,
+// expanded to the trace schema. A message still being written is left for the next call; at most
+// `chunkBytes` are read per call, so a backlog (the writer fell behind a syscall storm) is taken in bounded
+// steps. The one reader of a growing journal: the Parquet worker (src/trace/parquet-segment-worker.ts) and
+// gpo watch (src/watch/stream-tail.ts) both read through it.
 import { readSync } from 'node:fs';
-import { Message, MessageHeader, RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import { Message, MessageHeader, RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
 import { expandRecordingBatch } from './expand.js';
 
 /** Every message of the stream format starts with this marker, then the metadata length (0: end of stream). */
@@ -14,6 +16,8 @@ export class JournalTail {
   offset = 0;
   /** Rows returned so far. */
   rows = 0;
+  /** The stream's schema (its metadata: the document the recording started with), once read. */
+  schema: Schema | null = null;
   private schemaMessage: Uint8Array | null = null;
   private buffer = Buffer.alloc(1 << 20);
   /** Bytes of a message that did not fit in one chunk: the next read takes at least that many. */
@@ -25,7 +29,7 @@ export class JournalTail {
   ) {}
 
   /** The batches of the complete messages between the last call and `end` (batches of no rows, which only
-   * carry metadata, are skipped). */
+   * carry metadata, are skipped). Nothing is read past the end-of-stream marker. */
   read(end: number): RecordBatch[] {
     const want = Math.min(end - this.offset, Math.max(this.chunkBytes, this.needed));
     if (want < 8) return [];
@@ -53,8 +57,10 @@ export class JournalTail {
         }
         break;
       }
-      if (message.headerType === MessageHeader.Schema && this.schemaMessage === null) this.schemaMessage = Uint8Array.from(bytes.subarray(at, next));
-      else if (message.headerType === MessageHeader.RecordBatch) batches.push(bytes.subarray(at, next));
+      if (message.headerType === MessageHeader.Schema && this.schemaMessage === null) {
+        this.schemaMessage = Uint8Array.from(bytes.subarray(at, next));
+        this.schema = message.header() as Schema;
+      } else if (message.headerType === MessageHeader.RecordBatch) batches.push(bytes.subarray(at, next));
       at = next;
     }
     this.offset += at;
@@ -63,5 +69,15 @@ export class JournalTail {
     const out = [...RecordBatchReader.from(Buffer.concat([this.schemaMessage, ...batches]))].filter((b) => b.numRows > 0).map(expandRecordingBatch);
     for (const b of out) this.rows += b.numRows;
     return out;
+  }
+
+  /** Every batch complete up to `end`, in as many chunks as it takes. */
+  readAll(end: number): RecordBatch[] {
+    const out: RecordBatch[] = [];
+    for (;;) {
+      const from = this.offset;
+      out.push(...this.read(end));
+      if (this.offset === from) return out;
+    }
   }
 }

@@ -2,6 +2,7 @@
 // signals, ptrace requests, BPF program types, perf event types. One table each, shared by replay, the
 // report and the detectors. Unknown values stay visible as numbers, never dropped.
 
+// prettier-ignore
 const PTRACE_REQUESTS: Record<number, string> = {
   0: 'PTRACE_TRACEME', 1: 'PTRACE_PEEKTEXT', 2: 'PTRACE_PEEKDATA', 3: 'PTRACE_PEEKUSER', 4: 'PTRACE_POKETEXT',
   5: 'PTRACE_POKEDATA', 6: 'PTRACE_POKEUSER', 7: 'PTRACE_CONT', 8: 'PTRACE_KILL', 9: 'PTRACE_SINGLESTEP',
@@ -113,6 +114,7 @@ export function returnError(ret: bigint | null): string | null {
 /** Syscalls that return an address: shown in hex like strace does. */
 export const ADDRESS_RETURNING = new Set(['mmap', 'mremap', 'brk', 'shmat']);
 
+// prettier-ignore
 const SIGNALS = [
   '', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1',
   'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGCHLD', 'SIGCONT', 'SIGSTOP', 'SIGTSTP',
@@ -127,6 +129,7 @@ export function signalName(signal: number): string {
 }
 
 /** Open flags besides the access mode, in the order strace prints them (octal values, x86_64). */
+// prettier-ignore
 const OPEN_FLAGS: [number, string][] = [
   [0o100, 'O_CREAT'], [0o200, 'O_EXCL'], [0o400, 'O_NOCTTY'], [0o1000, 'O_TRUNC'], [0o2000, 'O_APPEND'],
   [0o4000, 'O_NONBLOCK'], [0o4010000, 'O_SYNC'], [0o10000, 'O_DSYNC'], [0o20000, 'O_ASYNC'], [0o40000, 'O_DIRECT'],
@@ -158,6 +161,7 @@ export function protFlags(prot: number): string {
   return parts.join('|');
 }
 
+// prettier-ignore
 const BPF_PROG_TYPES = [
   'UNSPEC', 'SOCKET_FILTER', 'KPROBE', 'SCHED_CLS', 'SCHED_ACT', 'TRACEPOINT', 'XDP', 'PERF_EVENT', 'CGROUP_SKB',
   'CGROUP_SOCK', 'LWT_IN', 'LWT_OUT', 'LWT_XMIT', 'SOCK_OPS', 'SK_SKB', 'CGROUP_DEVICE', 'SK_MSG', 'RAW_TRACEPOINT',

@@ -27,6 +27,7 @@ const LEFT = 190;
 const RIGHT = 20;
 const PLOT = WIDTH - LEFT - RIGHT;
 const PALETTE = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#0891b2', '#db2777', '#65a30d', '#64748b'];
+// prettier-ignore
 const KIND_COLOURS: Record<string, string> = {
   mmap_exec: '#2563eb', libcall: '#0891b2', exec: '#16a34a', exec_memory: '#dc2626', memfd_create: '#dc2626', io_uring_setup: '#d97706', loader_env: '#dc2626',
   ptrace: '#dc2626', vm_read: '#ea580c', vm_write: '#dc2626', proc_open: '#d97706', signal: '#9333ea', pidfd: '#9333ea',
