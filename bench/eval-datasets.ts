@@ -39,7 +39,9 @@ function figures(label: string, result: ReturnType<typeof evaluateSequences>): s
 function adfa(): void {
   for (const protocol of ADFA_LD_PROTOCOLS) {
     const { train, normal, attack } = adfaSplit(protocol);
-    console.log(`ADFA-LD, ${protocol.name} protocol (${protocol.description}): train ${train.length}, normal ${normal.length}, attack ${attack.length} sequences`);
+    console.log(
+      `ADFA-LD, ${protocol.name} protocol (${protocol.description}): train ${train.length}, normal ${normal.length}, attack ${attack.length} sequences`,
+    );
     for (const windowLength of [3, 4, 5, 6]) {
       console.log(figures(`adfa-ld ${protocol.name} k=${windowLength}`, evaluateSequences(train, normal, attack, { windowLength })));
     }
@@ -69,7 +71,11 @@ function unm(): void {
 }
 
 function unmProgram(program: string, prefix: string, normalDir: string, intrusionDir: string): void {
-  const files = (dir: string): string[] => readdirSync(dir).sort().filter((name) => name.startsWith(prefix)).map((name) => join(dir, name));
+  const files = (dir: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .filter((name) => name.startsWith(prefix))
+      .map((name) => join(dir, name));
   const normalAll = importSequences('unm', files(normalDir)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const train = normalAll.filter((_, i) => i % 2 === 0);
   const normal = normalAll.filter((_, i) => i % 2 === 1);

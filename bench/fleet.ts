@@ -41,7 +41,10 @@ const log = (line: string) => process.stderr.write(`bench/fleet: ${line}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'gpo-fleet-bench-'));
 try {
   const sources = ['Training_Data_Master', 'Validation_Data_Master'].flatMap((sub) =>
-    readdirSync(join(dataset, sub)).filter((f) => f.endsWith('.txt')).sort().map((f) => join(dataset, sub, f)),
+    readdirSync(join(dataset, sub))
+      .filter((f) => f.endsWith('.txt'))
+      .sort()
+      .map((f) => join(dataset, sub, f)),
   );
   if (sources.length < count) throw new Error(`${dataset} holds ${sources.length} sequences, fewer than ${count}`);
   log(`importing ${count} ADFA-LD sequences, one trace each ...`);
@@ -74,7 +77,9 @@ try {
   console.log(`| \`gpo train FOLDER\`, ${count} traces | ${fmt(train)} |`);
   console.log(`| \`gpo score FOLDER --json\`, ${count / 10} traces | ${fmt(scoreTenth)} |`);
   console.log(`| \`gpo score FOLDER --json\`, ${count} traces | ${fmt(score)} |`);
-  console.log(`| \`gpo score TRACE --json\` once per trace (${sample} timed, scaled to ${count}) | ${(perTrace * count).toFixed(1)} s | ${(perTraceCpu * count).toFixed(1)} s | ${Math.max(...each.map((t) => t.rssMb)).toFixed(0)} MB (each) |`);
+  console.log(
+    `| \`gpo score TRACE --json\` once per trace (${sample} timed, scaled to ${count}) | ${(perTrace * count).toFixed(1)} s | ${(perTraceCpu * count).toFixed(1)} s | ${Math.max(...each.map((t) => t.rssMb)).toFixed(0)} MB (each) |`,
+  );
   console.log('');
   console.log(
     `one process: ${(count / score.seconds).toFixed(1)} traces/s; ${((perTrace * count) / score.seconds).toFixed(1)}x less wall time and ` +

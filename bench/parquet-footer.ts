@@ -36,7 +36,8 @@ function hyparquetStats(tail: Uint8Array): RowGroupStats[] {
       if (s?.null_count !== undefined) stats.nullCount = Number(s.null_count);
       const exact = s?.is_max_value_exact !== false && s?.is_min_value_exact !== false;
       if (exact && s?.min_value instanceof Uint8Array && s.max_value instanceof Uint8Array) Object.assign(stats, { min: s.min_value, max: s.max_value });
-      else if (exact && s?.min_value !== undefined && s.max_value !== undefined) Object.assign(stats, { min: rawOf(tail, s.min_value), max: rawOf(tail, s.max_value) });
+      else if (exact && s?.min_value !== undefined && s.max_value !== undefined)
+        Object.assign(stats, { min: rawOf(tail, s.min_value), max: rawOf(tail, s.max_value) });
       columns.set(path[0]!, stats);
     }
     for (const name of nested) columns.delete(name);
@@ -90,7 +91,13 @@ const same = isDeepStrictEqual(comparable(ours), comparable(theirs));
 if (!same)
   for (const [g, group] of ours.entries())
     for (const [name, stats] of group.columns)
-      if (!isDeepStrictEqual(comparable([{ rows: 0, columns: new Map([[name, stats]]) }]), comparable([{ rows: 0, columns: new Map([[name, theirs[g]?.columns.get(name) ?? {}]]) }]))) console.log(`differs: row group ${g} column ${name}:`, stats, theirs[g]?.columns.get(name));
+      if (
+        !isDeepStrictEqual(
+          comparable([{ rows: 0, columns: new Map([[name, stats]]) }]),
+          comparable([{ rows: 0, columns: new Map([[name, theirs[g]?.columns.get(name) ?? {}]]) }]),
+        )
+      )
+        console.log(`differs: row group ${g} column ${name}:`, stats, theirs[g]?.columns.get(name));
 // Warm both up before timing.
 for (let i = 0; i < 20; i++) {
   parseFooterStats(footer);

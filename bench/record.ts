@@ -111,7 +111,10 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be an integer >= 1, got '${text}'`);
     return n;
   };
-  const configs = values.configs.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const configs = values.configs
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   for (const c of configs) {
     if (!(CONFIGS as readonly string[]).includes(c)) throw new Error(`unknown config '${c}'; known: ${CONFIGS.join(', ')}`);
   }
@@ -459,8 +462,7 @@ function printTable(summaries: ConfigSummary[], throughput: ThroughputResult[], 
     s.ok ? `${format(Math.min(...s.runs_ns_per_call), 1)}..${format(Math.max(...s.runs_ns_per_call), 1)}` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ');
   const out: string[] = [];
   out.push(`gpo bench: getppid storm, median of ${options.repeats} runs, kernel ${release()}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'})`);
   out.push(line(header));
@@ -482,16 +484,22 @@ function printTable(summaries: ConfigSummary[], throughput: ThroughputResult[], 
   const added = (name: string) => summaries.find((x) => x.config === name && x.ok)?.added_ns;
   const [all, syscallsOnly, bpftrace] = [added('gpo'), added('gpo-syscalls-only'), added('bpftrace')];
   if (all !== undefined && bpftrace !== undefined)
-    out.push(`target: gpo adds ${format(all, 1)} ns/syscall writing every syscall vs bpftrace's ${format(bpftrace, 1)} ns merely counting (${all <= bpftrace ? 'met' : 'not met'})`);
+    out.push(
+      `target: gpo adds ${format(all, 1)} ns/syscall writing every syscall vs bpftrace's ${format(bpftrace, 1)} ns merely counting (${all <= bpftrace ? 'met' : 'not met'})`,
+    );
   if (syscallsOnly !== undefined && bpftrace !== undefined)
-    out.push(`target: gpo --syscalls-only adds ${format(syscallsOnly, 1)} ns/syscall vs bpftrace's ${format(bpftrace, 1)} ns (${syscallsOnly <= bpftrace ? 'met' : 'not met'})`);
+    out.push(
+      `target: gpo --syscalls-only adds ${format(syscallsOnly, 1)} ns/syscall vs bpftrace's ${format(bpftrace, 1)} ns (${syscallsOnly <= bpftrace ? 'met' : 'not met'})`,
+    );
   const perCall = (name: string) => summaries.find((x) => x.config === name && x.ok)?.ns_per_call;
   const [gpoNs, floorNs, floorAdded] = [perCall('gpo'), perCall('empty-tp-btf'), added('empty-tp-btf')];
   if (gpoNs !== undefined && floorNs !== undefined && floorAdded !== undefined)
     out.push(`floor: an empty tp_btf program adds ${format(floorAdded, 1)} ns/syscall; gpo costs ${(gpoNs / floorNs).toFixed(2)}x the storm under it`);
   if (all !== undefined && syscallsOnly !== undefined) {
     const extra = ((all - syscallsOnly) / syscallsOnly) * 100;
-    out.push(`target: all observation hooks add ${extra.toFixed(1)}% to the cost of recording syscalls alone (target <= 10%: ${extra <= 10 ? 'met' : 'not met'})`);
+    out.push(
+      `target: all observation hooks add ${extra.toFixed(1)}% to the cost of recording syscalls alone (target <= 10%: ${extra <= 10 ? 'met' : 'not met'})`,
+    );
   }
   if (throughput.length > 0) {
     const t = throughputSummary(throughput);
@@ -502,9 +510,14 @@ function printTable(summaries: ConfigSummary[], throughput: ThroughputResult[], 
         `recorder ${format(t.rows_per_cpu_s)} rows per CPU second, ${t.wall_s.toFixed(1)} s wall with Parquet conversion, peak RSS ${rss}`,
     );
     const met = t.events_per_s >= 3e6 && t.drops === 0;
-    out.push(`target: the recorder sustains 3 M events/s into the trace with no drops: ${format(t.events_per_s)} events/s, ${format(t.drops)} drops (${met ? 'met' : 'not met'})`);
+    out.push(
+      `target: the recorder sustains 3 M events/s into the trace with no drops: ${format(t.events_per_s)} events/s, ${format(t.drops)} drops (${met ? 'met' : 'not met'})`,
+    );
   }
-  const rssValues = [...summaries.flatMap((s) => (s.gpo?.peak_rss_kb ? [s.gpo.peak_rss_kb] : [])), ...throughput.flatMap((t) => (t.peak_rss_kb ? [t.peak_rss_kb] : []))];
+  const rssValues = [
+    ...summaries.flatMap((s) => (s.gpo?.peak_rss_kb ? [s.gpo.peak_rss_kb] : [])),
+    ...throughput.flatMap((t) => (t.peak_rss_kb ? [t.peak_rss_kb] : [])),
+  ];
   if (rssValues.length > 0) {
     const peak = Math.max(...rssValues) / 1024;
     out.push(`target: gpo's peak RSS below 250 MB: ${peak.toFixed(1)} MiB at most over the gpo rows (${peak * 1.048576 < 250 ? 'met' : 'not met'})`);

@@ -111,7 +111,14 @@ async function trainBaseline(gpo: string, dir: string, rate: number): Promise<st
   return baseline;
 }
 
-async function measure(gpo: string, dir: string, baseline: string, rate: number, rounds: number, progress: (s: string) => void): Promise<{ samples: Sample[]; missed: number; achievedRate: number }> {
+async function measure(
+  gpo: string,
+  dir: string,
+  baseline: string,
+  rate: number,
+  rounds: number,
+  progress: (s: string) => void,
+): Promise<{ samples: Sample[]; missed: number; achievedRate: number }> {
   const session = new Session(gpo, ['watch', '--json', '--fail-on', 'none', '--baseline', baseline, '--', TARGET, String(rate)]);
   const hello = await session.line((l) => 'pid' in l && 'addr' in l);
   const pid = hello.pid as number;
@@ -193,7 +200,15 @@ async function main(): Promise<void> {
     const lines = ['| load | act | alerts | p50 ms | p99 ms | max ms | gpo p50 / p99 ms | missed |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
     for (const r of results) {
       const load = r.rate === 0 ? 'idle' : `${(r.achievedRate / 1e6).toFixed(2)} M calls/s`;
-      for (const act of ACTS) lines.push(row(load, act, r.samples.filter((s) => s.act === act), 0));
+      for (const act of ACTS)
+        lines.push(
+          row(
+            load,
+            act,
+            r.samples.filter((s) => s.act === act),
+            0,
+          ),
+        );
       lines.push(row(load, '**all**', r.samples, r.missed));
     }
     process.stdout.write(`${lines.join('\n')}\n`);

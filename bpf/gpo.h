@@ -155,8 +155,8 @@ struct gpo_act_event {
  * the name area its value). GPO_LOADER_UNSCANNED: the environment was not read to its end. The environment
  * is read string by string, a string longer than a piece in pieces; at most GPO_ENV_PIECES pieces. */
 enum gpo_loader_variable {
-	GPO_LOADER_PRELOAD = 0, /* LD_PRELOAD */
-	GPO_LOADER_AUDIT,       /* LD_AUDIT */
+	GPO_LOADER_PRELOAD = 0,  /* LD_PRELOAD */
+	GPO_LOADER_AUDIT,        /* LD_AUDIT */
 	GPO_LOADER_LIBRARY_PATH, /* LD_LIBRARY_PATH */
 	GPO_LOADER_UNSCANNED,
 };
@@ -168,8 +168,8 @@ enum gpo_loader_variable {
 #define GPO_TASK_IDS 65536
 #define GPO_PID_LEVELS 4
 struct gpo_task_key {
-	__u32 ns;  /* inode number of the pid namespace */
-	__u32 nr;  /* the thread's number there */
+	__u32 ns; /* inode number of the pid namespace */
+	__u32 nr; /* the thread's number there */
 };
 
 struct gpo_task_ids {

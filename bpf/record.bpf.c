@@ -31,7 +31,8 @@ char LICENSE[] SEC("license") = "GPL";
  * space loads the one that matches the kernel's BTF, so res is never read from the wrong argument. */
 /* Every signal generated for a followed process, whatever route named it (record/signals.h). */
 SEC("tp_btf/signal_generate")
-int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group, int result)
+int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
+	     int result)
 {
 	act_on_signal(sig, info, task, result);
 	return 0;
@@ -151,8 +152,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			if (observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE || nr == NR_IO_URING_SETUP ||
-					    nr == NR_PKEY_MPROTECT || nr == NR_SHMAT))
+			if (observe_acts &&
+			    (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE ||
+			     nr == NR_IO_URING_SETUP || nr == NR_PKEY_MPROTECT || nr == NR_SHMAT))
 				act_in_target(regs, nr, ret);
 		}
 	}
@@ -234,7 +236,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		launcher_tgid = 0;
 	/* A thread other than the leader that execs takes the leader's number (whose exit removed it). */
 	if (old_pid != p->pid) {
-		struct gpo_task_key k = { .ns = BPF_CORE_READ(p, thread_pid, numbers[0].ns, ns.inum), .nr = old_pid };
+		struct gpo_task_key k = { .ns = BPF_CORE_READ(p, thread_pid, numbers[0].ns, ns.inum),
+					  .nr = old_pid };
 
 		bpf_map_delete_elem(&task_ids, &k);
 		put_task_ids(p, true);

@@ -151,7 +151,8 @@ std::vector<uint8_t> MessageHead(int64_t rows, const std::vector<IpcColumn>& col
 
 }  // namespace
 
-ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns, const IpcMetadata& metadata) {
+ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns,
+                                const IpcMetadata& metadata) {
   int64_t body_length;
   std::vector<uint8_t> head = MessageHead(rows, columns, metadata, &body_length);
   std::vector<iovec> iov = {{head.data(), head.size()}};
@@ -192,7 +193,8 @@ static Napi::Value EncodeRecordBatchJs(const Napi::CallbackInfo& info) {
   std::vector<IpcColumn> columns;
   for (uint32_t i = 0; i < nodes.Length(); i++) {
     Napi::Object node = nodes.Get(i).As<Napi::Object>();
-    IpcColumn c{node.Get("length").As<Napi::Number>().Int64Value(), node.Get("nullCount").As<Napi::Number>().Int64Value(), {}};
+    IpcColumn c{
+        node.Get("length").As<Napi::Number>().Int64Value(), node.Get("nullCount").As<Napi::Number>().Int64Value(), {}};
     Napi::Array buffers = node.Get("buffers").As<Napi::Array>();
     for (uint32_t j = 0; j < buffers.Length(); j++) {
       auto view = buffers.Get(j).As<Napi::TypedArray>();
@@ -211,7 +213,8 @@ static Napi::Value EncodeRecordBatchJs(const Napi::CallbackInfo& info) {
     }
   }
   size_t capacity = out.ByteLength() > at ? out.ByteLength() - at : 0;
-  return Napi::Number::New(info.Env(), double(at + EncodeRecordBatchMessage(rows, columns, out.Data() + at, capacity, metadata)));
+  return Napi::Number::New(info.Env(),
+                           double(at + EncodeRecordBatchMessage(rows, columns, out.Data() + at, capacity, metadata)));
 }
 
 void InitArrowIpc(Napi::Env env, Napi::Object exports) {

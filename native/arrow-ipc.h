@@ -15,9 +15,9 @@ struct IpcBuffer {
   size_t size;
 };
 
-// One field node of a batch (a column, or the child array of a list column, after its parent): its row count, null count and buffers in the order the Arrow format gives for
-// its type (validity then values for numbers; validity, offsets, bytes for strings). A validity buffer of
-// size 0 means no nulls.
+// One field node of a batch (a column, or the child array of a list column, after its parent): its row count, null
+// count and buffers in the order the Arrow format gives for its type (validity then values for numbers; validity,
+// offsets, bytes for strings). A validity buffer of size 0 means no nulls.
 struct IpcColumn {
   int64_t length;
   int64_t null_count;
@@ -30,7 +30,8 @@ using IpcMetadata = std::vector<std::pair<std::string, std::string>>;
 
 // Writes one RecordBatch message (Arrow format V5, no body compression) for columns already described by
 // the stream's schema message. Returns the bytes written, or -errno.
-ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns, const IpcMetadata& metadata = {});
+ssize_t WriteRecordBatchMessage(int fd, int64_t rows, const std::vector<IpcColumn>& columns,
+                                const IpcMetadata& metadata = {});
 
 // Encodes the same message into memory (for handing batches to other Arrow readers); returns its size,
 // and writes nothing if that is more than capacity.

@@ -22,8 +22,10 @@ Napi::Value DecodeRecordsJs(const Napi::CallbackInfo& info) {
   Napi::Value thread_name_fn = opts.Get("threadName");
   RecordDecoder::ThreadName thread_name = [&](uint32_t tgid, uint32_t tid) -> std::string {
     if (!thread_name_fn.IsFunction()) return "?";
-    Napi::Value name = thread_name_fn.As<Napi::Function>().Call({Napi::Number::New(env, tgid), Napi::Number::New(env, tid)});
-    if (name.IsBuffer()) return std::string(name.As<Napi::Buffer<char>>().Data(), name.As<Napi::Buffer<char>>().Length());
+    Napi::Value name =
+        thread_name_fn.As<Napi::Function>().Call({Napi::Number::New(env, tgid), Napi::Number::New(env, tid)});
+    if (name.IsBuffer())
+      return std::string(name.As<Napi::Buffer<char>>().Data(), name.As<Napi::Buffer<char>>().Length());
     return name.IsString() ? name.As<Napi::String>().Utf8Value() : "?";
   };
   RecordDecoder decoder(durations, base_ns, thread_name);

@@ -33,8 +33,14 @@ int Print(enum libbpf_print_level level, const char* format, va_list args) {
   // The verifier's log comes as one message between BEGIN and END markers; its last line says why.
   std::istringstream lines(buf);
   for (std::string line; std::getline(lines, line);) {
-    if (line.find("-- BEGIN PROG LOAD LOG --") != std::string::npos) { in_log = true; continue; }
-    if (line.find("-- END PROG LOAD LOG --") != std::string::npos) { in_log = false; continue; }
+    if (line.find("-- BEGIN PROG LOAD LOG --") != std::string::npos) {
+      in_log = true;
+      continue;
+    }
+    if (line.find("-- END PROG LOAD LOG --") != std::string::npos) {
+      in_log = false;
+      continue;
+    }
     if (in_log) {
       if (!line.empty() && line.rfind("processed ", 0) != 0 && line.rfind("verification time", 0) != 0 &&
           line.rfind("stack depth", 0) != 0)

@@ -22,16 +22,16 @@ struct ProbeResult {
   std::string section;
   bool loaded = false;
   bool attached = false;
-  int error = 0;  // positive errno of the step that failed, 0 if none
+  int error = 0;       // positive errno of the step that failed, 0 if none
   std::string detail;  // first libbpf warning of the failed step, or the uprobe target
 };
 
 // A uprobe target needs a file and an offset in it: find the mapping of libc's getpid in /proc/self/maps
 // (file offset = address - mapping start + mapping file offset). Attaching by offset sidesteps libbpf 1.1's
 // refusal of glibc symbols that carry two versions.
-bool FindUprobeTarget(std::string *path, unsigned long *offset) {
+bool FindUprobeTarget(std::string* path, unsigned long* offset) {
   unsigned long address = reinterpret_cast<unsigned long>(&getpid);
-  FILE *maps = fopen("/proc/self/maps", "r");
+  FILE* maps = fopen("/proc/self/maps", "r");
   if (!maps) return false;
   char line[4096];
   bool found = false;
@@ -53,14 +53,14 @@ bool FindUprobeTarget(std::string *path, unsigned long *offset) {
 ProbeResult ProbeOne(size_t index, bool verbose) {
   ProbeResult result;
   LibbpfLogBegin(verbose);
-  struct probe_bpf *skel = probe_bpf__open();
+  struct probe_bpf* skel = probe_bpf__open();
   if (!skel) {
     result.error = errno;
     result.detail = LibbpfLogReason();
     return result;
   }
-  struct bpf_program *target = nullptr;
-  struct bpf_program *prog;
+  struct bpf_program* target = nullptr;
+  struct bpf_program* prog;
   size_t i = 0;
   bpf_object__for_each_program(prog, skel->obj) {
     bool chosen = i++ == index;
@@ -79,7 +79,7 @@ ProbeResult ProbeOne(size_t index, bool verbose) {
   }
   result.loaded = true;
 
-  struct bpf_link *link = nullptr;
+  struct bpf_link* link = nullptr;
   if (target == skel->progs.probe_uprobe) {
     std::string path;
     unsigned long offset = 0;
@@ -109,10 +109,10 @@ ProbeResult ProbeOne(size_t index, bool verbose) {
 }
 
 size_t ProgramCount() {
-  struct probe_bpf *skel = probe_bpf__open();
+  struct probe_bpf* skel = probe_bpf__open();
   if (!skel) return 0;
   size_t count = 0;
-  struct bpf_program *prog;
+  struct bpf_program* prog;
   bpf_object__for_each_program(prog, skel->obj) count++;
   probe_bpf__destroy(skel);
   return count;
@@ -121,12 +121,12 @@ size_t ProgramCount() {
 // The errno as text ("Operation not permitted") or as its name ("EPERM"); null when nothing failed.
 Napi::Value ErrorValue(Napi::Env env, int error, bool name) {
   if (!error) return env.Null();
-  const char *text = name ? strerrorname_np(error) : strerror(error);
+  const char* text = name ? strerrorname_np(error) : strerror(error);
   return text ? Napi::String::New(env, text) : Napi::String::New(env, std::to_string(error));
 }
 
 // probeHooks(options?: { verbose?: boolean }): one result per program in probe.bpf.c, in source order.
-Napi::Value ProbeHooks(const Napi::CallbackInfo &info) {
+Napi::Value ProbeHooks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool verbose = false;
   if (info.Length() > 0 && info[0].IsObject()) {

@@ -17,7 +17,7 @@
 namespace {
 
 // becomeChildSubreaper(): undefined, or strerror text when the kernel refuses.
-Napi::Value BecomeChildSubreaper(const Napi::CallbackInfo &info) {
+Napi::Value BecomeChildSubreaper(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return Napi::String::New(env, strerror(errno));
   return env.Undefined();
@@ -27,14 +27,14 @@ Napi::Value BecomeChildSubreaper(const Napi::CallbackInfo &info) {
 std::string StartTicks(int pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *file = fopen(path, "r");
+  FILE* file = fopen(path, "r");
   if (!file) return "";
   char buffer[4096];
   size_t length = fread(buffer, 1, sizeof buffer - 1, file);
   fclose(file);
   buffer[length] = 0;
   // comm may hold spaces and parentheses: the fields after it start after the last ')'.
-  char *field = strrchr(buffer, ')');
+  char* field = strrchr(buffer, ')');
   if (!field) return "";
   // After ')' come fields 3, 4, ...: skip 19 separators to reach field 22.
   for (int skip = 0; skip < 20 && field; skip++) field = strchr(field + 1, ' ');
@@ -45,7 +45,7 @@ std::string StartTicks(int pid) {
 
 // signalProcess(pid, startTicks, signal): "sent"; "gone" when no process with that pid and start time is
 // left (exited, or its pid reused); else the strerror text.
-Napi::Value SignalProcess(const Napi::CallbackInfo &info) {
+Napi::Value SignalProcess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int pid = info[0].As<Napi::Number>().Int32Value();
   std::string start = info[1].As<Napi::String>().Utf8Value();
@@ -66,7 +66,7 @@ Napi::Value SignalProcess(const Napi::CallbackInfo &info) {
 
 // reapChild(pid): true when pid was a child of this process that had exited and is now reaped. For the
 // orphans gpo inherits as subreaper only: Node's own children are Node's to wait for.
-Napi::Value ReapChild(const Napi::CallbackInfo &info) {
+Napi::Value ReapChild(const Napi::CallbackInfo& info) {
   int pid = info[0].As<Napi::Number>().Int32Value();
   return Napi::Boolean::New(info.Env(), pid > 0 && waitpid(pid, nullptr, WNOHANG) == pid);
 }

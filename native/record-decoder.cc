@@ -29,7 +29,8 @@ std::string BoundedString(const char* s, size_t max) { return std::string(s, str
 // A path from the kernel's components, leaf first.
 std::string JoinParts(const char (&parts)[GPO_NAME_PARTS][GPO_NAME_LEN], uint32_t n) {
   std::string path;
-  for (uint32_t i = std::min<uint32_t>(n, GPO_NAME_PARTS); i-- > 0;) path += "/" + BoundedString(parts[i], GPO_NAME_LEN);
+  for (uint32_t i = std::min<uint32_t>(n, GPO_NAME_PARTS); i-- > 0;)
+    path += "/" + BoundedString(parts[i], GPO_NAME_LEN);
   return path;
 }
 
@@ -154,7 +155,9 @@ bool RecordDecoder::DecodeAct(const gpo_act_event& e, RareFields& f, RecordingBa
   batch.ret.back() = e.ret;  // its outcome; nr stays unset: the trace has it on syscall rows only
   bool actor = e.kind <= GPO_KIND_DEVICE_OPEN;
   f.uid = int32_t(e.uid);
-  if (actor) f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) + ((e.flags & GPO_ACT_EXE_DELETED) ? " (deleted)" : "") : std::string("?");
+  if (actor)
+    f.exe = e.exe_parts ? JoinParts(e.exe, e.exe_parts) + ((e.flags & GPO_ACT_EXE_DELETED) ? " (deleted)" : "")
+                        : std::string("?");
   if (e.target_tgid) {
     f.target_pid = int32_t(e.target_tgid);
     f.target_tid = int32_t(e.target_tid);
@@ -196,7 +199,8 @@ void RecordDecoder::DescribeLoaderEnv(const gpo_act_event& e, RareFields& f) {
   f.size.reset();
 }
 
-void RecordDecoder::AddRow(RecordingBatch& batch, uint64_t ts, uint32_t tgid, uint32_t tid, uint8_t kind, int32_t comm) {
+void RecordDecoder::AddRow(RecordingBatch& batch, uint64_t ts, uint32_t tgid, uint32_t tid, uint8_t kind,
+                           int32_t comm) {
   batch.ts.push_back(int64_t(base_ns_ + ts));
   batch.pid.push_back(int32_t(tgid));
   batch.tid.push_back(int32_t(tid));

@@ -73,5 +73,5 @@ class RecordDecoder {
   std::unordered_map<uint32_t, int32_t> thread_comm_;  // tid -> comm index
   // tgid -> the program it last exec'd, named by the loader_env rows of that exec (which follow its record).
   std::unordered_map<uint32_t, std::string> exec_path_;
-  std::vector<std::string> libcall_names_;             // indexed by the uprobe's cookie
+  std::vector<std::string> libcall_names_;  // indexed by the uprobe's cookie
 };

@@ -42,7 +42,11 @@ Napi::Object CountersObject(Napi::Env env, const std::vector<uint64_t>& c) {
 
 RecordConsumer::RecordConsumer(RecorderBpf& bpf, LibcallProbes& libcalls, RecordDecoder& decoder, bool durations,
                                uint32_t batch_rows, ConsumerPacing pacing)
-    : bpf_(bpf), libcalls_(libcalls), decoder_(decoder), durations_(durations), batch_rows_(batch_rows),
+    : bpf_(bpf),
+      libcalls_(libcalls),
+      decoder_(decoder),
+      durations_(durations),
+      batch_rows_(batch_rows),
       pacing_(pacing) {}
 
 RecordConsumer::~RecordConsumer() {
@@ -132,12 +136,16 @@ void RecordConsumer::Deliver() {
   if (write_error_ == 0) {
     // What was lost so far goes with the batch (its message's metadata): a killed gpo's stream says it.
     auto counters = bpf_.ReadCounters();
-    auto by_nr = counters[GPO_CNT_SYSCALLS_DROPPED] ? bpf_.ReadDroppedByNr() : std::vector<std::pair<uint32_t, uint64_t>>{};
+    auto by_nr =
+        counters[GPO_CNT_SYSCALLS_DROPPED] ? bpf_.ReadDroppedByNr() : std::vector<std::pair<uint32_t, uint64_t>>{};
     const DecoderTotals& totals = decoder_.totals();
-    batch_.status = RecordingStatusJson(counters, totals.syscall_rows, totals.lifecycle_rows, totals.records_rejected, by_nr);
+    batch_.status =
+        RecordingStatusJson(counters, totals.syscall_rows, totals.lifecycle_rows, totals.records_rejected, by_nr);
     ssize_t n = WriteRecordingBatch(fd_, batch_, durations_, decoder_.comm_names());
-    if (n < 0) write_error_ = int(-n);
-    else written->bytes = uint64_t(n);
+    if (n < 0)
+      write_error_ = int(-n);
+    else
+      written->bytes = uint64_t(n);
   }
   written->error = write_error_;
   batch_.Clear();

@@ -30,8 +30,7 @@ std::vector<const btf_type*> TracepointParams(const btf* vmlinux, const char* na
   if (!t || !btf_is_func_proto(t)) return out;
   *found = true;
   const btf_param* p = btf_params(t);
-  for (int i = 1; i < btf_vlen(t); i++)
-    out.push_back(btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, p[i].type)));
+  for (int i = 1; i < btf_vlen(t); i++) out.push_back(btf__type_by_id(vmlinux, btf__resolve_type(vmlinux, p[i].type)));
   return out;
 }
 
@@ -101,7 +100,9 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   serve("fork", "tp_btf/sched_process_fork");
   serve("exec", "tp_btf/sched_process_exec");
   serve("rename", "tp_btf/task_rename");
-  serve("flush", "tp_btf/sched_switch + tp_btf/hrtimer_expire_entry (a stage waiting 10 ms on a CPU that spins without syscalls)");
+  serve(
+      "flush",
+      "tp_btf/sched_switch + tp_btf/hrtimer_expire_entry (a stage waiting 10 ms on a CPU that spins without syscalls)");
 
   bool found = false;
   std::vector<const btf_type*> exit_params =
@@ -114,7 +115,8 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("exit", "fentry/taskstats_exit (sched_process_exit has no group_dead before 6.16)");
   } else {
     use("on_exit_live");
-    serve("exit", "tp_btf/sched_process_exit (group_dead from signal->live: two threads exiting at once may both show it)");
+    serve("exit",
+          "tp_btf/sched_process_exit (group_dead from signal->live: two threads exiting at once may both show it)");
   }
 
   if (acts) {
@@ -123,30 +125,42 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     serve("ptrace", "tp_btf/sys_exit (ptrace; target resolved in the caller's pid namespace)");
     serve("vm_read", "tp_btf/sys_exit (process_vm_readv)");
     serve("vm_write", "tp_btf/sys_exit (process_vm_writev)");
-    serve("proc_open", "tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)");
+    serve(
+        "proc_open",
+        "tp_btf/sys_exit (open, openat, openat2; procfs inode -> struct pid when the open succeeded, path otherwise)");
     // Signals by every route (kill(0), kill(-pgid), killpg, kill(-1) name no pid): the tracepoint fires for
     // each process a signal is generated for; what it cannot see (refused, signal 0) the syscall exit does.
     bool signal_tracepoint = false;
     if (vmlinux) TracepointParams(vmlinux, "signal_generate", &signal_tracepoint);
     if (signal_tracepoint) {
       use("on_signal_generate");
-      serve("signal", "tp_btf/signal_generate (every signal another process generates for a followed one, whatever the route: kill(pid), kill(0), kill(-pgid), killpg, kill(-1), tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal) + tp_btf/sys_exit (refused ones and signal 0, which generate none, when the pid names the target)");
+      serve("signal",
+            "tp_btf/signal_generate (every signal another process generates for a followed one, whatever the route: "
+            "kill(pid), kill(0), kill(-pgid), killpg, kill(-1), tkill, tgkill, rt_sigqueueinfo, pidfd_send_signal) + "
+            "tp_btf/sys_exit (refused ones and signal 0, which generate none, when the pid names the target)");
     } else {
-      none("signal", "the kernel has no signal_generate tracepoint: only refused signals and signal 0 naming the target's pid are recorded");
+      none("signal",
+           "the kernel has no signal_generate tracepoint: only refused signals and signal 0 naming the target's pid "
+           "are recorded");
     }
     serve("pidfd", "tp_btf/sys_exit (pidfd_open, pidfd_getfd)");
     serve("perf_open", "tp_btf/sys_exit (perf_event_open)");
     serve("module_load", "tp_btf/sys_exit (init_module, finit_module)");
     serve("bpf_load", "tp_btf/sys_exit (bpf BPF_PROG_LOAD)");
     serve("device_open", "tp_btf/sys_exit (opens of /dev/uinput, /dev/mem, /dev/kmem, /proc/kcore)");
-    serve("mmap_exec", "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object: memfd and SysV shm by their own name, \" (deleted)\" when the file has no name left)");
-    serve("exec_memory", "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect and pkey_mprotect adding PROT_EXEC, shmat with SHM_EXEC; the mapping's file when it has one)");
+    serve("mmap_exec",
+          "tp_btf/sys_exit (mmap with PROT_EXEC of a file; path from the kernel file object: memfd and SysV shm by "
+          "their own name, \" (deleted)\" when the file has no name left)");
+    serve("exec_memory",
+          "tp_btf/sys_exit (anonymous mmap with PROT_EXEC, mprotect and pkey_mprotect adding PROT_EXEC, shmat with "
+          "SHM_EXEC; the mapping's file when it has one)");
     serve("memfd_create", "tp_btf/sys_exit (memfd_create)");
     serve("io_uring_setup", "tp_btf/sys_exit (io_uring_setup)");
-    serve("loader_env", "tp_btf/sched_process_exec (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH in the new program's environment)");
+    serve("loader_env",
+          "tp_btf/sched_process_exec (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH in the new program's environment)");
 
-    std::vector<const btf_type*> uring = vmlinux ? TracepointParams(vmlinux, "io_uring_complete", &found)
-                                                 : std::vector<const btf_type*>();
+    std::vector<const btf_type*> uring =
+        vmlinux ? TracepointParams(vmlinux, "io_uring_complete", &found) : std::vector<const btf_type*>();
     if (!found) {
       none("io_uring_open", "the kernel has no io_uring_complete tracepoint (io_uring off)");
     } else if (uring.size() == 3 && btf_is_ptr(uring[2])) {
@@ -165,10 +179,17 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     bool link_function = vmlinux && HasFunction(vmlinux, "proc_pid_get_link");
     if (!kprobe_error && link_function) {
       use("on_proc_link");
-      serve("proc_link_open", "kprobe/proc_pid_get_link + tp_btf/sys_exit (opens through /proc/<target>/fd/N and /proc/<target>/map_files/RANGE by other processes, whatever path reached the link: proc_open rows with the link's path and the opened file's device and inode)");
+      serve("proc_link_open",
+            "kprobe/proc_pid_get_link + tp_btf/sys_exit (opens through /proc/<target>/fd/N and "
+            "/proc/<target>/map_files/RANGE by other processes, whatever path reached the link: proc_open rows with "
+            "the link's path and the opened file's device and inode)");
     } else {
-      serve("proc_link_open", std::string("tp_btf/sys_exit by the open's path only (/proc/<target>/[task/TID/](fd|map_files)/X, or relative to a directory of the target's procfs entry; a symlink or ../ route to the link is not seen): ") +
-                                  (kprobe_error ? std::string("kprobes do not attach here: ") + strerror(kprobe_error) : std::string("the kernel has no proc_pid_get_link to probe")));
+      serve("proc_link_open",
+            std::string(
+                "tp_btf/sys_exit by the open's path only (/proc/<target>/[task/TID/](fd|map_files)/X, or relative to a "
+                "directory of the target's procfs entry; a symlink or ../ route to the link is not seen): ") +
+                (kprobe_error ? std::string("kprobes do not attach here: ") + strerror(kprobe_error)
+                              : std::string("the kernel has no proc_pid_get_link to probe")));
     }
     // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
     // route no open hook saw): only an LSM hook sees every read and write.
@@ -176,11 +197,14 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     if (lsm_error) {
       none("proc_access", std::string("needs BPF LSM (lsm/file_permission), refused here: ") + strerror(lsm_error));
     } else if (!BpfLsmActive()) {
-      none("proc_access", "needs BPF LSM (lsm/file_permission): bpf is not among the active LSMs (boot with lsm=...,bpf)");
+      none("proc_access",
+           "needs BPF LSM (lsm/file_permission): bpf is not among the active LSMs (boot with lsm=...,bpf)");
     } else {
       use("on_file_permission");
       use("on_file_free");
-      serve("proc_access", "lsm/file_permission (reads and writes of /proc/<target>/ files through descriptors whose open gpo did not see)");
+      serve("proc_access",
+            "lsm/file_permission (reads and writes of /proc/<target>/ files through descriptors whose open gpo did not "
+            "see)");
     }
     use("on_libcall");
     serve("libcall", "uprobe.s (by file offset, filtered by tgid in the program)");

@@ -20,7 +20,8 @@ class LibcallProbes {
 
   // A uprobe at offset in the library, for call number index (the decoder's name for it); string_arg (1
   // or 2, 0 for none) is the argument read as a string. Returns an error message, empty on success.
-  std::string Attach(bpf_program* program, const std::string& library, uint64_t offset, size_t index, uint32_t string_arg);
+  std::string Attach(bpf_program* program, const std::string& library, uint64_t offset, size_t index,
+                     uint32_t string_arg);
   void DetachAll();
 
  private:

@@ -54,14 +54,13 @@ std::string ThreadNameFromProc(uint32_t tgid, uint32_t tid) {
 class Recorder : public Napi::ObjectWrap<Recorder> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Recorder",
-                       {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
-                        InstanceMethod("setLauncher", &Recorder::SetLauncher),
-                        InstanceMethod("stop", &Recorder::Stop), InstanceMethod("counters", &Recorder::Counters),
-                        InstanceMethod("close", &Recorder::Close), InstanceMethod("redirect", &Recorder::Redirect),
-                        InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
-                        InstanceMethod("hooks", &Recorder::Hooks),
-                        InstanceMethod("attachCheck", &Recorder::AttachCheck)});
+    return DefineClass(
+        env, "Recorder",
+        {InstanceMethod("start", &Recorder::Start), InstanceMethod("track", &Recorder::Track),
+         InstanceMethod("setLauncher", &Recorder::SetLauncher), InstanceMethod("stop", &Recorder::Stop),
+         InstanceMethod("counters", &Recorder::Counters), InstanceMethod("close", &Recorder::Close),
+         InstanceMethod("redirect", &Recorder::Redirect), InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
+         InstanceMethod("hooks", &Recorder::Hooks), InstanceMethod("attachCheck", &Recorder::AttachCheck)});
   }
 
   // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, deliveryMs?,
@@ -75,7 +74,8 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     o.durations = durations_ = opts.Get("durations").ToBoolean();
     o.observe_acts = opts.Get("observeActs").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
-    if (opts.Get("deliveryMs").IsNumber()) pacing_.delivery_ns = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
+    if (opts.Get("deliveryMs").IsNumber())
+      pacing_.delivery_ns = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
     pacing_.event_delivery_ns = pacing_.delivery_ns;
     if (opts.Get("eventDeliveryMs").IsNumber())
       pacing_.event_delivery_ns = uint64_t(opts.Get("eventDeliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;

@@ -15,19 +15,18 @@ extern "C" {
 namespace {
 
 const char* const kRowKindNames[GPO_KIND_COUNT] = {
-    "syscall",   "fork",   "thread",    "exec",        "exit",        "rename",      "ptrace",
-    "vm_read",   "vm_write", "proc_open", "signal",    "pidfd",       "perf_open",   "module_load",
-    "bpf_load",  "device_open", "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall",
-    "loader_env"};
+    "syscall",   "fork",        "thread",       "exec",           "exit",      "rename",      "ptrace",   "vm_read",
+    "vm_write",  "proc_open",   "signal",       "pidfd",          "perf_open", "module_load", "bpf_load", "device_open",
+    "mmap_exec", "exec_memory", "memfd_create", "io_uring_setup", "libcall",   "loader_env"};
 
 // The JSON names of the rare fields (trace column names), by type.
 const std::pair<const char*, std::optional<int32_t> RareFields::*> kInt32Fields[] = {
-    {"child_pid", &RareFields::child_pid}, {"child_tid", &RareFields::child_tid},
-    {"exit_code", &RareFields::exit_code}, {"group_dead", &RareFields::group_dead},
-    {"truncated", &RareFields::truncated}, {"uid", &RareFields::uid},
+    {"child_pid", &RareFields::child_pid},   {"child_tid", &RareFields::child_tid},
+    {"exit_code", &RareFields::exit_code},   {"group_dead", &RareFields::group_dead},
+    {"truncated", &RareFields::truncated},   {"uid", &RareFields::uid},
     {"target_pid", &RareFields::target_pid}, {"target_tid", &RareFields::target_tid}};
 const std::pair<const char*, std::optional<int64_t> RareFields::*> kInt64Fields[] = {
-    {"request", &RareFields::request}, {"addr", &RareFields::addr}, {"size", &RareFields::size},
+    {"request", &RareFields::request}, {"addr", &RareFields::addr},   {"size", &RareFields::size},
     {"dev", &RareFields::dev},         {"inode", &RareFields::inode}, {"offset", &RareFields::offset}};
 const std::pair<const char*, std::optional<std::string> RareFields::*> kStringFields[] = {
     {"path", &RareFields::path}, {"exe", &RareFields::exe}, {"func", &RareFields::func}};
@@ -96,7 +95,12 @@ void AppendJsonString(std::string& out, const std::string& raw) {
       out += char(c);
     } else if (c >= 0x20) {
       out += char(c);
-    } else if (const char* e = c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr) {
+    } else if (const char* e = c == '\b'   ? "\\b"
+                               : c == '\f' ? "\\f"
+                               : c == '\n' ? "\\n"
+                               : c == '\r' ? "\\r"
+                               : c == '\t' ? "\\t"
+                                           : nullptr) {
       out += e;
     } else {
       char u[8];
@@ -161,8 +165,10 @@ Validity Bitmap(size_t rows, Valid valid) {
   Validity v;
   v.bits.assign((rows + 7) / 8, 0);
   for (size_t i = 0; i < rows; i++) {
-    if (valid(i)) v.bits[i >> 3] |= uint8_t(1u << (i & 7));
-    else v.nulls++;
+    if (valid(i))
+      v.bits[i >> 3] |= uint8_t(1u << (i & 7));
+    else
+      v.nulls++;
   }
   return v;
 }
@@ -202,20 +208,23 @@ void RecordingBatch::Clear() {
 }
 
 std::string RecordingStatusJson(const std::vector<uint64_t>& c, uint64_t syscall_rows, uint64_t lifecycle_rows,
-                                uint64_t records_rejected, const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
+                                uint64_t records_rejected,
+                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr) {
   auto n = [](uint64_t v) { return std::to_string(v); };
-  std::string out = "{\"counts\":{\"syscall\":{\"rows\":" + n(syscall_rows) + ",\"dropped\":" + n(c[GPO_CNT_SYSCALLS_DROPPED]) +
-                    "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) + "}";
+  std::string out =
+      "{\"counts\":{\"syscall\":{\"rows\":" + n(syscall_rows) + ",\"dropped\":" + n(c[GPO_CNT_SYSCALLS_DROPPED]) +
+      "},\"lifecycle\":{\"rows\":" + n(lifecycle_rows) + ",\"dropped\":" + n(c[GPO_CNT_EVENTS_DROPPED]) + "}";
   if (records_rejected) out += ",\"rejected\":{\"rows\":0,\"dropped\":" + n(records_rejected) + "}";
   out += "},\"syscalls_dropped_by_nr\":{";
   for (size_t i = 0; i < dropped_by_nr.size(); i++)
     out += (i > 0 ? ",\"" : "\"") + n(dropped_by_nr[i].first) + "\":" + n(dropped_by_nr[i].second);
-  return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) + ",\"exec_argv\":" +
-         n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) +
+  return out + "},\"truncated\":{\"exec_path\":" + n(c[GPO_CNT_PATH_TRUNCATED]) +
+         ",\"exec_argv\":" + n(c[GPO_CNT_ARGV_TRUNCATED]) + ",\"act_path\":" + n(c[GPO_CNT_NAME_TRUNCATED]) +
          ",\"exec_env\":" + n(c[GPO_CNT_ENV_UNSCANNED]) + "}}";
 }
 
-ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, const std::vector<std::string>& comm_names) {
+ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations,
+                            const std::vector<std::string>& comm_names) {
   const size_t n = b.size();
   // Each thread name used in the batch is escaped once (they are few; rows refer to them by index).
   std::vector<std::optional<std::string>> escaped_comm(comm_names.size());
@@ -260,9 +269,12 @@ ssize_t WriteRecordingBatch(int fd, const RecordingBatch& b, bool durations, con
       Numbers(n, is_syscall ? &*is_syscall : nullptr, Buf(b.nr)),
       Numbers(n, has_ret ? &*has_ret : nullptr, Buf(b.ret)),
       durations ? Numbers(n, is_syscall ? &*is_syscall : nullptr, Buf(b.duration)) : no_durations,
-      {int64_t(n), extra_valid.nulls, {Buf(extra_valid.bits), Buf(extra.offsets), {extra.bytes.data(), extra.bytes.size()}}},
+      {int64_t(n),
+       extra_valid.nulls,
+       {Buf(extra_valid.bits), Buf(extra.offsets), {extra.bytes.data(), extra.bytes.size()}}},
   };
-  return WriteRecordBatchMessage(fd, int64_t(n), columns, b.status.empty() ? IpcMetadata{} : IpcMetadata{{"gpo", b.status}});
+  return WriteRecordBatchMessage(fd, int64_t(n), columns,
+                                 b.status.empty() ? IpcMetadata{} : IpcMetadata{{"gpo", b.status}});
 }
 
 // writeRecordingBatch(fd, rows, durations): rows are { ts, pid, tid, comm, kind (code), nr, ret, duration?,
@@ -315,7 +327,8 @@ static Napi::Value WriteRecordingBatchJs(const Napi::CallbackInfo& info) {
   }
   ssize_t written = WriteRecordingBatch(fd, b, durations, comm_names);
   if (written < 0) {
-    Napi::Error::New(env, std::string("cannot write the batch: ") + strerror(int(-written))).ThrowAsJavaScriptException();
+    Napi::Error::New(env, std::string("cannot write the batch: ") + strerror(int(-written)))
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   return Napi::Number::New(env, double(written));

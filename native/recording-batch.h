@@ -25,7 +25,7 @@ struct RecordingBatch {
   std::vector<int32_t> pid, tid, comm;  // comm: index into the recorder's table of thread names
   std::vector<uint8_t> kind;            // enum gpo_row_kind
   std::vector<int16_t> nr;
-  std::vector<int64_t> ret, duration;   // duration only when recording durations
+  std::vector<int64_t> ret, duration;  // duration only when recording durations
   std::vector<RareFields> rare;
   // The recording's counters when the batch was written, as JSON (RecordingStatusJson); empty for none.
   std::string status;
@@ -43,11 +43,13 @@ const char* RowKindName(uint8_t kind);
 // counters are indexed by enum gpo_counter; records_rejected: records the decoder could not take (counted as
 // the `rejected` source when there are any).
 std::string RecordingStatusJson(const std::vector<uint64_t>& counters, uint64_t syscall_rows, uint64_t lifecycle_rows,
-                                uint64_t records_rejected, const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr);
+                                uint64_t records_rejected,
+                                const std::vector<std::pair<uint32_t, uint64_t>>& dropped_by_nr);
 
 // Appends the batch to an Arrow IPC stream whose schema message is already written. Returns the bytes
 // written, or -errno.
-ssize_t WriteRecordingBatch(int fd, const RecordingBatch& batch, bool durations, const std::vector<std::string>& comm_names);
+ssize_t WriteRecordingBatch(int fd, const RecordingBatch& batch, bool durations,
+                            const std::vector<std::string>& comm_names);
 
 // The batch as writeRecordingBatch's rows (comm and strings as Buffers of their bytes, int64 as bigint), for
 // tests of what fills it (decodeRecords); throws when its columns disagree in length.

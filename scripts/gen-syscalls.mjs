@@ -63,7 +63,10 @@ const max = Math.max(...byNumber.keys());
 const table = Array.from({ length: max + 1 }, (_, nr) => byNumber.get(nr) ?? '');
 const lines = [];
 for (let nr = 0; nr < table.length; nr += 8) {
-  const row = table.slice(nr, nr + 8).map((name) => `'${name}'`).join(', ');
+  const row = table
+    .slice(nr, nr + 8)
+    .map((name) => `'${name}'`)
+    .join(', ');
   lines.push(`  /* ${String(nr).padStart(3)} */ ${row},`);
 }
 

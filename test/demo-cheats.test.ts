@@ -127,8 +127,7 @@ function runCheat(name: string, args: (string | number)[]): { code: number | nul
 }
 
 /** Thread names of a running process. */
-const threadNames = (pid: number): string[] =>
-  readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
+const threadNames = (pid: number): string[] => readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
 
 /** Waits until every thread of pid is in group stop (state T), after a SIGSTOP. */
 async function waitStopped(pid: number): Promise<void> {
@@ -148,9 +147,7 @@ let dir: string;
 
 beforeAll(() => {
   if (process.geteuid?.() !== 0)
-    throw new Error(
-      'the demo cheat tests need root (ptrace, process_vm_readv/writev and /proc/PID/mem of another process): run them as root',
-    );
+    throw new Error('the demo cheat tests need root (ptrace, process_vm_readv/writev and /proc/PID/mem of another process): run them as root');
   for (const built of [GAME, ...[...CHEATS, ...LIBRARIES].map(cheat)])
     if (!existsSync(built)) throw new Error(`${built} is missing: run make (or npm run build) first`);
   dir = mkdtempSync(join(tmpdir(), 'gpo-demo-test-'));
@@ -158,8 +155,7 @@ beforeAll(() => {
 
 afterEach(() => {
   // A failed test may leave its game running (or stopped): kill it.
-  for (const game of running.splice(0))
-    if (game.child.exitCode === null && game.child.signalCode === null) game.child.kill('SIGKILL');
+  for (const game of running.splice(0)) if (game.child.exitCode === null && game.child.signalCode === null) game.child.kill('SIGKILL');
 });
 
 afterAll(() => {

@@ -55,11 +55,7 @@ const recorderHere: RecorderCheck = {
 describe('doctor system facts', () => {
   it('parses the effective capabilities and names the missing BPF ones', () => {
     expect(missingCapabilities(parseCapEff('Name:\tnode\nCapEff:\t000001fffeffffff\n'))).toEqual([]);
-    expect(missingCapabilities(parseCapEff('CapEff:\t0000000000000000\n'))).toEqual([
-      'CAP_BPF',
-      'CAP_PERFMON',
-      'CAP_SYS_ADMIN',
-    ]);
+    expect(missingCapabilities(parseCapEff('CapEff:\t0000000000000000\n'))).toEqual(['CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_ADMIN']);
     // CAP_BPF (39) and CAP_PERFMON (38) granted, CAP_SYS_ADMIN (21) not.
     expect(missingCapabilities((1n << 39n) | (1n << 38n))).toEqual(['CAP_SYS_ADMIN']);
   });
@@ -79,22 +75,23 @@ describe('doctor verdict', () => {
     expect(report.hookTypes.kprobe).toMatchObject({ loaded: true, attached: false, usable: false });
     expect(report.verdict.canRecord).toBe(true);
     expect(report.verdict.cannotObserve).toEqual([]);
-    expect(report.verdict.unusableHooks).toEqual([
-      'fentry: refused at load (EPERM)',
-      'lsm: refused at load (EPERM)',
-      'kprobe: loads, attach fails (ENOENT)',
-    ]);
+    expect(report.verdict.unusableHooks).toEqual(['fentry: refused at load (EPERM)', 'lsm: refused at load (EPERM)', 'kprobe: loads, attach fails (ENOENT)']);
     expect(report.securityfs.bpfLsmListed).toBe(true);
     expect(report.verdict.notes.join('\n')).toMatch(/mounted it at \/sys\/kernel\/tracing/);
   });
 
-  it('says gpo cannot record when its recorder does not load, with libbpf\'s reason, and which capabilities are missing', () => {
+  it("says gpo cannot record when its recorder does not load, with libbpf's reason, and which capabilities are missing", () => {
     const refused = thisKernel.map((p) => ({ ...p, loaded: false, attached: false, error: 'x', errno: 'EPERM' }));
     const unprivileged: SystemFacts = {
       ...facts,
       privileges: { euid: 1000, root: false, missingCapabilities: ['CAP_BPF', 'CAP_PERFMON'] },
     };
-    const failed: RecorderCheck = { ...recorderHere, loaded: false, attached: false, error: "Operation not permitted: prog 'on_sys_exit': BPF program load failed" };
+    const failed: RecorderCheck = {
+      ...recorderHere,
+      loaded: false,
+      attached: false,
+      error: "Operation not permitted: prog 'on_sys_exit': BPF program load failed",
+    };
     const report = buildReport(unprivileged, refused, failed);
     expect(report.verdict.canRecord).toBe(false);
     expect(report.verdict.summary).toMatch(/cannot record.*does not load \(Operation not permitted: prog 'on_sys_exit'/);

@@ -63,7 +63,10 @@ describe('gpo import', () => {
 
   it('imports strace -T durations, and pids renumbered when two inputs share one', async () => {
     const log = join(dir, 'timed.strace');
-    writeFileSync(log, '77 1.000000 getpid() = 77 <0.000012>\n77 1.000100 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000003>\n');
+    writeFileSync(
+      log,
+      '77 1.000000 getpid() = 77 <0.000012>\n77 1.000100 openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file or directory) <0.000003>\n',
+    );
     const out = join(dir, 'timed.parquet');
     const result = await importToTrace('strace', [log], out);
     expect(result.warnings).toEqual([]);

@@ -24,7 +24,10 @@ interface Notebook {
 
 const joined = (v: string[] | string | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
 const displayed = (nb: Notebook, mime: string): string[] =>
-  nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.[mime] !== undefined).map((o) => joined(o.data![mime]));
+  nb.cells
+    .flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.output_type === 'display_data' && o.data?.[mime] !== undefined)
+    .map((o) => joined(o.data![mime]));
 const htmlOutputs = (nb: Notebook): string[] => displayed(nb, 'text/html');
 /** Charts are images (image/svg+xml): Jupyter hides SVG inside text/html of an untrusted notebook. */
 const svgOutputs = (nb: Notebook): string[] => displayed(nb, 'image/svg+xml');
@@ -32,14 +35,21 @@ const svgOutputs = (nb: Notebook): string[] => displayed(nb, 'image/svg+xml');
 /** Jupyter, nbconvert, the tslab kernel and the built code must all be there: say which is missing. */
 function checkTools(): void {
   const nbconvert = spawnSync('jupyter', ['nbconvert', '--version'], { encoding: 'utf8', env });
-  if (nbconvert.status !== 0) throw new Error('jupyter nbconvert is missing: install Debian\'s jupyter-nbconvert, jupyter-notebook and python3-ipykernel (scripts/setup.sh does)');
-  const spec = spawnSync('/usr/bin/python3', ['-c', 'from jupyter_client.kernelspec import find_kernel_specs; import sys; sys.exit(0 if "tslab" in find_kernel_specs() else 1)'], { encoding: 'utf8', env });
+  if (nbconvert.status !== 0)
+    throw new Error("jupyter nbconvert is missing: install Debian's jupyter-nbconvert, jupyter-notebook and python3-ipykernel (scripts/setup.sh does)");
+  const spec = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'from jupyter_client.kernelspec import find_kernel_specs; import sys; sys.exit(0 if "tslab" in find_kernel_specs() else 1)'],
+    { encoding: 'utf8', env },
+  );
   if (spec.status !== 0) throw new Error('the tslab Jupyter kernel is not installed: run npx tslab install --python=/usr/bin/python3 (scripts/setup.sh does)');
   if (!existsSync(join(ROOT, 'node_modules', '.bin', 'tslab'))) throw new Error('tslab is missing from node_modules: run npm ci');
   if (!existsSync(join(ROOT, 'dist', 'src', 'report', 'html', 'charts.js'))) throw new Error('dist/ is not built: run npm run build');
 }
 
-const names = readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb')).sort();
+const names = readdirSync(NOTEBOOKS)
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 
 describe('notebooks', () => {
   it('are the three analysis notebooks, on the tslab kernel, with cell ids and saved charts', () => {
@@ -48,8 +58,14 @@ describe('notebooks', () => {
       const nb = JSON.parse(readFileSync(join(NOTEBOOKS, name), 'utf8')) as Notebook;
       expect(nb.metadata.kernelspec?.name).toBe('tslab');
       for (const cell of nb.cells) expect(cell.id, `${name}: every cell needs an id`).toMatch(/^[\w-]+$/);
-      expect(svgOutputs(nb).some((h) => h.startsWith('<svg')), `${name} has no saved chart`).toBe(true);
-      expect(htmlOutputs(nb).filter((h) => h.includes('<svg')), `${name}: a chart saved as text/html`).toEqual([]);
+      expect(
+        svgOutputs(nb).some((h) => h.startsWith('<svg')),
+        `${name} has no saved chart`,
+      ).toBe(true);
+      expect(
+        htmlOutputs(nb).filter((h) => h.includes('<svg')),
+        `${name}: a chart saved as text/html`,
+      ).toEqual([]);
       // No "In [ ]" beside a stored output: every code cell with outputs has its execution count.
       const code = nb.cells.filter((c) => c.cell_type === 'code');
       expect(code.filter((c) => (c.outputs ?? []).length > 0 && typeof c.execution_count !== 'number').map((c) => c.id)).toEqual([]);
@@ -61,7 +77,11 @@ describe('notebooks', () => {
       checkTools();
       const out = mkdtempSync(join(tmpdir(), 'gpo-notebook-'));
       const started = Date.now();
-      const run = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=60', '--output-dir', out, join(NOTEBOOKS, name)], { encoding: 'utf8', env, timeout: 120_000 });
+      const run = spawnSync(
+        'jupyter',
+        ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=60', '--output-dir', out, join(NOTEBOOKS, name)],
+        { encoding: 'utf8', env, timeout: 120_000 },
+      );
       const seconds = (Date.now() - started) / 1000;
       expect(run.status, `${name} failed:\n${run.stderr.slice(-3000)}`).toBe(0);
       expect(seconds).toBeLessThan(60);

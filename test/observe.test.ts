@@ -177,7 +177,7 @@ describe('inside the target', () => {
     inner = await readRows(out);
   });
 
-  it('gives the library set from the trace alone, loader\'s work at startup included', () => {
+  it("gives the library set from the trace alone, loader's work at startup included", () => {
     const libs = new Set(inner.filter((r) => r.kind === 'mmap_exec' && r.pid === report.pid).map((r) => r.path));
     expect(libs.has('/usr/lib/x86_64-linux-gnu/libc.so.6')).toBe(true);
     expect(libs.has(lib)).toBe(true);

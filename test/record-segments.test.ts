@@ -17,7 +17,10 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gpo-segments-'));
 });
 
-const parts = (folder: string) => readdirSync(folder).filter((f) => /^part-\d{6}\.parquet$/.test(f)).sort();
+const parts = (folder: string) =>
+  readdirSync(folder)
+    .filter((f) => /^part-\d{6}\.parquet$/.test(f))
+    .sort();
 const recorded = (m: TraceMetadata) => m.counts.syscall!.rows + m.counts.lifecycle!.rows;
 
 async function duckCount(glob: string): Promise<number> {
@@ -29,7 +32,10 @@ async function duckCount(glob: string): Promise<number> {
 function queryJson(args: string[]): Record<string, unknown>[] {
   const r = runGpo(['query', ...args, '--json']);
   if (r.code !== 0) throw new Error(`gpo query failed: ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe('gpo record --rotate', () => {
@@ -85,7 +91,9 @@ describe('gpo record --rotate', () => {
     // gpo query: the folder is one recording (the newest part's metadata), its events those of every part.
     const recordings = queryJson(['SELECT recording_id, file, parts, rows, rows_removed, status FROM recordings', out]);
     expect(recordings).toEqual([{ recording_id: id, file: out, parts: names.length, rows: firstRow, rows_removed: 0, status: 'complete' }]);
-    expect(queryJson(['SELECT count(*) AS n, count(DISTINCT file) AS files, min(file) AS file FROM events', out])).toEqual([{ n: firstRow, files: 1, file: out }]);
+    expect(queryJson(['SELECT count(*) AS n, count(DISTINCT file) AS files, min(file) AS file FROM events', out])).toEqual([
+      { n: firstRow, files: 1, file: out },
+    ]);
     // train, score and replay take it as one trace too.
     const trained = runGpo(['train', out, '-o', join(dir, 'rotated.json'), '--json']);
     expect(trained.code, trained.stderr).toBe(0);
@@ -98,7 +106,10 @@ describe('gpo record --rotate', () => {
     // The lifecycle rows (exec, exits), wherever their part: the same as the trace's metadata counts.
     const replay = runGpo(['replay', out, '--json', '--kind', 'exec,exit,thread,fork']);
     expect(replay.code, replay.stderr).toBe(0);
-    const lifecycle = replay.stdout.trim().split('\n').map((line) => JSON.parse(line) as { kind: string });
+    const lifecycle = replay.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string });
     expect(lifecycle.map((r) => r.kind)).toContain('exec');
     expect(lifecycle.filter((r) => r.kind === 'exit').length).toBeGreaterThanOrEqual(1);
   });
@@ -126,12 +137,14 @@ describe('gpo record --rotate', () => {
     expect(trace.numRows! + removed.rows).toBe(recorded(trace.metadata));
     expect(r.stderr).toMatch(new RegExp(`--max-size removed the ${removed.segments} oldest parts`));
     // gpo query: one row, the rows recorded and those removed with the oldest parts.
-    expect(queryJson(['SELECT parts, rows, rows_removed FROM recordings', out])).toEqual([{ parts: names.length, rows: recorded(trace.metadata), rows_removed: removed.rows }]);
+    expect(queryJson(['SELECT parts, rows, rows_removed FROM recordings', out])).toEqual([
+      { parts: names.length, rows: recorded(trace.metadata), rows_removed: removed.rows },
+    ]);
     const info = runGpo(['info', out]);
     expect(info.stdout).toMatch(/segments .*max size 1\.0 MB; --max-size removed the \d+ oldest parts \([\d,]+ rows not in this trace\)/);
   });
 
-  it('leaves every closed part and the open part\'s journal readable when gpo is killed', async () => {
+  it("leaves every closed part and the open part's journal readable when gpo is killed", async () => {
     const out = join(dir, 'killed.parquet');
     // A target that keeps going at a moderate rate (bursts of 5,000 calls), so that the open parts stay small.
     const loop = `while :; do ${fixture('storm')} 5000 >/dev/null; sleep 0.05; done`;

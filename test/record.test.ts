@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 
 describe('gpo record -- CMD', () => {
-  it('records exactly the fixture\'s syscalls per thread, its fork, exec and exits, with no drops', async () => {
+  it("records exactly the fixture's syscalls per thread, its fork, exec and exits, with no drops", async () => {
     const out = join(dir, 'workload.parquet');
     const r = runGpo(['record', '-q', '-o', out, '--', fixture('workload'), '4', '25000', '/etc/hostname', '/bin/true']);
     expect(r.code, r.stderr).toBe(0);
@@ -30,7 +30,10 @@ describe('gpo record -- CMD', () => {
     const syscalls = rows.filter((x) => x.kind === 'syscall');
 
     // Each worker made exactly 25,000 getppid calls; nobody else made any.
-    const getppidByTid = countBy(syscalls.filter((x) => x.nr === GETPPID), (x) => x.tid);
+    const getppidByTid = countBy(
+      syscalls.filter((x) => x.nr === GETPPID),
+      (x) => x.tid,
+    );
     expect(Object.fromEntries(getppidByTid)).toEqual(Object.fromEntries(report.tids.map((t: number) => [t, 25000])));
     expect(new Set(syscalls.map((x) => x.pid))).toEqual(new Set([report.pid, report.child]));
     // Workers name themselves before their getppid calls.
@@ -80,7 +83,7 @@ describe('gpo record -- CMD', () => {
     expect(execd.size).toBe(70);
   });
 
-  it('keeps each thread\'s rows in time order', async () => {
+  it("keeps each thread's rows in time order", async () => {
     const out = join(dir, 'order.parquet');
     expect(runGpo(['record', '-q', '-o', out, '--', fixture('workload'), '2', '20000', '/etc/hostname', '/bin/true']).code).toBe(0);
     const last = new Map<number, bigint>();
@@ -100,8 +103,15 @@ describe('gpo record -- CMD', () => {
     expect(theirs.length).toBe(ours.length);
     theirs.forEach((row, i) => {
       const o = ours[i];
-      expect([BigInt(row.ts_ns), row.tid, row.kind, row.nr ?? null, row.ret === null || row.ret === undefined ? null : BigInt(row.ret), row.comm, row.path ?? null])
-        .toEqual([o.ts_ns, o.tid, o.kind, o.nr, o.ret, o.comm, o.path]);
+      expect([
+        BigInt(row.ts_ns),
+        row.tid,
+        row.kind,
+        row.nr ?? null,
+        row.ret === null || row.ret === undefined ? null : BigInt(row.ret),
+        row.comm,
+        row.path ?? null,
+      ]).toEqual([o.ts_ns, o.tid, o.kind, o.nr, o.ret, o.comm, o.path]);
     });
     const kv = Object.fromEntries((meta.key_value_metadata ?? []).map((e) => [e.key, e.value]));
     expect(JSON.parse(kv.gpo!).schema_version).toBe(1);
@@ -206,7 +216,9 @@ describe('gpo record -- CMD', () => {
 
 /** Kills the target a killed gpo left behind. */
 function spawnKill(comm: string): void {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+  for (const pid of readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) process.kill(pid, 'SIGKILL');
     } catch {
@@ -252,8 +264,10 @@ describe('gpo record errors', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   };
   it('names a pid that does not exist', () => oneLine(runGpo(['record', '--pid', '999999999', '-o', join(dir, 'x.parquet')]), /no process with pid/));
-  it('names a command that does not exist', () => oneLine(runGpo(['record', '-o', join(dir, 'x.parquet'), '--', 'no-such-cmd-gpo']), /command not found: no-such-cmd-gpo/));
-  it('refuses an output path it cannot write before attaching', () => oneLine(runGpo(['record', '-o', '/nonexistent-dir/x.parquet', '--', '/bin/true']), /does not exist/));
+  it('names a command that does not exist', () =>
+    oneLine(runGpo(['record', '-o', join(dir, 'x.parquet'), '--', 'no-such-cmd-gpo']), /command not found: no-such-cmd-gpo/));
+  it('refuses an output path it cannot write before attaching', () =>
+    oneLine(runGpo(['record', '-o', '/nonexistent-dir/x.parquet', '--', '/bin/true']), /does not exist/));
   it('stops with a one-line error when the disk fills up, keeping what was written', async () => {
     const small = mkdtempSync(join(tmpdir(), 'gpo-full-'));
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', small]).status).toBe(0);

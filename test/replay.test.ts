@@ -118,11 +118,26 @@ describe('gpo replay', () => {
 
   it('--json prints one inert JSON object per row with the decoded call', () => {
     const r = replay([CHEAT, '--kind', 'signal,exec', '--json', '--since', '1']);
-    const rows = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(rows[0]).toEqual({
-      ts_ns: '2700000000', pid: 5001, tid: 5001, comm: '<script>alert(2)</script>', kind: 'signal', ret: '0', uid: 1000,
-      exe: '/usr/local/bin/reader', target_pid: 4242, target_tid: 4242, request: '19', time: '+1.700000',
-      wall: '2026-01-01T10:00:01.700000000Z', call: 'signal', text: 'signal(pid 4242, SIGSTOP) = 0  actor=/usr/local/bin/reader uid=1000',
+      ts_ns: '2700000000',
+      pid: 5001,
+      tid: 5001,
+      comm: '<script>alert(2)</script>',
+      kind: 'signal',
+      ret: '0',
+      uid: 1000,
+      exe: '/usr/local/bin/reader',
+      target_pid: 4242,
+      target_tid: 4242,
+      request: '19',
+      time: '+1.700000',
+      wall: '2026-01-01T10:00:01.700000000Z',
+      call: 'signal',
+      text: 'signal(pid 4242, SIGSTOP) = 0  actor=/usr/local/bin/reader uid=1000',
     });
     expect(rows[2]!.argv).toEqual(['sh', '-c', "echo '\u2028</script><img src=x onerror=alert(4)>' \x1b[2J"]);
     // Control characters and U+2028 are escaped in the text itself, not only after parsing.
@@ -130,7 +145,11 @@ describe('gpo replay', () => {
   });
 
   it('rejects unknown syscalls, kinds and times with one line and exit 2', () => {
-    for (const args of [['--syscall', 'nosuch'], ['--kind', 'bogus'], ['--since', 'yesterday']]) {
+    for (const args of [
+      ['--syscall', 'nosuch'],
+      ['--kind', 'bogus'],
+      ['--since', 'yesterday'],
+    ]) {
       const r = replay([CHEAT, ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

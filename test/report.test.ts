@@ -237,7 +237,10 @@ describe('gpo report', () => {
   });
 
   it('fails with one line for a missing trace or baseline', () => {
-    for (const args of [['/nonexistent.parquet', '-o', join(dir, 'x.html')], [join(TRACES, 'cheat.parquet'), '-b', '/nonexistent.json', '-o', join(dir, 'x.html')]]) {
+    for (const args of [
+      ['/nonexistent.parquet', '-o', join(dir, 'x.html')],
+      [join(TRACES, 'cheat.parquet'), '-b', '/nonexistent.json', '-o', join(dir, 'x.html')],
+    ]) {
       const run = runGpo(['report', ...args]);
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);

@@ -21,7 +21,13 @@ function sampleRows(): NativeTestRow[] {
     { ts: 200n, pid: 10, tid: 12, comm: 'net\u001b[31m', kind: code('syscall'), nr: 257, ret: -2n },
     { ts: 300n, pid: 10, tid: 10, comm: 'game', kind: code('fork'), nr: -1, ret: 0n, fields: { child_pid: 11, child_tid: 11 } },
     {
-      ts: 400n, pid: 11, tid: 11, comm: 'true', kind: code('exec'), nr: -1, ret: 0n,
+      ts: 400n,
+      pid: 11,
+      tid: 11,
+      comm: 'true',
+      kind: code('exec'),
+      nr: -1,
+      ret: 0n,
       fields: { truncated: 1, path: '/bin/true', argv: ['true', '-x'], request: 1n },
     },
   ];

@@ -25,7 +25,15 @@ async function segmentWriter(): Promise<typeof import('../src/trace/parquet-segm
 }
 
 function rowsOf(batch: number, n: number): NativeTestRow[] {
-  return Array.from({ length: n }, (_, i) => ({ ts: BigInt(1000 + batch * n + i), pid: 7, tid: 7 + (i % 3), comm: `t${i % 3}`, kind: syscall, nr: i % 300, ret: BigInt(i) }));
+  return Array.from({ length: n }, (_, i) => ({
+    ts: BigInt(1000 + batch * n + i),
+    pid: 7,
+    tid: 7 + (i % 3),
+    comm: `t${i % 3}`,
+    kind: syscall,
+    nr: i % 300,
+    ret: BigInt(i),
+  }));
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -83,7 +91,11 @@ describe('Parquet written while recording', () => {
     const meta = await parquetMetadataAsync(file);
     expect(JSON.parse(meta.key_value_metadata!.find((kv) => kv.key === 'gpo')!.value!)).toEqual(final);
     const firstRows = await parquetReadObjects({ file, columns: ['tid', 'comm'], rowEnd: 3, compressors });
-    expect(firstRows).toEqual([{ tid: 7, comm: 't0' }, { tid: 8, comm: 't1' }, { tid: 9, comm: 't2' }]);
+    expect(firstRows).toEqual([
+      { tid: 7, comm: 't0' },
+      { tid: 8, comm: 't1' },
+      { tid: 9, comm: 't2' },
+    ]);
   });
 
   it('writes the file again from the journal when the final metadata outgrows the room kept for it', async () => {

@@ -23,13 +23,32 @@ function batches(): RecordBatch[] {
   const n = ROW_GROUP_ROWS;
   const ts = BigInt64Array.from({ length: n }, (_, i) => 1_000_000n + BigInt(i));
   const game = new TextEncoder().encode('game');
-  const first = syscallBatch({ ts_ns: ts, pid: new Int32Array(n).fill(PID), tid: new Int32Array(n).fill(PID), nr: Int16Array.from({ length: n }, (_, i) => i % 7), comm: () => game });
+  const first = syscallBatch({
+    ts_ns: ts,
+    pid: new Int32Array(n).fill(PID),
+    tid: new Int32Array(n).fill(PID),
+    nr: Int16Array.from({ length: n }, (_, i) => i % 7),
+    comm: () => game,
+  });
   const rows: TraceRowInput[] = [];
   for (let i = 0; i < 3000; i++) {
     const ts_ns = 10_000_000n + BigInt(i);
     if (i % 500 === 7) rows.push({ ts_ns, pid: PID, tid: PID, comm: 'game', kind: 'exec', path: '/bin/true', argv: ['true', String(i)], ret: 0 });
     else if (i % 500 === 9)
-      rows.push({ ts_ns, pid: 77, tid: 77, comm: 'cheat', kind: 'ptrace', uid: 1000, exe: '/tmp/cheat', target_pid: PID, target_tid: PID, request: 16, addr: BigInt(i), ret: 0 });
+      rows.push({
+        ts_ns,
+        pid: 77,
+        tid: 77,
+        comm: 'cheat',
+        kind: 'ptrace',
+        uid: 1000,
+        exe: '/tmp/cheat',
+        target_pid: PID,
+        target_tid: PID,
+        request: 16,
+        addr: BigInt(i),
+        ret: 0,
+      });
     else rows.push({ ts_ns, pid: PID, tid: PID + (i % 3), comm: i % 3 ? 'worker' : 'game', kind: 'syscall', nr: i % 11 });
   }
   return [first, rowsBatch(rows)];
@@ -54,7 +73,10 @@ async function expected(path: string, columns: string[], fromRow: number): Promi
   return (await readAll(path, { fromRow })).map((row) => keep.map((i) => row[i]));
 }
 
-const toText = (rows: unknown[][]) => rows.map((row) => JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? `${v}n` : v && typeof v === 'object' && 'toArray' in v ? [...(v as Iterable<unknown>)] : v)));
+const toText = (rows: unknown[][]) =>
+  rows.map((row) =>
+    JSON.stringify(row, (_, v) => (typeof v === 'bigint' ? `${v}n` : v && typeof v === 'object' && 'toArray' in v ? [...(v as Iterable<unknown>)] : v)),
+  );
 
 describe('Parquet reader: columns filled from the row group statistics', () => {
   it('reads the same rows when event columns are all null in one row group and set in another', async () => {
@@ -81,7 +103,11 @@ describe('Parquet reader: columns filled from the row group statistics', () => {
     // The same file rewritten by parquet-wasm without statistics.
     const table = parquet.readParquet(readFileSync(withStats));
     const meta = new Map([['gpo', JSON.stringify(metadata())]]);
-    const props = new parquet.WriterPropertiesBuilder().setStatisticsEnabled(parquet.EnabledStatistics.None).setMaxRowGroupSize(ROW_GROUP_ROWS).setKeyValueMetadata(meta).build();
+    const props = new parquet.WriterPropertiesBuilder()
+      .setStatisticsEnabled(parquet.EnabledStatistics.None)
+      .setMaxRowGroupSize(ROW_GROUP_ROWS)
+      .setKeyValueMetadata(meta)
+      .build();
     writeFileSync(path, parquet.writeParquet(table, props));
     expect(readFooterStats(path)!.every((g) => [...g.columns.values()].every((c) => c.nullCount === undefined))).toBe(true);
     const columns = [...TRACE_COLUMNS];

@@ -82,7 +82,12 @@ function watchScenario(scenario: Scenario, attach = false): Promise<Watched> {
     attacked = true;
     setTimeout(() => {
       const { program, args: cheatArgs } = scenario.external!;
-      execFile(join(DEMO, 'cheats', program), [pid, ...cheatArgs.map((a) => a.replace(/^@cheats\//, `${join(DEMO, 'cheats')}/`))], { timeout: 10_000 }, () => {});
+      execFile(
+        join(DEMO, 'cheats', program),
+        [pid, ...cheatArgs.map((a) => a.replace(/^@cheats\//, `${join(DEMO, 'cheats')}/`))],
+        { timeout: 10_000 },
+        () => {},
+      );
     }, ATTACK_DELAY_MS);
   };
   child.stderr!.on('data', (d) => {
@@ -126,7 +131,15 @@ const identity = (a: { kind: string; pid: number; tid: number }, ts: string) => 
 function expectSameAsScore(watched: Pick<Watched, 'anomalies' | 'verdict' | 'trace'>, baseline = BASELINE): void {
   const r = runGpo(['score', '--json', '--fail-on', 'none', '--baseline', baseline, watched.trace]);
   expect(r.code, r.stderr).toBe(0);
-  const report = JSON.parse(r.stdout) as { recording: { id: string }; anomalies: Scored[]; counts: Record<string, number>; verdict: string; passed: boolean; anomalous: boolean; exit_code: number };
+  const report = JSON.parse(r.stdout) as {
+    recording: { id: string };
+    anomalies: Scored[];
+    counts: Record<string, number>;
+    verdict: string;
+    passed: boolean;
+    anomalous: boolean;
+    exit_code: number;
+  };
   // Every live line names the recording as gpo score does, and the trace kept.
   for (const { line } of watched.anomalies) expect([line.recording, line.trace]).toEqual([report.recording.id, watched.trace]);
   expect(watched.verdict.recording).toBe(report.recording.id);
@@ -152,26 +165,39 @@ describe('gpo watch on the demo game', () => {
   }, 60_000);
 
   const catches = (scenario: Scenario, attach: boolean) => async () => {
-      const watched = await watchScenario(scenario, attach);
-      expectSameAsScore(watched);
-      const caught = watched.anomalies.find(({ line }) => line.severity === 'high' && (scenario.kinds as string[]).includes(line.kind));
-      expect(caught, `no high ${scenario.kinds.join('/')} alert among ${watched.anomalies.map((a) => a.line.kind).join(', ')}`).toBeDefined();
-      expect(watched.gameExitNs, 'the game never printed its exit line').not.toBeNull();
-      // Printed while the game was still running: before the game's own exit line on the same stdout.
-      expect(caught!.receivedNs < watched.gameExitNs!).toBe(true);
-    };
+    const watched = await watchScenario(scenario, attach);
+    expectSameAsScore(watched);
+    const caught = watched.anomalies.find(({ line }) => line.severity === 'high' && (scenario.kinds as string[]).includes(line.kind));
+    expect(caught, `no high ${scenario.kinds.join('/')} alert among ${watched.anomalies.map((a) => a.line.kind).join(', ')}`).toBeDefined();
+    expect(watched.gameExitNs, 'the game never printed its exit line').not.toBeNull();
+    // Printed while the game was still running: before the game's own exit line on the same stdout.
+    expect(caught!.receivedNs < watched.gameExitNs!).toBe(true);
+  };
   for (const scenario of CHEAT_SCENARIOS)
     it(`reports live exactly what gpo score reports, and catches ${scenario.name} while the game runs`, catches(scenario, false), 60_000);
-  it('attached with --pid to a running game: the same, for vm-reader', catches(CHEAT_SCENARIOS.find((s) => s.name === 'vm-reader')!, true), 60_000);
+  it(
+    'attached with --pid to a running game: the same, for vm-reader',
+    catches(
+      CHEAT_SCENARIOS.find((s) => s.name === 'vm-reader')!,
+      true,
+    ),
+    60_000,
+  );
 });
 
 describe('gpo watch on a target that goes quiet after the act', () => {
   /** gpo (record or watch) running out/bin/watch-target, its stdin a pipe to the target's commands. */
-  const withTarget = (args: string[]) => new Running(spawn(process.execPath, [GPO, ...args, '--', fixture('watch-target')], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const withTarget = (args: string[]) =>
+    new Running(spawn(process.execPath, [GPO, ...args, '--', fixture('watch-target')], { stdio: ['pipe', 'pipe', 'pipe'] }));
   const send = (running: Running, command: string) => running.child.stdin!.write(`${command}\n`);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** A thread's nice value (/proc/TID/stat field 19, after the parenthesised comm). */
-  const niceOf = (tid: number) => Number(readFileSync(`/proc/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
+  const niceOf = (tid: number) =>
+    Number(
+      readFileSync(`/proc/${tid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[16],
+    );
 
   it('reports a rate anomaly whose window never closes while the target makes no more syscalls, as gpo score does', async () => {
     // The target's normal: its idle loop (a few calls every 10 ms), two recordings.
@@ -205,8 +231,18 @@ describe('gpo watch on a target that goes quiet after the act', () => {
     send(watching, 'quit');
     const r = await watching.exited;
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expectSameAsScore({ trace, anomalies: lines.filter((l) => 'kind' in l).map((line) => ({ line: line as unknown as LiveLine, receivedNs: 0n })), verdict: lines.find((l) => 'verdict' in l)! }, baseline);
+    const lines = r.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expectSameAsScore(
+      {
+        trace,
+        anomalies: lines.filter((l) => 'kind' in l).map((line) => ({ line: line as unknown as LiveLine, receivedNs: 0n })),
+        verdict: lines.find((l) => 'verdict' in l)!,
+      },
+      baseline,
+    );
   }, 90_000);
 });
 
@@ -216,10 +252,12 @@ describe('gpo watch errors', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
   };
-  it('refuses a baseline it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', join(dir, 'none.json'), '--', '/bin/true']), /none\.json/));
+  it('refuses a baseline it cannot read before recording', () =>
+    oneLine(runGpo(['watch', '--baseline', join(dir, 'none.json'), '--', '/bin/true']), /none\.json/));
   it('needs a command or a pid', () => oneLine(runGpo(['watch', '--baseline', BASELINE]), /--pid PID or -- CMD/));
   it('names a pid that does not exist', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--pid', '999999999']), /no process with pid/));
-  it('refuses an allow file it cannot read before recording', () => oneLine(runGpo(['watch', '--baseline', BASELINE, '--allow', join(dir, 'none.allow'), '--', '/bin/true']), /none\.allow: no such allow file/));
+  it('refuses an allow file it cannot read before recording', () =>
+    oneLine(runGpo(['watch', '--baseline', BASELINE, '--allow', join(dir, 'none.allow'), '--', '/bin/true']), /none\.allow: no such allow file/));
 });
 
 describe('gpo watch --allow', () => {
@@ -227,7 +265,10 @@ describe('gpo watch --allow', () => {
   const watchShell = (...extra: string[]) => {
     const r = runGpo(['watch', '--json', '--fail-on', 'none', '--baseline', BASELINE, ...extra, '--', '/bin/sh', '-c', '/bin/true; /bin/true']);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     return { anomalies: lines.slice(0, -1) as unknown as LiveLine[], verdict: lines.at(-1)! };
   };
   const kindsOf = (anomalies: LiveLine[]) => [...new Set(anomalies.map((a) => a.kind))].sort();

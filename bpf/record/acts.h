@@ -41,10 +41,12 @@ static __always_inline struct gpo_act_event *act_begin(__u32 kind, __u32 nr, lon
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (kind >= GPO_KIND_PTRACE && kind <= GPO_KIND_DEVICE_OPEN) {
 		/* The actor may be gone by the time user space looks: take its executable now. */
-		struct file *exe = BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm, exe_file);
+		struct file *exe =
+			BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), mm, exe_file);
 
 		if (exe) {
-			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry), BPF_CORE_READ(exe, f_path.mnt));
+			e->exe_parts = walk_path(e->exe, e, BPF_CORE_READ(exe, f_path.dentry),
+						 BPF_CORE_READ(exe, f_path.mnt));
 			if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
 				/* a tool that unlinked itself, or ran from a memfd */
 				e->flags |= GPO_ACT_EXE_DELETED;
@@ -128,7 +130,8 @@ static __always_inline void act_on_open(__u32 nr, long ret, const char *user_pat
 					return;
 				e = act_begin(GPO_KIND_PROC_OPEN, nr, ret);
 			} else {
-				bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+				bpf_probe_read_kernel_str(name, sizeof(name),
+							  BPF_CORE_READ(f, f_path.dentry, d_name.name));
 				if (!starts_with(name, "kcore", 6))
 					return;
 				e = act_begin(GPO_KIND_DEVICE_OPEN, nr, ret);
@@ -331,8 +334,8 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 	case NR_PROCESS_VM_WRITEV:
 		target = resolve_vpid(regs->di, &tid);
 		if (target && is_tracked(target))
-			act_on_target(nr == NR_PROCESS_VM_READV ? GPO_KIND_VM_READ : GPO_KIND_VM_WRITE, nr, ret,
-				      target, tid, 0, 0, iov_bytes((void *)regs->r10, regs->r8));
+			act_on_target(nr == NR_PROCESS_VM_READV ? GPO_KIND_VM_READ : GPO_KIND_VM_WRITE, nr,
+				      ret, target, tid, 0, 0, iov_bytes((void *)regs->r10, regs->r8));
 		break;
 	/* Signals that were generated are recorded by signal_generate (signals.h); here, the rest. */
 	case NR_KILL:

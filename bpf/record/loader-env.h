@@ -81,7 +81,9 @@ static long scan_env_piece(__u64 index, void *ctx)
 		/* The value is cut when it does not fit the row's string room. */
 		if (variable >= 0)
 			loader_env_row(variable, (void *)(c->pos + prefix),
-				       n == sizeof(piece->s) || n - 1 - prefix > sizeof(((struct gpo_act_event *)0)->name) - 1);
+				       n == sizeof(piece->s) ||
+					       n - 1 - prefix >
+						       sizeof(((struct gpo_act_event *)0)->name) - 1);
 	}
 	if (n < sizeof(piece->s)) {
 		c->pos += n;

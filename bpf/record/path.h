@@ -40,7 +40,8 @@ static long path_step(__u32 index, void *unused)
 			 * "SYSV0000002a") is its whole path, as /proc/PID/maps shows it. */
 			n = w->parts;
 			if (n < GPO_NAME_PARTS) {
-				bpf_probe_read_kernel_str(w->name[n], GPO_NAME_LEN, BPF_CORE_READ(dentry, d_name.name));
+				bpf_probe_read_kernel_str(w->name[n], GPO_NAME_LEN,
+							  BPF_CORE_READ(dentry, d_name.name));
 				w->parts = n + 1;
 			}
 			return 1;

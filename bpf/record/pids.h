@@ -50,7 +50,8 @@ static __always_inline __u32 resolve_pidfd(int fd, __u32 *tid)
 	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) == PIDFS_MAGIC)
 		return resolve_pid(BPF_CORE_READ(f, f_inode, i_private), tid);
 	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
-	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC || !starts_with(name, "[pidfd]", 8))
+	if (BPF_CORE_READ(f, f_inode, i_sb, s_magic) != ANON_INODE_FS_MAGIC ||
+	    !starts_with(name, "[pidfd]", 8))
 		return 0;
 	return resolve_pid(BPF_CORE_READ(f, private_data), tid);
 }

@@ -21,7 +21,7 @@ struct proc_link {
 	__u32 target_tid;
 	__u32 parts;
 	__u32 truncated;
-	__u32 plain; /* name[0] is the whole path as the open named it */
+	__u32 plain;                              /* name[0] is the whole path as the open named it */
 	char name[LINK_PATH_PARTS][GPO_NAME_LEN]; /* the link's path below the procfs root, leaf first */
 };
 
@@ -100,7 +100,8 @@ static __always_inline bool link_opened(struct proc_link *link, __u32 nr, long r
 		return false;
 	inode = BPF_CORE_READ(f, f_inode);
 	if (BPF_CORE_READ(inode, i_sb, s_magic) == PROC_SUPER_MAGIC) {
-		target = resolve_pid(BPF_CORE_READ(container_of(inode, struct proc_inode, vfs_inode), pid), &tid);
+		target = resolve_pid(BPF_CORE_READ(container_of(inode, struct proc_inode, vfs_inode), pid),
+				     &tid);
 		if (target && is_tracked(target) && target != bpf_get_current_pid_tgid() >> 32)
 			return false;
 	}

@@ -15,7 +15,8 @@
  * SIGALRM, the terminal's SIGINT/SIGTSTP/SIGHUP, OOM kills), si_code > 0 (SIGCHLD, faults, SIGIO), and POSIX
  * timer expiries (SI_TIMER, sent from interrupt context whatever runs). rt_sigqueueinfo lets a sender forge
  * SI_TIMER (any si_code < 0), so an SI_TIMER signal sent from inside a signal syscall is kept. */
-static __always_inline void act_on_signal(int sig, struct kernel_siginfo *info, struct task_struct *task, int result)
+static __always_inline void act_on_signal(int sig, struct kernel_siginfo *info, struct task_struct *task,
+					  int result)
 {
 	__u32 actor = bpf_get_current_pid_tgid() >> 32;
 	__u32 target = BPF_CORE_READ(task, tgid);

@@ -160,10 +160,7 @@ static __always_inline void *event_begin(__u32 size, __u32 type, __u32 tgid, __u
 	return h;
 }
 
-static __always_inline void event_submit(void *e)
-{
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-}
+static __always_inline void event_submit(void *e) { bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP); }
 
 /* Stages one syscall record of a followed thread. */
 static __always_inline void record_syscall(__u64 id, __u64 nr, long ret)

@@ -37,8 +37,12 @@ export function learningStatus(document: BaselineDocument): LearningStatus {
   const distinct = Object.keys(document.model.windows.windows).length;
   const share = windows.length === 0 || distinct === 0 ? null : windows.reduce((sum, n) => sum + n, 0) / distinct;
   const entries = Object.entries(newEntries).map(([kind, n]) => `${n} new ${kind}`);
-  const windowWords = share === null ? `windows not comparable yet (each recording was the first of its calibration group: train on more than ${document.calibration.units})` : `${(100 * share).toFixed(1)}% new windows`;
-  const state = share !== null && share <= STABLE_NEW_WINDOWS && entries.length === 0 ? 'stable' : share === null && entries.length === 0 ? 'unknown' : 'learning';
+  const windowWords =
+    share === null
+      ? `windows not comparable yet (each recording was the first of its calibration group: train on more than ${document.calibration.units})`
+      : `${(100 * share).toFixed(1)}% new windows`;
+  const state =
+    share !== null && share <= STABLE_NEW_WINDOWS && entries.length === 0 ? 'stable' : share === null && entries.length === 0 ? 'unknown' : 'learning';
   const lastWords = last === 1 ? `the last of ${recordings} recordings` : `the last ${last} of ${recordings} recordings`;
   const summary = `${state}: ${lastWords}: ${windowWords}; ${entries.length === 0 ? 'no new entries' : entries.join(', ')}`;
   return { ...base, new_windows_share: share, new_entries: newEntries, state, summary };

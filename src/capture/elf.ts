@@ -59,14 +59,13 @@ export function readBuildId(path: string): string | null {
       if (ph.type !== 4 /* PT_NOTE */) continue;
       const size = Math.min(ph.filesz, 1 << 16);
       const notes = elf.read(ph.offset, size);
-      for (let at = 0; at + 12 <= size; ) {
+      for (let at = 0; at + 12 <= size;) {
         const namesz = notes.readUInt32LE(at);
         const descsz = notes.readUInt32LE(at + 4);
         const type = notes.readUInt32LE(at + 8);
         const nameAt = at + 12;
         const descAt = nameAt + ((namesz + 3) & ~3);
-        if (type === 3 /* NT_GNU_BUILD_ID */ && notes.toString('latin1', nameAt, nameAt + 3) === 'GNU')
-          return notes.toString('hex', descAt, descAt + descsz);
+        if (type === 3 /* NT_GNU_BUILD_ID */ && notes.toString('latin1', nameAt, nameAt + 3) === 'GNU') return notes.toString('hex', descAt, descAt + descsz);
         at = descAt + ((descsz + 3) & ~3);
       }
     }

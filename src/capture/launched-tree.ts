@@ -38,7 +38,10 @@ function readEntry(pid: number): ProcessEntry | null {
   }
   // comm may hold spaces and parentheses: the fields after it start after the last ')'.
   const close = stat.lastIndexOf(')');
-  const fields = stat.subarray(close + 2).toString('latin1').split(' ');
+  const fields = stat
+    .subarray(close + 2)
+    .toString('latin1')
+    .split(' ');
   return {
     pid,
     ppid: Number(fields[1]),

@@ -43,7 +43,14 @@ export function findMemoryHolders(targetPid: number, known: MemoryHolder[] = [])
           continue;
         }
         if (!names(path) || found.has(`${pid} ${fdName} ${path}`)) continue;
-        found.set(`${pid} ${fdName} ${path}`, { pid, comm: '', exe: '', fd: Number(fdName), path, write: writable(`/proc/${pid}/task/${tid}/fdinfo/${fdName}`) });
+        found.set(`${pid} ${fdName} ${path}`, {
+          pid,
+          comm: '',
+          exe: '',
+          fd: Number(fdName),
+          path,
+          write: writable(`/proc/${pid}/task/${tid}/fdinfo/${fdName}`),
+        });
       }
     }
   }

@@ -187,8 +187,7 @@ export class RecordingSession {
   private endTree(): Promise<TreeEnding> {
     this.ending ??= this.tree!.end(LAUNCHED_EXIT_GRACE_MS).then(async (ending) => {
       if (ending.ended.some((e) => e.signal === 'SIGKILL'))
-        for (const deadline = Date.now() + KILLED_EXIT_WAIT_MS; this.live.size > 0 && Date.now() < deadline; )
-          await new Promise((r) => setTimeout(r, 20));
+        for (const deadline = Date.now() + KILLED_EXIT_WAIT_MS; this.live.size > 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
       this.tree!.reapOrphans(this.child!.pid!);
       return ending;
     });
@@ -235,8 +234,7 @@ export class RecordingSession {
    * with its library-call probes: everything that can fail before anything runs. */
   private prepare(): PreparedTarget {
     const o = this.options;
-    if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0))
-      throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
+    if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0)) throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     preflightRecording();
     checkOutput(o.output, o.rotation !== undefined);
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
@@ -371,8 +369,7 @@ export class RecordingSession {
     this.output.start(metadata);
     this.recorder.track(targetPid);
     this.live.add(targetPid);
-    if (attached && readProcess(targetPid).startTicks !== attached.startTicks)
-      throw new GpoError(`process ${targetPid} exited before recording started`);
+    if (attached && readProcess(targetPid).startTicks !== attached.startTicks) throw new GpoError(`process ${targetPid} exited before recording started`);
   }
 
   /** Attaches the programs and starts draining, then lets a launched command exec; resolves with the
@@ -436,7 +433,15 @@ export class RecordingSession {
   }
 
   /** The final metadata: end time, counters, gpo's CPU time, what gpo ended, status and why recording stopped. */
-  private endMetadata(metadata: TraceMetadata, stats: NativeFinalStats, reason: string, exeSha256: string | null, cpuAtStart: NodeJS.CpuUsage, ending: TreeEnding | null, cgroupLeft: string | null): Ended {
+  private endMetadata(
+    metadata: TraceMetadata,
+    stats: NativeFinalStats,
+    reason: string,
+    exeSha256: string | null,
+    cpuAtStart: NodeJS.CpuUsage,
+    ending: TreeEnding | null,
+    cgroupLeft: string | null,
+  ): Ended {
     const endNs = monotonicNs();
     metadata.target.exe_sha256 = exeSha256;
     metadata.clock.end_ns = endNs.toString();
@@ -469,7 +474,9 @@ export class RecordingSession {
       // its space back).
       const endError = await this.output.fail(metadata);
       const counted = endError ? `; the final counters could not be written (${endError})` : '; the counters are in the stream';
-      throw new GpoError(`${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended ? `; ${ended}` : ''}${counted}`);
+      throw new GpoError(
+        `${(this.batchError as Error).message}: recording stopped, ${this.unwrittenRows} rows not written${ended ? `; ${ended}` : ''}${counted}`,
+      );
     }
     // What is left of the Parquet file is encoded from the journal, which stays (crash-safe) until the
     // file is published; the final counters end the journal too, so a failed write still leaves them.
@@ -528,5 +535,4 @@ export class RecordingSession {
     }
     if (this.live.size === 0) this.stopRequested(this.pendingReason ?? 'target-exited');
   }
-
 }

@@ -106,7 +106,7 @@ export function readProcess(pid: number): ProcessFacts {
   // Strings of the process are its bytes, in the trace's lossless text form (src/trace/bytes.ts).
   const strings = (bytes: Buffer) => {
     const parts: string[] = [];
-    for (let from = 0; from < bytes.length; ) {
+    for (let from = 0; from < bytes.length;) {
       const end = bytes.indexOf(0, from);
       parts.push(encodeBytes(bytes.subarray(from, end < 0 ? bytes.length : end)));
       from = end < 0 ? bytes.length : end + 1;

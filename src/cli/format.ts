@@ -24,5 +24,12 @@ export function formatTable(header: string[], rows: (string | number)[][]): stri
   const cells = [header, ...rows.map((r) => r.map(String))];
   // A loop, not Math.max(...column): a report may have more rows than the stack has room for arguments.
   const widths = header.map((_, i) => cells.reduce((width, r) => Math.max(width, (r[i] ?? '').length), 0));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

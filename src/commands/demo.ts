@@ -19,7 +19,9 @@ export function registerDemo(program: Command): void {
       process.stdout.write(opts.json ? demoJson(result.rows) : formatDemoTable(result.rows));
       const failed = result.results.filter((r) => !r.ok).map((r) => r.scenario.name);
       if (!opts.quiet) {
-        process.stderr.write(`gpo demo: ${formatDuration(result.elapsedMs)}; ${failed.length === 0 ? 'every cheat caught, no high anomaly on clean runs' : `not as expected: ${failed.join(', ')}`}\n`);
+        process.stderr.write(
+          `gpo demo: ${formatDuration(result.elapsedMs)}; ${failed.length === 0 ? 'every cheat caught, no high anomaly on clean runs' : `not as expected: ${failed.join(', ')}`}\n`,
+        );
       }
       process.exitCode = failed.length === 0 ? 0 : 1;
     });

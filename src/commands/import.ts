@@ -14,8 +14,8 @@ export function registerImport(program: Command): void {
     .argument('<format>', `input format: ${SEQUENCE_FORMATS.join(', ')}`)
     .argument('<inputs...>', "files or directories (read recursively, in sorted path order); '-' reads standard input")
     .requiredOption('-o, --output <file>', 'trace file to write (.parquet); may hold {host}, {date}, {recording_id}, {comm}, {pid}')
-    .option('--host <name>', 'the machine the sequences were recorded on (stored as the trace\'s host)')
-    .option('--build-id <hex>', 'the build id of the program they are of (stored as the target\'s build id)')
+    .option('--host <name>', "the machine the sequences were recorded on (stored as the trace's host)")
+    .option('--build-id <hex>', "the build id of the program they are of (stored as the target's build id)")
     .option('--json', 'print a JSON summary')
     .action(async (format: string, inputs: string[], opts: { output: string; host?: string; buildId?: string; json?: boolean }) => {
       if (!isSequenceFormat(format)) throw new GpoError(`unknown format '${format}' (expected one of: ${SEQUENCE_FORMATS.join(', ')})`);
@@ -25,9 +25,7 @@ export function registerImport(program: Command): void {
       status.finish();
       for (const warning of result.warnings) process.stderr.write(`gpo: warning: ${esc(warning)}\n`);
       process.stdout.write(
-        opts.json
-          ? escapeJson(result)
-          : `imported ${formatCount(result.sequences)} sequences, ${formatCount(result.rows)} syscalls to ${esc(result.output)}\n`,
+        opts.json ? escapeJson(result) : `imported ${formatCount(result.sequences)} sequences, ${formatCount(result.rows)} syscalls to ${esc(result.output)}\n`,
       );
     });
 }

@@ -31,9 +31,10 @@ function segmentsLine(g: NonNullable<TraceSummary['segments']>): string {
     g.rotate.seconds !== undefined ? `rotate every ${g.rotate.seconds} s` : '',
     g.max_size_bytes !== undefined ? `max size ${formatBytes(g.max_size_bytes)}` : '',
   ].filter((x) => x !== '');
-  const removed = g.removed.segments > 0
-    ? `; --max-size removed the ${formatCount(g.removed.segments)} oldest parts (${formatCount(g.removed.rows)} rows not in this trace)`
-    : '; no part removed';
+  const removed =
+    g.removed.segments > 0
+      ? `; --max-size removed the ${formatCount(g.removed.segments)} oldest parts (${formatCount(g.removed.rows)} rows not in this trace)`
+      : '; no part removed';
   return `segments   ${g.parts} parts${g.journals > 0 ? ` (${g.journals} not closed: read from their journal)` : ''}, ${limits.join(', ')}${removed}`;
 }
 
@@ -42,15 +43,21 @@ function formatSummary(s: TraceSummary): string {
   const t = m.target;
   const out: string[] = [
     `trace      ${esc(s.path)} (${s.format}${s.incomplete ? ', incomplete: the recording did not close' : ''})`,
-    `recording  ${s.recording.id}${s.recording.id_from === 'metadata' ? '' : ' (derived from the file\'s sha256: the trace has no recording id)'}`,
+    `recording  ${s.recording.id}${s.recording.id_from === 'metadata' ? '' : " (derived from the file's sha256: the trace has no recording id)"}`,
     `target     ${esc(t.comm)} (pid ${t.pid}, ${t.mode}) ${esc(t.exe)}`,
     `command    ${esc(t.cmdline.join(' '))}`,
     `identity   build-id ${t.build_id ?? '-'}, sha256 ${t.exe_sha256 ?? '-'}`,
   ];
   if (Object.keys(t.loader_env).length > 0)
-    out.push(`loader env ${Object.entries(t.loader_env).map(([k, v]) => `${k}=${esc(v)}`).join(' ')}`);
+    out.push(
+      `loader env ${Object.entries(t.loader_env)
+        .map(([k, v]) => `${k}=${esc(v)}`)
+        .join(' ')}`,
+    );
   if (t.preload_file?.exists)
-    out.push(`preload    ${esc(t.preload_file.path)}${t.preload_file.link !== null ? ` -> ${esc(t.preload_file.link)}` : ''}: ${esc(t.preload_file.entries.join(' ') || '(no entries)')}${t.preload_file.problem ? ` (${esc(t.preload_file.problem)})` : ''}`);
+    out.push(
+      `preload    ${esc(t.preload_file.path)}${t.preload_file.link !== null ? ` -> ${esc(t.preload_file.link)}` : ''}: ${esc(t.preload_file.entries.join(' ') || '(no entries)')}${t.preload_file.problem ? ` (${esc(t.preload_file.problem)})` : ''}`,
+    );
   if (t.memory_holders?.length) out.push(`memory held at attach: ${esc(describeMemoryHolders(t.memory_holders))}`);
   out.push(
     `host       ${esc(m.host.hostname)}, kernel ${esc(m.host.kernel_release)}${m.host.machine_id ? `, machine ${esc(m.host.machine_id)}` : ''}`,
@@ -58,7 +65,9 @@ function formatSummary(s: TraceSummary): string {
     `gpo        ${m.gpo_version}, trace schema ${m.schema_version}`,
     `hooks      ${esc(hooksLine(m.hooks))}`,
     `unavailable ${esc(unavailableLine(m.hooks_unavailable))}`,
-    `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind).map(([k, n]) => `${k} ${formatCount(n)}`).join(', ')})`,
+    `rows       ${formatCount(s.rows)} (${Object.entries(s.rows_by_kind)
+      .map(([k, n]) => `${k} ${formatCount(n)}`)
+      .join(', ')})`,
     `dropped    ${formatCount(s.dropped)}` +
       Object.entries(m.counts)
         .filter(([, c]) => c !== undefined && c.dropped > 0)
@@ -74,10 +83,16 @@ function formatSummary(s: TraceSummary): string {
     ),
     '',
     'threads',
-    formatTable(['pid', 'tid', 'comm', 'syscalls'], s.threads.map((t) => [t.pid, t.tid, esc(t.comm), formatCount(t.syscalls)])),
+    formatTable(
+      ['pid', 'tid', 'comm', 'syscalls'],
+      s.threads.map((t) => [t.pid, t.tid, esc(t.comm), formatCount(t.syscalls)]),
+    ),
     '',
     'top syscalls',
-    formatTable(['syscall', 'nr', 'count'], s.top_syscalls.map((c) => [c.name, c.nr, formatCount(c.count)])),
+    formatTable(
+      ['syscall', 'nr', 'count'],
+      s.top_syscalls.map((c) => [c.name, c.nr, formatCount(c.count)]),
+    ),
   );
   return out.join('\n');
 }

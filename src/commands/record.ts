@@ -74,10 +74,15 @@ export function withRecordOptions(command: Command): Command {
     .option('-p, --pid <pid>', 'attach to this running process instead of starting one', pid)
     .option('-d, --duration <seconds>', 'stop after this many seconds', seconds)
     .option('--no-follow-children', 'record only the target process, not the processes it starts')
-    .option('--durations', 'also record each syscall\'s duration (a second hook on every syscall)')
+    .option('--durations', "also record each syscall's duration (a second hook on every syscall)")
     .option('--ring-buffer-size <bytes>', 'kernel ring buffer size', ringBufferSize, DEFAULT_RING_BUFFER_BYTES)
     .option('--syscalls-only', 'record syscalls and process lifecycle only: no tampering, memory or library-call rows')
-    .option('--libcall <lib:func[:arg]>', 'also watch calls of this library function (ARG 1 or 2: argument to record as a string); repeatable', (v: string, all: LibcallSpec[]) => [...all, parseLibcall(v)], [] as LibcallSpec[])
+    .option(
+      '--libcall <lib:func[:arg]>',
+      'also watch calls of this library function (ARG 1 or 2: argument to record as a string); repeatable',
+      (v: string, all: LibcallSpec[]) => [...all, parseLibcall(v)],
+      [] as LibcallSpec[],
+    )
     .option('-v, --verbose', 'show libbpf messages');
 }
 
@@ -99,14 +104,17 @@ export function recordOptionsOf(cmd: string[], opts: Record<string, unknown>): O
 export function registerRecord(program: Command): void {
   withRecordOptions(program.command('record').description('record a process: every syscall, fork, exec and exit, into a Parquet trace'))
     .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
-    .option('--rotate <size|duration>', 'write a segmented trace: OUTPUT becomes a folder of parts, a new one each SIZE of stream (64M) or DURATION (30s, 10min, 1h)', rotation)
+    .option(
+      '--rotate <size|duration>',
+      'write a segmented trace: OUTPUT becomes a folder of parts, a new one each SIZE of stream (64M) or DURATION (30s, 10min, 1h)',
+      rotation,
+    )
     .option('--max-size <size>', 'keep the parts of a segmented trace under SIZE (500M, 2G) by removing the oldest, counted in the metadata', size)
     .option('-q, --quiet', 'print nothing')
     .action(async (cmd: string[], opts) => {
       const live = !opts.quiet && process.stderr.isTTY;
       const target = opts.pid === undefined ? undefined : recordableProcess(opts.pid);
-      if (target?.thread && !opts.quiet)
-        process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: recording process ${target.pid}\n`);
+      if (target?.thread && !opts.quiet) process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: recording process ${target.pid}\n`);
       const { output, recordingId } = recordOutput(opts.output, { pid: target?.pid, command: cmd });
       opts.output = output;
       const session = new RecordingSession({
@@ -140,7 +148,9 @@ export function registerRecord(program: Command): void {
         if (dropped > 0) lines.push('gpo: some records were lost: try a larger --ring-buffer-size');
         const removed = m.segment?.dropped;
         if (removed && removed.segments > 0)
-          lines.push(`gpo: --max-size removed the ${formatCount(removed.segments)} oldest parts (${formatCount(removed.rows)} rows); ${formatCount(summary.rows - removed.rows)} rows kept`);
+          lines.push(
+            `gpo: --max-size removed the ${formatCount(removed.segments)} oldest parts (${formatCount(removed.rows)} rows); ${formatCount(summary.rows - removed.rows)} rows kept`,
+          );
         if (summary.ended) lines.push(`gpo: ${escapeTerminal(summary.ended)}`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -55,4 +55,3 @@ export function registerScore(program: Command): void {
       process.exitCode = worst;
     });
 }
-

@@ -19,7 +19,10 @@ export function registerWatch(program: Command): void {
   withRecordOptions(program.command('watch').description('record a process and print anomalies against a baseline as they happen, then a verdict'))
     .requiredOption('-b, --baseline <file>', 'baseline written by gpo train')
     .option('--allow <file>', 'user exceptions: acts, libraries, children, loader variables allowed on top of the baseline (docs/baseline.md)')
-    .option('-o, --output <file>', 'also keep the trace here; may hold {host}, {date}, {recording_id}, {comm}, {pid} (default: a temporary trace, removed at the end)')
+    .option(
+      '-o, --output <file>',
+      'also keep the trace here; may hold {host}, {date}, {recording_id}, {comm}, {pid} (default: a temporary trace, removed at the end)',
+    )
     .option('--json', 'one JSON object per line: each anomaly, then the verdict')
     .option('--fail-on <severity>', 'exit 1 when an anomaly is at least this severe (low, medium, high, none)', severity, 'high')
     .action(async (cmd: string[], opts) => {
@@ -39,8 +42,7 @@ export function registerWatch(program: Command): void {
             process.stderr.write(`gpo: watching ${esc(t.comm)} (pid ${t.pid})${recording ? `, recording to ${esc(recording)}` : ''}\n`);
             const held = heldMemoryWarning(t.memoryHolders);
             if (held) process.stderr.write(`gpo: ${esc(held)}\n`);
-            if (t.unguarded)
-              process.stderr.write(`gpo: warning: ${esc(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
+            if (t.unguarded) process.stderr.write(`gpo: warning: ${esc(t.unguarded)}: should gpo itself be killed, what it launched keeps running\n`);
           },
         },
         baseline: loaded,

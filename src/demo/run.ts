@@ -82,7 +82,15 @@ function paths(): Paths {
 /** Everything the demo runs must be built, and recording needs root. */
 export function checkDemoReady(): Paths {
   const p = paths();
-  const needed = [p.worker, p.game, join(p.cheats, 'libspeedhack.so'), join(p.cheats, 'vm-reader'), join(p.root, 'out', 'bin', 'gpo-launch'), join(p.root, 'out', 'bin', 'gpo-guard'), join(p.root, 'build', 'Release', 'gpo_native.node')];
+  const needed = [
+    p.worker,
+    p.game,
+    join(p.cheats, 'libspeedhack.so'),
+    join(p.cheats, 'vm-reader'),
+    join(p.root, 'out', 'bin', 'gpo-launch'),
+    join(p.root, 'out', 'bin', 'gpo-guard'),
+    join(p.root, 'build', 'Release', 'gpo_native.node'),
+  ];
   const missing = needed.filter((path) => !existsSync(path));
   if (missing.length > 0) throw new GpoError(`the demo is not built (${relative(p.root, missing[0]!)} missing): run npm run build (or bash scripts/build.sh)`);
   requireRoot('the demo records with eBPF and its cheats ptrace the game');
@@ -153,7 +161,8 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
       if (message.type === 'started') {
         pid = message.pid;
         attack();
-      } else if (message.type === 'alert') alerts.push({ kind: message.kind, severity: message.severity, firstNs: BigInt(message.firstNs), detectedNs: BigInt(message.detectedNs) });
+      } else if (message.type === 'alert')
+        alerts.push({ kind: message.kind, severity: message.severity, firstNs: BigInt(message.firstNs), detectedNs: BigInt(message.detectedNs) });
       else if (message.type === 'done') done = true;
       else failure = message.message;
     });
@@ -164,7 +173,13 @@ function recordOnce(p: Paths, scenario: Scenario, output: string, durationSecond
         rejectRun(new GpoError(`recording ${scenario.name} failed: ${reason}`));
         return;
       }
-      const cheatReport = cheat !== null ? await cheat : stderr.split('\n').filter((line) => line.startsWith('{"cheat"')).join('\n');
+      const cheatReport =
+        cheat !== null
+          ? await cheat
+          : stderr
+              .split('\n')
+              .filter((line) => line.startsWith('{"cheat"'))
+              .join('\n');
       if (scenario.external && cheat === null) {
         rejectRun(new GpoError(`recording ${scenario.name}: the game never said it started, so the cheat was not run`));
         return;
@@ -202,7 +217,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     writeFileSync(baselinePath, baselineText(document));
     const baseline = parseBaseline(JSON.parse(baselineText(document)), baselinePath);
 
-    const scenarios = demoScenarios(options.heldOutSeeds ?? HELD_OUT_SEEDS).filter((s) => s.kinds.length === 0 || options.only === undefined || options.only.includes(s.name));
+    const scenarios = demoScenarios(options.heldOutSeeds ?? HELD_OUT_SEEDS).filter(
+      (s) => s.kinds.length === 0 || options.only === undefined || options.only.includes(s.name),
+    );
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
       progress(`recording ${scenario.name}`);
@@ -236,7 +253,13 @@ function manifestText(results: ScenarioResult[], training: string[], dir: string
   const manifest = {
     baseline: 'baseline.json',
     training: training.map((path) => relative(dir, path)),
-    scenarios: results.map((r) => ({ scenario: r.scenario.name, trace: relative(dir, r.trace), attack_ns: r.attackNs?.toString() ?? null, detected: r.row.detected, kind: r.row.kind })),
+    scenarios: results.map((r) => ({
+      scenario: r.scenario.name,
+      trace: relative(dir, r.trace),
+      attack_ns: r.attackNs?.toString() ?? null,
+      detected: r.row.detected,
+      kind: r.row.kind,
+    })),
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -28,6 +28,13 @@ export function formatDemoTable(rows: readonly DemoRow[]): string {
 
 /** The rows with exactly the documented keys, in that order. */
 export function demoJson(rows: readonly DemoRow[]): string {
-  const plain = rows.map((r) => ({ scenario: r.scenario, detected: r.detected, kind: r.kind, summary: r.summary, latency_ms: r.latency_ms, ...(r.live_ms !== undefined ? { live_ms: r.live_ms } : {}) }));
+  const plain = rows.map((r) => ({
+    scenario: r.scenario,
+    detected: r.detected,
+    kind: r.kind,
+    summary: r.summary,
+    latency_ms: r.latency_ms,
+    ...(r.live_ms !== undefined ? { live_ms: r.live_ms } : {}),
+  }));
   return escapeJson(plain);
 }

@@ -27,7 +27,17 @@ export interface EventFinding {
 }
 
 /** Requests that take control of the target or change its memory or registers. */
-const PTRACE_TAMPERING = new Set(['PTRACE_POKETEXT', 'PTRACE_POKEDATA', 'PTRACE_POKEUSER', 'PTRACE_SETREGS', 'PTRACE_SETFPREGS', 'PTRACE_ATTACH', 'PTRACE_SETSIGINFO', 'PTRACE_SETREGSET', 'PTRACE_SEIZE']);
+const PTRACE_TAMPERING = new Set([
+  'PTRACE_POKETEXT',
+  'PTRACE_POKEDATA',
+  'PTRACE_POKEUSER',
+  'PTRACE_SETREGS',
+  'PTRACE_SETFPREGS',
+  'PTRACE_ATTACH',
+  'PTRACE_SETSIGINFO',
+  'PTRACE_SETREGSET',
+  'PTRACE_SEIZE',
+]);
 
 /** Signals that stop, kill or trap the target: what a debugger or a cheat's freezer sends. */
 const HARSH_SIGNALS = new Set(['SIGTRAP', 'SIGKILL', 'SIGSTOP']);
@@ -38,7 +48,30 @@ const HARSH_SIGNALS = new Set(['SIGTRAP', 'SIGKILL', 'SIGSTOP']);
  * tracepoint, perf_event, raw_tracepoint, tracing, lsm...) can, and unknown types are treated like them.
  */
 const BPF_NO_PROCESS_ACCESS = new Set(
-  ['SOCKET_FILTER', 'SCHED_CLS', 'SCHED_ACT', 'XDP', 'CGROUP_SKB', 'CGROUP_SOCK', 'LWT_IN', 'LWT_OUT', 'LWT_XMIT', 'SOCK_OPS', 'SK_SKB', 'CGROUP_DEVICE', 'SK_MSG', 'CGROUP_SOCK_ADDR', 'LWT_SEG6LOCAL', 'LIRC_MODE2', 'SK_REUSEPORT', 'FLOW_DISSECTOR', 'CGROUP_SYSCTL', 'CGROUP_SOCKOPT', 'SK_LOOKUP', 'NETFILTER'].map((type) => `BPF_PROG_TYPE_${type}`),
+  [
+    'SOCKET_FILTER',
+    'SCHED_CLS',
+    'SCHED_ACT',
+    'XDP',
+    'CGROUP_SKB',
+    'CGROUP_SOCK',
+    'LWT_IN',
+    'LWT_OUT',
+    'LWT_XMIT',
+    'SOCK_OPS',
+    'SK_SKB',
+    'CGROUP_DEVICE',
+    'SK_MSG',
+    'CGROUP_SOCK_ADDR',
+    'LWT_SEG6LOCAL',
+    'LIRC_MODE2',
+    'SK_REUSEPORT',
+    'FLOW_DISSECTOR',
+    'CGROUP_SYSCTL',
+    'CGROUP_SOCKOPT',
+    'SK_LOOKUP',
+    'NETFILTER',
+  ].map((type) => `BPF_PROG_TYPE_${type}`),
 );
 
 /** What each backing of executable memory is, in summaries. */
@@ -83,7 +116,13 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       if (selfAct) return null;
       const name = ptraceRequestName(request);
       const severity: Severity = PTRACE_TAMPERING.has(name) ? 'high' : 'medium';
-      return { kind: 'ptrace', severity, signature: `ptrace ${actor.exe} ${name}`, summary: `${by} ${name} on ${on}`, evidence: { request: name, actor, ...target, addr: view.int('addr', row) } };
+      return {
+        kind: 'ptrace',
+        severity,
+        signature: `ptrace ${actor.exe} ${name}`,
+        summary: `${by} ${name} on ${on}`,
+        evidence: { request: name, actor, ...target, addr: view.int('addr', row) },
+      };
     }
     case 'vm_read':
     case 'vm_write': {
@@ -91,7 +130,13 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       const verb = kind === 'vm_read' ? 'read' : 'wrote';
       const size = view.int('size', row);
       // Reading another process's memory is how external cheats (ESP, aimbots) work: no less alarming than writing.
-      return { kind, severity: 'high', signature: `${kind} ${actor.exe}`, summary: `${by} ${verb} target memory with process_vm_${kind === 'vm_read' ? 'readv' : 'writev'}`, evidence: { actor, ...target, addr: view.int('addr', row), size } };
+      return {
+        kind,
+        severity: 'high',
+        signature: `${kind} ${actor.exe}`,
+        summary: `${by} ${verb} target memory with process_vm_${kind === 'vm_read' ? 'readv' : 'writev'}`,
+        evidence: { actor, ...target, addr: view.int('addr', row), size },
+      };
     }
     case 'proc_open': {
       if (selfAct || path === null) return null;
@@ -103,29 +148,71 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       // writing it is writing the target.
       const link = file === 'fd' || file === 'map_files';
       const severity: Severity = file === 'mem' || (link && writing) ? 'high' : file === 'pagemap' || link ? 'medium' : 'low';
-      return { kind: 'proc_mem', severity, signature: `proc_open ${actor.exe} ${file}${writing ? ' write' : ''}`, summary: `${by} opened ${path}${writing ? ' for writing' : ''}`, evidence: { path, flags: request, write: writing, actor, ...target } };
+      return {
+        kind: 'proc_mem',
+        severity,
+        signature: `proc_open ${actor.exe} ${file}${writing ? ' write' : ''}`,
+        summary: `${by} opened ${path}${writing ? ' for writing' : ''}`,
+        evidence: { path, flags: request, write: writing, actor, ...target },
+      };
     }
     case 'signal': {
       if (selfAct || actor.pid === context.targetPid) return null;
       const name = signalWord(request);
       const severity: Severity = HARSH_SIGNALS.has(name) ? 'high' : 'medium';
-      return { kind: 'signal', severity, signature: `signal ${actor.exe} ${name}`, summary: `${by} sent ${name} to ${on}`, evidence: { signal: name, actor, ...target } };
+      return {
+        kind: 'signal',
+        severity,
+        signature: `signal ${actor.exe} ${name}`,
+        summary: `${by} sent ${name} to ${on}`,
+        evidence: { signal: name, actor, ...target },
+      };
     }
     case 'pidfd':
     case 'perf_open':
       if (selfAct) return null;
-      return { kind, severity: 'medium', signature: `${kind} ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `${by} ${kind === 'pidfd' ? 'took a pidfd of' : 'opened a perf event on'} the target`, evidence: { request, actor, ...target } };
+      return {
+        kind,
+        severity: 'medium',
+        signature: `${kind} ${actor.exe} ${request ?? ''}`.trimEnd(),
+        summary: `${by} ${kind === 'pidfd' ? 'took a pidfd of' : 'opened a perf event on'} the target`,
+        evidence: { request, actor, ...target },
+      };
     case 'module_load':
-      return { kind: 'module_load', severity: 'high', signature: `module_load ${path ?? '?'}`, summary: `kernel module loaded: ${path ?? '?'} by ${by}`, evidence: { module: path, actor } };
+      return {
+        kind: 'module_load',
+        severity: 'high',
+        signature: `module_load ${path ?? '?'}`,
+        summary: `kernel module loaded: ${path ?? '?'} by ${by}`,
+        evidence: { module: path, actor },
+      };
     case 'bpf_load':
       // System-wide, not aimed at the target: observers and profilers load tracing programs all the time.
-      return { kind: 'bpf_load', severity: request !== null && BPF_NO_PROCESS_ACCESS.has(bpfProgType(request)) ? 'low' : 'medium', signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(), summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`, evidence: { prog_type: request, name: path, actor } };
+      return {
+        kind: 'bpf_load',
+        severity: request !== null && BPF_NO_PROCESS_ACCESS.has(bpfProgType(request)) ? 'low' : 'medium',
+        signature: `bpf_load ${actor.exe} ${request ?? ''}`.trimEnd(),
+        summary: `BPF program (type ${request ?? '?'}) loaded by ${by}`,
+        evidence: { prog_type: request, name: path, actor },
+      };
     case 'device_open': {
       if (path === null) return null;
       if (path === '/dev/uinput' || path === '/dev/input/uinput')
-        return { kind: 'uinput', severity: 'high', signature: `uinput ${actor.exe}`, summary: `${by} opened ${path}: it can create virtual input devices`, evidence: { path, actor } };
+        return {
+          kind: 'uinput',
+          severity: 'high',
+          signature: `uinput ${actor.exe}`,
+          summary: `${by} opened ${path}: it can create virtual input devices`,
+          evidence: { path, actor },
+        };
       const raw = path === '/dev/mem' || path === '/dev/kmem' || path === '/proc/kcore' || path === '/dev/port';
-      return { kind: 'device_open', severity: raw ? 'high' : 'low', signature: `device_open ${actor.exe} ${path}`, summary: `${by} opened ${path}`, evidence: { path, flags: request, actor } };
+      return {
+        kind: 'device_open',
+        severity: raw ? 'high' : 'low',
+        signature: `device_open ${actor.exe} ${path}`,
+        summary: `${by} opened ${path}`,
+        evidence: { path, flags: request, actor },
+      };
     }
     case 'exec_memory': {
       // mmap, mprotect, pkey_mprotect, shmat(SHM_EXEC). Anonymous memory and ordinary files keep the
@@ -157,14 +244,35 @@ export function classifyEvent(view: BatchView, row: number, kind: string, contex
       };
     }
     case 'io_uring_setup':
-      return { kind: 'io_uring', severity: 'medium', signature: 'io_uring', summary: 'io_uring set up: its operations bypass syscall tracing', evidence: { entries: request } };
+      return {
+        kind: 'io_uring',
+        severity: 'medium',
+        signature: 'io_uring',
+        summary: 'io_uring set up: its operations bypass syscall tracing',
+        evidence: { entries: request },
+      };
     default:
       return null;
   }
 }
 
 /** The first word of every signature classifyEvent makes: an allow-file act must start with one. */
-const SIGNATURE_KINDS = ['proc_mem_held', 'ptrace', 'vm_read', 'vm_write', 'proc_open', 'signal', 'pidfd', 'perf_open', 'module_load', 'bpf_load', 'uinput', 'device_open', 'exec_memory', 'io_uring'];
+const SIGNATURE_KINDS = [
+  'proc_mem_held',
+  'ptrace',
+  'vm_read',
+  'vm_write',
+  'proc_open',
+  'signal',
+  'pidfd',
+  'perf_open',
+  'module_load',
+  'bpf_load',
+  'uinput',
+  'device_open',
+  'exec_memory',
+  'io_uring',
+];
 
 class ActLearner implements Learner {
   /** Signatures seen -> rows. */
@@ -235,10 +343,19 @@ class ActScorer extends FindingScorer {
     const evidence = { ...act.evidence, signature: act.signature };
     // A program that never made executable anonymous memory in training (no JIT) starting to is code
     // injection, even when the pages are not writable any more (write, then mprotect to RX).
-    if (act.kind === 'exec_memory' && !this.jitInBaseline) return { kind: act.kind, severity: 'high', key, summary: `${act.summary}; the baseline never had any`, evidence };
+    if (act.kind === 'exec_memory' && !this.jitInBaseline)
+      return { kind: act.kind, severity: 'high', key, summary: `${act.summary}; the baseline never had any`, evidence };
     // A process's pidfds of the target and the descriptors it took with them (request: pidfd_open's
     // flags, pidfd_getfd's descriptor; nr is not kept on act rows) are one act, however many.
-    if (act.kind === 'pidfd') return { kind: 'pidfd', severity: act.severity, key: `${view.pid[row]!} pidfd`, summary: act.summary, evidence, gather: { requests: view.int('request', row) } };
+    if (act.kind === 'pidfd')
+      return {
+        kind: 'pidfd',
+        severity: act.severity,
+        key: `${view.pid[row]!} pidfd`,
+        summary: act.summary,
+        evidence,
+        gather: { requests: view.int('request', row) },
+      };
     return { kind: act.kind, severity: act.severity, key, summary: act.summary, evidence };
   }
 }
@@ -249,7 +366,10 @@ export const acts = defineDetector(['allowed'], ActLearner, ActScorer, {
   allows: {
     // A signature as the anomaly's evidence.signature shows it; 0 rows: allowed by the user, never seen.
     act(document, signature) {
-      if (!SIGNATURE_KINDS.includes(signature.split(' ')[0]!)) throw new Error(`not an act signature: ${JSON.stringify(signature)} (it starts with one of ${SIGNATURE_KINDS.join(', ')}; copy it from an anomaly's evidence.signature)`);
+      if (!SIGNATURE_KINDS.includes(signature.split(' ')[0]!))
+        throw new Error(
+          `not an act signature: ${JSON.stringify(signature)} (it starts with one of ${SIGNATURE_KINDS.join(', ')}; copy it from an anomaly's evidence.signature)`,
+        );
       document.allowed = sumCounts([document.allowed, { [signature]: 0 }]);
     },
   },

@@ -9,7 +9,11 @@ import type { Detector } from './detector.js';
 import { DETECTORS } from './index.js';
 
 /** The baseline document with the allow file's entries added (a copy: `document` is left as it was). */
-export function withAllowFile(document: BaselineDocument, path: string, detectors: readonly Detector[] = DETECTORS): { document: BaselineDocument; entries: number } {
+export function withAllowFile(
+  document: BaselineDocument,
+  path: string,
+  detectors: readonly Detector[] = DETECTORS,
+): { document: BaselineDocument; entries: number } {
   return readAllowFile(path, detectors)(document);
 }
 
@@ -17,7 +21,10 @@ export function withAllowFile(document: BaselineDocument, path: string, detector
  * Reads the allow file and checks its keywords now (before a long training pass); the entries' values are
  * checked as the returned function adds them to a document.
  */
-export function readAllowFile(path: string, detectors: readonly Detector[] = DETECTORS): (document: BaselineDocument) => { document: BaselineDocument; entries: number } {
+export function readAllowFile(
+  path: string,
+  detectors: readonly Detector[] = DETECTORS,
+): (document: BaselineDocument) => { document: BaselineDocument; entries: number } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

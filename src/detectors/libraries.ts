@@ -76,20 +76,32 @@ function sortedMappings(mappings: Mapping[]): Mapping[] {
 /** Mappings and arguments are unions, rate windows add up (exact statistics); the threshold pools held-out windows. */
 function mergeLibraries(parts: readonly BaselineDocument[]): BaselineFragment {
   const rates = parts.map((part) => part.libraries.libcall_rates);
-  const windowNs = sameInEvery(rates.map((r) => r.window_ns), 'rate windows');
-  if (rates.some((r) => r.histograms === undefined)) throw new Error('a baseline has no library-call rate histograms (trained by an older gpo): retrain it to merge');
+  const windowNs = sameInEvery(
+    rates.map((r) => r.window_ns),
+    'rate windows',
+  );
+  if (rates.some((r) => r.histograms === undefined))
+    throw new Error('a baseline has no library-call rate histograms (trained by an older gpo): retrain it to merge');
   const windows = rates.reduce((sum, r) => sum + r.windows, 0);
   const histograms = sumHistograms(rates.map((r) => r.histograms!));
   const mappings = new Map<string, Mapping>();
   for (const part of parts) for (const m of part.libraries.mappings) mappings.set(`${m.path}\u0000${m.dev}\u0000${m.inode}`, m);
-  const falseAlarmRate = sameInEvery(parts.map((part) => part.calibration.window_false_alarm_rate), 'false-alarm rates');
+  const falseAlarmRate = sameInEvery(
+    parts.map((part) => part.calibration.window_false_alarm_rate),
+    'false-alarm rates',
+  );
   return {
     libraries: {
       mappings: sortedMappings([...mappings.values()]),
       libcalls: unionLists(parts.map((part) => part.libraries.libcalls)),
       libcall_rates: { window_ns: windowNs, windows, stats: statsOfHistograms(histograms, windows), histograms },
     },
-    calibration: { libcall_rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.libcall_rate_deviation), falseAlarmRate) },
+    calibration: {
+      libcall_rate_deviation: mergeRateThresholds(
+        parts.map((part) => part.calibration.libcall_rate_deviation),
+        falseAlarmRate,
+      ),
+    },
     ...mergeTallies(parts, ['mappings', 'libcalls']),
   };
 }
@@ -139,11 +151,25 @@ class LibraryScorer extends FindingScorer {
     const known = this.libraries.get(path);
     if (known === undefined) {
       const severity: Severity = isSuspiciousLocation(path) ? 'high' : 'medium';
-      return { kind: 'new_library', severity, key: `new_library ${path}`, summary: `executable mapping of ${path}, not in the baseline`, evidence: { path, dev, inode }, gather: { processes: pid } };
+      return {
+        kind: 'new_library',
+        severity,
+        key: `new_library ${path}`,
+        summary: `executable mapping of ${path}, not in the baseline`,
+        evidence: { path, dev, inode },
+        gather: { processes: pid },
+      };
     }
     // No device and inode (an allow file's library): any file at that path.
     if (known.some((k) => (k.dev === dev && k.inode === inode) || (k.dev === null && k.inode === null))) return null;
-    return { kind: 'new_library', severity: 'low', key: `new_library ${path} ${dev} ${inode}`, summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`, evidence: { path, dev, inode, baseline: known }, gather: { processes: pid } };
+    return {
+      kind: 'new_library',
+      severity: 'low',
+      key: `new_library ${path} ${dev} ${inode}`,
+      summary: `${path} is a different file than in the baseline (device ${dev}, inode ${inode})`,
+      evidence: { path, dev, inode, baseline: known },
+      gather: { processes: pid },
+    };
   }
 
   private libcall(view: BatchView, row: number): Finding | null {
@@ -155,9 +181,21 @@ class LibraryScorer extends FindingScorer {
     counter.add(pid, this.funcs.id(func), timeOffset(view.ts, row, base));
     const args = this.libcalls.get(func);
     if (args === undefined)
-      return { kind: 'unexpected_libcall', severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func}`, summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`, evidence: { func, argument: path } };
+      return {
+        kind: 'unexpected_libcall',
+        severity: path !== null && isSuspiciousLocation(path) ? 'high' : 'medium',
+        key: `libcall ${pid} ${func}`,
+        summary: `${func} called, never in the baseline${path !== null ? ` (${path})` : ''}`,
+        evidence: { func, argument: path },
+      };
     if (path === null || args.has(path)) return null;
-    return { kind: 'unexpected_libcall', severity: isSuspiciousLocation(path) ? 'high' : 'medium', key: `libcall ${pid} ${func} ${path}`, summary: `${func}(${path}): argument never seen in the baseline`, evidence: { func, argument: path } };
+    return {
+      kind: 'unexpected_libcall',
+      severity: isSuspiciousLocation(path) ? 'high' : 'medium',
+      key: `libcall ${pid} ${func} ${path}`,
+      summary: `${func}(${path}): argument never seen in the baseline`,
+      evidence: { func, argument: path },
+    };
   }
 }
 
@@ -166,13 +204,15 @@ export const libraries = defineDetector(['libraries', 'calibration'], LibraryLea
   allows: {
     library(document, path) {
       const mappings = document.libraries.mappings;
-      if (!mappings.some((m) => m.path === path && m.dev === null && m.inode === null)) document.libraries.mappings = sortedMappings([...mappings, { path: absolutePath(path), dev: null, inode: null }]);
+      if (!mappings.some((m) => m.path === path && m.dev === null && m.inode === null))
+        document.libraries.mappings = sortedMappings([...mappings, { path: absolutePath(path), dev: null, inode: null }]);
     },
     // FUNC ARGUMENT allows that call (an entry a line for each argument); FUNC alone, calls without one.
     libcall(document, entry) {
       const space = entry.indexOf(' ');
       const func = space < 0 ? entry : entry.slice(0, space);
-      if (!/^[^:\s]+:[^:\s]+$/.test(func)) throw new Error(`expected a library function as LIBRARY:FUNCTION (e.g. libc.so.6:dlopen), got ${JSON.stringify(func)}`);
+      if (!/^[^:\s]+:[^:\s]+$/.test(func))
+        throw new Error(`expected a library function as LIBRARY:FUNCTION (e.g. libc.so.6:dlopen), got ${JSON.stringify(func)}`);
       const args = (document.libraries.libcalls[func] ??= []);
       if (space >= 0) insertSorted(args, entry.slice(space + 1));
     },

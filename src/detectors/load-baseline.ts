@@ -33,7 +33,9 @@ export function parseBaseline(doc: unknown, path: string, detectors: readonly De
     throw new GpoError(`${path}: not a gpo baseline (made by gpo train)`);
   const version = (doc as { baseline_version?: unknown }).baseline_version;
   if (version !== BASELINE_VERSION)
-    throw new GpoError(`${path}: baseline version ${JSON.stringify(version ?? null)} is not supported (this gpo reads version ${BASELINE_VERSION}; retrain with gpo train)`);
+    throw new GpoError(
+      `${path}: baseline version ${JSON.stringify(version ?? null)} is not supported (this gpo reads version ${BASELINE_VERSION}; retrain with gpo train)`,
+    );
   const d = doc as BaselineDocument;
   const needed = new Set<string>(['trained_on', ...detectors.flatMap((detector) => detector.sections)]);
   const order = [...SECTION_ORDER, ...[...needed].filter((key) => !(SECTION_ORDER as readonly string[]).includes(key))];

@@ -28,7 +28,9 @@ function preloadFileValues(target: TargetInfo): [string, string][] {
 
 /** What loads code into the target before its own: [variable or file, value] pairs. */
 function loadingValues(target: TargetInfo): [string, string][] {
-  const fromEnv = LOADING_VARIABLES.map((name) => [name, target.loader_env[name]] as const).filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== '');
+  const fromEnv = LOADING_VARIABLES.map((name) => [name, target.loader_env[name]] as const).filter(
+    (pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== '',
+  );
   return [...fromEnv, ...preloadFileValues(target)];
 }
 
@@ -63,7 +65,10 @@ class LoaderEnvLearner implements Learner {
   }
 
   finish() {
-    return { process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) }, ...this.tally.sections() };
+    return {
+      process: { loader_env: Object.fromEntries([...this.values].map(([name, values]) => [name, [...values].sort(compareText)])) },
+      ...this.tally.sections(),
+    };
   }
 }
 
@@ -123,7 +128,18 @@ class LoaderEnvScorer implements Scorer {
     const ts = view.ts[row]!;
     const seen = this.sightings.get(key);
     if (seen === undefined) {
-      this.sightings.set(key, { variable: name, value, first_ts_ns: ts, last_ts_ns: ts, pid, tid: view.tid[row]!, comm: view.comm(row), count: 1, programs: new Set([program]), processes: new Set([pid]) });
+      this.sightings.set(key, {
+        variable: name,
+        value,
+        first_ts_ns: ts,
+        last_ts_ns: ts,
+        pid,
+        tid: view.tid[row]!,
+        comm: view.comm(row),
+        count: 1,
+        programs: new Set([program]),
+        processes: new Set([pid]),
+      });
       return;
     }
     seen.count++;
@@ -165,7 +181,13 @@ class LoaderEnvScorer implements Scorer {
         comm: target.comm,
         count: execs?.count ?? 1,
         summary: file ? `${name}${link} lists ${value}, not in the baseline` : `target started with ${name}=${value}, not in the baseline`,
-        evidence: { variable: name, value, baseline: this.baseline[name] ?? [], ...(file ? { link: file.link } : {}), ...(execs ? { programs: [...execs.programs], processes: [...execs.processes] } : {}) },
+        evidence: {
+          variable: name,
+          value,
+          baseline: this.baseline[name] ?? [],
+          ...(file ? { link: file.link } : {}),
+          ...(execs ? { programs: [...execs.programs], processes: [...execs.processes] } : {}),
+        },
       });
     }
     for (const [key, execs] of this.sightings) {
@@ -204,7 +226,8 @@ export const loaderEnv = defineDetector(['process'], LoaderEnvLearner, LoaderEnv
     preload(document, entry) {
       const equals = entry.indexOf('=');
       const name = entry.slice(0, equals);
-      if (equals < 0 || !LEARNED_VARIABLES.includes(name)) throw new Error(`expected NAME=VALUE with NAME one of ${LEARNED_VARIABLES.join(', ')}, got ${JSON.stringify(entry)}`);
+      if (equals < 0 || !LEARNED_VARIABLES.includes(name))
+        throw new Error(`expected NAME=VALUE with NAME one of ${LEARNED_VARIABLES.join(', ')}, got ${JSON.stringify(entry)}`);
       insertSorted((document.process.loader_env[name] ??= []), entry.slice(equals + 1));
     },
   },

@@ -34,6 +34,7 @@ export function unionLists(records: readonly Readonly<Record<string, readonly st
 /** Throws unless every part has the same value (compared as canonical JSON): merged parts must agree. */
 export function sameInEvery<T>(values: readonly T[], what: string): T {
   const first = canonicalJson(values[0]);
-  if (values.some((value) => canonicalJson(value) !== first)) throw new Error(`the baselines were trained with different ${what}: they cannot be merged (train them with the same options)`);
+  if (values.some((value) => canonicalJson(value) !== first))
+    throw new Error(`the baselines were trained with different ${what}: they cannot be merged (train them with the same options)`);
   return values[0]!;
 }

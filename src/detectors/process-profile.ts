@@ -96,9 +96,21 @@ class ProcessProfileScorer extends FindingScorer {
     // request: the executed file's link count; 0 is a memfd or a deleted file, no name on disk.
     const links = view.int('request', row);
     if (isFilelessPath(path) || links === 0 || (memfd !== undefined && [...memfd].some((name) => path.includes(`memfd:${name}`))))
-      return { kind: 'fileless_exec', severity: 'high', key: `fileless_exec ${pid} ${path}`, summary: `program executed from memory: ${path}${links === 0 ? ' (no link on disk)' : ''}`, evidence: { path, links, memfd_names: memfd ? [...memfd].sort() : [] } };
+      return {
+        kind: 'fileless_exec',
+        severity: 'high',
+        key: `fileless_exec ${pid} ${path}`,
+        summary: `program executed from memory: ${path}${links === 0 ? ' (no link on disk)' : ''}`,
+        evidence: { path, links, memfd_names: memfd ? [...memfd].sort() : [] },
+      };
     if (isTargetStart(view, row, path, this.target) || this.children.has(path)) return null;
-    return { kind: 'child_exec', severity: isSuspiciousLocation(path) ? 'high' : 'medium', key: `child_exec ${pid} ${path}`, summary: `${pid === this.target.pid ? 'the target' : `process ${pid}`} executed ${path}, not in the baseline`, evidence: { path } };
+    return {
+      kind: 'child_exec',
+      severity: isSuspiciousLocation(path) ? 'high' : 'medium',
+      key: `child_exec ${pid} ${path}`,
+      summary: `${pid === this.target.pid ? 'the target' : `process ${pid}`} executed ${path}, not in the baseline`,
+      evidence: { path },
+    };
   }
 }
 

@@ -87,12 +87,17 @@ function calibrateRates(windows: readonly LabelledWindow[], falseAlarmRate: numb
   const scores: number[] = [];
   for (const unit of units) {
     const stats = rateStats(windows.filter((w) => w.unit !== unit));
-    for (const window of windows) if (window.unit === unit) {
+    for (const window of windows)
+      if (window.unit === unit) {
         const worst = worstKey(window, stats);
         if (worst !== undefined) scores.push(worst.z);
       }
   }
-  return thresholdOf(scores.sort((a, b) => a - b), scores.length, falseAlarmRate);
+  return thresholdOf(
+    scores.sort((a, b) => a - b),
+    scores.length,
+    falseAlarmRate,
+  );
 }
 
 /**
@@ -117,9 +122,14 @@ function thresholdOf(tail: readonly number[], count: number, falseAlarmRate: num
  * was scored against its own baseline's other recordings, not all of them).
  */
 export function mergeRateThresholds(parts: readonly RateThreshold[], falseAlarmRate: number): RateThreshold {
-  if (parts.some((part) => part.held_out_windows > 0 && part.held_out_tail === undefined)) throw new Error('a baseline has no held-out rate scores (trained by an older gpo): retrain it to merge');
+  if (parts.some((part) => part.held_out_windows > 0 && part.held_out_tail === undefined))
+    throw new Error('a baseline has no held-out rate scores (trained by an older gpo): retrain it to merge');
   const tail = parts.flatMap((part) => part.held_out_tail ?? []).sort((a, b) => a - b);
-  return thresholdOf(tail, parts.reduce((sum, part) => sum + part.held_out_windows, 0), falseAlarmRate);
+  return thresholdOf(
+    tail,
+    parts.reduce((sum, part) => sum + part.held_out_windows, 0),
+    falseAlarmRate,
+  );
 }
 
 /** Rate windows per key and count (key -> count -> windows; windows without the key are not listed). */
@@ -263,13 +273,33 @@ export class RateDeviations {
     const { tid, comm } = this.firstThread.get(window.group) ?? { tid: window.group, comm: '' };
     const first = this.base! + BigInt(Math.round(window.firstT));
     const last = this.base! + BigInt(Math.round(window.lastT));
-    const anomaly: Anomaly = { kind: this.kind, severity: this.severity(worst), first_ts_ns: first, last_ts_ns: last, pid: window.group, tid, comm, count: 1, summary: '', evidence: this.evidence(worst) };
+    const anomaly: Anomaly = {
+      kind: this.kind,
+      severity: this.severity(worst),
+      first_ts_ns: first,
+      last_ts_ns: last,
+      pid: window.group,
+      tid,
+      comm,
+      count: 1,
+      summary: '',
+      evidence: this.evidence(worst),
+    };
     anomaly.summary = this.summary(anomaly);
     return anomaly;
   }
 
   private evidence(worst: Deviation): Record<string, unknown> {
-    return { key: this.keyName(worst.key), count: worst.count, z: round(worst.z), threshold: this.threshold, median: worst.stats.median, mad: worst.stats.mad, q99: round(worst.stats.q99), max: worst.stats.max };
+    return {
+      key: this.keyName(worst.key),
+      count: worst.count,
+      z: round(worst.z),
+      threshold: this.threshold,
+      median: worst.stats.median,
+      mad: worst.stats.mad,
+      q99: round(worst.stats.q99),
+      max: worst.stats.max,
+    };
   }
 
   private summary(anomaly: Anomaly): string {

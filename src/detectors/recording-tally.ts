@@ -37,8 +37,12 @@ export class RecordingTally {
  * The tallies `names` of baselines trained apart on disjoint recordings: k adds up (exact); new entries
  * per recording are concatenated, each counted against its own baseline's earlier recordings only.
  */
-export function mergeTallies(parts: readonly BaselineDocument[], names: readonly string[]): { seen_in: Record<string, Record<string, number>>; learning: Record<string, (number | null)[]> } {
-  if (parts.some((part) => part.seen_in === undefined || part.learning === undefined)) throw new Error('a baseline has no seen-in counts (trained by an older gpo): retrain it to merge');
+export function mergeTallies(
+  parts: readonly BaselineDocument[],
+  names: readonly string[],
+): { seen_in: Record<string, Record<string, number>>; learning: Record<string, (number | null)[]> } {
+  if (parts.some((part) => part.seen_in === undefined || part.learning === undefined))
+    throw new Error('a baseline has no seen-in counts (trained by an older gpo): retrain it to merge');
   return {
     seen_in: Object.fromEntries(names.map((name) => [name, sumCounts(parts.map((part) => part.seen_in![name] ?? {}))])),
     learning: Object.fromEntries(names.map((name) => [name, parts.flatMap((part) => part.learning![name] ?? [])])),

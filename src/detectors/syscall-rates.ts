@@ -34,13 +34,25 @@ function frequencySection(options: FrequencyWindowOptions, windows: number, hist
 /** Window counts and histograms add up, so the statistics are exact; the threshold pools held-out windows. */
 function mergeRates(parts: readonly BaselineDocument[]): BaselineFragment {
   const frequencies = parts.map((part) => part.model.frequency);
-  const options = sameInEvery(frequencies.map((frequency) => frequency.options), 'rate windows');
-  if (frequencies.some((frequency) => frequency.histograms === undefined)) throw new Error('a baseline has no rate histograms (trained by an older gpo): retrain it to merge');
+  const options = sameInEvery(
+    frequencies.map((frequency) => frequency.options),
+    'rate windows',
+  );
+  if (frequencies.some((frequency) => frequency.histograms === undefined))
+    throw new Error('a baseline has no rate histograms (trained by an older gpo): retrain it to merge');
   const windows = frequencies.reduce((sum, frequency) => sum + frequency.windows, 0);
-  const falseAlarmRate = sameInEvery(parts.map((part) => part.calibration.window_false_alarm_rate), 'false-alarm rates');
+  const falseAlarmRate = sameInEvery(
+    parts.map((part) => part.calibration.window_false_alarm_rate),
+    'false-alarm rates',
+  );
   return {
     model: { frequency: frequencySection(options, windows, sumHistograms(frequencies.map((frequency) => frequency.histograms!))) },
-    calibration: { rate_deviation: mergeRateThresholds(parts.map((part) => part.calibration.rate_deviation), falseAlarmRate) },
+    calibration: {
+      rate_deviation: mergeRateThresholds(
+        parts.map((part) => part.calibration.rate_deviation),
+        falseAlarmRate,
+      ),
+    },
   };
 }
 

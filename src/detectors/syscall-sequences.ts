@@ -20,7 +20,21 @@ import { mergeTallies, RecordingTally } from './recording-tally.js';
 import { SyscallReplay } from './syscall-replay.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
-const DANGEROUS_SYSCALLS = new Set(['ptrace', 'process_vm_readv', 'process_vm_writev', 'init_module', 'finit_module', 'bpf', 'memfd_create', 'execveat', 'kexec_load', 'kexec_file_load', 'pidfd_getfd', 'userfaultfd', 'io_uring_setup']);
+const DANGEROUS_SYSCALLS = new Set([
+  'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
+  'init_module',
+  'finit_module',
+  'bpf',
+  'memfd_create',
+  'execveat',
+  'kexec_load',
+  'kexec_file_load',
+  'pidfd_getfd',
+  'userfaultfd',
+  'io_uring_setup',
+]);
 
 interface ThreadInfo {
   pid: number;
@@ -47,7 +61,8 @@ class SyscallSequenceScorer implements Scorer {
     this.model = loaded.model;
     this.baseline = loaded.document;
     let trained = TRAINED_DETECTORS.get(loaded.model);
-    if (trained === undefined) TRAINED_DETECTORS.set(loaded.model, (trained = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales)));
+    if (trained === undefined)
+      TRAINED_DETECTORS.set(loaded.model, (trained = new SequenceDetector(loaded.model.windows, loaded.model.options, loaded.model.thresholds.scales)));
     this.detector = trained.withoutThreads();
     this.windowLength = loaded.model.windows.windowLength;
   }
@@ -84,8 +99,7 @@ class SyscallSequenceScorer implements Scorer {
           }
         }
       }
-      const tsAt = (position: number): bigint =>
-        position >= before ? view.ts[order[start + position - before]!]! : info.recentTs[((position % k) + k) % k]!;
+      const tsAt = (position: number): bigint => (position >= before ? view.ts[order[start + position - before]!]! : info.recentTs[((position % k) + k) % k]!);
       const runs = this.detector.liveAnomalies(tid);
       for (let r = Math.max(0, runsBefore - 1); r < runs.length; r++) {
         const run = runs[r]!;
@@ -219,7 +233,9 @@ class SyscallSequenceLearner implements Learner {
     this.traceSyscalls.fill(0);
     this.syscallTally.endRecording();
     const { byRecording, units, settings } = this.plan;
-    this.newWindows.push(byRecording && this.traceIndex >= units ? this.unitModels[this.traceIndex % units]!.distinct(settings.windowLength) - this.windowsBefore : null);
+    this.newWindows.push(
+      byRecording && this.traceIndex >= units ? this.unitModels[this.traceIndex % units]!.distinct(settings.windowLength) - this.windowsBefore : null,
+    );
   }
 
   /** Every unit scored by the model of the other units, from the kept calls; rows past them read again. */
@@ -227,7 +243,16 @@ class SyscallSequenceLearner implements Learner {
     const { settings } = this.plan;
     const { vocabulary, unitModels } = this;
     const detectors = unitModels.map((model, unit) =>
-      model.distinct(1) === 0 ? undefined : new SequenceDetector(SyscallWindowModel.merge(settings.windowLength, vocabulary, unitModels.filter((_, other) => other !== unit)), settings),
+      model.distinct(1) === 0
+        ? undefined
+        : new SequenceDetector(
+            SyscallWindowModel.merge(
+              settings.windowLength,
+              vocabulary,
+              unitModels.filter((_, other) => other !== unit),
+            ),
+            settings,
+          ),
     );
     const scores: SequenceScore[] = [];
     for (let traceIndex = 0; traceIndex <= this.traceIndex; traceIndex++) {
@@ -263,7 +288,13 @@ class SyscallSequenceLearner implements Learner {
     return {
       seen_in: tally.seen_in,
       learning: { ...tally.learning, windows: this.newWindows },
-      ...sequenceSections(heldOut, usedUnits >= 2 ? { unit, units: usedUnits, method: `leave-one-${unit}-group-out (${usedUnits} groups)` } : undefined, { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } }, full.toJSON(), context.warnings),
+      ...sequenceSections(
+        heldOut,
+        usedUnits >= 2 ? { unit, units: usedUnits, method: `leave-one-${unit}-group-out (${usedUnits} groups)` } : undefined,
+        { ...settings, frequencyWindows: { ...settings.frequencyWindows, windowNs } },
+        full.toJSON(),
+        context.warnings,
+      ),
     };
   }
 }
@@ -286,12 +317,21 @@ function heldOutSamples(scores: readonly SequenceScore[]): SequenceHeldOut {
  * The model and calibration sections from the held-out samples (`held` undefined: nothing could be held
  * out). Training and merging both go through here, so a baseline merged alone gives the same bytes.
  */
-function sequenceSections(heldOut: SequenceHeldOut, held: { unit: 'recording' | 'thread'; units: number; method: string } | undefined, options: AnomalyModelOptions, windows: SyscallWindowModelJson, warnings: string[]) {
+function sequenceSections(
+  heldOut: SequenceHeldOut,
+  held: { unit: 'recording' | 'thread'; units: number; method: string } | undefined,
+  options: AnomalyModelOptions,
+  windows: SyscallWindowModelJson,
+  warnings: string[],
+) {
   let thresholds: Thresholds;
   let evidence: CalibrationEvidence;
   if (held !== undefined) {
     // The summed histogram rides on the first score: thresholdsFromHeldOut sums them.
-    const scores = heldOut.scores.map(([surpriseScore, contextScore], i) => ({ surpriseScore, contextScore, frameNoveltyHistogram: i === 0 ? heldOut.frame_novelty : [] }) as unknown as SequenceScore);
+    const scores = heldOut.scores.map(
+      ([surpriseScore, contextScore], i) =>
+        ({ surpriseScore, contextScore, frameNoveltyHistogram: i === 0 ? heldOut.frame_novelty : [] }) as unknown as SequenceScore,
+    );
     ({ thresholds, evidence } = thresholdsFromHeldOut(scores, held.units, options));
   } else {
     warnings.push('one thread in one recording: thresholds cannot be calibrated (every unseen window is reported as medium); train on more recordings');
@@ -337,8 +377,12 @@ function sequenceSections(heldOut: SequenceHeldOut, held: { unit: 'recording' | 
  * held-out samples pooled; each sample was scored against its own baseline's other recordings only.
  */
 function mergeSequences(parts: readonly BaselineDocument[], context: MergeContext): BaselineFragment {
-  const options = sameInEvery(parts.map((part) => part.model.options), 'model options');
-  if (parts.some((part) => part.calibration.sequence_held_out === undefined)) throw new Error('a baseline has no held-out sequence scores (trained by an older gpo): retrain it to merge');
+  const options = sameInEvery(
+    parts.map((part) => part.model.options),
+    'model options',
+  );
+  if (parts.some((part) => part.calibration.sequence_held_out === undefined))
+    throw new Error('a baseline has no held-out sequence scores (trained by an older gpo): retrain it to merge');
   const vocabulary: number[] = [];
   const known = new Set<number>();
   for (const part of parts)
@@ -363,9 +407,17 @@ function mergeSequences(parts: readonly BaselineDocument[], context: MergeContex
       ? undefined
       : calibrated.length === 1 && parts.length === 1
         ? { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: calibrated[0]!.calibration.method }
-        : { unit: calibrated[0]!.calibration.unit as 'recording' | 'thread', units, method: `held-out scores of ${calibrated.length} baselines pooled (${calibrated.map((part) => part.calibration.method).join('; ')})` };
+        : {
+            unit: calibrated[0]!.calibration.unit as 'recording' | 'thread',
+            units,
+            method: `held-out scores of ${calibrated.length} baselines pooled (${calibrated.map((part) => part.calibration.method).join('; ')})`,
+          };
   const tallies = mergeTallies(parts, ['syscalls']);
-  return { seen_in: tallies.seen_in, learning: { ...tallies.learning, windows: parts.flatMap((part) => part.learning!.windows ?? []) }, ...sequenceSections(heldOut, held, options, windows, context.warnings) };
+  return {
+    seen_in: tallies.seen_in,
+    learning: { ...tallies.learning, windows: parts.flatMap((part) => part.learning!.windows ?? []) },
+    ...sequenceSections(heldOut, held, options, windows, context.warnings),
+  };
 }
 
 function heldOutSamplesOf(parts: readonly SequenceHeldOut[]): SequenceHeldOut {
@@ -383,4 +435,7 @@ function loadModel(baseline: BaselineDocument): { model: AnomalyModel } {
   }
 }
 
-export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, { load: loadModel, merge: mergeSequences });
+export const syscallSequences = defineDetector(['model', 'calibration'], SyscallSequenceLearner, SyscallSequenceScorer, {
+  load: loadModel,
+  merge: mergeSequences,
+});

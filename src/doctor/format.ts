@@ -16,9 +16,7 @@ function hookLine(label: string, status: HookStatus, width: number): string {
 function privilegesLine(report: DoctorReport): string {
   const { root, euid, missingCapabilities } = report.privileges;
   const who = root ? 'root' : `not root (euid ${euid})`;
-  return missingCapabilities.length === 0
-    ? `${who}, CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN effective`
-    : `${who}, missing ${missingCapabilities.join(', ')}`;
+  return missingCapabilities.length === 0 ? `${who}, CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN effective` : `${who}, missing ${missingCapabilities.join(', ')}`;
 }
 
 function tracefsLine(report: DoctorReport): string {

@@ -86,21 +86,14 @@ export function failureReason(status: HookStatus): string {
   return status.loaded ? `loads, attach fails (${code})` : `refused at load (${code})`;
 }
 
-function buildVerdict(
-  facts: SystemFacts,
-  hookTypes: Record<HookType, HookStatus>,
-  recorder: RecorderCheck,
-  signals: SignalStatus[],
-): Verdict {
+function buildVerdict(facts: SystemFacts, hookTypes: Record<HookType, HookStatus>, recorder: RecorderCheck, signals: SignalStatus[]): Verdict {
   const recorderFailure = recorder.error
     ? `its recorder ${recorder.loaded ? 'loads but does not attach' : 'does not load'} (${recorder.error})`
     : 'its syscall hook (tp_btf/sys_exit) is not served';
   const canRecord = signals.find((s) => s.name === 'syscalls')?.observable ?? false;
   const canObserve = signals.filter((s) => s.observable).map((s) => s.name);
   const cannotObserve = signals.filter((s) => !s.observable).map((s) => s.name);
-  const unusableHooks = HOOK_TYPES.filter((t) => !hookTypes[t].usable).map(
-    (t) => `${t}: ${failureReason(hookTypes[t])}`,
-  );
+  const unusableHooks = HOOK_TYPES.filter((t) => !hookTypes[t].usable).map((t) => `${t}: ${failureReason(hookTypes[t])}`);
 
   const notes: string[] = [];
   const { missingCapabilities } = facts.privileges;

@@ -26,7 +26,7 @@ export function rocCurve(normalScores: ArrayLike<number>, attackScores: ArrayLik
   const points: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: null }];
   let falseAlarms = 0;
   let detections = 0;
-  for (let i = 0; i < labelled.length; ) {
+  for (let i = 0; i < labelled.length;) {
     const threshold = labelled[i]![0];
     for (; i < labelled.length && labelled[i]![0] === threshold; i++) {
       if (labelled[i]![1]) detections++;

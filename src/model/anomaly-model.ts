@@ -1,6 +1,13 @@
 // The trained anomaly profile gpo scores against: the syscall windows, the syscall rates and the thresholds
 // calibrated on the training sequences. Same defaults for every data source; no per-dataset switches.
-import { calibrateThresholds, DEFAULT_CALIBRATION, windowsAtOrAbove, type CalibrationEvidence, type CalibrationOptions, type Thresholds } from './calibration.js';
+import {
+  calibrateThresholds,
+  DEFAULT_CALIBRATION,
+  windowsAtOrAbove,
+  type CalibrationEvidence,
+  type CalibrationOptions,
+  type Thresholds,
+} from './calibration.js';
 import { DEFAULT_DETECTOR_OPTIONS, SequenceDetector, type DetectorOptions, type SequenceScore } from './sequence-detector.js';
 import { DEFAULT_FREQUENCY_WINDOWS, SyscallFrequencyModel, type FrequencyWindowOptions, type SyscallFrequencyModelJson } from './syscall-frequency-model.js';
 import { SyscallWindowModel, type SyscallWindowModelJson } from './syscall-window-model.js';
@@ -60,7 +67,13 @@ export class AnomalyModel {
       },
       settings,
     );
-    return new AnomalyModel(settings, trainWindows(sequences, settings.windowLength), trainFrequency(sequences, settings.frequencyWindows), thresholds, evidence);
+    return new AnomalyModel(
+      settings,
+      trainWindows(sequences, settings.windowLength),
+      trainFrequency(sequences, settings.frequencyWindows),
+      thresholds,
+      evidence,
+    );
   }
 
   /** A streaming scorer: observe(thread, syscalls) batch by batch, finish(thread) for the score. */
@@ -92,8 +105,15 @@ export class AnomalyModel {
 
   static fromJSON(json: AnomalyModelJson): AnomalyModel {
     if (json.kind !== 'gpo.anomaly-model') throw new Error('not a gpo anomaly model');
-    if (json.version !== ANOMALY_MODEL_VERSION) throw new Error(`anomaly model version ${JSON.stringify(json.version ?? null)} is not supported (this gpo reads version ${ANOMALY_MODEL_VERSION})`);
-    return new AnomalyModel(json.options, SyscallWindowModel.fromJSON(json.windows), SyscallFrequencyModel.fromJSON(json.frequency), json.thresholds, json.calibration);
+    if (json.version !== ANOMALY_MODEL_VERSION)
+      throw new Error(`anomaly model version ${JSON.stringify(json.version ?? null)} is not supported (this gpo reads version ${ANOMALY_MODEL_VERSION})`);
+    return new AnomalyModel(
+      json.options,
+      SyscallWindowModel.fromJSON(json.windows),
+      SyscallFrequencyModel.fromJSON(json.frequency),
+      json.thresholds,
+      json.calibration,
+    );
   }
 }
 

@@ -68,8 +68,14 @@ export function thresholdsFromHeldOut(
   if (scores.length === 0) throw new RangeError('calibration needs held-out scores');
   const quantile = 1 - options.sequenceFalseAlarmRate;
   const scales: ScoreScales = {
-    surprise: componentScale(scores.map((score) => score.surpriseScore), quantile),
-    context: componentScale(scores.map((score) => score.contextScore), quantile),
+    surprise: componentScale(
+      scores.map((score) => score.surpriseScore),
+      quantile,
+    ),
+    context: componentScale(
+      scores.map((score) => score.contextScore),
+      quantile,
+    ),
   };
   const sequenceScores = scores.map((score) => combinedScore(score.surpriseScore, score.contextScore, scales)).sort((a, b) => a - b);
   const histogram = sumHistograms(scores.map((score) => score.frameNoveltyHistogram));

@@ -106,8 +106,7 @@ export class NgramLikelihood {
     const model = this.model;
     const unigramTotal = model.total(1);
     const unigramTypes = model.distinct(1);
-    let probability =
-      unigramTotal === 0 ? this.uniform : (model.count(1, keys[0]!) + unigramTypes * this.uniform) / (unigramTotal + unigramTypes);
+    let probability = unigramTotal === 0 ? this.uniform : (model.count(1, keys[0]!) + unigramTypes * this.uniform) / (unigramTotal + unigramTypes);
     for (let n = 2; n <= available; n++) {
       const context = contextKey(keys[n - 1]!);
       const contextTotal = this.contextTotals[n - 1]!.get(context);

@@ -95,7 +95,15 @@ export class WindowCounter {
    * add(pid[row], nr[row], ts[row] - base) for every row but `skipRows` (ascending), in row order;
    * `onNewGroup` is told the first row of each group never seen before.
    */
-  addRows(pid: Int32Array, nr: Int16Array, ts: BigInt64Array, base: bigint, rows: number, skipRows: readonly number[], onNewGroup?: (group: number, row: number) => void): void {
+  addRows(
+    pid: Int32Array,
+    nr: Int16Array,
+    ts: BigInt64Array,
+    base: bigint,
+    rows: number,
+    skipRows: readonly number[],
+    onNewGroup?: (group: number, row: number) => void,
+  ): void {
     const windowNs = this.windowNs;
     // ts - base from the two 32-bit words of each ts, exact below 2^53 ns (about 104 days): no BigInt a row.
     const words = new Uint32Array(ts.buffer, ts.byteOffset, 2 * rows);

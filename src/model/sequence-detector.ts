@@ -46,9 +46,7 @@ export const UNIT_SCORE_SCALES: ScoreScales = { surprise: { center: 0, scale: 1 
 
 /** The sequence score from its components: each (value - held-out median) / (held-out q99 - median), summed. */
 export function combinedScore(surpriseScore: number, contextScore: number, scales: ScoreScales): number {
-  return (
-    (surpriseScore - scales.surprise.center) / scales.surprise.scale + (contextScore - scales.context.center) / scales.context.scale
-  );
+  return (surpriseScore - scales.surprise.center) / scales.surprise.scale + (contextScore - scales.context.center) / scales.context.scale;
 }
 
 /** A run of overlapping or adjacent unseen windows. Positions index the thread's calls from 0. */
@@ -365,8 +363,18 @@ function lastNonZeroIndex(values: readonly number[]): number {
 
 function emptyScore(maxFrameNovelty: number): SequenceScore {
   return {
-    calls: 0, windows: 0, mismatches: 0, rareWindows: 0, mismatchRate: 0,
-    frameNoveltyHistogram: new Array<number>(maxFrameNovelty + 1).fill(0), maxFrameNovelty: 0,
-    meanSurprise: 0, selfEntropy: 0, surpriseScore: 0, contextScore: 0, score: 0, anomalies: [],
+    calls: 0,
+    windows: 0,
+    mismatches: 0,
+    rareWindows: 0,
+    mismatchRate: 0,
+    frameNoveltyHistogram: new Array<number>(maxFrameNovelty + 1).fill(0),
+    maxFrameNovelty: 0,
+    meanSurprise: 0,
+    selfEntropy: 0,
+    surpriseScore: 0,
+    contextScore: 0,
+    score: 0,
+    anomalies: [],
   };
 }

@@ -30,7 +30,10 @@ export class SyscallWindowModel {
   /** Counts of the shorter windows and totals per length, rebuilt when first needed after training. */
   private derived: DerivedCounts | undefined;
 
-  constructor(readonly windowLength: number, vocabulary = new SyscallVocabulary()) {
+  constructor(
+    readonly windowLength: number,
+    vocabulary = new SyscallVocabulary(),
+  ) {
     new WindowCursor(windowLength); // validates the length
     this.vocabulary = vocabulary;
   }
@@ -74,7 +77,8 @@ export class SyscallWindowModel {
   static merge(windowLength: number, vocabulary: SyscallVocabulary, models: readonly SyscallWindowModel[]): SyscallWindowModel {
     const merged = new SyscallWindowModel(windowLength, vocabulary);
     for (const model of models) {
-      if (model.vocabulary !== vocabulary || model.windowLength !== windowLength) throw new Error('merged window models must share vocabulary and window length');
+      if (model.vocabulary !== vocabulary || model.windowLength !== windowLength)
+        throw new Error('merged window models must share vocabulary and window length');
       for (const key of model.fullWindows.sortedKeys()) merged.fullWindows.add(key, model.fullWindows.get(key));
       for (const key of model.startWindows.sortedKeys()) merged.startWindows.add(key, model.startWindows.get(key));
     }
@@ -127,7 +131,10 @@ export class SyscallWindowModel {
       const [length, windowKey] = unpackStartKey(key);
       startWindows.push([this.windowSyscalls(length, windowKey), this.startWindows.get(key)]);
     }
-    const windows = Array.from(this.fullWindows.sortedKeys(), (key) => [this.windowSyscalls(this.windowLength, key), this.fullWindows.get(key)] as [number[], number]);
+    const windows = Array.from(
+      this.fullWindows.sortedKeys(),
+      (key) => [this.windowSyscalls(this.windowLength, key), this.fullWindows.get(key)] as [number[], number],
+    );
     return {
       kind: 'gpo.syscall-windows',
       version: 1,

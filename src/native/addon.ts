@@ -51,10 +51,24 @@ export interface NativeTestRow {
 export type NativeDecodedRow = NativeTestRow & {
   comm: Buffer;
   fields?: {
-    child_pid?: number; child_tid?: number; exit_code?: number; group_dead?: number; truncated?: number;
-    uid?: number; target_pid?: number; target_tid?: number;
-    request?: bigint; addr?: bigint; size?: bigint; dev?: bigint; inode?: bigint; offset?: bigint;
-    path?: Buffer; exe?: Buffer; func?: Buffer; argv?: Buffer[];
+    child_pid?: number;
+    child_tid?: number;
+    exit_code?: number;
+    group_dead?: number;
+    truncated?: number;
+    uid?: number;
+    target_pid?: number;
+    target_tid?: number;
+    request?: bigint;
+    addr?: bigint;
+    size?: bigint;
+    dev?: bigint;
+    inode?: bigint;
+    offset?: bigint;
+    path?: Buffer;
+    exe?: Buffer;
+    func?: Buffer;
+    argv?: Buffer[];
   };
 };
 
@@ -152,8 +166,16 @@ export interface NativeAddon {
   Recorder: new (options: NativeRecorderOptions) => NativeRecorder;
   /** Sizes of the records shared with the BPF programs (bpf/gpo.h), for the layout test. */
   layout: {
-    syscallRecord: number; syscallTimedRecord: number; batchHeader: number; eventHeader: number;
-    forkEvent: number; execEvent: number; exitEvent: number; renameEvent: number; actEvent: number; pidLimit: number;
+    syscallRecord: number;
+    syscallTimedRecord: number;
+    batchHeader: number;
+    eventHeader: number;
+    forkEvent: number;
+    execEvent: number;
+    exitEvent: number;
+    renameEvent: number;
+    actEvent: number;
+    pidLimit: number;
   };
   /** Names of the row kind codes the addon produces, in code order (a prefix of ROW_KINDS). */
   rowKinds: string[];

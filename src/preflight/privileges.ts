@@ -20,9 +20,7 @@ export function parseCapEff(status: string): bigint {
 }
 
 export function missingCapabilities(capEff: bigint): BpfCapability[] {
-  return (Object.keys(BPF_CAPABILITIES) as BpfCapability[])
-    .filter((name) => (capEff & (1n << BigInt(BPF_CAPABILITIES[name]))) === 0n)
-    .sort();
+  return (Object.keys(BPF_CAPABILITIES) as BpfCapability[]).filter((name) => (capEff & (1n << BigInt(BPF_CAPABILITIES[name]))) === 0n).sort();
 }
 
 export function readPrivileges(): Privileges {
@@ -38,9 +36,7 @@ export function readPrivileges(): Privileges {
 export function requireRecordingPrivileges(): void {
   const p = readPrivileges();
   if (p.root) return;
-  const needed = p.missingCapabilities.includes('CAP_SYS_ADMIN')
-    ? p.missingCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN')
-    : [];
+  const needed = p.missingCapabilities.includes('CAP_SYS_ADMIN') ? p.missingCapabilities.filter((c) => c !== 'CAP_SYS_ADMIN') : [];
   if (needed.length > 0 || p.missingCapabilities.length === 3)
     throw new GpoError(`recording needs root, or CAP_BPF and CAP_PERFMON (missing: ${p.missingCapabilities.join(', ')})`);
 }

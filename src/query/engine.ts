@@ -53,8 +53,8 @@ export async function openQueryEngine(inputs: QueryInputs): Promise<{ query(sql:
   const traces = inputs.traces.map((trace) => ({ trace, files: parquetFilesOf(trace) })).filter((t) => t.files.length > 0);
   if (traces.length > 0) {
     const files = traces.flatMap((t) => t.files);
-    await run(connection, metadataTableSql(files), 'reading the traces\' metadata');
-    const withMeta = await connection.runAndReadAll('SELECT path, meta->>\'recording_id\' AS id FROM gpo_metadata');
+    await run(connection, metadataTableSql(files), "reading the traces' metadata");
+    const withMeta = await connection.runAndReadAll("SELECT path, meta->>'recording_id' AS id FROM gpo_metadata");
     const rows = withMeta.getRowObjectsJson() as { path: string; id: string | null }[];
     const found = new Set(rows.map((r) => r.path));
     const missing = files.find((f) => !found.has(f));

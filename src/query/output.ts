@@ -52,15 +52,21 @@ export async function formatQueryTable(result: QueryResult): Promise<string> {
         more = true;
         break outer;
       }
-      body.push(row.map((v) => {
-        const c = cell(v);
-        cut ||= c.cut;
-        return c.text;
-      }));
+      body.push(
+        row.map((v) => {
+          const c = cell(v);
+          cut ||= c.cut;
+          return c.text;
+        }),
+      );
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   out.push(`(${body.length} row${body.length === 1 ? '' : 's'}${more ? `; more not shown: add LIMIT, or use --json or --csv for every row` : ''})`);
   if (cut) out.push(`(values longer than ${CELL_CHARS} characters are cut here: --json or --csv give them whole)`);

@@ -39,7 +39,10 @@ export function traceClock(trace: TraceFile): TraceClock {
 
 export function parseSyscallNames(list: string): Set<number> {
   const out = new Set<number>();
-  for (const name of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const nr = /^\d+$/.test(name) ? Number(name) : syscallNumber(name);
     if (nr === undefined) throw new GpoError(`unknown syscall: ${escapeTerminal(name)}`);
     out.add(nr);
@@ -49,7 +52,10 @@ export function parseSyscallNames(list: string): Set<number> {
 
 export function parseKinds(list: string): Set<string> {
   const out = new Set<string>();
-  for (const kind of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const kind of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(ROW_KINDS as readonly string[]).includes(kind)) throw new GpoError(`unknown row kind: ${escapeTerminal(kind)} (kinds: ${ROW_KINDS.join(', ')})`);
     out.add(kind);
   }
@@ -67,7 +73,8 @@ export function parseTime(value: string, clock: TraceClock): bigint {
     return clock.startNs + BigInt(whole!) * 1_000_000_000n + BigInt(fraction.slice(0, 9).padEnd(9, '0'));
   }
   const ms = /^\d{4}-\d\d-\d\d/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
-  if (Number.isNaN(ms)) throw new GpoError(`bad time ${escapeTerminal(value)}: give seconds from the trace start (1.5) or an ISO time (2026-01-02T10:00:00.5Z)`);
+  if (Number.isNaN(ms))
+    throw new GpoError(`bad time ${escapeTerminal(value)}: give seconds from the trace start (1.5) or an ISO time (2026-01-02T10:00:00.5Z)`);
   if (clock.wallOffsetNs === null) throw new GpoError('this trace has no wall clock (imported): give --since/--until in seconds from its start');
   // Sub-millisecond digits of the ISO text are kept: Date.parse stops at milliseconds.
   const subMs = /\.\d{3}(\d{1,6})/.exec(trimmed)?.[1] ?? '';

@@ -14,7 +14,8 @@ function seconds(ts: bigint, start: bigint): string {
 
 /** Human output: one line per anomaly (times relative to the trace's first row), then the verdict. */
 export function formatReport(report: ScoreReport): string {
-  const start = report.anomalies.length === 0 ? 0n : report.anomalies.reduce((min, a) => (a.first_ts_ns < min ? a.first_ts_ns : min), report.anomalies[0]!.first_ts_ns);
+  const start =
+    report.anomalies.length === 0 ? 0n : report.anomalies.reduce((min, a) => (a.first_ts_ns < min ? a.first_ts_ns : min), report.anomalies[0]!.first_ts_ns);
   const lines = [
     `trace     ${esc(report.trace.path)}: ${formatCount(report.trace.syscalls)} syscalls, ${formatCount(report.trace.rows - report.trace.syscalls)} other rows, ${report.trace.threads} threads`,
     `recording ${report.recording.id}${report.recording.host ? ` on ${esc(report.recording.host)}` : ''}${report.recording.id_from === 'metadata' ? '' : ' (derived from the file)'}`,
@@ -27,7 +28,15 @@ export function formatReport(report: ScoreReport): string {
     lines.push(
       formatTable(
         ['severity', 'kind', 'time', 'pid/tid', 'comm', 'count', 'summary'],
-        report.anomalies.map((a) => [a.severity, a.kind, `${seconds(a.first_ts_ns, start)}..${seconds(a.last_ts_ns, start)}`, `${a.pid}/${a.tid}`, esc(a.comm), a.count, esc(a.summary)]),
+        report.anomalies.map((a) => [
+          a.severity,
+          a.kind,
+          `${seconds(a.first_ts_ns, start)}..${seconds(a.last_ts_ns, start)}`,
+          `${a.pid}/${a.tid}`,
+          esc(a.comm),
+          a.count,
+          esc(a.summary),
+        ]),
       ),
       '',
     );
@@ -38,7 +47,10 @@ export function formatReport(report: ScoreReport): string {
 
 /** The verdict line (gpo score's last line, and gpo watch's). */
 export function formatVerdict(report: ScoreReport): string {
-  const bySeverity = [...SEVERITIES].reverse().map((s) => `${report.counts[s]} ${s}`).join(', ');
+  const bySeverity = [...SEVERITIES]
+    .reverse()
+    .map((s) => `${report.counts[s]} ${s}`)
+    .join(', ');
   return report.verdict === 'clean'
     ? 'verdict: clean (no anomalies)'
     : `verdict: ${report.verdict === 'fail' ? 'FAIL' : 'pass'}: ${report.anomalies.length} anomal${report.anomalies.length === 1 ? 'y' : 'ies'} (${bySeverity}); fail-on ${report.fail_on}`;

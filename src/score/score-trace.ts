@@ -81,7 +81,11 @@ export class ScoringRun {
   }
 }
 
-export async function scoreTrace(trace: TraceFile, loaded: LoadedBaseline, options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] }): Promise<ScoreReport> {
+export async function scoreTrace(
+  trace: TraceFile,
+  loaded: LoadedBaseline,
+  options: { baselinePath: string; allowPath?: string; failOn?: Severity | 'none'; detectors?: readonly Detector[] },
+): Promise<ScoreReport> {
   const run = new ScoringRun(loaded, trace.metadata.target, options.detectors);
   for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) run.observe(batch);
   return scoreReport(run, run.finish(), { path: trace.path, metadata: trace.metadata }, await recordingOf(trace), loaded, options);
@@ -126,4 +130,3 @@ export function scoreReport(
 export function reportJson(report: ScoreReport, indent = 2): string {
   return escapeJson(report, indent);
 }
-

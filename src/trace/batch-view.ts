@@ -8,8 +8,23 @@ import { ROW_GROUP_ROWS } from './writer.js';
 
 /** Columns train and score read; asking for fewer makes Parquet decoding faster. */
 export const TRACE_COLUMNS = [
-  'ts_ns', 'pid', 'tid', 'comm', 'kind', 'nr', 'path', 'uid', 'exe', 'target_pid', 'target_tid',
-  'request', 'addr', 'size', 'dev', 'inode', 'func',
+  'ts_ns',
+  'pid',
+  'tid',
+  'comm',
+  'kind',
+  'nr',
+  'path',
+  'uid',
+  'exe',
+  'target_pid',
+  'target_tid',
+  'request',
+  'addr',
+  'size',
+  'dev',
+  'inode',
+  'func',
 ] as const;
 
 /**

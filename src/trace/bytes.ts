@@ -34,7 +34,7 @@ const isHex = (c: number | undefined) => c !== undefined && ((c >= 0x30 && c <= 
 export function encodeBytes(bytes: Uint8Array): string {
   let out = '';
   let from = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const c = bytes[i]!;
     const len = c < 0x80 ? 1 : sequenceLength(bytes, i);
     if (len === 0 || (c === 0x5c && bytes[i + 1] === 0x78 && isHex(bytes[i + 2]) && isHex(bytes[i + 3]))) {

@@ -135,7 +135,12 @@ export function describeRow(row: TraceRow): string {
     case 'bpf_load':
       return `bpf(BPF_PROG_LOAD, ${request === undefined ? '?' : bpfProgType(request)}${row.path ? `, name ${quote(row.path)}` : ''})${ret(row)}  ${actor(row)}`;
     case 'mmap_exec': {
-      const args = [row.addr === undefined ? '?' : hex(row.addr), row.size === undefined ? '?' : row.size.toString(), request === undefined ? 'PROT_?' : protFlags(request), quote(row.path ?? '?')];
+      const args = [
+        row.addr === undefined ? '?' : hex(row.addr),
+        row.size === undefined ? '?' : row.size.toString(),
+        request === undefined ? 'PROT_?' : protFlags(request),
+        quote(row.path ?? '?'),
+      ];
       if (row.offset !== undefined) args.push(hex(row.offset));
       const ident = row.dev !== undefined && row.inode !== undefined ? `  dev=${row.dev} ino=${row.inode}` : '';
       return `mmap(${args.join(', ')})${ret(row, true)}${ident}`;
@@ -145,7 +150,11 @@ export function describeRow(row: TraceRow): string {
       // mapping's address, shmat too (its memory is a SysV segment's).
       const shm = row.path !== undefined && /^\/SYSV[0-9a-f]{8}/.test(row.path);
       const call = shm ? 'shmat' : row.ret === 0n ? 'mprotect' : row.ret !== undefined && row.ret > 0n ? 'mmap' : 'mmap/mprotect';
-      const args = [row.addr === undefined ? '?' : hex(row.addr), row.size === undefined ? '?' : row.size.toString(), request === undefined ? 'PROT_?' : protFlags(request)];
+      const args = [
+        row.addr === undefined ? '?' : hex(row.addr),
+        row.size === undefined ? '?' : row.size.toString(),
+        request === undefined ? 'PROT_?' : protFlags(request),
+      ];
       return `${call}(${args.join(', ')})${ret(row, call === 'mmap' || call === 'shmat')}  ${row.path ? `executable memory of ${quote(row.path)}` : 'anonymous executable memory'}`;
     }
     case 'memfd_create':

@@ -50,8 +50,7 @@ export function allNull(type: DataType, n: number): Data {
   const nullBitmap = new Uint8Array(zeros, 0, (n + 7) >> 3);
   const offsets = () => new Int32Array(zeros, 0, n + 1);
   if (type instanceof Utf8) return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: offsets(), data: new Uint8Array(0) });
-  if (type instanceof List)
-    return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: offsets(), child: allNull(type.children[0].type, 0) });
+  if (type instanceof List) return makeData({ type, length: n, nullCount: n, nullBitmap, valueOffsets: offsets(), child: allNull(type.children[0].type, 0) });
   const ArrayType = (type as unknown as { ArrayType: new (b: ArrayBuffer, at: number, n: number) => ArrayBufferView }).ArrayType;
   return makeData({ type, length: n, nullCount: n, nullBitmap, data: new ArrayType(zeros, 0, n) } as never);
 }

@@ -32,6 +32,6 @@ export function rewriteFooterMetadata(fd: number, end: number, reserved: string,
   if (at < 0) throw new Error('the reserved metadata is not in the footer');
   const padded = Buffer.alloc(old.length, 0x20);
   next.copy(padded);
-  for (let done = 0; done < padded.length; ) done += writeSync(fd, padded, done, padded.length - done, footerStart + at + done);
+  for (let done = 0; done < padded.length;) done += writeSync(fd, padded, done, padded.length - done, footerStart + at + done);
   return true;
 }

@@ -188,11 +188,30 @@ function firstShapeProblem(doc: TraceMetadata): string | null {
   for (const key of ['comm', 'exe'] as const) if (typeof t[key] !== 'string') return `target.${key} is ${JSON.stringify(t[key] ?? null)}, expected a string`;
   if (!isStrings(t.cmdline)) return 'target.cmdline is not a list of strings';
   if (!isStringMap(t.loader_env)) return 'target.loader_env is not a map of strings';
-  const isHolder = (h: Record<string, unknown>) => typeof h === 'object' && h !== null && Number.isInteger(h.pid) && Number.isInteger(h.fd) &&
-    typeof h.comm === 'string' && typeof h.exe === 'string' && typeof h.path === 'string' && typeof h.write === 'boolean';
+  const isHolder = (h: Record<string, unknown>) =>
+    typeof h === 'object' &&
+    h !== null &&
+    Number.isInteger(h.pid) &&
+    Number.isInteger(h.fd) &&
+    typeof h.comm === 'string' &&
+    typeof h.exe === 'string' &&
+    typeof h.path === 'string' &&
+    typeof h.write === 'boolean';
   const p = t.preload_file as Record<string, unknown> | undefined;
   const isText = (v: unknown) => v === null || typeof v === 'string';
-  if (p !== undefined && !(typeof p === 'object' && p !== null && typeof p.path === 'string' && typeof p.exists === 'boolean' && isText(p.link) && isText(p.contents) && isText(p.problem) && isStrings(p.entries)))
+  if (
+    p !== undefined &&
+    !(
+      typeof p === 'object' &&
+      p !== null &&
+      typeof p.path === 'string' &&
+      typeof p.exists === 'boolean' &&
+      isText(p.link) &&
+      isText(p.contents) &&
+      isText(p.problem) &&
+      isStrings(p.entries)
+    )
+  )
     return 'target.preload_file is not a preload file';
   if (t.memory_holders !== undefined && !(Array.isArray(t.memory_holders) && t.memory_holders.every(isHolder)))
     return 'target.memory_holders is not a list of holders';

@@ -93,7 +93,7 @@ export function writeOutputFile(path: string, content: string): void {
   const fd = createNew(tmp);
   try {
     const bytes = Buffer.from(content);
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
     closeSync(fd);
   } catch (err) {
     closeSync(fd);

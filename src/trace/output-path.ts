@@ -57,7 +57,8 @@ export function createParentFolders(path: string, trustedRoot: string): void {
     try {
       mkdirSync(current, { mode: 0o755 });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new GpoError(`cannot create ${current}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new GpoError(`cannot create ${current}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     if (!checked) continue;
     const stats = lstatSync(current);

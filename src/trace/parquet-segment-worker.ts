@@ -78,7 +78,7 @@ async function run(): Promise<void> {
     journalBatches(tail),
     writerProperties(data.gpoVersion, data.reservedMetadata),
     (bytes) => {
-      for (let done = 0; done < bytes.length; ) done += writeSync(data.parquetFd, bytes, done, bytes.length - done, position + done);
+      for (let done = 0; done < bytes.length;) done += writeSync(data.parquetFd, bytes, done, bytes.length - done, position + done);
       position += bytes.length;
     },
     // Collections keep the worker's part of gpo's memory small (encoding allocates large short-lived buffers).

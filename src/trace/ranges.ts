@@ -30,8 +30,7 @@ function problem(value: unknown, r: Range): string | null {
   const what = r.what ?? (r.integer ? 'an integer' : 'a number');
   if (typeof value !== 'number' || !Number.isFinite(value)) return `expected ${what}`;
   if (r.integer && !Number.isInteger(value)) return `expected ${what}`;
-  if ((r.min !== undefined && value < r.min) || (r.max !== undefined && value > r.max))
-    return `expected ${what} in [${r.min ?? '-inf'}, ${r.max ?? 'inf'}]`;
+  if ((r.min !== undefined && value < r.min) || (r.max !== undefined && value > r.max)) return `expected ${what} in [${r.min ?? '-inf'}, ${r.max ?? 'inf'}]`;
   return null;
 }
 

@@ -65,7 +65,9 @@ async function openSegmented(path: string): Promise<TraceFile> {
   for (const i of keptAt) {
     const part = parts[i]!;
     if (part.metadata.recording_id !== metadata.recording_id)
-      throw new GpoError(`${path}: not one trace: ${part.path} is of recording ${part.metadata.recording_id ?? '(none)'}, ${parts.at(-1)!.path} of ${metadata.recording_id ?? '(none)'}`);
+      throw new GpoError(
+        `${path}: not one trace: ${part.path} is of recording ${part.metadata.recording_id ?? '(none)'}, ${parts.at(-1)!.path} of ${metadata.recording_id ?? '(none)'}`,
+      );
     if (part.metadata.segment?.index !== files[i]!.index)
       throw new GpoError(`${path}: not one trace: ${part.path} says it is part ${part.metadata.segment?.index ?? '(none)'}`);
   }
@@ -122,7 +124,10 @@ async function openParquet(path: string): Promise<TraceFile> {
     async *batches(options = {}) {
       // From a row on: only the row groups from the one holding it (parquet-wasm's own offset is not
       // reliable when streaming), then the rows before it dropped.
-      const groupRows = file.metadata().rowGroups().map((group) => group.numRows());
+      const groupRows = file
+        .metadata()
+        .rowGroups()
+        .map((group) => group.numRows());
       let skip = options.fromRow ?? 0;
       let first = 0;
       while (skip > 0 && first < groupRows.length && skip >= groupRows[first]!) skip -= groupRows[first++]!;
@@ -133,7 +138,12 @@ async function openParquet(path: string): Promise<TraceFile> {
       const segments = segmentsOf(plan, groups, groupRows, options.columns);
       const span = new TimeSpanGuard(path);
       const pieces = useDecodeWorker(meta.numRows())
-        ? decodeInWorker(file, segments, { path, batchSize, segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })), ahead: DECODE_AHEAD })
+        ? decodeInWorker(file, segments, {
+            path,
+            batchSize,
+            segments: segments.map(({ rowGroups, columns, rows, rowsOnly }) => ({ rowGroups, columns, rows, rowsOnly })),
+            ahead: DECODE_AHEAD,
+          })
         : decodeHere(file, batchSize, segments);
       for await (const piece of pieces) {
         const segment = segments[piece.segment]!;

@@ -112,7 +112,10 @@ export class RecordingOutput {
     const info: SegmentInfo = {
       index: segment.index,
       first_row: firstRow,
-      rotate: { ...(this.rotation.bytes !== undefined && { bytes: this.rotation.bytes }), ...(this.rotation.seconds !== undefined && { seconds: this.rotation.seconds }) },
+      rotate: {
+        ...(this.rotation.bytes !== undefined && { bytes: this.rotation.bytes }),
+        ...(this.rotation.seconds !== undefined && { seconds: this.rotation.seconds }),
+      },
       ...(this.rotation.maxSizeBytes !== undefined && { max_size_bytes: this.rotation.maxSizeBytes }),
       dropped: { ...this.dropped },
     };
@@ -122,7 +125,10 @@ export class RecordingOutput {
   /** A batch the addon appended to the journal open as `fd`. A batch in a newer segment means the older
    * ones are complete: they are closed (in the background, in order). */
   appended(batch: { rows: number; bytes: number; fd: number; error?: string }): void {
-    const at = Math.max(0, this.open.findIndex((s) => s.journal.fd === batch.fd));
+    const at = Math.max(
+      0,
+      this.open.findIndex((s) => s.journal.fd === batch.fd),
+    );
     const segment = this.open[at]!;
     segment.journal.appended(batch.rows, batch.bytes);
     this.rowCount += batch.rows;
@@ -139,8 +145,10 @@ export class RecordingOutput {
   full(now = Date.now()): boolean {
     if (!this.rotation || this.open.length > 1 || this.unclosed > 0) return false;
     const s = this.current;
-    return (this.rotation.bytes !== undefined && s.journal.bytesWritten >= this.rotation.bytes) ||
-      (this.rotation.seconds !== undefined && s.journal.rowCount > 0 && now - s.openedAt >= this.rotation.seconds * 1000);
+    return (
+      (this.rotation.bytes !== undefined && s.journal.bytesWritten >= this.rotation.bytes) ||
+      (this.rotation.seconds !== undefined && s.journal.rowCount > 0 && now - s.openedAt >= this.rotation.seconds * 1000)
+    );
   }
 
   /** Opens the next segment and has the recorder write there (`redirect`) from its next batch on. */

@@ -39,7 +39,13 @@ export interface TraceSummary {
   incomplete: boolean;
   /** A segmented trace: the parts read (and how many of them are journals of open parts), the limits it was
    * recorded with, and the oldest parts --max-size removed with their rows. */
-  segments?: { parts: number; journals: number; rotate: { bytes?: number; seconds?: number }; max_size_bytes?: number; removed: { segments: number; rows: number } };
+  segments?: {
+    parts: number;
+    journals: number;
+    rotate: { bytes?: number; seconds?: number };
+    max_size_bytes?: number;
+    removed: { segments: number; rows: number };
+  };
 }
 
 export async function summarizeTrace(trace: TraceFile, topN = 15): Promise<TraceSummary> {

@@ -94,7 +94,7 @@ export class TraceStreamWriter {
       const tail: Uint8Array[] = [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])];
       if (metadata) tail.unshift(metadataMessage(recordingSchema, { [METADATA_KEY]: JSON.stringify(metadata) }));
       for (const bytes of tail) {
-        for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+        for (let done = 0; done < bytes.length;) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
         at += bytes.length;
       }
       fsyncSync(this.fd);
@@ -109,27 +109,29 @@ export class TraceStreamWriter {
 
 /** How gpo writes Parquet; `metadataText` becomes the file's `gpo` key-value metadata. */
 export function writerProperties(gpoVersion: string, metadataText: string): parquet.WriterProperties {
-  return new parquet.WriterPropertiesBuilder()
-    .setCompression(parquet.Compression.ZSTD)
-    // Dictionaries pay off only for the repetitive string columns; elsewhere they cost time (measured:
-    // 1.5x faster conversion and a smaller file without them).
-    .setDictionaryEnabled(false)
-    .setColumnDictionaryEnabled('comm', true)
-    .setColumnDictionaryEnabled('kind', true)
-    // And for the integer columns train and score read on every row: few distinct values (threads,
-    // syscall numbers), so dictionary pages (RLE-packed indices) decode 4-5x faster than plain zstd-packed
-    // values and make the file smaller (measured on a 10 M-row synthetic trace: 12.9 vs 19.8 MB; decoding
-    // tid and nr 0.1 s each instead of 0.5 s). A column with too many values falls back to plain by itself.
-    .setColumnDictionaryEnabled('pid', true)
-    .setColumnDictionaryEnabled('tid', true)
-    .setColumnDictionaryEnabled('nr', true)
-    // Timestamps rise almost steadily: delta encoding made a 5 M storm's trace 4x smaller (10.6 -> 2.7 MB)
-    // and its conversion faster.
-    .setColumnEncoding('ts_ns', parquet.Encoding.DELTA_BINARY_PACKED)
-    .setMaxRowGroupSize(ROW_GROUP_ROWS)
-    .setCreatedBy(`gpo version ${gpoVersion}`)
-    .setKeyValueMetadata(new Map([[METADATA_KEY, metadataText]]))
-    .build();
+  return (
+    new parquet.WriterPropertiesBuilder()
+      .setCompression(parquet.Compression.ZSTD)
+      // Dictionaries pay off only for the repetitive string columns; elsewhere they cost time (measured:
+      // 1.5x faster conversion and a smaller file without them).
+      .setDictionaryEnabled(false)
+      .setColumnDictionaryEnabled('comm', true)
+      .setColumnDictionaryEnabled('kind', true)
+      // And for the integer columns train and score read on every row: few distinct values (threads,
+      // syscall numbers), so dictionary pages (RLE-packed indices) decode 4-5x faster than plain zstd-packed
+      // values and make the file smaller (measured on a 10 M-row synthetic trace: 12.9 vs 19.8 MB; decoding
+      // tid and nr 0.1 s each instead of 0.5 s). A column with too many values falls back to plain by itself.
+      .setColumnDictionaryEnabled('pid', true)
+      .setColumnDictionaryEnabled('tid', true)
+      .setColumnDictionaryEnabled('nr', true)
+      // Timestamps rise almost steadily: delta encoding made a 5 M storm's trace 4x smaller (10.6 -> 2.7 MB)
+      // and its conversion faster.
+      .setColumnEncoding('ts_ns', parquet.Encoding.DELTA_BINARY_PACKED)
+      .setMaxRowGroupSize(ROW_GROUP_ROWS)
+      .setCreatedBy(`gpo version ${gpoVersion}`)
+      .setKeyValueMetadata(new Map([[METADATA_KEY, metadataText]]))
+      .build()
+  );
 }
 
 /** The batches of an IPC stream as wasm record batches. The table is freed at once: left to the garbage
@@ -190,19 +192,20 @@ export async function streamParquet(
 }
 
 /** Writes record batches (of the trace schema) to a Parquet file, one batch at a time. */
-export async function writeParquet(
-  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
-  path: string,
-  metadata: TraceMetadata,
-): Promise<void> {
+export async function writeParquet(batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>, path: string, metadata: TraceMetadata): Promise<void> {
   const tmp = tmpPathFor(path);
   checkReplaceable(path);
   const handle = await open(tmp, CREATE_NEW, 0o644).catch((err: unknown) => refuseCreate(tmp, err));
   try {
     // Conversion runs after recording, so it can spend CPU on collections to keep memory low.
-    await streamParquet(batches, writerProperties(metadata.gpo_version, JSON.stringify(metadata)), async (bytes) => {
-      for (let done = 0; done < bytes.length; ) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
-    }, collectEvery(2));
+    await streamParquet(
+      batches,
+      writerProperties(metadata.gpo_version, JSON.stringify(metadata)),
+      async (bytes) => {
+        for (let done = 0; done < bytes.length;) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+      },
+      collectEvery(2),
+    );
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof GpoError) throw err;

@@ -25,14 +25,20 @@ export function mergeBaselines(parts: readonly BaselineDocument[], names: readon
   const program = parts[0]!.trained_on.program;
   parts.forEach((part, i) => {
     const differences = programDifferences(part.trained_on.program, program);
-    if (i > 0 && differences.length > 0) warnings.push(`${names[i]} is a baseline of ${part.trained_on.program.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`);
+    if (i > 0 && differences.length > 0)
+      warnings.push(
+        `${names[i]} is a baseline of ${part.trained_on.program.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`,
+      );
   });
   const seen = new Map<string, string>();
   for (const [i, part] of parts.entries())
     for (const trace of part.trained_on.traces) {
       const other = seen.get(trace.sha256);
       // Counts would hold that recording twice: say so (two copies of one file are one recording).
-      if (other !== undefined) warnings.push(`${names[i]} and ${other} were both trained on a file with sha256 ${trace.sha256.slice(0, 12)} (${trace.path}): merged baselines should come from disjoint recordings`);
+      if (other !== undefined)
+        warnings.push(
+          `${names[i]} and ${other} were both trained on a file with sha256 ${trace.sha256.slice(0, 12)} (${trace.path}): merged baselines should come from disjoint recordings`,
+        );
       seen.set(trace.sha256, names[i]!);
     }
   const document: BaselineFragment = {

@@ -79,7 +79,13 @@ export class BaselineTrainer {
   }
 
   /** The baseline document, once every trace has been observed. */
-  async finish(trained: TrainedTrace[], program: ProgramIdentity, reread: LearnContext['reread'], warnings: string[], describe: string): Promise<BaselineDocument> {
+  async finish(
+    trained: TrainedTrace[],
+    program: ProgramIdentity,
+    reread: LearnContext['reread'],
+    warnings: string[],
+    describe: string,
+  ): Promise<BaselineDocument> {
     const context: LearnContext = { reread, warnings, describe };
     const document: BaselineFragment = {
       baseline_version: BASELINE_VERSION,
@@ -116,7 +122,9 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
   for (const trace of traces.slice(1)) {
     const other = programOf(trace.metadata.target);
     if (programDifferences(other, program).length > 0)
-      warnings.push(`${trace.path} is a recording of ${other.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`);
+      warnings.push(
+        `${trace.path} is a recording of ${other.exe || '(imported)'}, not of ${program.exe || '(imported)'}: one baseline should describe one program`,
+      );
   }
 
   const trainer = new BaselineTrainer(traces.length, options);
@@ -128,9 +136,23 @@ export async function trainBaseline(paths: readonly string[], options: TrainOpti
     trainer.beginTrace(trace.metadata.target);
     for await (const batch of trace.batches({ columns: [...TRACE_COLUMNS], batchRows: TRACE_BATCH_ROWS })) trainer.observe(batch);
     const { rows, syscalls, threads } = trainer.endTrace();
-    trained.push({ path: trace.path, sha256: await hash, rows, syscalls, threads, program: programOf(trace.metadata.target), mode: trace.metadata.target.mode });
+    trained.push({
+      path: trace.path,
+      sha256: await hash,
+      rows,
+      syscalls,
+      threads,
+      program: programOf(trace.metadata.target),
+      mode: trace.metadata.target.mode,
+    });
   }
-  const baseline = await trainer.finish(trained, program, (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow, batchRows: TRACE_BATCH_ROWS }), warnings, paths.join(', '));
+  const baseline = await trainer.finish(
+    trained,
+    program,
+    (traceIndex, fromRow) => traces[traceIndex]!.batches({ columns: ['tid', 'nr'], fromRow, batchRows: TRACE_BATCH_ROWS }),
+    warnings,
+    paths.join(', '),
+  );
   return { baseline, warnings };
 }
 

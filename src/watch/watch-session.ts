@@ -126,7 +126,14 @@ export async function watch(options: WatchOptions): Promise<WatchResult> {
     const anomalies = scoring.finish();
     report(printed.news(anomalies));
     return {
-      report: scoreReport(scoring, anomalies, { path: output, metadata: summary.metadata }, await recordingOf({ path: output, metadata: summary.metadata }), options.baseline, { baselinePath: options.baselinePath, allowPath: options.allowPath, failOn: options.failOn }),
+      report: scoreReport(
+        scoring,
+        anomalies,
+        { path: output, metadata: summary.metadata },
+        await recordingOf({ path: output, metadata: summary.metadata }),
+        options.baseline,
+        { baselinePath: options.baselinePath, allowPath: options.allowPath, failOn: options.failOn },
+      ),
       summary,
       trace: temporaryDir === null ? output : null,
     };

@@ -10,13 +10,25 @@ import { openTrace } from '../../src/trace/reader.js';
 import { normalTrace, tempDir } from '../score/trace-helpers.js';
 
 const dir = tempDir();
-const baseline = parseBaseline(JSON.parse(baselineText((await trainBaseline([await normalTrace(join(dir, 'n1.parquet')), await normalTrace(join(dir, 'n2.parquet'))])).baseline)), 'b.json');
+const baseline = parseBaseline(
+  JSON.parse(baselineText((await trainBaseline([await normalTrace(join(dir, 'n1.parquet')), await normalTrace(join(dir, 'n2.parquet'))])).baseline)),
+  'b.json',
+);
 const score = async (path: string) => (await scoreTrace(await openTrace(path), baseline, { baselinePath: 'b.json' })).anomalies;
 
 describe('duplicates', () => {
   it('the same new library in 20 processes of the tree is one anomaly, with the processes', async () => {
     const pids = Array.from({ length: 20 }, (_, i) => 4000 + i * 10);
-    const rows = pids.map((pid, i) => ({ ts_ns: 1_000_100_000n + BigInt(i), pid, tid: pid, comm: 'game', kind: 'mmap_exec', path: '/opt/game/lib/libnew.so', dev: 2049, inode: 77 }));
+    const rows = pids.map((pid, i) => ({
+      ts_ns: 1_000_100_000n + BigInt(i),
+      pid,
+      tid: pid,
+      comm: 'game',
+      kind: 'mmap_exec',
+      path: '/opt/game/lib/libnew.so',
+      dev: 2049,
+      inode: 77,
+    }));
     const found = (await score(await normalTrace(join(dir, 'library.parquet'), rows))).filter((a) => a.kind === 'new_library');
     expect(found).toHaveLength(1);
     expect(found[0]!.count).toBe(20);

@@ -60,7 +60,9 @@ describe('executable memory by every route', () => {
     const mapped = rows.filter((r) => r.kind === 'mmap_exec').map((r) => r.path!);
     expect(mapped).toContain('/memfd:gpo-evade (deleted)');
     expect(mapped).toContain(`${report.unlinked_path} (deleted)`);
-    expect(at('mmap_exec', report.tmpfile as string).map((r) => r.path)).toEqual([expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`))]);
+    expect(at('mmap_exec', report.tmpfile as string).map((r) => r.path)).toEqual([
+      expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`)),
+    ]);
     expect(at('mmap_exec', report.shm as string).map((r) => r.path)).toEqual([report.shm_path]);
     // A path with no mark is a file with a name: libc's.
     expect(mapped.filter((p) => p.endsWith('/libc.so.6'))).toEqual(['/usr/lib/x86_64-linux-gnu/libc.so.6']);
@@ -80,7 +82,13 @@ describe('scoring', () => {
   const high = (signature: string) => anomalies.find((a) => a.evidence.signature === signature);
 
   it('gives each route a high anomaly with a signature that says what backed the memory', () => {
-    for (const signature of ['exec_memory prot=5', 'exec_memory prot=7', 'exec_memory prot=7 sysv_shm', 'exec_memory prot=7 device', 'exec_memory prot=5 memfd'])
+    for (const signature of [
+      'exec_memory prot=5',
+      'exec_memory prot=7',
+      'exec_memory prot=7 sysv_shm',
+      'exec_memory prot=7 device',
+      'exec_memory prot=5 memfd',
+    ])
       expect(high(signature)?.severity, signature).toBe('high');
     expect(high('exec_memory prot=7 device')!.summary).toMatch(/^writable and executable mapping of \/dev\/zero \(device memory, prot 7\)/);
     expect(high('exec_memory prot=5 memfd')!.evidence.backing).toBe('memfd');
@@ -88,6 +96,13 @@ describe('scoring', () => {
 
   it('gives each library mapped from memory or a deleted file a high new_library', () => {
     const libraries = anomalies.filter((a) => a.kind === 'new_library' && a.severity === 'high').map((a) => a.evidence.path as string);
-    expect(libraries).toEqual(expect.arrayContaining(['/memfd:gpo-evade (deleted)', `${report.unlinked_path} (deleted)`, report.shm_path, expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`))]));
+    expect(libraries).toEqual(
+      expect.arrayContaining([
+        '/memfd:gpo-evade (deleted)',
+        `${report.unlinked_path} (deleted)`,
+        report.shm_path,
+        expect.stringMatching(new RegExp(`^${report.tmpfile_dir}/#\\d+ \\(deleted\\)$`)),
+      ]),
+    );
   });
 });

@@ -52,7 +52,7 @@ beforeAll(async () => {
 
 const linkOpens = () => rows.filter((r) => r.kind === 'proc_open' && /\/(fd|map_files)\//.test(r.path ?? ''));
 
-describe('opens through the target\'s fd/ and map_files/ links', () => {
+describe("opens through the target's fd/ and map_files/ links", () => {
   it('made each open succeed (else the test proves nothing)', () => {
     for (const key of ['fd_write', 'map_write', 'fd_read', 'other']) expect(opened[key], key).toBeGreaterThanOrEqual(0);
     expect(opened.stat).toBe(0);
@@ -68,17 +68,19 @@ describe('opens through the target\'s fd/ and map_files/ links', () => {
     ]);
   });
 
-  it('records neither a stat through the link (the next open is another file) nor the target\'s own open', () => {
+  it("records neither a stat through the link (the next open is another file) nor the target's own open", () => {
     expect(rows.some((r) => r.kind === 'proc_open' && r.pid !== target.pid && r.ret === BigInt(opened.other))).toBe(false);
     expect(rows.some((r) => r.kind === 'proc_open' && r.pid === target.pid)).toBe(false);
   });
 
   it('scores a write through either link high and a read medium', () => {
     const found = anomalies.filter((a) => a.kind === 'proc_mem').map((a) => [a.evidence.signature, a.severity]);
-    expect(found).toEqual(expect.arrayContaining([
-      [`proc_open ${fixture('evade')} fd write`, 'high'],
-      [`proc_open ${fixture('evade')} map_files write`, 'high'],
-      [`proc_open ${fixture('evade')} fd`, 'medium'],
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        [`proc_open ${fixture('evade')} fd write`, 'high'],
+        [`proc_open ${fixture('evade')} map_files write`, 'high'],
+        [`proc_open ${fixture('evade')} fd`, 'medium'],
+      ]),
+    );
   });
 });

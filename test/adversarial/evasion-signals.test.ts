@@ -23,7 +23,10 @@ const tampered: Record<string, { ret: number; errno: number }> = {};
 
 function tamper(args: (string | number | bigint)[], uid?: number): { ret: number; errno: number } {
   const argv = [fixture('tamper'), ...args.map(String)];
-  const r = uid === undefined ? spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }) : spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv], { encoding: 'utf8' });
+  const r =
+    uid === undefined
+      ? spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' })
+      : spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', ...argv], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tamper ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -38,7 +41,9 @@ beforeAll(async () => {
   evadeCopy = join(bin, 'evade');
   copyFileSync(fixture('evade'), evadeCopy);
   chmodSync(evadeCopy, 0o755);
-  const evade = new Running(spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', evadeCopy, 'signal-routes'], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const evade = new Running(
+    spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', evadeCopy, 'signal-routes'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
   evadePid = evade.pid;
   targetPid = Number((await evade.waitFor(/"pid":(\d+)/))[1]);
   unlinkSync(evadeCopy);

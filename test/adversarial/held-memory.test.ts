@@ -90,8 +90,16 @@ describe('descriptors of the target memory opened before attach', () => {
     // Watched live: the live scorer reads the target from the stream's header, which names the holders.
     const watched = runGpo(['watch', '--baseline', baseline, '--pid', String(target.pid), '--duration', '2', '--json']);
     expect(watched.code, watched.stderr).toBe(1);
-    const live = watched.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid?: number; evidence?: { signature?: string } });
-    expect(live.filter((a) => a.evidence?.signature?.startsWith('proc_mem_held ')).map((a) => a.pid).sort()).toEqual([mem.pid, pagemap.pid].sort());
+    const live = watched.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { pid?: number; evidence?: { signature?: string } });
+    expect(
+      live
+        .filter((a) => a.evidence?.signature?.startsWith('proc_mem_held '))
+        .map((a) => a.pid)
+        .sort(),
+    ).toEqual([mem.pid, pagemap.pid].sort());
 
     // Trained on the trace with the holders, the same acts are normal.
     const withHolders = join(dir, 'held.json');

@@ -58,7 +58,11 @@ async function trace(name: string, batch: RecordBatch, meta = metadata(batch.num
 describe('traces made to mislead the readers', () => {
   it('refuses a trace missing a column, in info, score and train', async () => {
     const path = await trace('no-nr.parquet', withColumn(rowsBatch(syscalls(50)), 'nr', null));
-    for (const args of [['info', path], ['score', path, '--baseline', BASELINE], ['train', path, '-o', join(dir, 'b.json')]])
+    for (const args of [
+      ['info', path],
+      ['score', path, '--baseline', BASELINE],
+      ['train', path, '-o', join(dir, 'b.json')],
+    ])
       oneLineRefusal(runGpo(args), /no-nr\.parquet: not a gpo trace: column nr is missing/);
   });
 
@@ -134,7 +138,16 @@ describe('baselines made to switch detectors off', () => {
 
   it('refuses absurd thresholds: 1e308, infinite, NaN (null in JSON), negative', () => {
     oneLineRefusal(score(tampered('z-huge', (b) => (b.calibration.rate_deviation.z = 1e308))), /calibration\.rate_deviation\.z is 1e\+308/);
-    oneLineRefusal(score(tampered('score-inf', () => undefined, (t) => t.replace(/"score":[^,}]+/, '"score":1e999'))), /model\.thresholds\.score is Infinity/);
+    oneLineRefusal(
+      score(
+        tampered(
+          'score-inf',
+          () => undefined,
+          (t) => t.replace(/"score":[^,}]+/, '"score":1e999'),
+        ),
+      ),
+      /model\.thresholds\.score is Infinity/,
+    );
     oneLineRefusal(score(tampered('frame-nan', (b) => (b.model.thresholds.frameNovelty = null))), /model\.thresholds\.frameNovelty is null, expected a number/);
     oneLineRefusal(score(tampered('novelty-neg', (b) => (b.calibration.novel_sequence_high_frame_novelty = -1))), /novel_sequence_high_frame_novelty is -1/);
     oneLineRefusal(score(tampered('rate-window', (b) => (b.model.frequency.options.windowNs = 1))), /model\.frequency\.options\.windowNs is 1/);
@@ -154,7 +167,10 @@ describe('baselines made to switch detectors off', () => {
       b.calibration.novel_sequence_high_frame_novelty = off;
     });
     expect(score(trained).stderr).toBe('');
-    oneLineRefusal(score(tampered('frame-beyond', (b) => (b.model.thresholds.frameNovelty = off + 1))), new RegExp(`model\\.thresholds\\.frameNovelty is ${off + 1}`));
+    oneLineRefusal(
+      score(tampered('frame-beyond', (b) => (b.model.thresholds.frameNovelty = off + 1))),
+      new RegExp(`model\\.thresholds\\.frameNovelty is ${off + 1}`),
+    );
   });
 
   it('takes the rate thresholds training gives a busy program (a robust z is at most a window count)', () => {
@@ -178,7 +194,8 @@ describe('gpo record --pid and --duration (real kernel)', () => {
   });
 
   it('resolves a thread id to its process, and says so', async () => {
-    const script = 'import threading,time,sys\nt=threading.Thread(target=time.sleep,args=(30,),daemon=True)\nt.start()\nprint(t.native_id, flush=True)\ntime.sleep(30)';
+    const script =
+      'import threading,time,sys\nt=threading.Thread(target=time.sleep,args=(30,),daemon=True)\nt.start()\nprint(t.native_id, flush=True)\ntime.sleep(30)';
     const py = start('python3', ['-c', script]);
     try {
       const tid = Number((await py.waitFor(/(\d+)/))[1]);

@@ -59,7 +59,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('loader variables set inside the followed tree', () => {
-  it('env LD_PRELOAD=LIB prog: one high preload naming the programs exec\'d with it, and the processes', async () => {
+  it("env LD_PRELOAD=LIB prog: one high preload naming the programs exec'd with it, and the processes", async () => {
     const trace = record('env-preload', ['env', `LD_PRELOAD=${LIB}`, ...workload()]);
     const rows = await readRows(trace);
     // The loader did preload it: the workload mapped the library.
@@ -75,21 +75,29 @@ describe('loader variables set inside the followed tree', () => {
     // Replay says what each row is.
     const replayed = runGpo(['replay', trace, '--kind', 'loader_env']);
     expect(replayed.code, replayed.stderr).toBe(0);
-    expect(replayed.stdout.trim().split('\n').map((line) => line.split(/ {2,}/).slice(-1)[0])).toEqual([
-      `loader_env: LD_PRELOAD="${LIB}" at the exec of "${fixture('workload')}"`,
-      `loader_env: LD_PRELOAD="${LIB}" at the exec of "/bin/true"`,
-    ]);
+    expect(
+      replayed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/ {2,}/).slice(-1)[0]),
+    ).toEqual([`loader_env: LD_PRELOAD="${LIB}" at the exec of "${fixture('workload')}"`, `loader_env: LD_PRELOAD="${LIB}" at the exec of "/bin/true"`]);
 
     const found = preloads(trace);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ severity: 'high', count: 2, evidence: { variable: 'LD_PRELOAD', value: LIB, programs: [fixture('workload'), '/bin/true'], processes: execs } });
+    expect(found[0]).toMatchObject({
+      severity: 'high',
+      count: 2,
+      evidence: { variable: 'LD_PRELOAD', value: LIB, programs: [fixture('workload'), '/bin/true'], processes: execs },
+    });
     expect(found[0]!.summary).toBe(`LD_PRELOAD=${LIB} set at the exec of ${fixture('workload')} and 1 more, not in the baseline`);
   });
 
   it('a launcher script that exports LD_AUDIT then execs: a high preload naming the program', async () => {
     const trace = record('script-audit', ['sh', script('audit.sh', `export LD_AUDIT=${LIB}`)]);
     const found = preloads(trace);
-    expect(found.map((a) => [a.severity, a.evidence.variable, a.evidence.value, a.evidence.programs])).toEqual([['high', 'LD_AUDIT', LIB, [fixture('workload'), '/bin/true']]]);
+    expect(found.map((a) => [a.severity, a.evidence.variable, a.evidence.value, a.evidence.programs])).toEqual([
+      ['high', 'LD_AUDIT', LIB, [fixture('workload'), '/bin/true']],
+    ]);
   });
 
   it('gpo watch reports it live as gpo score does on the trace it wrote', () => {

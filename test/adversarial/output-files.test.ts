@@ -150,7 +150,10 @@ describe('gpo train -o and gpo report -o: the same promises', () => {
   const train = (out: string) => runGpo(['train', join(traces, 'clean-1.parquet'), join(traces, 'clean-2.parquet'), '-o', out]);
   const report = (out: string) => runGpo(['report', join(traces, 'cheat.parquet'), '-o', out]);
 
-  for (const [name, write] of [['train', train], ['report', report]] as const) {
+  for (const [name, write] of [
+    ['train', train],
+    ['report', report],
+  ] as const) {
     it(`${name}: never writes through a symlink planted at the output`, () => {
       const { at, victim } = scene();
       const out = join(at, 'out');

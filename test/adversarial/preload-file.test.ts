@@ -41,7 +41,10 @@ function gpoWithPreload(name: string, setup: string, args: string[]) {
 mount -t overlay overlay -o lowerdir=/etc,upperdir=${upper},workdir=${work} /etc
 ${setup}
 exec "$@"`;
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, GPO, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', process.execPath, GPO, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -72,7 +75,14 @@ describe('/etc/ld.so.preload', () => {
     expect(r.code, r.stderr).toBe(0);
 
     const out = join(dir, 'preloaded.parquet');
-    r = gpoWithPreload('file', `printf '# added by an installer\\n${LIB}:/nonexistent/libother.so\\n' > ${PRELOAD}`, ['record', '-q', '-o', out, '--', ...workload()]);
+    r = gpoWithPreload('file', `printf '# added by an installer\\n${LIB}:/nonexistent/libother.so\\n' > ${PRELOAD}`, [
+      'record',
+      '-q',
+      '-o',
+      out,
+      '--',
+      ...workload(),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const file = (await openTrace(out)).metadata.target.preload_file!;
     expect(file).toMatchObject({ path: PRELOAD, exists: true, link: null, entries: [LIB, '/nonexistent/libother.so'], problem: null });
@@ -82,9 +92,9 @@ describe('/etc/ld.so.preload', () => {
 
     const score = runGpo(['score', out, '--baseline', baseline, '--json']);
     expect(score.code, score.stderr).toBe(1);
-    const preloads = (JSON.parse(score.stdout).anomalies as { kind: string; severity: string; summary: string; evidence: { variable: string; value: string } }[]).filter(
-      (a) => a.kind === 'preload',
-    );
+    const preloads = (
+      JSON.parse(score.stdout).anomalies as { kind: string; severity: string; summary: string; evidence: { variable: string; value: string } }[]
+    ).filter((a) => a.kind === 'preload');
     // Sorted on both sides: where the checkout lives decides whether LIB sorts before /nonexistent.
     expect(preloads.map((a) => [a.severity, a.evidence.variable, a.evidence.value]).sort()).toEqual(
       [
@@ -114,7 +124,13 @@ describe('/etc/ld.so.preload', () => {
     const zero = join(dir, 'zero.parquet');
     r = gpoWithPreload('zero', `ln -s /dev/zero ${PRELOAD}`, ['record', '-q', '-o', zero, '--', ...workload()]);
     expect(r.code, r.stderr).toBe(0);
-    expect((await openTrace(zero)).metadata.target.preload_file).toMatchObject({ exists: true, link: '/dev/zero', contents: null, entries: [], problem: 'not a regular file' });
+    expect((await openTrace(zero)).metadata.target.preload_file).toMatchObject({
+      exists: true,
+      link: '/dev/zero',
+      contents: null,
+      entries: [],
+      problem: 'not a regular file',
+    });
   });
 });
 
@@ -122,9 +138,21 @@ describe('what the trace says of the preload file and of held memory', () => {
   it('is checked on read: a tampered preload_file or memory_holders is refused in one line', async () => {
     const rows = Array.from({ length: 20 }, (_, i) => ({ ts_ns: 1_000_000_000n + BigInt(i), pid: 7, tid: 7, comm: 'game', kind: 'syscall', nr: 0 }));
     const cases: [string, (m: TraceMetadata) => void, RegExp][] = [
-      ['entries', (m) => (m.target.preload_file = { path: PRELOAD, exists: true, link: null, contents: '', entries: [1] as unknown as string[], problem: null }), /target\.preload_file is not a preload file/],
-      ['link', (m) => (m.target.preload_file = { path: PRELOAD, exists: true, link: 5 as unknown as string, contents: null, entries: [], problem: null }), /target\.preload_file is not a preload file/],
-      ['holders', (m) => (m.target.memory_holders = [{ pid: 'x' as unknown as number, comm: '', exe: '', fd: 3, path: '/proc/1/mem', write: true }]), /target\.memory_holders is not a list of holders/],
+      [
+        'entries',
+        (m) => (m.target.preload_file = { path: PRELOAD, exists: true, link: null, contents: '', entries: [1] as unknown as string[], problem: null }),
+        /target\.preload_file is not a preload file/,
+      ],
+      [
+        'link',
+        (m) => (m.target.preload_file = { path: PRELOAD, exists: true, link: 5 as unknown as string, contents: null, entries: [], problem: null }),
+        /target\.preload_file is not a preload file/,
+      ],
+      [
+        'holders',
+        (m) => (m.target.memory_holders = [{ pid: 'x' as unknown as number, comm: '', exe: '', fd: 3, path: '/proc/1/mem', write: true }]),
+        /target\.memory_holders is not a list of holders/,
+      ],
     ];
     for (const [name, tamper, pattern] of cases) {
       const meta = importMetadata('test', [], { pid: 7, comm: 'game', rows: rows.length });

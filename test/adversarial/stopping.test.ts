@@ -48,7 +48,9 @@ describe('disk full', () => {
       leftovers.push(target);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/No space left on device: recording stopped, [0-9]+ rows not written; ended 1 process gpo started: 1 on SIGTERM \(pids [0-9]+\); the counters are in the stream/);
+      expect(r.stderr).toMatch(
+        /No space left on device: recording stopped, [0-9]+ rows not written; ended 1 process gpo started: 1 on SIGTERM \(pids [0-9]+\); the counters are in the stream/,
+      );
       expect(await gone(target, 2000), `target ${target} still running`).toBe(true);
 
       const s = info(`${out}.arrows`);

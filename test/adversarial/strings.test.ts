@@ -34,7 +34,8 @@ describe('the escaping (src/trace/bytes.ts)', () => {
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const alphabet = [0x5c, 0x78, 0x41, 0x66, 0x30, 0xff, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x8e, 0xae, 0x80, 0x0a];
     const samples = [...HOSTILE];
-    for (let i = 0; i < 5000; i++) samples.push(Buffer.from(Array.from({ length: Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]!)));
+    for (let i = 0; i < 5000; i++)
+      samples.push(Buffer.from(Array.from({ length: Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]!)));
     for (const bytes of samples) {
       const text = encodeBytes(bytes);
       expect(() => strict.decode(Buffer.from(text, 'utf8'))).not.toThrow();
@@ -55,7 +56,13 @@ describe('recording batches with hostile strings, as the addon encodes them', ()
     const ipc = join(dir, 'hostile.parquet.arrows');
     const writer = new TraceStreamWriter(ipc, metadata());
     const rows: NativeTestRow[] = HOSTILE.map((bytes, i) => ({
-      ts: BigInt(i + 1), pid: 1, tid: 1, comm: bytes, kind: code('exec'), nr: -1, ret: 0n,
+      ts: BigInt(i + 1),
+      pid: 1,
+      tid: 1,
+      comm: bytes,
+      kind: code('exec'),
+      nr: -1,
+      ret: 0n,
       fields: { path: bytes, exe: bytes, argv: [bytes, Buffer.from('plain')] },
     }));
     writer.appended(rows.length, addon.writeRecordingBatch(writer.fd, rows, false));

@@ -70,7 +70,9 @@ describe('folder imports', () => {
   it('has no cycle between src/ folders', () => {
     const graph = folderGraph();
     expect(graph.size).toBeGreaterThan(10);
-    const described = findCycles(graph).map((cycle) => cycle.map((node, i) => (i + 1 < cycle.length ? `${node} (${graph.get(node)!.get(cycle[i + 1]!)})` : node)).join(' -> '));
+    const described = findCycles(graph).map((cycle) =>
+      cycle.map((node, i) => (i + 1 < cycle.length ? `${node} (${graph.get(node)!.get(cycle[i + 1]!)})` : node)).join(' -> '),
+    );
     expect(described).toEqual([]);
   });
 });

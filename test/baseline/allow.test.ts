@@ -55,7 +55,10 @@ describe('allow files', () => {
     const before = score(PRELOAD);
     expect(kinds(before)).toEqual(expect.arrayContaining(['preload', 'new_library', 'unexpected_libcall']));
     const overlay = '/work/main/out/demo/cheats/libspeedhack.so';
-    const allow = allowFile('overlay.allow', `preload LD_PRELOAD=${overlay}\nlibrary ${overlay}\n${['clock_gettime', 'clock_nanosleep', 'nanosleep'].map((symbol) => `libcall libc.so.6:dlsym ${symbol}`).join('\n')}\n`);
+    const allow = allowFile(
+      'overlay.allow',
+      `preload LD_PRELOAD=${overlay}\nlibrary ${overlay}\n${['clock_gettime', 'clock_nanosleep', 'nanosleep'].map((symbol) => `libcall libc.so.6:dlsym ${symbol}`).join('\n')}\n`,
+    );
     const after = score(PRELOAD, '--allow', allow);
     for (const kind of ['preload', 'new_library', 'unexpected_libcall']) expect(kinds(after)).not.toContain(kind);
     expect(kinds(after)).toContain('rate_deviation'); // the speed hack itself is still seen
@@ -63,7 +66,10 @@ describe('allow files', () => {
   });
 
   it('train --allow writes the entries into the baseline: it scores as score --allow does', () => {
-    const allow = allowFile('both.allow', 'act ptrace /work/main/out/demo/cheats/ptrace-trainer PTRACE_ATTACH\nchild /usr/bin/crash-handler\npreload LD_PRELOAD=/opt/overlay.so\n');
+    const allow = allowFile(
+      'both.allow',
+      'act ptrace /work/main/out/demo/cheats/ptrace-trainer PTRACE_ATTACH\nchild /usr/bin/crash-handler\npreload LD_PRELOAD=/opt/overlay.so\n',
+    );
     const withAllow = join(dir, 'with-allow.json');
     expect(runGpo(['train', ...TRAIN, '--allow', allow, '-o', withAllow]).code).toBe(0);
     const document = JSON.parse(readFileSync(withAllow, 'utf8'));
@@ -88,7 +94,10 @@ describe('allow files', () => {
     for (const [text, message] of cases) {
       const path = join(dir, text === null ? 'missing.allow' : 'bad.allow');
       if (text !== null) writeFileSync(path, Buffer.from(text, 'latin1'));
-      for (const args of [['score', PTRACE, '-b', baseline, '--allow', path], ['train', ...TRAIN, '--allow', path, '-o', join(dir, 'x.json')]]) {
+      for (const args of [
+        ['score', PTRACE, '-b', baseline, '--allow', path],
+        ['train', ...TRAIN, '--allow', path, '-o', join(dir, 'x.json')],
+      ]) {
         const run = runGpo(args);
         expect(run.code, `${args[0]} ${text}: ${run.stderr}`).toBe(2);
         expect(run.stderr).toMatch(message);

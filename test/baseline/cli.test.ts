@@ -45,7 +45,9 @@ describe('gpo train and score (CLI)', () => {
   });
 
   it('exits 1 on anomalies at or above --fail-on', async () => {
-    const path = await normalTrace(join(dir, 'read.parquet'), [{ ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek\x1b[31m', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 }]);
+    const path = await normalTrace(join(dir, 'read.parquet'), [
+      { ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek\x1b[31m', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 },
+    ]);
     const medium = runGpo(['score', path, '-b', baselinePath]);
     expect(medium.code).toBe(0); // pidfd is medium, default --fail-on high
     expect(medium.stdout).toMatch(/medium\s+pidfd/);
@@ -55,7 +57,9 @@ describe('gpo train and score (CLI)', () => {
   });
 
   it('says in the JSON verdict what the exit code says (passed), and whether there were anomalies at all', async () => {
-    const path = await normalTrace(join(dir, 'pidfd.parquet'), [{ ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 }]);
+    const path = await normalTrace(join(dir, 'pidfd.parquet'), [
+      { ts_ns: 1_001_000_000n, pid: 6000, tid: 6000, comm: 'peek', kind: 'pidfd', exe: '/tmp/peek', target_pid: 4000 },
+    ]);
     const verdictOf = (failOn: string) => {
       const run = runGpo(['score', path, '-b', baselinePath, '--json', '--fail-on', failOn]);
       const report = JSON.parse(run.stdout) as { verdict: string; passed: boolean; anomalous: boolean; exit_code: number };
@@ -75,8 +79,16 @@ describe('gpo train and score (CLI)', () => {
       ['corrupt.json', '{"kind": "gpo.baseline", ', /corrupt baseline \(not valid JSON\)/],
       ['foreign.json', '{"hello": 1}', /not a gpo baseline/],
       ['old.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 99 }), /baseline version 99 is not supported/],
-      ['v1.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 1 }), /baseline version 1 is not supported \(this gpo reads version 3; retrain/],
-      ['v2.json', JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 2 }), /baseline version 2 is not supported \(this gpo reads version 3; retrain/],
+      [
+        'v1.json',
+        JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 1 }),
+        /baseline version 1 is not supported \(this gpo reads version 3; retrain/,
+      ],
+      [
+        'v2.json',
+        JSON.stringify({ ...JSON.parse(readFileSync(baselinePath, 'utf8')), baseline_version: 2 }),
+        /baseline version 2 is not supported \(this gpo reads version 3; retrain/,
+      ],
     ];
     for (const [name, content, message] of cases) {
       const path = join(dir, name);
@@ -92,7 +104,10 @@ describe('gpo train and score (CLI)', () => {
   it('gives a clear error for a bad trace', () => {
     const notTrace = join(dir, 'not-a-trace.parquet');
     writeFileSync(notTrace, 'hello');
-    for (const [path, message] of [[notTrace, /not a gpo trace/], [join(dir, 'nope.parquet'), /no such file/]] as const) {
+    for (const [path, message] of [
+      [notTrace, /not a gpo trace/],
+      [join(dir, 'nope.parquet'), /no such file/],
+    ] as const) {
       const r = runGpo(['score', path, '--baseline', baselinePath]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);

@@ -9,7 +9,10 @@ import { ROOT, runGpo } from '../helpers/gpo.js';
 import { tempDir } from '../score/trace-helpers.js';
 
 const dir = tempDir();
-const RUNS = [...[1, 2, 3, 4, 5].map((seed) => `recordings/train-seed-${seed}.parquet`), ...[101, 102, 103, 104, 105].map((seed) => `recordings/clean-seed-${seed}.parquet`)];
+const RUNS = [
+  ...[1, 2, 3, 4, 5].map((seed) => `recordings/train-seed-${seed}.parquet`),
+  ...[101, 102, 103, 104, 105].map((seed) => `recordings/clean-seed-${seed}.parquet`),
+];
 const read = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as BaselineDocument;
 let summary: { learning: { state: string; last: number; recordings: number; new_windows_share: number | null; summary: string } };
 
@@ -18,7 +21,11 @@ beforeAll(() => {
   const run = runGpo(['train', ...RUNS, '-o', join(dir, 'ten.json'), '--json']);
   expect(run.code, run.stderr).toBe(0);
   summary = JSON.parse(run.stdout);
-  for (const [name, runs] of [['a.json', RUNS.slice(0, 6)], ['b.json', RUNS.slice(6)]] as const) expect(runGpo(['train', ...runs, '-o', join(dir, name)]).code).toBe(0);
+  for (const [name, runs] of [
+    ['a.json', RUNS.slice(0, 6)],
+    ['b.json', RUNS.slice(6)],
+  ] as const)
+    expect(runGpo(['train', ...runs, '-o', join(dir, name)]).code).toBe(0);
   expect(runGpo(['train', '--merge', join(dir, 'a.json'), join(dir, 'b.json'), '-o', join(dir, 'merged.json')]).code).toBe(0);
 });
 
@@ -56,7 +63,12 @@ describe('seen in k of n recordings', () => {
 
 describe('learningStatus', () => {
   const doc = (learning: BaselineDocument['learning'], recordings: number, distinct = 100) =>
-    ({ trained_on: { traces: Array.from({ length: recordings }) }, learning, model: { windows: { windows: Object.fromEntries(Array.from({ length: distinct }, (_, i) => [String(i), 1])) } }, calibration: { units: 5 } }) as unknown as BaselineDocument;
+    ({
+      trained_on: { traces: Array.from({ length: recordings }) },
+      learning,
+      model: { windows: { windows: Object.fromEntries(Array.from({ length: distinct }, (_, i) => [String(i), 1])) } },
+      calibration: { units: 5 },
+    }) as unknown as BaselineDocument;
 
   it('is stable when the last fifth of the recordings brought at most 1% new windows and no new entry', () => {
     const status = learningStatus(doc({ windows: [null, null, null, null, null, 9, 4, 2, 1, 0], mappings: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0] }, 10));

@@ -12,25 +12,56 @@ import { tempDir } from '../score/trace-helpers.js';
 const dir = tempDir();
 const rec = (name: string) => join('recordings', name);
 const TRAIN = [1, 2, 3, 4, 5].map((seed) => rec(`train-seed-${seed}.parquet`));
-const SCORED = ['clean-seed-101', 'clean-seed-102', 'clean-seed-103', 'clean-seed-104', 'clean-seed-105', 'fileless', 'inject', 'jit-exec', 'procmem-reader', 'ptrace-trainer', 'speedhack', 'vm-writer'].map((name) => rec(`${name}.parquet`));
+const SCORED = [
+  'clean-seed-101',
+  'clean-seed-102',
+  'clean-seed-103',
+  'clean-seed-104',
+  'clean-seed-105',
+  'fileless',
+  'inject',
+  'jit-exec',
+  'procmem-reader',
+  'ptrace-trainer',
+  'speedhack',
+  'vm-writer',
+].map((name) => rec(`${name}.parquet`));
 const out = (name: string) => join(dir, name);
 
 interface Report {
   trace: { path: string };
   verdict: string;
   exit_code: number;
-  anomalies: { kind: string; severity: string; first_ts_ns: string; last_ts_ns: string; pid: number; tid: number; count: number; summary: string; evidence: Record<string, unknown> }[];
+  anomalies: {
+    kind: string;
+    severity: string;
+    first_ts_ns: string;
+    last_ts_ns: string;
+    pid: number;
+    tid: number;
+    count: number;
+    summary: string;
+    evidence: Record<string, unknown>;
+  }[];
 }
 
 function scores(baseline: string): Report[] {
   const run = runGpo(['score', ...SCORED, '-b', baseline, '--json']);
   expect(run.stderr).toBe('');
-  return run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Report);
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Report);
 }
 
 beforeAll(() => {
   process.chdir(ROOT);
-  for (const [name, traces] of [['full.json', TRAIN], ['a.json', TRAIN.slice(0, 3)], ['b.json', TRAIN.slice(3)]] as const) expect(runGpo(['train', ...traces, '-o', out(name)]).code).toBe(0);
+  for (const [name, traces] of [
+    ['full.json', TRAIN],
+    ['a.json', TRAIN.slice(0, 3)],
+    ['b.json', TRAIN.slice(3)],
+  ] as const)
+    expect(runGpo(['train', ...traces, '-o', out(name)]).code).toBe(0);
   const merged = runGpo(['train', '--merge', out('a.json'), out('b.json'), '-o', out('merged.json')]);
   expect(merged.stderr).toBe('');
   expect(merged.code).toBe(0);
@@ -56,7 +87,9 @@ describe('gpo train --merge', () => {
     expect(merged.map((r) => [r.trace.path, r.verdict, r.exit_code])).toEqual(full.map((r) => [r.trace.path, r.verdict, r.exit_code]));
     expect(full.filter((r) => r.exit_code === 1).length).toBe(7); // every cheat fails, no clean run does
     const shape = (r: Report) =>
-      r.anomalies.map((a) => (a.kind === 'novel_sequence' ? { kind: a.kind, first: a.first_ts_ns, last: a.last_ts_ns, tid: a.tid, count: a.count, window: a.evidence.window } : a));
+      r.anomalies.map((a) =>
+        a.kind === 'novel_sequence' ? { kind: a.kind, first: a.first_ts_ns, last: a.last_ts_ns, tid: a.tid, count: a.count, window: a.evidence.window } : a,
+      );
     for (const [i, report] of merged.entries()) expect(shape(report), report.trace.path).toEqual(shape(full[i]!));
   });
 

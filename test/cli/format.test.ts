@@ -3,7 +3,15 @@ import { formatTable } from '../../src/cli/format.js';
 
 describe('formatTable', () => {
   it('pads each column to its widest cell', () => {
-    expect(formatTable(['kind', 'n'], [['a', 1], ['longer', 22]])).toBe('kind    n\na       1\nlonger  22');
+    expect(
+      formatTable(
+        ['kind', 'n'],
+        [
+          ['a', 1],
+          ['longer', 22],
+        ],
+      ),
+    ).toBe('kind    n\na       1\nlonger  22');
   });
 
   it('takes more rows than a call has room for arguments (a report of 300,000 anomalies)', () => {

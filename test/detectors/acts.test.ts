@@ -52,7 +52,7 @@ describe('acts on the target, named from the Linux tables', () => {
     expect(memory('/dev/fb0', 7)).toMatchObject({ signature: 'exec_memory prot=7 device', severity: 'high' });
   });
 
-  it('rates opens through the target\'s fd/ and map_files/ links: writing is writing the target', () => {
+  it("rates opens through the target's fd/ and map_files/ links: writing is writing the target", () => {
     const open = (path: string, request: number) => classify({ kind: 'proc_open', path, request });
     expect(open('/proc/4000/fd/3', 2)).toMatchObject({ kind: 'proc_mem', signature: 'proc_open /usr/bin/tool fd write', severity: 'high' });
     expect(open('/proc/4000/task/4001/map_files/7f00-7f01', 1)).toMatchObject({ signature: 'proc_open /usr/bin/tool map_files write', severity: 'high' });
@@ -62,7 +62,11 @@ describe('acts on the target, named from the Linux tables', () => {
 
   it('leaves executable file mappings to the library set, but a writable and executable one is memory', () => {
     expect(classify({ kind: 'mmap_exec', request: 5, path: '/usr/lib/libc.so.6' })).toBeNull();
-    expect(classify({ kind: 'mmap_exec', request: 7, path: '/dev/zero' })).toMatchObject({ kind: 'exec_memory', signature: 'exec_memory prot=7 device', severity: 'high' });
+    expect(classify({ kind: 'mmap_exec', request: 7, path: '/dev/zero' })).toMatchObject({
+      kind: 'exec_memory',
+      signature: 'exec_memory prot=7 device',
+      severity: 'high',
+    });
     expect(classify({ kind: 'mmap_exec', request: 7, path: '/opt/game/lib.so' })).toMatchObject({ signature: 'exec_memory prot=7 file', severity: 'high' });
   });
 });

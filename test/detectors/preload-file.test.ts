@@ -8,8 +8,26 @@ import { rowsBatch } from '../../src/import/trace-batches.js';
 import { viewOf } from '../../src/trace/batch-view.js';
 import type { PreloadFile, TargetInfo } from '../../src/trace/metadata.js';
 
-const file = (f: Partial<PreloadFile>): PreloadFile => ({ path: '/etc/ld.so.preload', exists: true, link: null, contents: '', entries: [], problem: null, ...f });
-const target = (preload: PreloadFile): TargetInfo => ({ pid: 7, comm: 'game', exe: '/game', cmdline: [], exe_sha256: null, build_id: null, mode: 'attach', loader_env: {}, preload_file: preload });
+const file = (f: Partial<PreloadFile>): PreloadFile => ({
+  path: '/etc/ld.so.preload',
+  exists: true,
+  link: null,
+  contents: '',
+  entries: [],
+  problem: null,
+  ...f,
+});
+const target = (preload: PreloadFile): TargetInfo => ({
+  pid: 7,
+  comm: 'game',
+  exe: '/game',
+  cmdline: [],
+  exe_sha256: null,
+  build_id: null,
+  mode: 'attach',
+  loader_env: {},
+  preload_file: preload,
+});
 
 function score(preload: PreloadFile, seen: string[]) {
   const baseline = { document: { process: { loader_env: { '/etc/ld.so.preload': seen } } } } as unknown as LoadedBaseline;

@@ -13,7 +13,15 @@ const STATS = new Map([[GETPID, { median: 100, mad: 5, q99: 120, max: 130 }]]);
 /** Rows of process `pid`, all getpid, at these times (ns): what the counter reads of a batch. */
 function rows(pid: number, times: number[]): BatchView {
   const ts = BigInt64Array.from(times.map(BigInt));
-  return { rows: times.length, ts, pid: new Int32Array(times.length).fill(pid), tid: new Int32Array(times.length).fill(pid), nr: new Int16Array(times.length).fill(GETPID), eventRows: [], comm: () => 'target' } as unknown as BatchView;
+  return {
+    rows: times.length,
+    ts,
+    pid: new Int32Array(times.length).fill(pid),
+    tid: new Int32Array(times.length).fill(pid),
+    nr: new Int16Array(times.length).fill(GETPID),
+    eventRows: [],
+    comm: () => 'target',
+  } as unknown as BatchView;
 }
 
 /** `n` calls evenly spread over [from, from + span) ns. */
@@ -37,7 +45,15 @@ describe('rate deviations flushed live', () => {
     feed(rows(7, spread(200, 400_000_000, 100_000_000)));
     const flushed = deviations.flush();
     expect(flushed).toHaveLength(1);
-    expect(flushed[0]).toMatchObject({ kind: 'rate_deviation', pid: 7, tid: 7, first_ts_ns: 0n, count: 1, severity: 'medium', evidence: { key: String(GETPID), count: 300 } });
+    expect(flushed[0]).toMatchObject({
+      kind: 'rate_deviation',
+      pid: 7,
+      tid: 7,
+      first_ts_ns: 0n,
+      count: 1,
+      severity: 'medium',
+      evidence: { key: String(GETPID), count: 300 },
+    });
     // Flushing again gives the same: the window was looked at, not closed.
     expect(deviations.flush()).toEqual(flushed);
     expect(deviations.finish()).toEqual(flushed);

@@ -36,7 +36,18 @@ class ToyScorer implements Scorer {
       const comm = view.comm(row);
       if (this.known.has(comm) || this.found.has(tid)) continue;
       const ts = view.ts[row]!;
-      this.found.set(tid, { kind: KIND, severity: 'low', first_ts_ns: ts, last_ts_ns: ts, pid: view.pid[row]!, tid, comm, count: 1, summary: `thread named ${comm}, never in training`, evidence: { comm } });
+      this.found.set(tid, {
+        kind: KIND,
+        severity: 'low',
+        first_ts_ns: ts,
+        last_ts_ns: ts,
+        pid: view.pid[row]!,
+        tid,
+        comm,
+        count: 1,
+        summary: `thread named ${comm}, never in training`,
+        evidence: { comm },
+      });
     }
   }
   flush(): Anomaly[] {

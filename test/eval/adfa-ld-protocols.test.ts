@@ -13,8 +13,7 @@ writeFileSync(join(root, 'Validation_Data_Master', 'README'), '');
 afterAll(() => rmSync(root, { recursive: true }));
 
 const names = (paths: string[]): string[] => paths.map((path) => basename(path));
-const uvd = (first: number, last: number): string[] =>
-  Array.from({ length: last - first + 1 }, (_, i) => `UVD-${String(first + i).padStart(4, '0')}.txt`);
+const uvd = (first: number, last: number): string[] => Array.from({ length: last - first + 1 }, (_, i) => `UVD-${String(first + i).padStart(4, '0')}.txt`);
 
 describe('ADFA-LD protocols', () => {
   it('published: train on the Training traces only, test every one of UVD-0001..2000', () => {

@@ -7,13 +7,17 @@ import { runGpo } from '../helpers/gpo.js';
 // An ADFA-LD layout from the mini fixture: its normal traces as UVD-0001..0003 and UVD-1001..1003.
 const mini = 'test/fixtures/datasets/adfa-mini';
 const root = mkdtempSync(join(tmpdir(), 'gpo-adfa-eval-'));
-for (const [from, to] of [['train', 'Training_Data_Master'], ['attack', 'Attack_Data_Master']] as const) {
+for (const [from, to] of [
+  ['train', 'Training_Data_Master'],
+  ['attack', 'Attack_Data_Master'],
+] as const) {
   mkdirSync(join(root, to));
   for (const name of readdirSync(join(mini, from))) copyFileSync(join(mini, from, name), join(root, to, name));
 }
 mkdirSync(join(root, 'Validation_Data_Master'));
 readdirSync(join(mini, 'normal')).forEach((name, i) => {
-  for (const first of [1, 1001]) copyFileSync(join(mini, 'normal', name), join(root, 'Validation_Data_Master', `UVD-${String(first + i).padStart(4, '0')}.txt`));
+  for (const first of [1, 1001])
+    copyFileSync(join(mini, 'normal', name), join(root, 'Validation_Data_Master', `UVD-${String(first + i).padStart(4, '0')}.txt`));
 });
 afterAll(() => rmSync(root, { recursive: true }));
 

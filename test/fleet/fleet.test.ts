@@ -42,7 +42,12 @@ function importLog(log: string, host: string, build: string, layout = join(fleet
 function query(sql: string, ...extra: string[]): Record<string, unknown>[] {
   const r = runGpo(['query', sql, fleet(), '--json', ...extra]);
   if (r.code !== 0) throw new Error(`gpo query failed: ${r.stderr}`);
-  return r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return r.stdout.trim() === ''
+    ? []
+    : r.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
 }
 
 beforeAll(() => {
@@ -59,7 +64,12 @@ beforeAll(() => {
   ];
   runs.forEach(([host, build, command], i) => imported.push(importLog(straceLog(`run-${i}`, command), host, build)));
   // Another host's run that creates a memfd: a syscall training never saw, and a dangerous one.
-  odd = importLog(straceLog('odd', ['/usr/bin/python3', '-c', "import os; os.memfd_create('x'); os.listdir('/usr/lib')"]), 'rig-c', 'b2', join(dir, 'odd', '{host}-{recording_id}.parquet'));
+  odd = importLog(
+    straceLog('odd', ['/usr/bin/python3', '-c', "import os; os.memfd_create('x'); os.listdir('/usr/lib')"]),
+    'rig-c',
+    'b2',
+    join(dir, 'odd', '{host}-{recording_id}.parquet'),
+  );
 });
 
 describe('a fleet folder', () => {
@@ -75,17 +85,27 @@ describe('a fleet folder', () => {
     expect(JSON.parse(trained.stdout).traces).toBe(imported.length);
 
     const scored = runGpo(['score', fleet(), '-b', baseline, '--json']);
-    const reports = scored.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const reports = scored.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(reports.map((r) => r.recording.id).sort()).toEqual(imported.map((t) => t.recording_id).sort());
     expect(reports.map((r) => r.recording.host).sort()).toEqual(imported.map((t) => t.host).sort());
     expect(scored.code).toBe(Math.max(...reports.map((r) => r.exit_code)));
 
     // The odd run among them: its memfd_create is a high anomaly, so the whole run exits 1.
     const withOdd = runGpo(['score', fleet(), odd.output, '-b', baseline, '--json']);
-    const all = withOdd.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const all = withOdd.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(all).toHaveLength(imported.length + 1);
     const oddReport = all.find((r) => r.recording.id === odd.recording_id);
-    expect(oddReport.anomalies.some((a: { kind: string; severity: string; summary: string }) => a.kind === 'novel_syscall' && a.severity === 'high' && a.summary.includes('memfd_create'))).toBe(true);
+    expect(
+      oddReport.anomalies.some(
+        (a: { kind: string; severity: string; summary: string }) => a.kind === 'novel_syscall' && a.severity === 'high' && a.summary.includes('memfd_create'),
+      ),
+    ).toBe(true);
     expect(withOdd.code).toBe(1);
     writeFileSync(join(dir, 'scores.jsonl'), withOdd.stdout);
   });
@@ -103,15 +123,26 @@ describe('a fleet folder', () => {
     // What adds up is the same as one pass over the folder: the traces trained on, libraries, the process profile.
     const single = JSON.parse(readFileSync(join(dir, 'baseline.json'), 'utf8'));
     const both = JSON.parse(readFileSync(merged, 'utf8'));
-    expect(both.trained_on.traces.map((t: { recording_id?: string; path: string }) => t.path).sort()).toEqual(single.trained_on.traces.map((t: { path: string }) => t.path).sort());
+    expect(both.trained_on.traces.map((t: { recording_id?: string; path: string }) => t.path).sort()).toEqual(
+      single.trained_on.traces.map((t: { path: string }) => t.path).sort(),
+    );
     expect(both.libraries).toEqual(single.libraries);
     expect(both.process).toEqual(single.process);
     // Scored with either, every trace (the odd one included) gets the same verdict and the same anomalies
     // (kind, thread, time); only novel_sequence severities may differ (thresholds calibrated per shard).
     const scoreWith = (baseline: string) =>
-      runGpo(['score', fleet(), odd.output, '-b', baseline, '--json', '--fail-on', 'high']).stdout.trim().split('\n').map((line) => JSON.parse(line));
-    const shape = (reports: { recording: { id: string }; verdict: string; anomalies: { kind: string; severity: string; tid: number; first_ts_ns: string }[] }[]) =>
-      reports.map((r) => ({ id: r.recording.id, verdict: r.verdict, anomalies: r.anomalies.map((a) => `${a.kind} ${a.tid} ${a.first_ts_ns} ${a.kind === 'novel_sequence' ? '' : a.severity}`) }));
+      runGpo(['score', fleet(), odd.output, '-b', baseline, '--json', '--fail-on', 'high'])
+        .stdout.trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+    const shape = (
+      reports: { recording: { id: string }; verdict: string; anomalies: { kind: string; severity: string; tid: number; first_ts_ns: string }[] }[],
+    ) =>
+      reports.map((r) => ({
+        id: r.recording.id,
+        verdict: r.verdict,
+        anomalies: r.anomalies.map((a) => `${a.kind} ${a.tid} ${a.first_ts_ns} ${a.kind === 'novel_sequence' ? '' : a.severity}`),
+      }));
     expect(shape(scoreWith(merged))).toEqual(shape(scoreWith(join(dir, 'baseline.json'))));
   });
 
@@ -129,13 +160,21 @@ describe('a fleet folder', () => {
       { build_id: 'b2', calls: perBuild('b2') },
     ]);
     // Failed opens per recording: the logs' openat lines that end in -1 ENOENT.
-    const failedOpens = (log: string) => readFileSync(log, 'utf8').split('\n').filter((l) => /\bopenat\(/.test(l) && /= -1 ENOENT /.test(l)).length;
+    const failedOpens = (log: string) =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => /\bopenat\(/.test(l) && /= -1 ENOENT /.test(l)).length;
     const rows = query("SELECT recording_id, count(*) FILTER (WHERE ret = -2) AS enoent FROM events WHERE syscall = 'openat' GROUP BY ALL");
-    expect(Object.fromEntries(rows.map((r) => [r.recording_id, r.enoent]))).toEqual(Object.fromEntries(imported.map((t) => [t.recording_id, failedOpens(t.log)])));
+    expect(Object.fromEntries(rows.map((r) => [r.recording_id, r.enoent]))).toEqual(
+      Object.fromEntries(imported.map((t) => [t.recording_id, failedOpens(t.log)])),
+    );
     // Wall-clock time: each recording's first event is its log's first -ttt timestamp.
     const first = query('SELECT recording_id, min(wall_time) AS first FROM events GROUP BY ALL');
     for (const t of imported) {
-      const stamp = readFileSync(t.log, 'utf8').split('\n')[0]!.split(/\s+/).find((word) => /^\d+\.\d+$/.test(word))!;
+      const stamp = readFileSync(t.log, 'utf8')
+        .split('\n')[0]!
+        .split(/\s+/)
+        .find((word) => /^\d+\.\d+$/.test(word))!;
       const expected = new Date(Number(stamp.split('.')[0]) * 1000).toISOString().replace('T', ' ').slice(0, 19);
       expect(String(first.find((r) => r.recording_id === t.recording_id)!.first).slice(0, 19)).toBe(expected);
     }

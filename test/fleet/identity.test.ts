@@ -83,7 +83,7 @@ describe('template values from the traced world', () => {
 });
 
 describe('recording in JSON outputs', () => {
-  it('gpo info --json of a trace without an id derives a stable one from the file\'s sha256, and says so', async () => {
+  it("gpo info --json of a trace without an id derives a stable one from the file's sha256, and says so", async () => {
     // Metadata as gpo wrote it before recording ids (the writer's own output, no recording_id key).
     const old = await normalTrace(join(dir, 'older.parquet'));
     expect((await openTrace(old)).metadata.recording_id).toBeUndefined();

@@ -8,7 +8,14 @@ import { expandTraceInputs, globToRegExp } from '../../src/trace/inputs.js';
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gpo-inputs-'));
-  for (const file of ['h1/2026-01-01/a.parquet', 'h1/2026-01-02/b.parquet', 'h2/2026-01-01/c.parquet', 'h2/2026-01-01/c.parquet.arrows', 'h2/notes.txt', 'top.parquet']) {
+  for (const file of [
+    'h1/2026-01-01/a.parquet',
+    'h1/2026-01-02/b.parquet',
+    'h2/2026-01-01/c.parquet',
+    'h2/2026-01-01/c.parquet.arrows',
+    'h2/notes.txt',
+    'top.parquet',
+  ]) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     writeFileSync(join(dir, file), '');
   }
@@ -42,7 +49,12 @@ describe('expandTraceInputs', () => {
 
   it('expands globs itself, and keeps files and argument order', () => {
     const got = expandTraceInputs([join(dir, 'top.parquet'), join(dir, '*/2026-01-01/*.parquet'), join(dir, 'h{2,9}/**/*.arrows')]);
-    expect(got.map((p) => p.slice(dir.length + 1))).toEqual(['top.parquet', 'h1/2026-01-01/a.parquet', 'h2/2026-01-01/c.parquet', 'h2/2026-01-01/c.parquet.arrows']);
+    expect(got.map((p) => p.slice(dir.length + 1))).toEqual([
+      'top.parquet',
+      'h1/2026-01-01/a.parquet',
+      'h2/2026-01-01/c.parquet',
+      'h2/2026-01-01/c.parquet.arrows',
+    ]);
   });
 
   it('fails with one line for an empty folder or a glob that matches nothing, and leaves missing files to the reader', () => {
@@ -54,8 +66,14 @@ describe('expandTraceInputs', () => {
 
   it('takes a segmented trace (a folder of parts) as one trace, in folders, in globs and by name', () => {
     const root = mkdtempSync(join(tmpdir(), 'gpo-inputs-seg-'));
-    for (const file of ['fleet/a.parquet', 'fleet/long.parquet/part-000003.parquet', 'fleet/long.parquet/part-000004.parquet',
-      'fleet/crashed/part-000000.parquet', 'fleet/crashed/part-000001.parquet.arrows', 'fleet/z.parquet']) {
+    for (const file of [
+      'fleet/a.parquet',
+      'fleet/long.parquet/part-000003.parquet',
+      'fleet/long.parquet/part-000004.parquet',
+      'fleet/crashed/part-000000.parquet',
+      'fleet/crashed/part-000001.parquet.arrows',
+      'fleet/z.parquet',
+    ]) {
       mkdirSync(join(root, file, '..'), { recursive: true });
       writeFileSync(join(root, file), '');
     }

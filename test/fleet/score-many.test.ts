@@ -14,7 +14,10 @@ describe('gpo score FOLDER', () => {
     for (const name of names) copyFileSync(join(ROOT, 'recordings', `${name.slice(2)}.parquet`), join(dir, `${name}.parquet`));
     const baseline = join(ROOT, 'recordings', 'baseline.json');
     const together = runGpo(['score', dir, '-b', baseline, '--json']);
-    const reports = together.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const reports = together.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(reports.map((r) => r.trace.path)).toEqual(names.map((n) => join(dir, `${n}.parquet`)));
     const alone = names.map((n) => JSON.parse(runGpo(['score', join(dir, `${n}.parquet`), '-b', baseline, '--json']).stdout));
     expect(reports).toEqual(alone);
@@ -26,12 +29,18 @@ describe('gpo score FOLDER', () => {
     const traces = ['vm-reader', 'vm-writer'].map((n) => join(ROOT, 'recordings', `${n}.parquet`));
     const info = runGpo(['info', ...traces, '--json']);
     expect(info.code).toBe(0);
-    const summaries = info.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const summaries = info.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(summaries.map((s) => s.path)).toEqual(traces);
     expect(new Set(summaries.map((s) => s.recording.id)).size).toBe(2);
     const replay = runGpo(['replay', ...traces, '--kind', 'vm_read', '--json']);
     expect(replay.code).toBe(0);
-    const rows = replay.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const rows = replay.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(new Set(rows.map((r) => r.recording_id))).toEqual(new Set(summaries.map((s) => s.recording.id)));
     expect(rows.every((r) => r.kind === 'vm_read')).toBe(true);
   });

@@ -6,7 +6,12 @@ import { ROOT, runGpo } from '../helpers/gpo.js';
 import { tempDir } from '../score/trace-helpers.js';
 
 const doc = readFileSync(join(ROOT, 'docs/sql.md'), 'utf8');
-const questions = [...doc.split('## Questions users ask')[1]!.split('## When one machine')[0]!.matchAll(/```sql\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+const questions = [
+  ...doc
+    .split('## Questions users ask')[1]!
+    .split('## When one machine')[0]!
+    .matchAll(/```sql\n([\s\S]*?)\n```/g),
+].map((m) => m[1]!);
 
 describe('docs/sql.md', () => {
   it('has at least ten questions, and each runs on recordings/ with their scores', () => {

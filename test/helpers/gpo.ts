@@ -46,9 +46,7 @@ export class Running {
   constructor(readonly child: ChildProcess) {
     child.stdout?.on('data', (d) => (this.stdout += d));
     child.stderr?.on('data', (d) => (this.stderr += d));
-    this.exited = new Promise((resolve) =>
-      child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })),
-    );
+    this.exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout: this.stdout, stderr: this.stderr })));
   }
   get pid(): number {
     return this.child.pid!;

@@ -44,7 +44,10 @@ describe('kernel suite', () => {
     const access = report.signals.find((s) => s.name === 'proc_access')!;
     const target = start(fixture('sleeper'), ['30']);
     const pid = Number((await target.waitFor(/"pid":(\d+)/))[1]);
-    const data = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').find((l) => l.split(' ')[1] === 'rw-p')!.split('-')[0];
+    const data = readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[1] === 'rw-p')!
+      .split('-')[0];
     const holder = new Running(spawn(fixture('tamper'), ['proc-read-later', String(pid), data], { stdio: ['pipe', 'pipe', 'pipe'] }));
     await holder.waitFor(/"opened":(\d+)/);
     const out = join(mkdtempSync(join(tmpdir(), 'gpo-kernel-')), 'pre.parquet');
@@ -78,7 +81,10 @@ describe('kernel suite', () => {
     const lib = join(ROOT, 'out', 'lib', 'libfixture.so');
     const pad = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}=`).join(' ');
     const script = join(tmp, 'launch.sh');
-    writeFileSync(script, `env ${pad(2000, 'Q')} LD_AUDIT=${lib} /bin/true\nexec env ${pad(9000, 'P')} LD_PRELOAD=${lib} ${fixture('workload')} 1 10 /etc/hostname /bin/true\n`);
+    writeFileSync(
+      script,
+      `env ${pad(2000, 'Q')} LD_AUDIT=${lib} /bin/true\nexec env ${pad(9000, 'P')} LD_PRELOAD=${lib} ${fixture('workload')} 1 10 /etc/hostname /bin/true\n`,
+    );
     const out = join(tmp, 'env.parquet');
     const r = runGpo(['record', '-q', '-o', out, '--', 'sh', script]);
     expect(r.code, r.stderr).toBe(0);

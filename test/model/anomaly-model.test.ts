@@ -59,7 +59,13 @@ describe('calibrateThresholds', () => {
       },
       { folds: 5, sequenceFalseAlarmRate: 0.1, windowFalseAlarmRate: 1e-4 },
     );
-    expect(heldOut).toEqual([[0, 5], [1, 6], [2, 7], [3, 8], [4, 9]]);
+    expect(heldOut).toEqual([
+      [0, 5],
+      [1, 6],
+      [2, 7],
+      [3, 8],
+      [4, 9],
+    ]);
     // surprise component 0..9: median 4.5, 90th percentile 8.1 (interpolated); context all 0: minimum scale
     expect(thresholds.scales).toEqual({ surprise: { center: 4.5, scale: expect.closeTo(3.6, 12) }, context: { center: 0, scale: MIN_COMPONENT_SCALE } });
     expect(thresholds.score).toBeCloseTo(1, 12); // (8.1 - 4.5) / 3.6: flags only 9
@@ -83,7 +89,9 @@ describe('calibrateThresholds', () => {
 
   it('never flags windows when even the highest frame novelty is too common', () => {
     const { thresholds } = calibrateThresholds([0, 1], (_, held) => held.map(() => score(0, [1, 1, 1])), {
-      folds: 2, sequenceFalseAlarmRate: 0.5, windowFalseAlarmRate: 1e-3,
+      folds: 2,
+      sequenceFalseAlarmRate: 0.5,
+      windowFalseAlarmRate: 1e-3,
     });
     expect(thresholds.frameNovelty).toBe(3);
   });

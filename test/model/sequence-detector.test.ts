@@ -133,7 +133,7 @@ describe('SequenceDetector', () => {
 // follows the definitions call by call through the public model API and must give the same numbers.
 describe('SequenceDetector against its definition, call by call', () => {
   let seed = 7;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   /** Calls from a small chain with some randomness; `unseen` adds syscalls training never has. */
   const sequence = (length: number, unseen: boolean) => {
     const out: number[] = [];
@@ -165,10 +165,11 @@ describe('SequenceDetector against its definition, call by call', () => {
       if (model.count(k, cursor.key) === 0) {
         mismatches++;
         novelty = k;
-        for (let n = k - 1; n >= 1; n--) if (model.count(n, cursor.keys[n - 1]!) > 0) {
-          novelty = k - n;
-          break;
-        }
+        for (let n = k - 1; n >= 1; n--)
+          if (model.count(n, cursor.keys[n - 1]!) > 0) {
+            novelty = k - n;
+            break;
+          }
       }
       frame.push(novelty);
       if (frame.length > frameLength) frame.shift();
@@ -183,7 +184,7 @@ describe('SequenceDetector against its definition, call by call', () => {
       const calls = sequence(1500, true);
       const expected = reference(model, calls);
       const detector = new SequenceDetector(model, { ...DEFAULT_DETECTOR_OPTIONS, frameLength });
-      for (let at = 0; at < calls.length; ) {
+      for (let at = 0; at < calls.length;) {
         const size = 1 + Math.floor(random() * 40);
         detector.observe('t', calls.slice(at, at + size));
         at += size;

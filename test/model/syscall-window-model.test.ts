@@ -18,7 +18,10 @@ describe('SyscallWindowModel', () => {
   });
 
   it('does not join the windows of different sequences', () => {
-    const model = new SyscallWindowModel(2).train([[1, 2], [3, 4]]);
+    const model = new SyscallWindowModel(2).train([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(model.count(2, key(model, [2, 3]))).toBe(0);
     expect(model.total(2)).toBe(2);
   });
@@ -31,7 +34,11 @@ describe('SyscallWindowModel', () => {
   });
 
   it('serializes deterministically, sorted by syscall numbers whatever the training order', () => {
-    const sequences = [[3, 1, 2, 3, 1], [9, 8, 7], [1, 2, 3, 4]];
+    const sequences = [
+      [3, 1, 2, 3, 1],
+      [9, 8, 7],
+      [1, 2, 3, 4],
+    ];
     const first = JSON.stringify(new SyscallWindowModel(3).train(sequences));
     expect(JSON.stringify(new SyscallWindowModel(3).train(sequences))).toBe(first);
     const reordered = new SyscallWindowModel(3).train([...sequences].reverse());
@@ -40,7 +47,10 @@ describe('SyscallWindowModel', () => {
   });
 
   it('round-trips through JSON', () => {
-    const model = new SyscallWindowModel(3).train([[3, 1, 2, 3, 1], [9, 8]]);
+    const model = new SyscallWindowModel(3).train([
+      [3, 1, 2, 3, 1],
+      [9, 8],
+    ]);
     const restored = SyscallWindowModel.fromJSON(JSON.parse(JSON.stringify(model)));
     expect(JSON.stringify(restored)).toBe(JSON.stringify(model));
     expect([1, 2, 3].map((n) => restored.total(n))).toEqual([1, 2, 3].map((n) => model.total(n)));

@@ -13,8 +13,20 @@ import { TraceStreamWriter } from '../../src/trace/writer.js';
 import { readRows } from '../helpers/gpo.js';
 import { testMetadata } from '../helpers/metadata.js';
 import {
-  actRecord, ARGV_LEN, COMM_LEN, execRecord, exitRecord, forkRecord, NAME_LEN, NAME_PARTS, PATH_LEN, REC, renameRecord,
-  SIZE, syscallBatch, type Header,
+  actRecord,
+  ARGV_LEN,
+  COMM_LEN,
+  execRecord,
+  exitRecord,
+  forkRecord,
+  NAME_LEN,
+  NAME_PARTS,
+  PATH_LEN,
+  REC,
+  renameRecord,
+  SIZE,
+  syscallBatch,
+  type Header,
 } from './records.js';
 
 const addon = loadAddon();
@@ -35,11 +47,17 @@ function threadNames(names: Record<number, string> = {}) {
 }
 
 describe('record layout', () => {
-  it('the hand-made records have the sizes of the addon\'s structs', () => {
+  it("the hand-made records have the sizes of the addon's structs", () => {
     expect(addon.layout).toMatchObject({
-      batchHeader: SIZE.batchHeader, syscallRecord: SIZE.syscall, syscallTimedRecord: SIZE.syscallTimed,
-      eventHeader: SIZE.eventHeader, forkEvent: SIZE.fork, execEvent: SIZE.exec, exitEvent: SIZE.exit,
-      renameEvent: SIZE.rename, actEvent: SIZE.act,
+      batchHeader: SIZE.batchHeader,
+      syscallRecord: SIZE.syscall,
+      syscallTimedRecord: SIZE.syscallTimed,
+      eventHeader: SIZE.eventHeader,
+      forkEvent: SIZE.fork,
+      execEvent: SIZE.exec,
+      exitEvent: SIZE.exit,
+      renameEvent: SIZE.rename,
+      actEvent: SIZE.act,
     });
   });
 });
@@ -49,11 +67,13 @@ describe('syscall batches', () => {
     const names = threadNames({ 11: 'render' });
     const maxTs = (1n << 48n) - 1n;
     const { rows, totals } = decode(
-      [syscallBatch([
-        { ts: 5n, nr: 0, ret: 3n, tgid: 10, tid: 10 },
-        { ts: 7n, nr: 257, ret: -2n, tgid: 10, tid: 11 },
-        { ts: maxTs, nr: 511, ret: -(2n ** 63n), tgid: 10, tid: 10 },
-      ])],
+      [
+        syscallBatch([
+          { ts: 5n, nr: 0, ret: 3n, tgid: 10, tid: 10 },
+          { ts: 7n, nr: 257, ret: -2n, tgid: 10, tid: 11 },
+          { ts: maxTs, nr: 511, ret: -(2n ** 63n), tgid: 10, tid: 10 },
+        ]),
+      ],
       { baseNs: 1_000_000n, threadName: names.threadName },
     );
     expect(rows.map((r) => [r.ts, r.pid, r.tid, kindOf(r), r.nr, r.ret, text(r.comm)])).toEqual([
@@ -62,16 +82,28 @@ describe('syscall batches', () => {
       [1_000_000n + maxTs, 10, 10, 'syscall', 511, -(2n ** 63n), 'proc-10'],
     ]);
     expect(rows.every((r) => r.fields === undefined && r.duration === undefined)).toBe(true);
-    expect(names.asked).toEqual([[10, 10], [10, 11]]);
+    expect(names.asked).toEqual([
+      [10, 10],
+      [10, 11],
+    ]);
     expect(totals).toEqual({ rows: 3, syscallRows: 3, lifecycleRows: 0, batchesRead: 1, recordsRejected: 0 });
   });
 
   it('carry durations when recorded (gpo_syscall_timed), and none are read when not', () => {
-    const records = [{ ts: 1n, nr: 1, ret: 0n, tgid: 1, tid: 1, duration: 1234n }, { ts: 2n, nr: 2, ret: 0n, tgid: 1, tid: 1, duration: 99n }];
+    const records = [
+      { ts: 1n, nr: 1, ret: 0n, tgid: 1, tid: 1, duration: 1234n },
+      { ts: 2n, nr: 2, ret: 0n, tgid: 1, tid: 1, duration: 99n },
+    ];
     const timed = decode([syscallBatch(records, SIZE.syscallTimed)], { durations: true });
-    expect(timed.rows.map((r) => [r.nr, r.duration])).toEqual([[1, 1234n], [2, 99n]]);
+    expect(timed.rows.map((r) => [r.nr, r.duration])).toEqual([
+      [1, 1234n],
+      [2, 99n],
+    ]);
     const untimed = decode([syscallBatch(records, SIZE.syscallTimed)]);
-    expect(untimed.rows.map((r) => [r.nr, r.duration])).toEqual([[1, undefined], [2, undefined]]);
+    expect(untimed.rows.map((r) => [r.nr, r.duration])).toEqual([
+      [1, undefined],
+      [2, undefined],
+    ]);
     expect(untimed.totals.batchesRead).toBe(1);
   });
 
@@ -89,7 +121,10 @@ describe('lifecycle records', () => {
       [
         forkRecord(H(10, 10, 100n), { tgid: 20, tid: 20, comm: 'child' }),
         forkRecord(H(10, 10, 101n), { tgid: 10, tid: 12, comm: 'worker' }),
-        syscallBatch([{ ts: 102n, nr: 1, ret: 0n, tgid: 20, tid: 20 }, { ts: 103n, nr: 1, ret: 0n, tgid: 10, tid: 12 }]),
+        syscallBatch([
+          { ts: 102n, nr: 1, ret: 0n, tgid: 20, tid: 20 },
+          { ts: 103n, nr: 1, ret: 0n, tgid: 10, tid: 12 },
+        ]),
       ],
       { threadName: names.threadName },
     );
@@ -108,9 +143,18 @@ describe('lifecycle records', () => {
     const { rows } = decode(
       [
         execRecord(H(30, 30, 5n), {
-          oldTid: 31, comm: 'game', path: '/opt/game/bin', argv: 'game\0--fast\0\0x\0', nlink: 0, dev: 2049n, inode: 2n ** 40n,
+          oldTid: 31,
+          comm: 'game',
+          path: '/opt/game/bin',
+          argv: 'game\0--fast\0\0x\0',
+          nlink: 0,
+          dev: 2049n,
+          inode: 2n ** 40n,
         }),
-        syscallBatch([{ ts: 6n, nr: 1, ret: 0n, tgid: 30, tid: 30 }, { ts: 7n, nr: 1, ret: 0n, tgid: 30, tid: 31 }]),
+        syscallBatch([
+          { ts: 6n, nr: 1, ret: 0n, tgid: 30, tid: 30 },
+          { ts: 7n, nr: 1, ret: 0n, tgid: 30, tid: 31 },
+        ]),
       ],
       { threadName: names.threadName },
     );
@@ -155,20 +199,30 @@ describe('lifecycle records', () => {
     expect(totals).toMatchObject({ lifecycleRows: 2, syscallRows: 1 });
   });
 
-  it('rename: the thread\'s rows after it carry the new name', () => {
-    const { rows } = decode([
-      renameRecord(H(50, 50, 1n), 'new-name'),
-      syscallBatch([{ ts: 2n, nr: 1, ret: 0n, tgid: 50, tid: 50 }]),
+  it("rename: the thread's rows after it carry the new name", () => {
+    const { rows } = decode([renameRecord(H(50, 50, 1n), 'new-name'), syscallBatch([{ ts: 2n, nr: 1, ret: 0n, tgid: 50, tid: 50 }])]);
+    expect(rows.map((r) => [kindOf(r), r.nr, text(r.comm)])).toEqual([
+      ['rename', -1, 'new-name'],
+      ['syscall', 1, 'new-name'],
     ]);
-    expect(rows.map((r) => [kindOf(r), r.nr, text(r.comm)])).toEqual([['rename', -1, 'new-name'], ['syscall', 1, 'new-name']]);
   });
 });
 
 describe('act records', () => {
   const actor = (kind: (typeof ROW_KINDS)[number]) =>
     actRecord(H(60, 61, 9n), {
-      kind: code(kind), uid: 1000, targetTgid: 70, targetTid: 71, ret: -1n, request: 16n, addr: 0x7fff0000n, size: 4096n,
-      nr: 101, comm: 'cheat', nameParts: ['mem', '70', 'proc'], exeParts: ['cheat', 'bin', 'tmp'],
+      kind: code(kind),
+      uid: 1000,
+      targetTgid: 70,
+      targetTid: 71,
+      ret: -1n,
+      request: 16n,
+      addr: 0x7fff0000n,
+      size: 4096n,
+      nr: 101,
+      comm: 'cheat',
+      nameParts: ['mem', '70', 'proc'],
+      exeParts: ['cheat', 'bin', 'tmp'],
     });
 
   it('an actor row (ptrace to device_open): outcome, actor executable, target, path from its components; nr only on syscall rows', () => {
@@ -182,7 +236,7 @@ describe('act records', () => {
     expect(totals).toMatchObject({ rows: 1, lifecycleRows: 1, recordsRejected: 0 });
   });
 
-  it('every act kind decodes to its own kind; only actor kinds name the executable (loader_env: the program exec\'d)', () => {
+  it("every act kind decodes to its own kind; only actor kinds name the executable (loader_env: the program exec'd)", () => {
     const actKinds = ROW_KINDS.slice(code('ptrace'), addon.rowKinds.length);
     const { rows } = decode(actKinds.map((k) => actor(k)));
     expect(rows.map(kindOf)).toEqual(actKinds);
@@ -199,7 +253,7 @@ describe('act records', () => {
     expect(rest).toEqual({ uid: 0, truncated: 0, request: 0n, addr: 0n, size: 0n });
   });
 
-  it('a file\'s identity: dev, inode and offset when the inode is known', () => {
+  it("a file's identity: dev, inode and offset when the inode is known", () => {
     const { rows } = decode([
       actRecord(H(1, 1, 1n), { kind: code('mmap_exec'), comm: 'game', nameParts: ['lib.so'], dev: 7n, inode: 8n, offset: 4096n, flags: 1 }),
     ]);
@@ -219,19 +273,24 @@ describe('act records', () => {
   });
 
   it('a library call names its function by the uprobe\'s cookie ("?" for an unknown one), without a request', () => {
-    const call = (cookie: bigint) =>
-      actRecord(H(1, 1, 1n), { kind: code('libcall'), comm: 'game', request: cookie, name: 'libcheat.so' });
+    const call = (cookie: bigint) => actRecord(H(1, 1, 1n), { kind: code('libcall'), comm: 'game', request: cookie, name: 'libcheat.so' });
     const { rows } = decode([call(1n), call(0n), call(2n)], { libcalls: ['libc.so.6:dlopen', 'libc.so.6:dlsym'] });
     expect(rows.map((r) => text(r.fields!.func))).toEqual(['libc.so.6:dlsym', 'libc.so.6:dlopen', '?']);
     expect(rows.every((r) => r.fields!.request === undefined && r.fields!.exe === undefined)).toBe(true);
     expect(text(rows[0]!.fields!.path)).toBe('libcheat.so');
   });
 
-  it('takes at most GPO_NAME_PARTS components, each up to its field\'s end without a NUL', () => {
+  it("takes at most GPO_NAME_PARTS components, each up to its field's end without a NUL", () => {
     const part = (c: string) => c.repeat(NAME_LEN);
     const parts = Array.from({ length: NAME_PARTS }, (_, i) => part(String.fromCharCode(97 + i)));
     const { rows } = decode([actRecord(H(1, 1, 1n), { kind: code('proc_open'), comm: 'x', nameParts: parts, namePartsCount: 1000 })]);
-    expect(text(rows[0]!.fields!.path)).toBe(parts.slice().reverse().map((p) => `/${p}`).join(''));
+    expect(text(rows[0]!.fields!.path)).toBe(
+      parts
+        .slice()
+        .reverse()
+        .map((p) => `/${p}`)
+        .join(''),
+    );
   });
 
   it('a plain name fills the whole name area when it has no NUL', () => {
@@ -246,7 +305,7 @@ describe('loader_env records', () => {
   const loader = (tgid: number, variable: bigint, value?: Buffer | string, flags = 0) =>
     actRecord(H(tgid, tgid, 2n), { kind: code('loader_env'), comm: 'prog', request: variable, name: value, flags, addr: 5n, size: 6n });
 
-  it('name the variable (func), its value (path) and the program its process exec\'d last (exe); no request, addr or size', () => {
+  it("name the variable (func), its value (path) and the program its process exec'd last (exe); no request, addr or size", () => {
     const { rows, totals } = decode([
       exec(10, '/usr/bin/game'),
       loader(10, 0n, '/tmp/hook.so'),
@@ -291,7 +350,7 @@ describe('loader_env records', () => {
 describe('hostile strings', () => {
   const invalid = Buffer.from([0x67, 0xff, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0x5c, 0x78, 0x34, 0x31]); // g, bad bytes, "\x41"
 
-  it('keep their bytes: not UTF-8, no NUL at the field\'s end, the field\'s full length', () => {
+  it("keep their bytes: not UTF-8, no NUL at the field's end, the field's full length", () => {
     const comm = Buffer.alloc(COMM_LEN, 0xfe);
     const path = Buffer.alloc(PATH_LEN, 0xe9);
     const argv = Buffer.concat([invalid, Buffer.from([0]), Buffer.alloc(ARGV_LEN - invalid.length - 1, 0xff)]);
@@ -357,7 +416,10 @@ describe('records the decoder cannot take', () => {
   });
 
   it('a syscall batch whose count does not fit the record is rejected whole', () => {
-    const records = [{ ts: 1n, nr: 1, ret: 0n, tgid: 1, tid: 1 }, { ts: 2n, nr: 2, ret: 0n, tgid: 1, tid: 1 }];
+    const records = [
+      { ts: 1n, nr: 1, ret: 0n, tgid: 1, tid: 1 },
+      { ts: 2n, nr: 2, ret: 0n, tgid: 1, tid: 1 },
+    ];
     const { rows, totals } = decode([syscallBatch(records, SIZE.syscall, { count: 3 }), syscallBatch(records, SIZE.syscall, { count: 2 ** 32 - 1 })]);
     expect(rows).toEqual([]);
     expect(totals).toMatchObject({ recordsRejected: 2, batchesRead: 0 });
@@ -401,7 +463,10 @@ describe('records the decoder cannot take', () => {
   });
 
   it('an act of an unknown row kind is counted, not a row', () => {
-    const { rows, totals } = decode([actRecord(H(1, 1, 1n), { kind: addon.rowKinds.length, comm: 'x' }), actRecord(H(1, 1, 1n), { kind: 0xffffffff, comm: 'x' })]);
+    const { rows, totals } = decode([
+      actRecord(H(1, 1, 1n), { kind: addon.rowKinds.length, comm: 'x' }),
+      actRecord(H(1, 1, 1n), { kind: 0xffffffff, comm: 'x' }),
+    ]);
     expect(rows).toEqual([]);
     expect(totals.recordsRejected).toBe(2);
   });
@@ -412,7 +477,10 @@ describe('records the decoder cannot take', () => {
         syscallBatch([{ ts: 1n, nr: 5, ret: 7n, tgid: 1, tid: 1 }]),
         actRecord(H(1, 1, 2n), { kind: code(kind), comm: 'x', nr: 99, ret: -1n }),
       ]);
-      expect(rows.map((r) => [kindOf(r), r.nr, r.ret]), kind).toEqual([['syscall', 5, 7n]]);
+      expect(
+        rows.map((r) => [kindOf(r), r.nr, r.ret]),
+        kind,
+      ).toEqual([['syscall', 5, 7n]]);
       expect(totals.recordsRejected, kind).toBe(1);
     }
   });

@@ -67,14 +67,31 @@ describe('gpo score on syscall sequences', () => {
 
 describe('gpo score on tampering and library rows', () => {
   const ptrace = (ts: bigint, request: number) => ({
-    ts_ns: ts, pid: 6000, tid: 6000, comm: 'cheat', kind: 'ptrace', exe: '/tmp/cheat', uid: 1000, target_pid: 4000, target_tid: 4001, request,
+    ts_ns: ts,
+    pid: 6000,
+    tid: 6000,
+    comm: 'cheat',
+    kind: 'ptrace',
+    exe: '/tmp/cheat',
+    uid: 1000,
+    target_pid: 4000,
+    target_tid: 4001,
+    request,
   });
 
   it('reports a ptrace attach with its actor as a high ptrace anomaly', async () => {
     const path = await normalTrace(join(dir, 'ptrace.parquet'), [ptrace(1_010_000_000n, 16), ptrace(1_020_000_000n, 16)]);
     const report = await score(path, baseline);
     expect(report.anomalies).toHaveLength(1);
-    expect(report.anomalies[0]).toMatchObject({ kind: 'ptrace', severity: 'high', pid: 6000, comm: 'cheat', count: 2, first_ts_ns: 1_010_000_000n, last_ts_ns: 1_020_000_000n });
+    expect(report.anomalies[0]).toMatchObject({
+      kind: 'ptrace',
+      severity: 'high',
+      pid: 6000,
+      comm: 'cheat',
+      count: 2,
+      first_ts_ns: 1_010_000_000n,
+      last_ts_ns: 1_020_000_000n,
+    });
     expect(report.anomalies[0]!.evidence).toMatchObject({ request: 'PTRACE_ATTACH', actor: { pid: 6000, exe: '/tmp/cheat' }, target_tid: 4001 });
     expect(report.exit_code).toBe(1);
   });
@@ -108,8 +125,18 @@ describe('gpo score on tampering and library rows', () => {
     ];
     const report = await score(await normalTrace(join(dir, 'kinds.parquet'), rows), baseline);
     expect(report.anomalies.map((a) => `${a.kind}:${a.severity}`)).toEqual([
-      'vm_read:high', 'vm_write:high', 'proc_mem:high', 'signal:high', 'module_load:high', 'bpf_load:medium', 'uinput:high',
-      'exec_memory:high', 'new_library:high', 'fileless_exec:high', 'child_exec:medium', 'unexpected_libcall:high',
+      'vm_read:high',
+      'vm_write:high',
+      'proc_mem:high',
+      'signal:high',
+      'module_load:high',
+      'bpf_load:medium',
+      'uinput:high',
+      'exec_memory:high',
+      'new_library:high',
+      'fileless_exec:high',
+      'child_exec:medium',
+      'unexpected_libcall:high',
     ]);
   });
 
@@ -125,7 +152,10 @@ describe('gpo score on tampering and library rows', () => {
   });
 
   it('reports LD_PRELOAD the baseline never saw, and warns about another program', async () => {
-    const report = await score(await normalTrace(join(dir, 'preload.parquet'), [], { loader_env: { LD_PRELOAD: '/tmp/hook.so' }, exe: '/usr/bin/other', build_id: 'ffff' }), baseline);
+    const report = await score(
+      await normalTrace(join(dir, 'preload.parquet'), [], { loader_env: { LD_PRELOAD: '/tmp/hook.so' }, exe: '/usr/bin/other', build_id: 'ffff' }),
+      baseline,
+    );
     expect(report.anomalies.map((a) => [a.kind, a.severity, a.evidence.value])).toEqual([['preload', 'high', '/tmp/hook.so']]);
     expect(report.program_mismatch).toContain(`exe /usr/bin/other vs ${EXE}`);
   });

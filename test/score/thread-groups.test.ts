@@ -20,7 +20,7 @@ function naiveGroups(tid: Int32Array, nr: Int16Array, events: Set<number>) {
 describe('groupThreads', () => {
   it('groups rows by thread, events left out, with few threads (one pass) and many (sorted)', () => {
     let seed = 12345;
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (const threads of [1, 3, 8, 9, 40, 5000]) {
       const rows = 20_000;
       // tids 4096 apart collide in the direct-mapped tid cache: every lookup must be verified.

@@ -50,17 +50,30 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   const yMax = options.yMax ?? niceMax(Math.max(0, ...all.map((p) => p[1])));
   const x = (v: number) => left + (v / xMax) * (width - left - right);
   const y = (v: number) => bottom - (v / yMax) * (bottom - top);
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`, `<rect width="${width}" height="${height}" fill="#fff"/>`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+  ];
   if (options.title) parts.push(`<text x="${left}" y="16" ${FONT} font-size="13" font-weight="600" fill="#0f172a">${html(options.title)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const yv = (yMax * i) / 4;
     const xv = (xMax * i) / 4;
-    parts.push(`<line x1="${left}" y1="${n(y(yv))}" x2="${width - right}" y2="${n(y(yv))}" stroke="#e2e8f0"/><text x="${left - 6}" y="${n(y(yv) + 4)}" text-anchor="end" ${FONT}>${label(yv)}</text>`);
-    parts.push(`<line x1="${n(x(xv))}" y1="${top}" x2="${n(x(xv))}" y2="${bottom}" stroke="#f1f5f9"/><text x="${n(x(xv))}" y="${bottom + 14}" text-anchor="middle" ${FONT}>${label(xv)}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${n(y(yv))}" x2="${width - right}" y2="${n(y(yv))}" stroke="#e2e8f0"/><text x="${left - 6}" y="${n(y(yv) + 4)}" text-anchor="end" ${FONT}>${label(yv)}</text>`,
+    );
+    parts.push(
+      `<line x1="${n(x(xv))}" y1="${top}" x2="${n(x(xv))}" y2="${bottom}" stroke="#f1f5f9"/><text x="${n(x(xv))}" y="${bottom + 14}" text-anchor="middle" ${FONT}>${label(xv)}</text>`,
+    );
   }
-  if (options.diagonal) parts.push(`<line x1="${x(0)}" y1="${y(0)}" x2="${n(x(Math.min(xMax, yMax)))}" y2="${n(y(Math.min(xMax, yMax)))}" stroke="#94a3b8" stroke-dasharray="4 3"/>`);
+  if (options.diagonal)
+    parts.push(
+      `<line x1="${x(0)}" y1="${y(0)}" x2="${n(x(Math.min(xMax, yMax)))}" y2="${n(y(Math.min(xMax, yMax)))}" stroke="#94a3b8" stroke-dasharray="4 3"/>`,
+    );
   if (options.xLabel) parts.push(`<text x="${(left + width - right) / 2}" y="${height - 6}" text-anchor="middle" ${FONT}>${html(options.xLabel)}</text>`);
-  if (options.yLabel) parts.push(`<text x="12" y="${(top + bottom) / 2}" transform="rotate(-90 12 ${(top + bottom) / 2})" text-anchor="middle" ${FONT}>${html(options.yLabel)}</text>`);
+  if (options.yLabel)
+    parts.push(
+      `<text x="12" y="${(top + bottom) / 2}" transform="rotate(-90 12 ${(top + bottom) / 2})" text-anchor="middle" ${FONT}>${html(options.yLabel)}</text>`,
+    );
   series.forEach((s, i) => {
     const colour = s.colour ?? PALETTE[i % PALETTE.length]!;
     let d = '';
@@ -70,7 +83,9 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
     });
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.8"/>`);
     const ly = options.legend === 'bottom-right' ? bottom - 8 - (series.length - i) * 16 : top + 4 + i * 16;
-    parts.push(`<rect x="${width - right - 170}" y="${ly}" width="10" height="10" fill="${colour}"/><text x="${width - right - 155}" y="${ly + 9}" ${FONT}>${html(s.label)}</text>`);
+    parts.push(
+      `<rect x="${width - right - 170}" y="${ly}" width="10" height="10" fill="${colour}"/><text x="${width - right - 155}" y="${ly + 9}" ${FONT}>${html(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -92,14 +107,19 @@ export function barChart(bars: readonly Bar[], options: { title?: string; unit?:
   const height = top + bars.length * rowHeight + 8;
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)));
   const plot = width - left - 190;
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`, `<rect width="${width}" height="${height}" fill="#fff"/>`];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+  ];
   if (options.title) parts.push(`<text x="8" y="16" ${FONT} font-size="13" font-weight="600" fill="#0f172a">${html(options.title)}</text>`);
   bars.forEach((b, i) => {
     const y = top + i * rowHeight;
     const w = Math.max(1, (b.value / max) * plot);
     parts.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end" ${FONT}>${html(b.label.length > 26 ? `${b.label.slice(0, 25)}…` : b.label)}</text>`);
     parts.push(`<rect x="${left}" y="${y + 3}" width="${n(w)}" height="${rowHeight - 6}" rx="2" fill="${b.colour ?? '#60a5fa'}"/>`);
-    parts.push(`<text x="${n(left + w + 6)}" y="${y + 14}" ${FONT}>${label(b.value)}${options.unit ? ` ${html(options.unit)}` : ''}${b.note ? ` · ${html(b.note)}` : ''}</text>`);
+    parts.push(
+      `<text x="${n(left + w + 6)}" y="${y + 14}" ${FONT}>${label(b.value)}${options.unit ? ` ${html(options.unit)}` : ''}${b.note ? ` · ${html(b.note)}` : ''}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -107,7 +127,8 @@ export function barChart(bars: readonly Bar[], options: { title?: string; unit?:
 
 /** An HTML table of escaped cells. */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  const cell = (v: string | number, tag: string) => `<${tag} style="text-align:${typeof v === 'number' ? 'right' : 'left'};padding:2px 10px">${html(typeof v === 'number' ? label(v) : v)}</${tag}>`;
+  const cell = (v: string | number, tag: string) =>
+    `<${tag} style="text-align:${typeof v === 'number' ? 'right' : 'left'};padding:2px 10px">${html(typeof v === 'number' ? label(v) : v)}</${tag}>`;
   return `<table style="border-collapse:collapse;font-size:12px"><thead><tr>${header.map((h) => cell(h, 'th')).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((v) => cell(v, 'td')).join('')}</tr>`)
     .join('')}</tbody></table>`;

@@ -21,7 +21,7 @@ const LIST_LIMIT = 200;
 
 const TAMPER_KINDS = new Set<string>(ACT_KINDS);
 /** The library lanes: code loading inside the target and execs, in the order the report shows them. */
-const LIBRARY_KINDS = new Set<string>(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup', 'loader_env'] satisfies (RowKind)[]);
+const LIBRARY_KINDS = new Set<string>(['mmap_exec', 'libcall', 'exec_memory', 'memfd_create', 'exec', 'io_uring_setup', 'loader_env'] satisfies RowKind[]);
 
 export interface ThreadSeries {
   pid: number;
@@ -187,7 +187,19 @@ export async function collectReportData(trace: TraceFile, baseline: BaselineDocu
         const who = `${basename(row.exe ?? row.comm)} (pid ${row.pid})`;
         laneAdd(tamperLanes, who, bin, k, text);
         let actor = actors.get(who);
-        if (!actor) actors.set(who, (actor = { pid: row.pid, comm: row.comm, exe: row.exe ?? row.comm, uid: row.uid ?? null, first_ns: row.ts_ns, last_ns: row.ts_ns, acts: new Map() }));
+        if (!actor)
+          actors.set(
+            who,
+            (actor = {
+              pid: row.pid,
+              comm: row.comm,
+              exe: row.exe ?? row.comm,
+              uid: row.uid ?? null,
+              first_ns: row.ts_ns,
+              last_ns: row.ts_ns,
+              acts: new Map(),
+            }),
+          );
         if (row.ts_ns < actor.first_ns) actor.first_ns = row.ts_ns;
         if (row.ts_ns > actor.last_ns) actor.last_ns = row.ts_ns;
         const act = actKey(row, text);

@@ -6,7 +6,11 @@ import type { TraceFile } from '../../trace/reader.js';
 import { collectReportData } from './collect.js';
 import { renderReport } from './render.js';
 
-export async function buildHtmlReport(trace: TraceFile, baseline: LoadedBaseline | null, options: { baselinePath: string | null; progress?: ProgressListener }): Promise<string> {
+export async function buildHtmlReport(
+  trace: TraceFile,
+  baseline: LoadedBaseline | null,
+  options: { baselinePath: string | null; progress?: ProgressListener },
+): Promise<string> {
   const status = options.progress;
   const data = await collectReportData(trace, baseline?.document ?? null, status);
   let score = null;
@@ -14,5 +18,12 @@ export async function buildHtmlReport(trace: TraceFile, baseline: LoadedBaseline
     status?.note('scoring against the baseline');
     score = await scoreTrace(trace, baseline, { baselinePath: options.baselinePath ?? 'baseline' });
   }
-  return renderReport({ tracePath: trace.path, metadata: trace.metadata, data, baselinePath: options.baselinePath, baseline: baseline?.document ?? null, score });
+  return renderReport({
+    tracePath: trace.path,
+    metadata: trace.metadata,
+    data,
+    baselinePath: options.baselinePath,
+    baseline: baseline?.document ?? null,
+    score,
+  });
 }

@@ -127,16 +127,23 @@ function rateChart(t: Timeline, data: ReportData, anomalies: readonly Anomaly[])
   const parts = [t.axis(top, bottom), t.bands(anomalies, top, bottom)];
   const ticks = log ? Array.from({ length: Math.round(Math.log10(max)) + 1 }, (_, i) => (i === 0 ? 0 : 10 ** i)) : [0, 1, 2, 3, 4].map((i) => (max * i) / 4);
   for (const v of ticks) {
-    parts.push(`<line class="grid" x1="${LEFT}" y1="${fixed(y(v))}" x2="${WIDTH - RIGHT}" y2="${fixed(y(v))}"/><text class="tick" x="${LEFT - 8}" y="${fixed(y(v) + 4)}" text-anchor="end">${formatCount(v)}/s</text>`);
+    parts.push(
+      `<line class="grid" x1="${LEFT}" y1="${fixed(y(v))}" x2="${WIDTH - RIGHT}" y2="${fixed(y(v))}"/><text class="tick" x="${LEFT - 8}" y="${fixed(y(v) + 4)}" text-anchor="end">${formatCount(v)}/s</text>`,
+    );
   }
   for (const s of [...series].reverse()) {
     let d = '';
     for (let b = 0; b < data.bins; b++) d += `${b === 0 ? 'M' : 'L'}${fixed(t.binX(b + 0.5))} ${fixed(y(s.bins[b]! / binS))}`;
     parts.push(`<path class="series" d="${d}" stroke="${s.colour}"><title>${html(s.label)}</title></path>`);
   }
-  parts.push(`<text class="axis-title" x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">syscalls per second${log ? ' (log scale)' : ''}</text>`);
+  parts.push(
+    `<text class="axis-title" x="14" y="${(top + bottom) / 2}" transform="rotate(-90 14 ${(top + bottom) / 2})" text-anchor="middle">syscalls per second${log ? ' (log scale)' : ''}</text>`,
+  );
   const legend = series
-    .map((s) => `<span class="key"><svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" rx="2" fill="${s.colour}"/></svg>${html(s.label)} <small>${formatCount(s.total)}</small></span>`)
+    .map(
+      (s) =>
+        `<span class="key"><svg width="14" height="10" aria-hidden="true"><rect width="14" height="10" rx="2" fill="${s.colour}"/></svg>${html(s.label)} <small>${formatCount(s.total)}</small></span>`,
+    )
     .join('');
   return { svg: svg('chart-rates', height, 'syscall rate per thread over time', parts.join('')), legend };
 }
@@ -147,13 +154,19 @@ function noveltyChart(t: Timeline, data: ReportData, anomalies: readonly Anomaly
   const { windows, unseen } = data.novelty;
   const y = (share: number) => bottom - share * (bottom - top);
   const parts = [t.axis(top, bottom), t.bands(anomalies, top, bottom)];
-  for (const v of [0, 0.5, 1]) parts.push(`<line class="grid" x1="${LEFT}" y1="${y(v)}" x2="${WIDTH - RIGHT}" y2="${y(v)}"/><text class="tick" x="${LEFT - 8}" y="${y(v) + 4}" text-anchor="end">${v * 100}%</text>`);
+  for (const v of [0, 0.5, 1])
+    parts.push(
+      `<line class="grid" x1="${LEFT}" y1="${y(v)}" x2="${WIDTH - RIGHT}" y2="${y(v)}"/><text class="tick" x="${LEFT - 8}" y="${y(v) + 4}" text-anchor="end">${v * 100}%</text>`,
+    );
   let d = `M${LEFT} ${bottom}`;
   const bars: string[] = [];
   for (let b = 0; b < data.bins; b++) {
     const share = windows[b]! > 0 ? unseen[b]! / windows[b]! : 0;
     d += `L${fixed(t.binX(b))} ${fixed(y(share))}L${fixed(t.binX(b + 1))} ${fixed(y(share))}`;
-    if (unseen[b]! > 0) bars.push(`<rect class="hit" x="${fixed(t.binX(b))}" y="${top}" width="${fixed(PLOT / data.bins)}" height="${bottom - top}"><title>${formatCount(unseen[b]!)} of ${formatCount(windows[b]!)} windows unseen</title></rect>`);
+    if (unseen[b]! > 0)
+      bars.push(
+        `<rect class="hit" x="${fixed(t.binX(b))}" y="${top}" width="${fixed(PLOT / data.bins)}" height="${bottom - top}"><title>${formatCount(unseen[b]!)} of ${formatCount(windows[b]!)} windows unseen</title></rect>`,
+      );
   }
   d += `L${WIDTH - RIGHT} ${bottom}Z`;
   parts.push(`<path class="novelty" d="${d}"/>`, ...bars);
@@ -170,14 +183,18 @@ function laneChart(id: string, label: string, t: Timeline, lanes: readonly Lane[
     const cy = top + i * laneHeight + laneHeight / 2;
     const name = lane.label.length > 24 ? `${lane.label.slice(0, 23)}…` : lane.label;
     parts.push(`<line class="lane" x1="${LEFT}" y1="${cy}" x2="${WIDTH - RIGHT}" y2="${cy}"/>`);
-    parts.push(`<text class="lane-label" x="${LEFT - 8}" y="${cy + 4}" text-anchor="end">${html(name)}<title>${html(`${lane.label}: ${lane.rows} rows`)}</title></text>`);
+    parts.push(
+      `<text class="lane-label" x="${LEFT - 8}" y="${cy + 4}" text-anchor="end">${html(name)}<title>${html(`${lane.label}: ${lane.rows} rows`)}</title></text>`,
+    );
     for (const bin of [...lane.bins.keys()].sort((a, b) => a - b)) {
       const cell = lane.bins.get(bin)!;
       const r = Math.min(10, 3.5 + 2 * Math.log10(cell.count));
       const colour = KIND_COLOURS[cell.kinds[0]!] ?? '#475569';
       const more = cell.count > cell.labels.length ? `\n… ${cell.count - cell.labels.length} more` : '';
       const tip = `${t.seconds(t.binStart(bin))}: ${cell.count} row${cell.count === 1 ? '' : 's'}\n${cell.labels.join('\n')}${more}`;
-      parts.push(`<circle class="mark" cx="${fixed(t.binX(bin + 0.5))}" cy="${cy}" r="${fixed(r)}" fill="${colour}"><title>${html(tip).replace(/\\x0a/g, '\n')}</title></circle>`);
+      parts.push(
+        `<circle class="mark" cx="${fixed(t.binX(bin + 0.5))}" cy="${cy}" r="${fixed(r)}" fill="${colour}"><title>${html(tip).replace(/\\x0a/g, '\n')}</title></circle>`,
+      );
     }
   });
   if (lanes.length === 0) parts.push(`<text class="empty" x="${LEFT + PLOT / 2}" y="${top + laneHeight / 2 + 4}" text-anchor="middle">none recorded</text>`);
@@ -210,12 +227,18 @@ function syscallBars(data: ReportData, baseline: BaselineDocument | null, target
     const cls = isNew ? 'bar new' : high ? 'bar high' : 'bar';
     const note = isNew ? 'never seen in the baseline' : s ? `baseline median ${fixed(s.median * perSecond)}/s, 99% ${fixed(s.q99 * perSecond)}/s` : '';
     parts.push(`<text class="tick" x="${left - 8}" y="${y + 14}" text-anchor="end">${escapeHtml(syscallName(nr))}</text>`);
-    parts.push(`<rect class="${cls}" x="${left}" y="${y + 3}" width="${fixed(Math.max(1, x(rate) - left))}" height="${rowHeight - 8}"><title>${escapeHtml(`${syscallName(nr)}: ${formatCount(count)} calls, ${fixed(rate)}/s${note ? `; ${note}` : ''}`)}</title></rect>`);
+    parts.push(
+      `<rect class="${cls}" x="${left}" y="${y + 3}" width="${fixed(Math.max(1, x(rate) - left))}" height="${rowHeight - 8}"><title>${escapeHtml(`${syscallName(nr)}: ${formatCount(count)} calls, ${fixed(rate)}/s${note ? `; ${note}` : ''}`)}</title></rect>`,
+    );
     if (s) {
       parts.push(`<line class="q99" x1="${fixed(x(s.median * perSecond))}" y1="${y + 10}" x2="${fixed(x(s.q99 * perSecond))}" y2="${y + 10}"/>`);
-      parts.push(`<line class="median" x1="${fixed(x(s.median * perSecond))}" y1="${y + 1}" x2="${fixed(x(s.median * perSecond))}" y2="${y + rowHeight - 3}"/>`);
+      parts.push(
+        `<line class="median" x1="${fixed(x(s.median * perSecond))}" y1="${y + 1}" x2="${fixed(x(s.median * perSecond))}" y2="${y + rowHeight - 3}"/>`,
+      );
     }
-    parts.push(`<text class="value" x="${fixed(Math.max(x(rate), s ? x(s.q99 * perSecond) : 0) + 6)}" y="${y + 14}">${fixed(rate)}/s${isNew ? ' · new' : high ? ' · above 99%' : ''}</text>`);
+    parts.push(
+      `<text class="value" x="${fixed(Math.max(x(rate), s ? x(s.q99 * perSecond) : 0) + 6)}" y="${y + 14}">${fixed(rate)}/s${isNew ? ' · new' : high ? ' · above 99%' : ''}</text>`,
+    );
   });
   const height = 16 + top.length * rowHeight;
   const who = baseline ? `the target process (pid ${targetPid})` : 'all processes';
@@ -246,7 +269,10 @@ function actorTable(t: Timeline, data: ReportData): string {
 
 function libraryTable(t: Timeline, data: ReportData): string {
   if (data.libraries.length === 0) return '<p class="empty">No library rows.</p>';
-  const rows = data.libraries.map((l) => `<tr><td class="num">${t.seconds(l.ts_ns)}</td><td class="num">${l.pid}/${l.tid}</td><td>${html(l.comm)}</td><td><code>${html(l.text)}</code></td></tr>`);
+  const rows = data.libraries.map(
+    (l) =>
+      `<tr><td class="num">${t.seconds(l.ts_ns)}</td><td class="num">${l.pid}/${l.tid}</td><td>${html(l.comm)}</td><td><code>${html(l.text)}</code></td></tr>`,
+  );
   return `<table><thead><tr><th>when</th><th>pid/tid</th><th>comm</th><th>call</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
@@ -302,7 +328,9 @@ export function renderReport(input: ReportInput): string {
   const anomalies = score?.anomalies ?? [];
   const target = metadata.target;
   const rates = rateChart(t, data, anomalies);
-  const wall = metadata.clock?.start_wall ? `recorded ${metadata.clock.start_wall}${metadata.host?.hostname ? ` on ${metadata.host.hostname}` : ''}` : 'imported trace';
+  const wall = metadata.clock?.start_wall
+    ? `recorded ${metadata.clock.start_wall}${metadata.host?.hostname ? ` on ${metadata.host.hostname}` : ''}`
+    : 'imported trace';
   const counts = score ? `${score.counts.high} high, ${score.counts.medium} medium, ${score.counts.low} low` : '';
   const verdict = score
     ? `<span class="verdict ${score.anomalies.length ? 'bad' : 'ok'}">${score.anomalies.length ? `${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'}: ${counts}` : 'clean: no anomalies'}</span>`
