@@ -245,7 +245,7 @@ export class RecordingSession {
     const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
     const attached = o.pid !== undefined ? readProcess(o.pid) : null;
     for (const built of [launcherPath, guardPath])
-      if (o.command && !existsSync(built)) throw new GpoError(`launcher not built (${built} missing): run npm run build`);
+      if (o.command && !existsSync(built)) throw new GpoError(`gpo is not built (${built} missing): run npm run build`);
     const exe = resolvedCommand ?? attached!.exe;
     const exeHash = sha256File(exe);
 

@@ -57,11 +57,12 @@ class LibraryLearner extends RateLearner {
 
   finish() {
     const histograms = this.histograms((id) => this.funcs.names[id]!);
+    const windows = this.windowCount();
     return {
       libraries: {
         mappings: sortedMappings([...this.mappings.values()]),
         libcalls: Object.fromEntries([...this.libcalls].map(([func, args]) => [func, [...args].sort(compareText)])),
-        libcall_rates: { window_ns: this.plan.windowNs, windows: this.windowCount(), stats: statsOfHistograms(histograms, this.windowCount()), histograms },
+        libcall_rates: { window_ns: this.plan.windowNs, windows, stats: statsOfHistograms(histograms, windows), histograms },
       },
       calibration: { libcall_rate_deviation: this.threshold() },
       ...tallySections([this.mappingTally, this.libcallTally]),
