@@ -3,13 +3,13 @@
 #  - OC-SVM (Gaussian kernel) on variable-length n-gram frequencies, n = 1..6 (Khreich et al. 2017);
 #  - Isolation Forest on the same features;
 #  - OC-SVM on the same features plus gpo's two default score components;
-#  - ensemble of Witten-Bell next-call predictors of orders 2..6 (in the spirit of Ring et al. 2021), alone and
-#    with gpo's default score.
+#  - ensembles of next-call predictors (of the kind Ring et al. 2021 report): Witten-Bell orders 2..6, and
+#    Witten-Bell order 6 + the neural n-gram of docs/prototypes/neural-ngram.py; alone and with gpo's default score.
 # Every setting is fixed a priori or chosen on the training traces only (5 folds, trace i in fold i mod 5, as
 # gpo's calibration); the test traces are only scored. Needs Debian's python3-sklearn; run with /usr/bin/python3:
 #   node docs/prototypes/gpo-default-scores.mjs $D > $OUT/gpo-default-scores.json   # after the build
 #   OUT=/tmp/oneclass OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 19 /usr/bin/python3 docs/prototypes/one-class-svm.py $D
-# BUCKET=0: the n-gram vector without the unseen shares (the paper's); NN=0: no neural n-gram member (saves ~3
+# BUCKET=0: the n-gram vector without the unseen shares (fixed size, training's n-grams only); NN=0: no neural n-gram member (saves ~3
 # minutes); NU: the OC-SVMs' nu (0.1).
 import numpy as np, os, sys, glob, re, time, json
 import scipy.sparse as sp
@@ -58,7 +58,7 @@ def line(neg,pos):
 
 # Variable-length n-gram features: for each n = 1..N, the count of each n-gram training made, divided by the
 # trace's number of n-grams of that length. BUCKET=1 (default) adds one feature per n: the share of the trace's
-# n-grams that training never made. Without it (BUCKET=0, the paper's fixed-size vector over training's n-grams)
+# n-grams that training never made. Without it (BUCKET=0, a fixed-size vector over training's n-grams only)
 # a trace of unseen n-grams maps near the origin, which the Gaussian kernel puts among the normal traces.
 def vocabulary(rs):
     voc={}
