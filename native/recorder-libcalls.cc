@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include <thread>
+#include <vector>
+
 std::string LibcallProbes::Attach(bpf_program* program, const std::string& library, uint64_t offset, size_t index,
                                   uint32_t string_arg) {
   // The cookie: the call's index in its low 16 bits, the string argument in the next 8 (bpf/record.bpf.c).
@@ -15,6 +18,10 @@ std::string LibcallProbes::Attach(bpf_program* program, const std::string& libra
 }
 
 void LibcallProbes::DetachAll() {
-  for (bpf_link* link : links_) bpf_link__destroy(link);
+  // Removing a uprobe waits for an RCU grace period (60-85 ms each here, measured with strace): removed side
+  // by side, the probes wait for about one instead of one each, and stopping is that much sooner.
+  std::vector<std::thread> removals;
+  for (bpf_link* link : links_) removals.emplace_back([link] { bpf_link__destroy(link); });
+  for (std::thread& removal : removals) removal.join();
   links_.clear();
 }
