@@ -153,13 +153,14 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			in_target = observe_acts && (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE ||
-						     nr == NR_IO_URING_SETUP || nr == NR_PKEY_MPROTECT || nr == NR_SHMAT);
+			in_target = observe_acts &&
+				    (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE ||
+				     nr == NR_IO_URING_SETUP || nr == NR_PKEY_MPROTECT || nr == NR_SHMAT);
 		}
 	}
 	act = observe_acts && is_act_syscall(nr);
 	if (in_target || act) {
-		struct syscall_args args = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9};
+		struct syscall_args args = { regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9 };
 
 		if (in_target)
 			act_in_target(&args, nr, ret);
