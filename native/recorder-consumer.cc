@@ -89,8 +89,9 @@ void RecordConsumer::Consume() {
   Finish();
 }
 
-// Detach first so nothing new arrives, then read what the kernel still holds, in order: the ring buffer,
-// then the per-CPU stages (each CPU's newest records, the last rows).
+// Detach first so nothing new arrives (the uprobes are removed meanwhile: recorder-libcalls.cc), then read
+// what the kernel still holds, in order: the ring buffer, then the per-CPU stages (each CPU's newest records,
+// the last rows).
 void RecordConsumer::Finish() {
   libcalls_.DetachAll();
   bpf_.Detach();
