@@ -148,18 +148,25 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	__u32 nr = regs->orig_ax & 0xffff;
+	bool in_target = false, act;
 
 	if (is_tracked(tgid)) {
 		if (tgid != launcher_tgid) {
 			record_syscall(id, nr, ret);
-			if (observe_acts &&
-			    (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE ||
-			     nr == NR_IO_URING_SETUP || nr == NR_PKEY_MPROTECT || nr == NR_SHMAT))
-				act_in_target(regs, nr, ret);
+			in_target = observe_acts &&
+				    (nr == NR_MMAP || nr == NR_MPROTECT || nr == NR_MEMFD_CREATE ||
+				     nr == NR_IO_URING_SETUP || nr == NR_PKEY_MPROTECT || nr == NR_SHMAT);
 		}
 	}
-	if (observe_acts && is_act_syscall(nr))
-		act_any(regs, nr, ret, tgid);
+	act = observe_acts && is_act_syscall(nr);
+	if (in_target || act) {
+		struct syscall_args args = { regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9 };
+
+		if (in_target)
+			act_in_target(&args, nr, ret);
+		if (act)
+			act_any(&args, nr, ret, tgid);
+	}
 	return 0;
 }
 

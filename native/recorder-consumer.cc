@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 extern "C" {
@@ -74,8 +75,11 @@ void RecordConsumer::Consume() {
   while (!stop_requested_) {
     ring_buffer__consume(rb_);
     uint64_t now = MonotonicNs();
-    // A batch holding a row that is not a syscall (an act, a library load, a process event) may go sooner.
+    // A batch holding a row that is not a syscall (an act, a library load, a process event) may go sooner,
+    // and one holding the end of a process within 5 ms: recording stops when the last one ends (a tree that
+    // forks and ends many processes still gets at most 200 batches a second for it).
     uint64_t wait = batch_.rare.empty() ? pacing_.delivery_ns : pacing_.event_delivery_ns;
+    if (HoldsProcessEnd()) wait = std::min<uint64_t>(wait, 5000000);
     if (batch_.size() >= batch_rows_ || (batch_.size() > 0 && now - last_delivery > wait)) {
       Deliver();
       last_delivery = now;
@@ -85,8 +89,9 @@ void RecordConsumer::Consume() {
   Finish();
 }
 
-// Detach first so nothing new arrives, then read what the kernel still holds, in order: the ring buffer,
-// then the per-CPU stages (each CPU's newest records, the last rows).
+// Detach first so nothing new arrives (the uprobes are removed meanwhile: recorder-libcalls.cc), then read
+// what the kernel still holds, in order: the ring buffer, then the per-CPU stages (each CPU's newest records,
+// the last rows).
 void RecordConsumer::Finish() {
   libcalls_.DetachAll();
   bpf_.Detach();
@@ -121,7 +126,16 @@ int RecordConsumer::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
+bool RecordConsumer::HoldsProcessEnd() {
+  for (; rare_checked_ < batch_.rare.size(); rare_checked_++) {
+    const RareFields& f = batch_.rare[rare_checked_];
+    if (batch_.kind[f.row] == GPO_KIND_EXIT && f.group_dead.value_or(0)) return true;
+  }
+  return false;
+}
+
 void RecordConsumer::Deliver() {
+  rare_checked_ = 0;
   if (batch_.size() == 0) return;
   auto* written = new BatchWritten();
   written->rows = batch_.size();

@@ -51,6 +51,8 @@ class RecordConsumer {
   void Consume();
   void Finish();
   void Deliver();
+  // Whether the batch holds the exit of a process's last thread (its rare rows not looked at yet are checked).
+  bool HoldsProcessEnd();
   static int OnRecord(void* ctx, void* data, size_t size);
 
   RecorderBpf& bpf_;
@@ -68,6 +70,7 @@ class RecordConsumer {
   int fd_ = -1;
   int write_error_ = 0;
   RecordingBatch batch_;
+  size_t rare_checked_ = 0;
 };
 
 // The counters JavaScript sees (NativeCounters in src/native/addon.ts), from enum gpo_counter's.

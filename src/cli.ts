@@ -9,7 +9,6 @@ const program = new Command('gpo')
   .description('gpo, the game process observer: record, train on and score what a process does and what is done to it')
   .version(GPO_VERSION)
   .exitOverride();
-registerCommands(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
@@ -21,4 +20,6 @@ function fail(err: unknown): never {
   process.exit(err instanceof GpoError ? err.exitCode : 2);
 }
 
-program.parseAsync(process.argv).catch(fail);
+registerCommands(program, process.argv.slice(2))
+  .then(() => program.parseAsync(process.argv))
+  .catch(fail);

@@ -244,7 +244,10 @@ describe('gpo record --pid', () => {
     expect(rows.some((x) => x.kind === 'thread' && x.child_tid === tid && x.pid === pid)).toBe(true);
     expect(rows.filter((x) => x.tid === tid && x.nr === GETPPID).every((x) => x.comm === 'late-thread')).toBe(true);
     // Everything is the target's, but for the signals this test sent it, recorded with the test as actor.
-    expect(new Set(rows.filter((x) => x.kind !== 'signal').map((x) => x.pid))).toEqual(new Set([pid]));
+    const others = rows
+      .filter((x) => x.kind !== 'signal' && x.pid !== pid)
+      .map((x) => `${x.kind} pid ${x.pid} tid ${x.tid} ${x.comm} nr ${x.nr} ${x.path ?? ''}`);
+    expect(others, 'rows of other processes').toEqual([]);
     const signals = rows.filter((x) => x.kind === 'signal');
     expect(signals.map((x) => [x.pid, x.target_pid, Number(x.request)])).toEqual([
       [process.pid, pid, 10],

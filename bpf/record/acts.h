@@ -215,24 +215,35 @@ static long describe_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
+/* A syscall's arguments, named after the registers that carry them (pt_regs) so that handlers read them the
+ * same way. The act handlers take this copy rather than the tracepoint's pt_regs pointer: they are global
+ * functions, which the verifier checks once on their own instead of again for every state the syscall path
+ * reaches them in (about a third of the recorder's load time), and a global function's pointer argument must
+ * be memory it can size. */
+struct syscall_args {
+	__u64 di, si, dx, r10, r8, r9;
+};
+
 /* Inside a followed process: executable mappings (library loads), executable anonymous memory (mmap,
  * mprotect, pkey_mprotect), SysV shm attached executable.
- * (The act handlers are out of line: the syscall path stays small for the calls that are not acts.) */
-static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
+ * (The act handlers are out of line: the syscall path stays small for the calls that are not acts. Returns 0.) */
+__noinline int act_in_target(const struct syscall_args *regs, __u32 nr, long ret)
 {
 	struct gpo_act_event *e;
 
+	if (!regs) /* never: but a global function's verifier does not know it */
+		return 0;
 	if (nr == NR_MMAP) {
 		__u64 prot = regs->dx, flags = regs->r10;
 		int fd = regs->r8;
 		struct file *f;
 
 		if (!(prot & PROT_EXEC) || (ret < 0 && ret > -4096))
-			return;
+			return 0;
 		f = (flags & MAP_ANONYMOUS) ? NULL : fd_file(fd);
 		e = act_begin(f ? GPO_KIND_MMAP_EXEC : GPO_KIND_EXEC_MEMORY, nr, ret);
 		if (!e)
-			return;
+			return 0;
 		e->request = prot;
 		e->addr = ret;
 		e->size = regs->si;
@@ -244,10 +255,10 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		struct vma_ctx c;
 
 		if (!(regs->dx & PROT_EXEC))
-			return;
+			return 0;
 		e = act_begin(GPO_KIND_EXEC_MEMORY, nr, ret);
 		if (!e)
-			return;
+			return 0;
 		e->request = regs->dx;
 		e->addr = regs->di;
 		e->size = regs->si;
@@ -261,10 +272,10 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 		struct vma_ctx c;
 
 		if (!(regs->dx & SHM_EXEC) || (ret < 0 && ret > -4096))
-			return;
+			return 0;
 		e = act_begin(GPO_KIND_EXEC_MEMORY, nr, ret);
 		if (!e)
-			return;
+			return 0;
 		e->request = PROT_READ | PROT_EXEC | ((regs->dx & SHM_RDONLY) ? 0 : PROT_WRITE);
 		e->addr = ret;
 		c.e = e;
@@ -274,17 +285,18 @@ static __noinline void act_in_target(struct pt_regs *regs, __u32 nr, long ret)
 	} else if (nr == NR_MEMFD_CREATE) {
 		e = act_begin(GPO_KIND_MEMFD_CREATE, nr, ret);
 		if (!e)
-			return;
+			return 0;
 		e->request = regs->si;
 		put_user_string(e, (void *)regs->di);
 		event_submit(e);
 	} else if (nr == NR_IO_URING_SETUP) {
 		e = act_begin(GPO_KIND_IO_URING_SETUP, nr, ret);
 		if (!e)
-			return;
+			return 0;
 		e->request = regs->di;
 		event_submit(e);
 	}
+	return 0;
 }
 
 #define EAGAIN_ERRNO 11
@@ -317,14 +329,14 @@ static __always_inline bool is_act_syscall(__u32 nr)
 	return false;
 }
 
-/* Any process: acts toward a followed process, and system-wide events. */
-static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 actor)
+/* Any process: acts toward a followed process, and system-wide events. Returns 0. */
+__noinline int act_any(const struct syscall_args *regs, __u32 nr, long ret, __u32 actor)
 {
 	__u32 tid = 0, target;
 	struct gpo_act_event *e;
 
-	if (actor == gpo_tgid)
-		return; /* gpo reading /proc for thread names is not tampering */
+	if (!regs || actor == gpo_tgid) /* gpo reading /proc for thread names is not tampering */
+		return 0;
 	switch (nr) {
 	case NR_PTRACE:
 		target = resolve_vpid(regs->si, &tid);
@@ -417,6 +429,7 @@ static __noinline void act_any(struct pt_regs *regs, __u32 nr, long ret, __u32 a
 		event_submit(e);
 		break;
 	}
+	return 0;
 }
 
 /* io_uring opens files inside the kernel, with no syscall to hook: an IORING_OP_OPENAT that completed put

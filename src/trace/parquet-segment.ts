@@ -25,8 +25,9 @@ type Outcome = Extract<SegmentWriterMessage, { done: unknown }>['done'] | { erro
 export class ParquetSegmentWriter {
   private readonly tmp: string;
   private readonly fd: number;
-  private readonly worker: Worker;
-  private readonly outcome: Promise<Outcome>;
+  private readonly workerData: SegmentWriterData;
+  private worker: Worker | null = null;
+  private outcome!: Promise<Outcome>;
   private readonly reserved: string;
   private closed = false;
   /** The file's size once complete. */
@@ -46,23 +47,31 @@ export class ParquetSegmentWriter {
     this.tmp = tmpPathFor(path);
     this.fd = createNew(this.tmp);
     this.reserved = reservedMetadata(JSON.stringify(metadata));
-    const workerData: SegmentWriterData = { journalFd, parquetFd: this.fd, gpoVersion: metadata.gpo_version, reservedMetadata: this.reserved };
+    this.workerData = { journalFd, parquetFd: this.fd, gpoVersion: metadata.gpo_version, reservedMetadata: this.reserved };
+  }
+
+  /** The worker, started with the first rows: loading its libraries then overlaps the target's run instead of
+   * delaying its start. */
+  private started(): Worker {
+    if (this.worker) return this.worker;
     // Not unref'd: while gpo waits for the end of the file, the worker is what keeps it running.
-    this.worker = new Worker(SEGMENT_WORKER, { workerData });
+    const worker = new Worker(SEGMENT_WORKER, { workerData: this.workerData });
+    this.worker = worker;
     this.outcome = new Promise<Outcome>((resolve) => {
-      this.worker.on('message', (message: SegmentWriterMessage) => {
+      worker.on('message', (message: SegmentWriterMessage) => {
         if ('rows' in message) this.rowsEncoded = message.rows;
         else if ('done' in message) resolve(message.done);
         else resolve(message);
       });
-      this.worker.on('error', (err) => resolve({ error: String(err).split('\n')[0]! }));
-      this.worker.on('exit', (code) => resolve({ error: `the Parquet writer exited (${code})` }));
+      worker.on('error', (err) => resolve({ error: String(err).split('\n')[0]! }));
+      worker.on('exit', (code) => resolve({ error: `the Parquet writer exited (${code})` }));
     });
+    return worker;
   }
 
   /** The journal is complete up to byte `upTo`. */
   appended(upTo: number): void {
-    this.worker.postMessage({ upTo } satisfies SegmentWriterRequest);
+    this.started().postMessage({ upTo } satisfies SegmentWriterRequest);
   }
 
   /**
@@ -70,7 +79,7 @@ export class ParquetSegmentWriter {
    * first metadata); returns its rows and size. The journal must stay open until then (the worker reads it).
    */
   async complete(upTo: number): Promise<{ rows: number; bytes: number }> {
-    this.worker.postMessage({ finish: { upTo } } satisfies SegmentWriterRequest);
+    this.started().postMessage({ finish: { upTo } } satisfies SegmentWriterRequest);
     const outcome = await this.outcome;
     await this.stopWorker();
     if ('error' in outcome) {
@@ -109,8 +118,10 @@ export class ParquetSegmentWriter {
 
   // The worker is gone before its descriptor is closed: a number reused meanwhile must not be written to.
   private async stopWorker(): Promise<void> {
-    this.worker.removeAllListeners();
-    await this.worker.terminate();
+    const worker = this.worker;
+    if (!worker) return;
+    worker.removeAllListeners();
+    await worker.terminate();
   }
 
   private closeFile(): boolean {
