@@ -2,12 +2,10 @@
 // appends to the journal (the Arrow IPC stream) are read back from the page cache by the journal's own
 // descriptor (descriptors are the process's, shared with this thread) and encoded as they arrive, so
 // stopping waits only for what was not encoded yet. The main thread sends how far the journal is complete.
-import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { JournalTail } from './journal-tail.js';
-import { collectEvery } from './memory.js';
-import { streamParquet, writerProperties } from './writer.js';
+import { encodeJournal } from './journal-parquet.js';
+import type { JournalTail } from './journal-tail.js';
 
 export interface SegmentWriterData {
   journalFd: number;
@@ -72,19 +70,8 @@ async function* journalBatches(tail: JournalTail) {
 }
 
 async function run(): Promise<void> {
-  const tail = new JournalTail(data.journalFd);
-  let position = 0;
-  await streamParquet(
-    journalBatches(tail),
-    writerProperties(data.gpoVersion, data.reservedMetadata),
-    (bytes) => {
-      for (let done = 0; done < bytes.length;) done += writeSync(data.parquetFd, bytes, done, bytes.length - done, position + done);
-      position += bytes.length;
-    },
-    // Collections keep the worker's part of gpo's memory small (encoding allocates large short-lived buffers).
-    collectEvery(2),
-  );
-  port.postMessage({ done: { rows: tail.rows, bytes: position } } satisfies SegmentWriterMessage);
+  const done = await encodeJournal(data, journalBatches);
+  port.postMessage({ done } satisfies SegmentWriterMessage);
 }
 
 run().catch((err: unknown) => {

@@ -8,11 +8,16 @@ import { GpoError } from '../errors.js';
 import { reservedMetadata, rewriteFooterMetadata } from './footer-metadata.js';
 import { type TraceMetadata } from './metadata.js';
 import { checkReplaceable, createNew, publish } from './output-file.js';
+import { encodeJournal, journalUpTo } from './journal-parquet.js';
 import type { SegmentWriterData, SegmentWriterMessage, SegmentWriterRequest } from './parquet-segment-worker.js';
 import { readIpcBatches, tmpPathFor, writeParquet } from './writer.js';
 
 /** The worker's script, next to this module once built (not when this module runs from its .ts source). */
 const SEGMENT_WORKER = new URL('./parquet-segment-worker.js', import.meta.url);
+
+/** Journal bytes (about 80,000 rows) before the worker starts: starting it (a thread loading Arrow and the
+ * addon) costs more than the main thread's encoding of a smaller journal when the recording ends. */
+const WORKER_START_BYTES = 4 << 20;
 
 /** Whether Parquet can be written while recording (the worker is built); otherwise the journal is converted
  * when recording ends. */
@@ -50,8 +55,8 @@ export class ParquetSegmentWriter {
     this.workerData = { journalFd, parquetFd: this.fd, gpoVersion: metadata.gpo_version, reservedMetadata: this.reserved };
   }
 
-  /** The worker, started with the first rows: loading its libraries then overlaps the target's run instead of
-   * delaying its start. */
+  /** The worker, started once the journal is large enough: loading its libraries then overlaps the target's
+   * run instead of delaying its start. */
   private started(): Worker {
     if (this.worker) return this.worker;
     // Not unref'd: while gpo waits for the end of the file, the worker is what keeps it running.
@@ -71,7 +76,7 @@ export class ParquetSegmentWriter {
 
   /** The journal is complete up to byte `upTo`. */
   appended(upTo: number): void {
-    this.started().postMessage({ upTo } satisfies SegmentWriterRequest);
+    if (this.worker || upTo >= WORKER_START_BYTES) this.started().postMessage({ upTo } satisfies SegmentWriterRequest);
   }
 
   /**
@@ -79,9 +84,17 @@ export class ParquetSegmentWriter {
    * first metadata); returns its rows and size. The journal must stay open until then (the worker reads it).
    */
   async complete(upTo: number): Promise<{ rows: number; bytes: number }> {
-    this.started().postMessage({ finish: { upTo } } satisfies SegmentWriterRequest);
-    const outcome = await this.outcome;
-    await this.stopWorker();
+    let outcome: Outcome;
+    if (this.worker) {
+      this.worker.postMessage({ finish: { upTo } } satisfies SegmentWriterRequest);
+      outcome = await this.outcome;
+      await this.stopWorker();
+    } else {
+      // A journal that never grew worth a worker is encoded here.
+      outcome = await encodeJournal(this.workerData, (tail) => journalUpTo(tail, upTo)).catch((err: unknown) => ({
+        error: (err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]!,
+      }));
+    }
     if ('error' in outcome) {
       await this.abandon();
       throw new GpoError(`cannot write ${this.tmp}: ${outcome.error}`);
