@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 
 #include "parquet-encoding.h"
@@ -31,6 +32,61 @@ bool Valid(const ArrowArray& a, int64_t i) {
 
 std::string_view StringAt(const ArrowArray& a, int64_t i) {
   return {reinterpret_cast<const char*>(a.values) + a.offsets[i], size_t(a.offsets[i + 1] - a.offsets[i])};
+}
+
+// Bits [start, start + n) of an Arrow bitmap as one byte each (0 or 1), eight at a time where aligned.
+void ExpandBits(const uint8_t* bits, uint64_t start, size_t n, uint8_t* out) {
+  static const auto spread = [] {
+    std::array<uint64_t, 256> table{};
+    for (int v = 0; v < 256; v++)
+      for (int j = 0; j < 8; j++) table[size_t(v)] |= uint64_t(v >> j & 1) << (8 * j);
+    return table;
+  }();
+  size_t i = 0;
+  for (; i < n && (start + i) % 8 != 0; i++) out[i] = bits[(start + i) >> 3] >> ((start + i) & 7) & 1;
+  for (const uint8_t* b = bits + ((start + i) >> 3); i + 8 <= n; i += 8) memcpy(out + i, &spread[*b++], 8);
+  for (; i < n; i++) out[i] = bits[(start + i) >> 3] >> ((start + i) & 7) & 1;
+}
+
+bool AllZero(const uint8_t* bits, uint64_t start, size_t n) {
+  size_t i = 0;
+  for (; i < n && (start + i) % 8 != 0; i++)
+    if (bits[(start + i) >> 3] >> ((start + i) & 7) & 1) return false;
+  for (const uint8_t* b = bits + ((start + i) >> 3); i + 8 <= n; i += 8)
+    if (*b++) return false;
+  for (; i < n; i++)
+    if (bits[(start + i) >> 3] >> ((start + i) & 7) & 1) return false;
+  return true;
+}
+
+// The strings of a utf8 array from row `from`, indexed like a pointer.
+struct StringsAt {
+  const ArrowArray& a;
+  int64_t from;
+  std::string_view operator[](size_t i) const { return StringAt(a, from + int64_t(i)); }
+};
+
+// Appends the `valid` values among v[0..n) whose level is 1 (all of them without levels). Mostly-null
+// columns take the branch; the others a compaction without branches.
+template <typename V, typename T>
+void Take(const V& v, const uint8_t* levels, size_t n, size_t valid, std::vector<T>& out) {
+  size_t at = out.size();
+  if (!levels) {
+    out.resize(at + n);
+    for (size_t i = 0; i < n; i++) out[at + i] = T(v[i]);
+  } else if (valid * 8 < n) {
+    for (size_t i = 0; i < n; i++)
+      if (levels[i]) out.push_back(T(v[i]));
+  } else {
+    out.resize(at + n);
+    T* p = out.data() + at;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+      p[k] = T(v[i]);
+      k += levels[i];
+    }
+    out.resize(at + k);
+  }
 }
 
 template <typename T>
@@ -121,112 +177,111 @@ void MinMax(const std::string_view* v, size_t n, ChunkMeta& meta) {
 
 }  // namespace
 
-ColumnEncoder::ColumnEncoder(ColumnSpec spec) : spec_(std::move(spec)), zstd_(ZSTD_createCCtx()) {
+ColumnEncoder::ColumnEncoder(ColumnSpec spec, ColumnScratch& scratch) : spec_(std::move(spec)), s_(scratch) {
   // argv: optional list (if nullable) > repeated group > optional item.
   max_def_ = spec_.kind == ColumnKind::kListUtf8 ? (spec_.nullable ? 3 : 2) : (spec_.nullable ? 1 : 0);
   max_rep_ = spec_.kind == ColumnKind::kListUtf8 ? 1 : 0;
 }
-
-ColumnEncoder::~ColumnEncoder() { ZSTD_freeCCtx(zstd_); }
 
 void ColumnEncoder::Gather(const ArrowSlice& s) {
   const ArrowArray& a = s.array;
   const int64_t end = s.from + s.count;
   if (spec_.kind == ColumnKind::kListUtf8) {
     const uint8_t empty = spec_.nullable ? 1 : 0;
+    if (spec_.nullable && a.validity && AllZero(a.validity, uint64_t(a.bit_offset + s.from), size_t(s.count))) {
+      // No list in the slice (argv, on every row but an exec's): one null level each.
+      for (int64_t k = 0; k < s.count; k++)
+        if ((rows_ + k) % kPageRows == 0) s_.pages.emplace_back(s_.def.size() + size_t(k), s_.str.size());
+      s_.def.insert(s_.def.end(), size_t(s.count), 0);
+      s_.rep.insert(s_.rep.end(), size_t(s.count), 0);
+      rows_ += s.count;
+      return;
+    }
     for (int64_t r = s.from; r < end; r++, rows_++) {
-      if (rows_ % kPageRows == 0) pages_.emplace_back(def_.size(), str_.size());
+      if (rows_ % kPageRows == 0) s_.pages.emplace_back(s_.def.size(), s_.str.size());
       if (spec_.nullable && !Valid(a, r)) {
-        def_.push_back(0);
-        rep_.push_back(0);
+        s_.def.push_back(0);
+        s_.rep.push_back(0);
         continue;
       }
       int32_t b = a.offsets[r], e = a.offsets[r + 1];
       if (b == e) {
-        def_.push_back(empty);
-        rep_.push_back(0);
+        s_.def.push_back(empty);
+        s_.rep.push_back(0);
       }
       for (int32_t j = b; j < e; j++) {
-        rep_.push_back(j == b ? 0 : 1);
+        s_.rep.push_back(j == b ? 0 : 1);
         bool valid = Valid(s.child, j);
-        def_.push_back(valid ? uint8_t(max_def_) : uint8_t(empty + 1));
-        if (valid) str_.push_back(StringAt(s.child, j));
+        s_.def.push_back(valid ? uint8_t(max_def_) : uint8_t(empty + 1));
+        if (valid) s_.str.push_back(StringAt(s.child, j));
       }
     }
     return;
   }
-  // Flat columns: one level per row (pages are cut later, by row).
+  // Flat columns: one level per row (pages are cut later, by row): the validity bits as bytes.
   rows_ += s.count;
+  const size_t n = size_t(s.count);
   const bool all_valid = max_def_ == 0 || !a.validity;
+  const uint8_t* levels = nullptr;
+  size_t valid = n;
   if (max_def_ > 0) {
+    size_t at = s_.def.size();
+    s_.def.resize(at + n);
+    uint8_t* d = s_.def.data() + at;
     if (all_valid) {
-      def_.insert(def_.end(), size_t(s.count), 1);
+      memset(d, 1, n);
     } else {
-      for (int64_t r = s.from; r < end; r++) def_.push_back(Valid(a, r));
+      ExpandBits(a.validity, uint64_t(a.bit_offset + s.from), n, d);
+      valid = size_t(std::count(d, d + n, 1));
     }
+    levels = d;
   }
+  if (valid == 0) return;
   switch (spec_.kind) {
-    case ColumnKind::kInt64: {
-      auto* v = reinterpret_cast<const int64_t*>(a.values);
-      if (all_valid) {
-        i64_.insert(i64_.end(), v + s.from, v + end);
-      } else {
-        for (int64_t r = s.from; r < end; r++)
-          if (Valid(a, r)) i64_.push_back(v[r]);
-      }
+    case ColumnKind::kInt64:
+      Take(reinterpret_cast<const int64_t*>(a.values) + s.from, all_valid ? nullptr : levels, n, valid, s_.i64);
       break;
-    }
-    case ColumnKind::kInt32: {
-      auto* v = reinterpret_cast<const int32_t*>(a.values);
-      if (all_valid) {
-        i32_.insert(i32_.end(), v + s.from, v + end);
-      } else {
-        for (int64_t r = s.from; r < end; r++)
-          if (Valid(a, r)) i32_.push_back(v[r]);
-      }
+    case ColumnKind::kInt32:
+      Take(reinterpret_cast<const int32_t*>(a.values) + s.from, all_valid ? nullptr : levels, n, valid, s_.i32);
       break;
-    }
-    case ColumnKind::kInt16: {
-      auto* v = reinterpret_cast<const int16_t*>(a.values);
-      for (int64_t r = s.from; r < end; r++)
-        if (all_valid || Valid(a, r)) i32_.push_back(v[r]);
+    case ColumnKind::kInt16:
+      Take(reinterpret_cast<const int16_t*>(a.values) + s.from, all_valid ? nullptr : levels, n, valid, s_.i32);
       break;
-    }
     default:
-      for (int64_t r = s.from; r < end; r++)
-        if (all_valid || Valid(a, r)) str_.push_back(StringAt(a, r));
+      Take(StringsAt{a, s.from}, all_valid ? nullptr : levels, n, valid, s_.str);
   }
 }
 
 void ColumnEncoder::EncodeValues(size_t v0, size_t v1, bool dictionary, bool delta) {
   size_t n = v1 - v0;
   if (dictionary) {
-    size_t entries = spec_.kind == ColumnKind::kUtf8 ? dict_str_.size() : dict_i32_.size();
+    size_t entries = spec_.kind == ColumnKind::kUtf8 ? s_.dict_str.size() : s_.dict_i32.size();
     int width = BitWidth(entries > 0 ? entries - 1 : 0);
-    page_.push_back(uint8_t(width));
-    EncodeRleHybrid(indices_.data() + v0, n, width, page_);
+    s_.page.push_back(uint8_t(width));
+    EncodeRleHybrid(s_.indices.data() + v0, n, width, s_.page);
   } else if (delta) {
-    EncodeDeltaBinaryPacked(i64_.data() + v0, n, page_);
+    EncodeDeltaBinaryPacked(s_.i64.data() + v0, n, s_.page);
   } else if (spec_.kind == ColumnKind::kInt64) {
-    AppendPlain(page_, i64_.data() + v0, n);
+    AppendPlain(s_.page, s_.i64.data() + v0, n);
   } else if (spec_.kind == ColumnKind::kInt32 || spec_.kind == ColumnKind::kInt16) {
-    AppendPlain(page_, i32_.data() + v0, n);
+    AppendPlain(s_.page, s_.i32.data() + v0, n);
   } else {
-    AppendPlain(page_, str_.data() + v0, n);
+    AppendPlain(s_.page, s_.str.data() + v0, n);
   }
 }
 
-// Compresses page_ and appends its header and bytes to out.
+// Compresses s_.page and appends its header and bytes to out.
 void ColumnEncoder::WritePage(int32_t page_type, int32_t encoding, size_t values, std::vector<uint8_t>& out,
                               ChunkMeta& meta) {
-  packed_.resize(ZSTD_compressBound(page_.size()));
-  size_t packed = ZSTD_compressCCtx(zstd_, packed_.data(), packed_.size(), page_.data(), page_.size(), kZstdLevel);
+  s_.packed.resize(ZSTD_compressBound(s_.page.size()));
+  size_t packed =
+      ZSTD_compressCCtx(s_.zstd, s_.packed.data(), s_.packed.size(), s_.page.data(), s_.page.size(), kZstdLevel);
   if (ZSTD_isError(packed)) packed = 0;  // only when out of memory; the writer then reports it
-  header_.clear();
-  ThriftWriter t(header_);
+  s_.header.clear();
+  ThriftWriter t(s_.header);
   t.BeginElement();
   t.I32(1, page_type);
-  t.I32(2, int32_t(page_.size()));
+  t.I32(2, int32_t(s_.page.size()));
   t.I32(3, int32_t(packed));
   if (page_type == kDictionaryPage) {
     t.BeginStruct(7);
@@ -241,34 +296,34 @@ void ColumnEncoder::WritePage(int32_t page_type, int32_t encoding, size_t values
   }
   t.EndStruct();
   t.EndStruct();
-  out.insert(out.end(), header_.begin(), header_.end());
-  out.insert(out.end(), packed_.begin(), packed_.begin() + ptrdiff_t(packed));
-  meta.uncompressed += int64_t(header_.size() + page_.size());
-  meta.compressed += int64_t(header_.size() + packed);
+  out.insert(out.end(), s_.header.begin(), s_.header.end());
+  out.insert(out.end(), s_.packed.begin(), s_.packed.begin() + ptrdiff_t(packed));
+  meta.uncompressed += int64_t(s_.header.size() + s_.page.size());
+  meta.compressed += int64_t(s_.header.size() + packed);
   if (packed == 0) meta.compressed = -1;
 }
 
 ChunkMeta ColumnEncoder::Encode(const std::vector<ArrowSlice>& slices, bool statistics, std::vector<uint8_t>& out) {
-  def_.clear();
-  rep_.clear();
-  i64_.clear();
-  i32_.clear();
-  str_.clear();
-  pages_.clear();
+  s_.def.clear();
+  s_.rep.clear();
+  s_.i64.clear();
+  s_.i32.clear();
+  s_.str.clear();
+  s_.pages.clear();
   rows_ = 0;
   for (const ArrowSlice& s : slices) Gather(s);
   const bool list = spec_.kind == ColumnKind::kListUtf8;
-  const size_t levels = max_def_ > 0 ? def_.size() : size_t(rows_);
-  const size_t values = list || spec_.kind == ColumnKind::kUtf8 ? str_.size()
-                        : spec_.kind == ColumnKind::kInt64      ? i64_.size()
-                                                                : i32_.size();
+  const size_t levels = max_def_ > 0 ? s_.def.size() : size_t(rows_);
+  const size_t values = list || spec_.kind == ColumnKind::kUtf8 ? s_.str.size()
+                        : spec_.kind == ColumnKind::kInt64      ? s_.i64.size()
+                                                                : s_.i32.size();
   if (!list) {
     // Flat pages start every kPageRows rows; their values after the non-null values before them.
     size_t v = 0;
     for (int64_t r = 0; r < rows_; r += kPageRows) {
       if (r > 0)
-        v += max_def_ > 0 ? size_t(std::count(def_.begin() + (r - kPageRows), def_.begin() + r, 1)) : kPageRows;
-      pages_.emplace_back(size_t(r), v);
+        v += max_def_ > 0 ? size_t(std::count(s_.def.begin() + (r - kPageRows), s_.def.begin() + r, 1)) : kPageRows;
+      s_.pages.emplace_back(size_t(r), v);
     }
   }
 
@@ -280,53 +335,53 @@ ChunkMeta ColumnEncoder::Encode(const std::vector<ArrowSlice>& slices, bool stat
   meta.null_count = int64_t(levels - values);
   bool dictionary = false;
   if (spec_.encoding == ColumnEncoding::kDictionary) {
-    if (spec_.kind == ColumnKind::kUtf8) dictionary = Dictionary(str_, dict_str_, indices_);
+    if (spec_.kind == ColumnKind::kUtf8) dictionary = Dictionary(s_.str, s_.dict_str, s_.indices);
     if (spec_.kind == ColumnKind::kInt32 || spec_.kind == ColumnKind::kInt16)
-      dictionary = Dictionary(i32_, dict_i32_, indices_);
+      dictionary = Dictionary(s_.i32, s_.dict_i32, s_.indices);
   }
   if (dictionary) {
     meta.encodings = {kPlain, kRle, kRleDictionary};
     meta.dictionary_page_offset = int64_t(out.size());
-    page_.clear();
-    size_t entries = spec_.kind == ColumnKind::kUtf8 ? dict_str_.size() : dict_i32_.size();
+    s_.page.clear();
+    size_t entries = spec_.kind == ColumnKind::kUtf8 ? s_.dict_str.size() : s_.dict_i32.size();
     if (spec_.kind == ColumnKind::kUtf8)
-      AppendPlain(page_, dict_str_.data(), entries);
+      AppendPlain(s_.page, s_.dict_str.data(), entries);
     else
-      AppendPlain(page_, dict_i32_.data(), entries);
+      AppendPlain(s_.page, s_.dict_i32.data(), entries);
     WritePage(kDictionaryPage, kPlain, entries, out, meta);
   }
   const bool delta = !dictionary && spec_.encoding == ColumnEncoding::kDelta && spec_.kind == ColumnKind::kInt64;
   if (delta) meta.encodings = {kRle, kDeltaBinaryPacked};
   if (!dictionary && !delta) meta.encodings = {kPlain, kRle};
   meta.data_page_offset = int64_t(out.size());
-  for (size_t p = 0; p < pages_.size(); p++) {
-    auto [l0, v0] = pages_[p];
-    auto [l1, v1] = p + 1 < pages_.size() ? pages_[p + 1] : std::make_pair(levels, values);
-    page_.clear();
-    for (auto* level : {&rep_, &def_}) {
-      int max = level == &rep_ ? max_rep_ : max_def_;
+  for (size_t p = 0; p < s_.pages.size(); p++) {
+    auto [l0, v0] = s_.pages[p];
+    auto [l1, v1] = p + 1 < s_.pages.size() ? s_.pages[p + 1] : std::make_pair(levels, values);
+    s_.page.clear();
+    for (auto* level : {&s_.rep, &s_.def}) {
+      int max = level == &s_.rep ? max_rep_ : max_def_;
       if (max == 0) continue;
       // Data page v1: each level stream is prefixed by its byte length.
-      size_t at = page_.size();
-      page_.resize(at + 4);
-      EncodeRleHybrid(level->data() + l0, l1 - l0, BitWidth(uint64_t(max)), page_);
-      uint32_t length = uint32_t(page_.size() - at - 4);
-      memcpy(page_.data() + at, &length, 4);
+      size_t at = s_.page.size();
+      s_.page.resize(at + 4);
+      EncodeRleHybrid(level->data() + l0, l1 - l0, BitWidth(uint64_t(max)), s_.page);
+      uint32_t length = uint32_t(s_.page.size() - at - 4);
+      memcpy(s_.page.data() + at, &length, 4);
     }
     EncodeValues(v0, v1, dictionary, delta);
     WritePage(kDataPage, dictionary ? kRleDictionary : delta ? kDeltaBinaryPacked : kPlain, l1 - l0, out, meta);
   }
   if (statistics) {
     if (dictionary && spec_.kind == ColumnKind::kUtf8)
-      MinMax(dict_str_.data(), dict_str_.size(), meta);
+      MinMax(s_.dict_str.data(), s_.dict_str.size(), meta);
     else if (dictionary)
-      MinMax(dict_i32_.data(), dict_i32_.size(), meta);
+      MinMax(s_.dict_i32.data(), s_.dict_i32.size(), meta);
     else if (spec_.kind == ColumnKind::kInt64)
-      MinMax(i64_.data(), i64_.size(), meta);
+      MinMax(s_.i64.data(), s_.i64.size(), meta);
     else if (spec_.kind == ColumnKind::kInt32 || spec_.kind == ColumnKind::kInt16)
-      MinMax(i32_.data(), i32_.size(), meta);
+      MinMax(s_.i32.data(), s_.i32.size(), meta);
     else
-      MinMax(str_.data(), str_.size(), meta);
+      MinMax(s_.str.data(), s_.str.size(), meta);
   }
   return meta;
 }

@@ -48,10 +48,33 @@ struct ChunkMeta {
   std::string min, max;  // PLAIN bytes of the values
 };
 
+// Working memory of the encoders, shared by the columns of a file: a column is gathered, encoded and
+// written before the next one starts, so memory (and page faults) is one column's, not all of them.
+struct ColumnScratch {
+  ColumnScratch() : zstd(ZSTD_createCCtx()) {}
+  ~ColumnScratch() { ZSTD_freeCCtx(zstd); }
+  ColumnScratch(const ColumnScratch&) = delete;
+  ColumnScratch& operator=(const ColumnScratch&) = delete;
+
+  ZSTD_CCtx* zstd;
+  // The row group's column, gathered: levels (when the column has them), the non-null values, and where
+  // each page's rows start (level index, value index).
+  std::vector<uint8_t> def, rep;
+  std::vector<int64_t> i64;
+  std::vector<int32_t> i32;
+  std::vector<std::string_view> str;
+  std::vector<std::pair<size_t, size_t>> pages;
+  // Dictionary: the distinct values in order of first use, and each value's index.
+  std::vector<int32_t> dict_i32;
+  std::vector<std::string_view> dict_str;
+  std::vector<uint32_t> indices;
+  // A page before compression, compressed, and its header.
+  std::vector<uint8_t> page, packed, header;
+};
+
 class ColumnEncoder {
  public:
-  explicit ColumnEncoder(ColumnSpec spec);
-  ~ColumnEncoder();
+  ColumnEncoder(ColumnSpec spec, ColumnScratch& scratch);
   const ColumnSpec& spec() const { return spec_; }
   // Appends the column chunk for these slices (one row group) to out.
   ChunkMeta Encode(const std::vector<ArrowSlice>& slices, bool statistics, std::vector<uint8_t>& out);
@@ -65,19 +88,6 @@ class ColumnEncoder {
 
   ColumnSpec spec_;
   int max_def_, max_rep_;
-  ZSTD_CCtx* zstd_;
-  // The row group's column, gathered: levels (when the column has them), the non-null values, and where
-  // each page's rows start (level index, value index).
-  std::vector<uint8_t> def_, rep_;
-  std::vector<int64_t> i64_;
-  std::vector<int32_t> i32_;
-  std::vector<std::string_view> str_;
-  std::vector<std::pair<size_t, size_t>> pages_;
+  ColumnScratch& s_;
   int64_t rows_ = 0;
-  // Dictionary: the distinct values in order of first use, and each value's index.
-  std::vector<int32_t> dict_i32_;
-  std::vector<std::string_view> dict_str_;
-  std::vector<uint32_t> indices_;
-  // Scratch: a page before compression, and compressed.
-  std::vector<uint8_t> page_, packed_, header_;
 };

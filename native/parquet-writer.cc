@@ -84,7 +84,7 @@ class ParquetWriterJs : public Napi::ObjectWrap<ParquetWriterJs> {
       if (kind == "int16") spec.kind = ColumnKind::kInt16;
       if (kind == "utf8") spec.kind = ColumnKind::kUtf8;
       if (kind == "list<utf8>") spec.kind = ColumnKind::kListUtf8;
-      columns_.push_back(std::make_unique<ColumnEncoder>(std::move(spec)));
+      columns_.push_back(std::make_unique<ColumnEncoder>(std::move(spec), scratch_));
     }
   }
 
@@ -304,6 +304,7 @@ class ParquetWriterJs : public Napi::ObjectWrap<ParquetWriterJs> {
     t.EndStruct();
   }
 
+  ColumnScratch scratch_;
   std::vector<std::unique_ptr<ColumnEncoder>> columns_;
   bool statistics_ = true;
   int64_t position_ = 0;
