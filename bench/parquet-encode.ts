@@ -1,7 +1,7 @@
 // The recording worker's pipeline alone (src/trace/parquet-segment-worker.ts): a journal read by JournalTail
 // and encoded by streamParquet, in this thread, timed in CPU seconds. --root runs another checkout's build
 // (its dist/), so two encoders are compared on the same journal:
-//   node dist/bench/parquet-encode.js JOURNAL.arrows [--root /work/main] [--repeats 3] [--collect-every N]
+//   node dist/bench/parquet-encode.js JOURNAL.arrows [--root /work/main] [--repeats 3] [--collect-every N] [--encode-only]
 // The first repeat is the worker's case (a fresh thread: code not yet optimized); later ones run warm.
 // Make a journal: `gpo record -o T.parquet -- out/bin/storm 2000000`, killed (-9) before it ends the file.
 import { closeSync, fstatSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -16,6 +16,9 @@ const root = resolve(option('--root', new URL('../..', import.meta.url).pathname
 const repeats = Number(option('--repeats', '3'));
 // A full collection every N batches (the worker's choice: its src/trace/parquet-segment-worker.ts).
 const collect = Number(option('--collect-every', '2'));
+// --encode-only: the journal is read and expanded first, untimed; only streamParquet is timed.
+const encodeOnly = args.includes('--encode-only');
+if (encodeOnly) args.splice(args.indexOf('--encode-only'), 1);
 const journal = args[0];
 if (!journal) throw new Error('usage: parquet-encode.js JOURNAL.arrows [--root DIR] [--repeats N]');
 
@@ -30,8 +33,6 @@ for (let r = 0; r < repeats; r++) {
   const outFd = openSync(out, 'w');
   let bytes = 0;
   const tail = new JournalTail(fd);
-  const start = process.cpuUsage();
-  const wall = performance.now();
   // As the worker reads: chunk by chunk, each chunk's batches encoded before the next is read.
   async function* batches() {
     for (;;) {
@@ -40,8 +41,11 @@ for (let r = 0; r < repeats; r++) {
       if (tail.offset === from) return;
     }
   }
+  const read = encodeOnly ? tail.readAll(size) : undefined;
+  const start = process.cpuUsage();
+  const wall = performance.now();
   await streamParquet(
-    batches(),
+    read ?? batches(),
     writerProperties('bench', '{}'),
     (b: Uint8Array) => {
       bytes += writeSync(outFd, b, 0, b.length, bytes);
@@ -56,6 +60,7 @@ for (let r = 0; r < repeats; r++) {
     JSON.stringify({
       root,
       collect_every: collect,
+      encode_only: encodeOnly,
       rows: tail.rows,
       cpu_s: +seconds.toFixed(3),
       wall_s: +((performance.now() - wall) / 1000).toFixed(3),
