@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(clang-19 clang-format-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ bpftrace strace time chromium jupyter-notebook jupyter-nbconvert python3-ipykernel)
+packages=(clang-19 clang-format-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config make g++ bpftrace strace time chromium jupyter-notebook jupyter-nbconvert python3-ipykernel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,10 +1,9 @@
 // The Parquet reader skips decoding the columns that are entirely null, or one constant string, in a row
 // group (column chunk statistics in the footer) and fills them instead: the rows read back must be the same
 // as when every column is decoded, whatever the row group, and files without statistics read as before.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
-import * as parquet from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
 import { rowsBatch, syscallBatch, type TraceRowInput } from '../src/import/trace-batches.js';
 import { importMetadata } from '../src/import/to-trace.js';
@@ -12,7 +11,7 @@ import { TRACE_COLUMNS } from '../src/trace/batch-view.js';
 import { readFooterStats } from '../src/trace/parquet-footer.js';
 import { openTrace } from '../src/trace/reader.js';
 import { traceSchema } from '../src/trace/schema.js';
-import { ROW_GROUP_ROWS, writeParquet } from '../src/trace/writer.js';
+import { ROW_GROUP_ROWS, streamParquet, writeParquet, writerProperties } from '../src/trace/writer.js';
 import { tempDir } from './score/trace-helpers.js';
 
 const PID = 4000;
@@ -100,15 +99,10 @@ describe('Parquet reader: columns filled from the row group statistics', () => {
     const path = join(dir, 'nostats.parquet');
     const withStats = join(dir, 'stats.parquet');
     await writeParquet(batches(), withStats, metadata());
-    // The same file rewritten by parquet-wasm without statistics.
-    const table = parquet.readParquet(readFileSync(withStats));
-    const meta = new Map([['gpo', JSON.stringify(metadata())]]);
-    const props = new parquet.WriterPropertiesBuilder()
-      .setStatisticsEnabled(parquet.EnabledStatistics.None)
-      .setMaxRowGroupSize(ROW_GROUP_ROWS)
-      .setKeyValueMetadata(meta)
-      .build();
-    writeFileSync(path, parquet.writeParquet(table, props));
+    // The same rows written without statistics.
+    const chunks: Uint8Array[] = [];
+    await streamParquet(batches(), { ...writerProperties('test', JSON.stringify(metadata())), statistics: false }, (bytes) => chunks.push(bytes));
+    writeFileSync(path, Buffer.concat(chunks));
     expect(readFooterStats(path)!.every((g) => [...g.columns.values()].every((c) => c.nullCount === undefined))).toBe(true);
     const columns = [...TRACE_COLUMNS];
     expect(toText(await readAll(path, { columns }))).toEqual(toText(await expected(path, columns, 0)));

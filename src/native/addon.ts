@@ -95,6 +95,37 @@ export interface NativeIpcNode {
   buffers: ArrayBufferView[];
 }
 
+/** A column of a Parquet file the addon writes (native/parquet-writer.cc). */
+export interface NativeParquetColumn {
+  name: string;
+  kind: 'int64' | 'int32' | 'int16' | 'utf8' | 'list<utf8>';
+  nullable: boolean;
+  encoding: 'plain' | 'dictionary' | 'delta';
+}
+
+/** One Arrow array's buffers as apache-arrow holds them: the validity bitmap is indexed from bitOffset + row
+ * (absent: no nulls), values and offsets from row. */
+export interface NativeArrowArray {
+  bitOffset: number;
+  validity?: Uint8Array;
+  values?: ArrayBufferView;
+  offsets?: Int32Array;
+}
+
+/** Rows [from, from + count) of an array; child: the strings of a list<utf8>. */
+export interface NativeArrowSlice extends NativeArrowArray {
+  from: number;
+  count: number;
+  child?: NativeArrowArray;
+}
+
+export interface NativeParquetWriter {
+  /** Encodes a row group (slices[c]: column c's arrays, adding up to `rows`); returns the file's next bytes. */
+  rowGroup(rows: number, slices: NativeArrowSlice[][]): Uint8Array;
+  /** The footer: the file's last bytes. */
+  finish(keyValueMetadata: [string, string][], createdBy: string): Uint8Array;
+}
+
 export interface NativeCounters {
   syscallsDropped: number;
   eventsDropped: number;
@@ -183,6 +214,9 @@ export interface NativeAddon {
   /** Encodes one Arrow IPC record batch message into out from byte `at`; returns its end, or the end it
    * would need (beyond out's length) without writing. metadata becomes the message's custom metadata. */
   encodeRecordBatch(out: Uint8Array, at: number, rows: number, nodes: NativeIpcNode[], metadata?: Record<string, string>): number;
+
+  /** A Parquet file writer (zstd pages; statistics unless `statistics` is false). */
+  ParquetWriter: new (columns: NativeParquetColumn[], statistics?: boolean) => NativeParquetWriter;
 
   /** Appends rows to an Arrow IPC stream exactly as the recorder encodes its batches (for unit tests);
    * returns the bytes written. */

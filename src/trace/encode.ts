@@ -1,11 +1,9 @@
-// Arrow IPC bytes of a record batch for parquet-wasm, encoded by the addon straight from the batch's
-// buffers into one reused buffer: apache-arrow's tableToIPC (a fresh copy of every batch, then garbage)
-// was the slowest step of turning a recording into Parquet.
-import { type Data, DataType, type RecordBatch, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
+// Arrow IPC messages gpo writes itself: a schema's message (the journal's header, and the ARROW:schema of
+// Parquet files) and a batch of no rows carrying metadata, encoded by the addon.
+import { DataType, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
 import { loadAddon, type NativeIpcNode } from '../native/addon.js';
 
 const schemaMessages = new WeakMap<Schema, Uint8Array>();
-let out = new Uint8Array(1 << 20);
 
 /** The stream's first message: the schema (with its metadata). */
 export function schemaMessage(schema: Schema): Uint8Array {
@@ -17,42 +15,6 @@ export function schemaMessage(schema: Schema): Uint8Array {
     schemaMessages.set(schema, bytes);
   }
   return bytes;
-}
-
-/** The field nodes under `data` in depth-first order, each with its buffers in the IPC format's order;
- * false if a buffer is not laid out from its start (a sliced batch). */
-function collectNodes(data: Data, nodes: NativeIpcNode[]): boolean {
-  if (data.offset !== 0) return false;
-  const n = data.length;
-  const validity = data.nullCount > 0 ? data.nullBitmap!.subarray(0, (n + 7) >> 3) : new Uint8Array(0);
-  if (DataType.isUtf8(data.type)) {
-    const offsets = data.valueOffsets.subarray(0, n + 1);
-    nodes.push({ length: n, nullCount: data.nullCount, buffers: [validity, offsets, data.values.subarray(0, offsets[n])] });
-    return true;
-  }
-  if (DataType.isList(data.type)) {
-    nodes.push({ length: n, nullCount: data.nullCount, buffers: [validity, data.valueOffsets.subarray(0, n + 1)] });
-    return collectNodes(data.children[0], nodes);
-  }
-  if (!DataType.isInt(data.type)) return false;
-  nodes.push({ length: n, nullCount: data.nullCount, buffers: [validity, data.values.subarray(0, n)] });
-  return true;
-}
-
-/** The batch as an Arrow IPC stream (schema message, then the batch), or null if it cannot be encoded
- * this way (sliced, or of a type not in gpo's schemas). Valid until the next call. */
-export function encodeIpcStream(batch: RecordBatch): Uint8Array | null {
-  const nodes: NativeIpcNode[] = [];
-  for (const child of batch.data.children) if (!collectNodes(child, nodes)) return null;
-  const head = schemaMessage(batch.schema);
-  const { encodeRecordBatch } = loadAddon();
-  let end = encodeRecordBatch(out, head.length, batch.numRows, nodes);
-  if (end > out.length) {
-    out = new Uint8Array(Math.ceil(end * 1.25));
-    end = encodeRecordBatch(out, head.length, batch.numRows, nodes);
-  }
-  out.set(head, 0);
-  return out.subarray(0, end);
 }
 
 /** A record batch message of no rows for `schema` (flat columns only) whose custom metadata is
