@@ -3,6 +3,7 @@
 
 #include "arrow-ipc.h"
 #include "decode-records.h"
+#include "journal-parquet.h"
 #include "parquet-writer.h"
 #include "probe.h"
 #include "process-control.h"
@@ -12,6 +13,7 @@
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitArrowIpc(env, exports);
   InitDecodeRecords(env, exports);
+  InitJournalParquet(env, exports);
   InitParquetWriter(env, exports);
   InitProbe(env, exports);
   InitProcessControl(env, exports);

@@ -31,29 +31,6 @@ const std::pair<const char*, std::optional<int64_t> RareFields::*> kInt64Fields[
 const std::pair<const char*, std::optional<std::string> RareFields::*> kStringFields[] = {
     {"path", &RareFields::path}, {"exe", &RareFields::exe}, {"func", &RareFields::func}};
 
-// Length of the valid UTF-8 sequence starting at p (0 if it is not one).
-size_t Utf8SequenceLength(const uint8_t* p, size_t n) {
-  uint8_t c = p[0], lo = 0x80, hi = 0xbf;
-  size_t len;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;  // no surrogates
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi) return 0;
-  for (size_t k = 2; k < len; k++)
-    if ((p[k] & 0xc0) != 0x80) return 0;
-  return len;
-}
-
 bool IsHex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // Strings from the traced world (comm, paths, argv) are bytes that need not be UTF-8; the trace stores them
@@ -184,6 +161,28 @@ IpcColumn Numbers(size_t rows, const Validity* valid, IpcBuffer values) {
 }
 
 }  // namespace
+
+size_t Utf8SequenceLength(const uint8_t* p, size_t n) {
+  uint8_t c = p[0], lo = 0x80, hi = 0xbf;
+  size_t len;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;  // no surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (n < len || p[1] < lo || p[1] > hi) return 0;
+  for (size_t k = 2; k < len; k++)
+    if ((p[k] & 0xc0) != 0x80) return 0;
+  return len;
+}
 
 const char* RowKindName(uint8_t kind) { return kind < GPO_KIND_COUNT ? kRowKindNames[kind] : "?"; }
 

@@ -34,6 +34,9 @@ struct RecordingBatch {
   void Clear();
 };
 
+// Length of the valid UTF-8 sequence starting at p, of n bytes left (0 if it is not one).
+size_t Utf8SequenceLength(const uint8_t* p, size_t n);
+
 // The trace's name of a row kind code (enum gpo_row_kind), as in ROW_KINDS of src/trace/schema.ts.
 const char* RowKindName(uint8_t kind);
 

@@ -126,6 +126,19 @@ export interface NativeParquetWriter {
   finish(keyValueMetadata: [string, string][], createdBy: string): Uint8Array;
 }
 
+/** A journal encoded to Parquet by the addon alone (native/journal-parquet.cc). */
+export interface NativeJournalParquet {
+  /** Reads the journal's messages complete up to byte `upTo` (a chunk at most); returns the file's bytes of
+   * the row groups they completed (often none). */
+  pump(upTo: number): Uint8Array;
+  /** The last row group (if rows wait) and the footer: the file's last bytes. */
+  finish(keyValueMetadata: [string, string][], createdBy: string): Uint8Array;
+  /** Where the next unread message of the journal starts. */
+  readonly offset: number;
+  /** Rows read so far. */
+  readonly rows: number;
+}
+
 export interface NativeCounters {
   syscallsDropped: number;
   eventsDropped: number;
@@ -217,6 +230,8 @@ export interface NativeAddon {
 
   /** A Parquet file writer (zstd pages; statistics unless `statistics` is false). */
   ParquetWriter: new (columns: NativeParquetColumn[], statistics?: boolean) => NativeParquetWriter;
+  /** A journal's Parquet file (row groups of `rowGroupRows` rows), read from `journalFd` as it grows. */
+  JournalParquet: new (journalFd: number, columns: NativeParquetColumn[], statistics: boolean, rowGroupRows: number) => NativeJournalParquet;
 
   /** Appends rows to an Arrow IPC stream exactly as the recorder encodes its batches (for unit tests);
    * returns the bytes written. */

@@ -32,6 +32,28 @@ function arrowSchemaMetadata(schema: Schema): [string, string] {
   return ['ARROW:schema', Buffer.from(schemaMessage(new Schema(schema.fields))).toString('base64')];
 }
 
+/** A Parquet file as the addon writes it, as plain data (it is handed to the segment worker): its columns
+ * and what its footer holds besides the row groups. */
+export interface ParquetFileSpec {
+  columns: NativeParquetColumn[];
+  statistics: boolean;
+  rowGroupRows: number;
+  keyValueMetadata: [string, string][];
+  createdBy: string;
+}
+
+/** The file of batches of `schema` written with these properties. */
+export function parquetFileSpec(properties: ParquetProperties, schema: Schema = traceSchema): ParquetFileSpec {
+  const { encodings, statistics, rowGroupRows, keyValueMetadata, createdBy } = properties;
+  return {
+    columns: schema.fields.map((f) => ({ name: f.name, kind: kindOf(f.type), nullable: f.nullable, encoding: encodings[f.name] ?? 'plain' })),
+    statistics,
+    rowGroupRows,
+    keyValueMetadata: [...keyValueMetadata, arrowSchemaMetadata(schema)],
+    createdBy,
+  };
+}
+
 function arrayOf(data: Data): NativeArrowArray {
   return {
     bitOffset: data.offset,
@@ -50,18 +72,15 @@ interface Piece {
 /** Writes batches as Parquet: the file's schema is the first batch's (the trace schema if there is none). */
 export class ParquetEncoder {
   private writer: NativeParquetWriter | undefined;
-  private schema: Schema = traceSchema;
-  private columns: NativeParquetColumn[] = [];
+  private file!: ParquetFileSpec;
   private pieces: Piece[] = [];
   private rows = 0;
 
   constructor(private readonly properties: ParquetProperties) {}
 
   private open(schema: Schema): NativeParquetWriter {
-    this.schema = schema;
-    const { encodings } = this.properties;
-    this.columns = schema.fields.map((f) => ({ name: f.name, kind: kindOf(f.type), nullable: f.nullable, encoding: encodings[f.name] ?? 'plain' }));
-    return (this.writer = new (loadAddon().ParquetWriter)(this.columns, this.properties.statistics));
+    this.file = parquetFileSpec(this.properties, schema);
+    return (this.writer = new (loadAddon().ParquetWriter)(this.file.columns, this.file.statistics));
   }
 
   /** Takes a batch; returns the bytes of the row groups it completed (none, usually). */
@@ -82,12 +101,12 @@ export class ParquetEncoder {
   finish(): Uint8Array[] {
     const writer = this.writer ?? this.open(traceSchema);
     const out = this.rows > 0 ? [this.flush(writer)] : [];
-    out.push(writer.finish([...this.properties.keyValueMetadata, arrowSchemaMetadata(this.schema)], this.properties.createdBy));
+    out.push(writer.finish(this.file.keyValueMetadata, this.file.createdBy));
     return out;
   }
 
   private flush(writer: NativeParquetWriter): Uint8Array {
-    const columns = this.columns.map((column): NativeArrowSlice[] =>
+    const columns = this.file.columns.map((column): NativeArrowSlice[] =>
       this.pieces.map(({ batch, from, count }) => {
         const data = batch.getChild(column.name)?.data;
         if (!data || data.length !== 1 || kindOf(data[0]!.type) !== column.kind) throw new Error(`batch column ${column.name} is not ${column.kind}`);

@@ -4,16 +4,15 @@
 // stopping waits only for what was not encoded yet. The main thread sends how far the journal is complete.
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeJournal } from './journal-parquet.js';
-import type { JournalTail } from './journal-tail.js';
+import { JournalParquet } from './journal-parquet.js';
+import type { ParquetFileSpec } from './parquet-encoder.js';
 
 export interface SegmentWriterData {
   journalFd: number;
   /** The Parquet file (created new by the main thread), written from its start. */
   parquetFd: number;
-  gpoVersion: string;
-  /** The key-value metadata the file starts with (reservedMetadata: room for the final document). */
-  reservedMetadata: string;
+  /** The file's columns and footer metadata (gpo's: reservedMetadata, room for the final document). */
+  file: ParquetFileSpec;
 }
 
 /** To the worker: the journal is complete up to this byte; or: it is final, write the end of the file. */
@@ -51,27 +50,20 @@ function renice(value: number): void {
 }
 renice(19);
 
-async function* journalBatches(tail: JournalTail) {
-  for (;;) {
-    const from = tail.offset;
-    const batches = tail.read(upTo);
-    if (batches.length > 0) {
-      yield* batches;
-      port.postMessage({ rows: tail.rows } satisfies SegmentWriterMessage);
-      // Encoding resolves promises only, which never let a message in: a turn of the event loop does
-      // (a newer end of the journal, the end of recording).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    } else if (tail.offset === from) {
-      // Everything complete is encoded: the end once the journal is final, else wait for more.
-      if (finish) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  }
-}
-
 async function run(): Promise<void> {
-  const done = await encodeJournal(data, journalBatches);
-  port.postMessage({ done } satisfies SegmentWriterMessage);
+  const journal = new JournalParquet(data);
+  for (;;) {
+    if (journal.step(upTo)) {
+      port.postMessage({ rows: journal.rows } satisfies SegmentWriterMessage);
+      // A turn of the event loop between chunks lets a message in (a newer end of the journal, the end of
+      // recording).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } else if (finish) {
+      // Everything complete is encoded and the journal is final.
+      break;
+    } else await new Promise<void>((resolve) => (wake = resolve));
+  }
+  port.postMessage({ done: journal.finish() } satisfies SegmentWriterMessage);
 }
 
 run().catch((err: unknown) => {

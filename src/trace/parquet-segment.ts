@@ -8,15 +8,16 @@ import { GpoError } from '../errors.js';
 import { reservedMetadata, rewriteFooterMetadata } from './footer-metadata.js';
 import { type TraceMetadata } from './metadata.js';
 import { checkReplaceable, createNew, publish } from './output-file.js';
-import { encodeJournal, journalUpTo } from './journal-parquet.js';
+import { encodeJournal } from './journal-parquet.js';
+import { parquetFileSpec } from './parquet-encoder.js';
 import type { SegmentWriterData, SegmentWriterMessage, SegmentWriterRequest } from './parquet-segment-worker.js';
-import { readIpcBatches, tmpPathFor, writeParquet } from './writer.js';
+import { readIpcBatches, tmpPathFor, writeParquet, writerProperties } from './writer.js';
 
 /** The worker's script, next to this module once built (not when this module runs from its .ts source). */
 const SEGMENT_WORKER = new URL('./parquet-segment-worker.js', import.meta.url);
 
-/** Journal bytes (about 80,000 rows) before the worker starts: starting it (a thread loading Arrow and the
- * addon) costs more than the main thread's encoding of a smaller journal when the recording ends. */
+/** Journal bytes (about 80,000 rows) before the worker starts: starting it (a thread loading the addon)
+ * costs more than the main thread's encoding of a smaller journal when the recording ends. */
 const WORKER_START_BYTES = 4 << 20;
 
 /** Whether Parquet can be written while recording (the worker is built); otherwise the journal is converted
@@ -52,7 +53,7 @@ export class ParquetSegmentWriter {
     this.tmp = tmpPathFor(path);
     this.fd = createNew(this.tmp);
     this.reserved = reservedMetadata(JSON.stringify(metadata));
-    this.workerData = { journalFd, parquetFd: this.fd, gpoVersion: metadata.gpo_version, reservedMetadata: this.reserved };
+    this.workerData = { journalFd, parquetFd: this.fd, file: parquetFileSpec(writerProperties(metadata.gpo_version, this.reserved)) };
   }
 
   /** The worker, started once the journal is large enough: loading its libraries then overlaps the target's
@@ -91,9 +92,11 @@ export class ParquetSegmentWriter {
       await this.stopWorker();
     } else {
       // A journal that never grew worth a worker is encoded here.
-      outcome = await encodeJournal(this.workerData, (tail) => journalUpTo(tail, upTo)).catch((err: unknown) => ({
-        error: (err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]!,
-      }));
+      try {
+        outcome = encodeJournal(this.workerData, upTo);
+      } catch (err) {
+        outcome = { error: (err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]! };
+      }
     }
     if ('error' in outcome) {
       await this.abandon();
