@@ -18,11 +18,11 @@ std::vector<ColumnSpec> SpecsOf(Napi::Array columns) {
 class JournalParquetJs : public Napi::ObjectWrap<JournalParquetJs> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "JournalParquet",
-                       {InstanceMethod("pump", &JournalParquetJs::Pump),
-                        InstanceMethod("finish", &JournalParquetJs::Finish),
-                        InstanceAccessor("offset", &JournalParquetJs::Offset, nullptr),
-                        InstanceAccessor("rows", &JournalParquetJs::Rows, nullptr)});
+    return DefineClass(
+        env, "JournalParquet",
+        {InstanceMethod("pump", &JournalParquetJs::Pump), InstanceMethod("finish", &JournalParquetJs::Finish),
+         InstanceAccessor("offset", &JournalParquetJs::Offset, nullptr),
+         InstanceAccessor("rows", &JournalParquetJs::Rows, nullptr)});
   }
 
   explicit JournalParquetJs(const Napi::CallbackInfo& info)
@@ -30,7 +30,8 @@ class JournalParquetJs : public Napi::ObjectWrap<JournalParquetJs> {
         reader_(info[0].As<Napi::Number>().Int32Value(), SpecsOf(info[1].As<Napi::Array>())),
         file_(SpecsOf(info[1].As<Napi::Array>()), info[2].ToBoolean()),
         row_group_rows_(info[3].As<Napi::Number>().Int64Value()) {
-    if (row_group_rows_ <= 0) Napi::RangeError::New(info.Env(), "rowGroupRows must be positive").ThrowAsJavaScriptException();
+    if (row_group_rows_ <= 0)
+      Napi::RangeError::New(info.Env(), "rowGroupRows must be positive").ThrowAsJavaScriptException();
   }
 
  private:

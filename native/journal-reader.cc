@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -186,7 +188,10 @@ class ExtraParser {
   }
 
   static int Hex(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
   }
   bool Hex4(uint32_t* out) {
     if (end_ - p_ < 4) return false;
@@ -297,21 +302,22 @@ JournalReader::JournalReader(int fd, std::vector<ColumnSpec> columns, size_t chu
 
 bool JournalReader::Read(int64_t end, std::vector<std::shared_ptr<JournalBatch>>& out, std::string* error) {
   for (;;) {
-    const int64_t left = end - offset_;
+    // Never past the file's end: a mapped page beyond it would fault (SIGBUS) rather than read short.
+    struct stat st;
+    if (fstat(fd_, &st) != 0) return *error = std::string("cannot read the journal: ") + strerror(errno), false;
+    const int64_t left = std::min<int64_t>(end, st.st_size) - offset_;
+    if (left < 8) return true;
     const size_t want = size_t(std::min<int64_t>(left, int64_t(std::max(chunk_bytes_, needed_))));
-    if (left < 8 || want < 8) return true;
-    std::shared_ptr<uint8_t[]> chunk(new uint8_t[want]);
-    size_t filled = 0;
-    while (filled < want) {
-      ssize_t n = pread(fd_, chunk.get() + filled, want - filled, off_t(offset_ + int64_t(filled)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return *error = std::string("cannot read the journal: ") + strerror(errno), false;
-      if (n == 0) break;
-      filled += size_t(n);
-    }
+    // The chunk is mapped, not read: the columns point into the page cache, with no copy nor fresh pages.
+    const int64_t page = offset_ & ~int64_t(sysconf(_SC_PAGESIZE) - 1);
+    const size_t length = size_t(offset_ - page) + want;
+    void* map = mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, fd_, off_t(page));
+    if (map == MAP_FAILED) return *error = std::string("cannot map the journal: ") + strerror(errno), false;
+    std::shared_ptr<const uint8_t> chunk(static_cast<const uint8_t*>(map) + (offset_ - page),
+                                         [map, length](const uint8_t*) { munmap(map, length); });
     size_t at = 0;
     bool again = false;
-    while (at + 8 <= filled) {
+    while (at + 8 <= want) {
       message_at_ = offset_ + int64_t(at);
       uint32_t marker;
       int32_t metadata_size;
@@ -320,7 +326,7 @@ bool JournalReader::Read(int64_t end, std::vector<std::shared_ptr<JournalBatch>>
       if (marker != kContinuation || metadata_size < 0)
         return *error = "corrupt Arrow IPC stream at byte " + std::to_string(message_at_), false;
       // 0: the end-of-stream marker.
-      if (metadata_size == 0 || at + 8 + size_t(metadata_size) > filled) break;
+      if (metadata_size == 0 || at + 8 + size_t(metadata_size) > want) break;
       const uint8_t* metadata = chunk.get() + at + 8;
       Flat f{metadata, size_t(metadata_size)};
       size_t message = f.Get<uint32_t>(0);
@@ -329,8 +335,8 @@ bool JournalReader::Read(int64_t end, std::vector<std::shared_ptr<JournalBatch>>
       if (f.bad || body_size < 0)
         return *error = "corrupt Arrow IPC message at byte " + std::to_string(message_at_), false;
       const size_t next = at + 8 + size_t(metadata_size) + size_t(body_size);
-      if (next > filled) {
-        if (at == 0 && filled == want && int64_t(next) <= left) {
+      if (next > want) {
+        if (at == 0 && int64_t(next) <= left) {
           // A message larger than one chunk: read again, up to its end.
           needed_ = next;
           again = true;
@@ -369,7 +375,8 @@ bool JournalReader::ReadSchema(const uint8_t* metadata, size_t size, std::string
     uint8_t type_type = f.Scalar<uint8_t>(field, 2);
     Field out{name ? f.String(name) : "", type_type == kTypeUtf8, 0};
     if (type_type == kTypeInt && type) out.bits = f.Scalar<int32_t>(type, 0);
-    if (!out.utf8 && out.bits == 0) return *error = "the journal's column " + out.name + " is of an unknown type", false;
+    if (!out.utf8 && out.bits == 0)
+      return *error = "the journal's column " + out.name + " is of an unknown type", false;
     fields.push_back(std::move(out));
   }
   if (f.bad || fields.empty()) return *error = "the journal's schema cannot be read", false;
@@ -380,7 +387,10 @@ bool JournalReader::ReadSchema(const uint8_t* metadata, size_t size, std::string
     for (size_t j = 0; j < fields.size(); j++) {
       if (fields[j].name != columns_[c].name) continue;
       const ColumnKind kind = columns_[c].kind;
-      const int bits = kind == ColumnKind::kInt64 ? 64 : kind == ColumnKind::kInt32 ? 32 : kind == ColumnKind::kInt16 ? 16 : 0;
+      const int bits = kind == ColumnKind::kInt64   ? 64
+                       : kind == ColumnKind::kInt32 ? 32
+                       : kind == ColumnKind::kInt16 ? 16
+                                                    : 0;
       if (kind == ColumnKind::kListUtf8 || fields[j].utf8 != (kind == ColumnKind::kUtf8) || fields[j].bits != bits)
         return *error = "the journal's column " + fields[j].name + " is not of the trace's type", false;
       source[c] = int(j);
@@ -401,12 +411,12 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
                               std::shared_ptr<JournalBatch>& batch, std::string* error) {
   Flat f{metadata, size};
   size_t record_batch = f.Ref(f.Get<uint32_t>(0), 2);
-  if (!record_batch || f.bad) return *error = "a record batch without its header", false;
-  const int64_t rows = f.Scalar<int64_t>(record_batch, 0);
-  // Batches of no rows only carry metadata.
-  if (rows == 0) return !f.bad;
+  const int64_t rows = record_batch ? f.Scalar<int64_t>(record_batch, 0) : 0;
   const std::string where = " at byte " + std::to_string(message_at_);
-  if (rows < 0 || f.Ref(record_batch, 3) != 0) return *error = "a record batch that cannot be read" + where, false;
+  if (!record_batch || f.bad || rows < 0) return *error = "a record batch that cannot be read" + where, false;
+  // Batches of no rows only carry metadata.
+  if (rows == 0) return true;
+  if (f.Ref(record_batch, 3) != 0) return *error = "a compressed record batch" + where, false;
   size_t nodes = f.Ref(record_batch, 1), buffers = f.Ref(record_batch, 2);
   size_t buffer_count = 0;
   for (const Field& field : fields_) buffer_count += field.utf8 ? 3 : 2;
@@ -432,12 +442,10 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
     if (nulls > 0 && sizes[0] == 0) return *error = "nulls without a validity bitmap" + where, false;
     a.values = fields_[j].utf8 ? data[2] : data[1];
     if (fields_[j].utf8) a.offsets = reinterpret_cast<const int32_t*>(data[1]);
-    const ColumnKind kind = fields_[j].utf8        ? ColumnKind::kUtf8
+    const ColumnKind kind = fields_[j].utf8         ? ColumnKind::kUtf8
                             : fields_[j].bits == 64 ? ColumnKind::kInt64
                             : fields_[j].bits == 32 ? ColumnKind::kInt32
                                                     : ColumnKind::kInt16;
-    if (!fields_[j].utf8 && fields_[j].bits != 64 && fields_[j].bits != 32 && fields_[j].bits != 16)
-      return *error = "the journal's column " + fields_[j].name + " is of an unknown type", false;
     std::string bad;
     if (!CheckArray(kind, rows, a, sizes[0], fields_[j].utf8 ? sizes[2] : sizes[1], sizes[1], &bad))
       return *error = "the journal's column " + fields_[j].name + where + ": " + bad, false;
@@ -456,7 +464,8 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
 }
 
 const uint8_t* JournalReader::Zeros(size_t bytes, JournalBatch& batch) {
-  if (!zeros_ || zeros_->size() < bytes) zeros_ = std::make_shared<std::vector<uint8_t>>(std::max(bytes, size_t(1) << 20));
+  if (!zeros_ || zeros_->size() < bytes)
+    zeros_ = std::make_shared<std::vector<uint8_t>>(std::max(bytes, size_t(1) << 20));
   batch.keep.push_back(zeros_);
   return zeros_->data();
 }

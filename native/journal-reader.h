@@ -1,6 +1,6 @@
-// Reads a recording's journal (the Arrow IPC stream the recorder appends to, native/recording-batch.cc) by
-// positional reads while it grows, and expands its batches to the trace's columns: the core columns are the
-// journal's own buffers, the others are built from the `extra` JSON of the rare rows. The native twin of
+// Reads a recording's journal (the Arrow IPC stream the recorder appends to, native/recording-batch.cc) a
+// mapped chunk at a time while it grows, and expands its batches to the trace's columns: the core columns are
+// the journal's own buffers, the others are built from the `extra` JSON of the rare rows. The native twin of
 // src/trace/journal-tail.ts + src/trace/expand.ts, for the Parquet writer (native/journal-parquet.cc).
 #pragma once
 #include <stdint.h>
@@ -25,9 +25,9 @@ class JournalReader {
   JournalReader(int fd, std::vector<ColumnSpec> columns, size_t chunk_bytes = 4 << 20);
 
   // Appends the batches (of one row or more) of the messages complete between the last call and byte `end`
-  // of the journal; a message still being written is left for the next call. At most one chunk is read
-  // (or one message, if larger), so a backlog is taken in bounded steps. False (with *error set) for a
-  // journal that is not one.
+  // of the journal (or its end, if shorter); a message still being written is left for the next call. At
+  // most one chunk is read (or one message, if larger), so a backlog is taken in bounded steps. False (with *error set)
+  // for a journal that is not one.
   bool Read(int64_t end, std::vector<std::shared_ptr<JournalBatch>>& out, std::string* error);
 
   // Where the next unread message starts; rows of the batches returned so far.

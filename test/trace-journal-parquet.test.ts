@@ -6,7 +6,8 @@
 // ExtraJson does not write.
 import { closeSync, linkSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from '../src/native/addon.js';
 import { reservedMetadata } from '../src/trace/footer-metadata.js';
@@ -130,6 +131,23 @@ describe.each([
       expect(native.bytes.equals(await encodedInJs(journal, cut))).toBe(true);
       expect(native.rows).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the segment worker', () => {
+  it('loads no Arrow library: its built module graph imports the addon and node only', () => {
+    const seen = new Set<string>();
+    const external = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g))
+        if (spec!.startsWith('.')) visit(join(dirname(file), spec!));
+        else external.add(spec!);
+    };
+    visit(fileURLToPath(new URL('../dist/src/trace/parquet-segment-worker.js', import.meta.url)));
+    expect(seen.size).toBeGreaterThan(2);
+    expect([...external].filter((m) => !m.startsWith('node:'))).toEqual([]);
   });
 });
 
