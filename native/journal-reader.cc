@@ -86,7 +86,7 @@ struct Value {
   std::vector<std::string> items;
 };
 
-// The JSON object of one row's extra, into values[k] for extra column k (names[k]).
+// The JSON object of one row's extra, into values[k] for the column of specs[k] (the columns from extras).
 class ExtraParser {
  public:
   ExtraParser(const char* p, size_t n, const std::vector<const ColumnSpec*>& specs, std::vector<Value>& values)

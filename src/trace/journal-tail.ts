@@ -2,8 +2,8 @@
 // a descriptor of it: each call returns the record batches completed up to a byte offset known to be written,
 // expanded to the trace schema. A message still being written is left for the next call; at most
 // `chunkBytes` are read per call, so a backlog (the writer fell behind a syscall storm) is taken in bounded
-// steps. The one reader of a growing journal: the Parquet worker (src/trace/parquet-segment-worker.ts) and
-// gpo watch (src/watch/stream-tail.ts) both read through it.
+// steps. gpo watch (src/watch/stream-tail.ts) reads through it; the Parquet worker has the addon's own
+// reader (native/journal-reader.cc), which must read a journal as this does.
 import { readSync } from 'node:fs';
 import { Message, MessageHeader, RecordBatchReader, type RecordBatch, type Schema } from 'apache-arrow';
 import { expandRecordingBatch } from './expand.js';
