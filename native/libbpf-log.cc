@@ -10,7 +10,11 @@ namespace {
 
 bool echo = false;
 bool quiet = false;
-std::string first_warning, last_log_line;
+bool hold = false;
+// Never destroyed: a recorder loading on a pool thread may still log while the process exits.
+std::string& first_warning = *new std::string;
+std::string& last_log_line = *new std::string;
+std::string& held = *new std::string;
 bool in_log = false;
 
 std::string Trim(std::string s) {
@@ -24,7 +28,13 @@ int Print(enum libbpf_print_level level, const char* format, va_list args) {
   if (echo) {
     va_list copy;
     va_copy(copy, args);
-    vfprintf(stderr, format, copy);
+    if (hold) {
+      char line[8192];
+      vsnprintf(line, sizeof line, format, copy);
+      held += line;
+    } else {
+      vfprintf(stderr, format, copy);
+    }
     va_end(copy);
   }
   if (level != LIBBPF_WARN) return 0;
@@ -57,12 +67,20 @@ int Print(enum libbpf_print_level level, const char* format, va_list args) {
 
 }  // namespace
 
-void LibbpfLogBegin(bool verbose) {
+void LibbpfLogBegin(bool verbose, bool hold_echo) {
   echo = verbose;
+  hold = hold_echo;
+  held.clear();
   first_warning.clear();
   last_log_line.clear();
   in_log = false;
   libbpf_set_print(Print);
+}
+
+void LibbpfLogRelease() {
+  hold = false;
+  fwrite(held.data(), 1, held.size(), stderr);
+  held.clear();
 }
 
 std::string LibbpfLogReason() {

@@ -4,8 +4,11 @@
 
 #include <string>
 
-// Starts collecting (and echoing when verbose); the reason is reset.
-void LibbpfLogBegin(bool verbose);
+// Starts collecting (and echoing when verbose); the reason is reset. hold_echo: the echo is kept until
+// LibbpfLogRelease (a load on another thread speaks when its result is taken, not in the middle of others).
+void LibbpfLogBegin(bool verbose, bool hold_echo = false);
+// Writes the echo held since LibbpfLogBegin(verbose, true) to stderr and stops holding.
+void LibbpfLogRelease();
 // libbpf's reason for the last failure: its first warning, and the verifier's last word if it logged one.
 std::string LibbpfLogReason();
 

@@ -3,10 +3,12 @@
 // group_dead in 6.16, io_uring_complete took a cqe pointer in 6.3, and some kernels refuse fentry.
 #include "recorder-hooks.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -64,6 +66,34 @@ int ProbeProgram(const char* program, bool attach) {
   return err;
 }
 
+// The same for an empty fentry or lsm program, loaded without libbpf: its target is found in the kernel's
+// BTF the plan has parsed, where libbpf would parse it again (50-70 ms of gpo record's start). Loads as
+// libbpf loads the probe's program: the type, the attach type and the target's BTF id, GPL.
+int ProbeBtfProgram(const btf* vmlinux, bpf_prog_type type, bpf_attach_type attach, const char* function) {
+  int id = btf__find_by_name_kind(vmlinux, function, BTF_KIND_FUNC);
+  if (id <= 0) return ESRCH;  // what libbpf says of a target it cannot find
+  bpf_insn insns[2] = {};
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;  // r0 = 0
+  insns[0].dst_reg = BPF_REG_0;
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach, .attach_btf_id = uint32_t(id));
+  int fd = bpf_prog_load(type, nullptr, "GPL", insns, 2, &opts);
+  if (fd < 0) return -fd;
+  close(fd);
+  return 0;
+}
+
+// probe_fentry and probe_lsm of probe.bpf.c (fentry/do_sys_openat2, lsm/file_open): without the kernel's
+// BTF, as libbpf says it.
+int ProbeFentry(const btf* vmlinux) {
+  return vmlinux ? ProbeBtfProgram(vmlinux, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, "do_sys_openat2")
+                 : ProbeProgram("probe_fentry", false);
+}
+int ProbeLsm(const btf* vmlinux) {
+  return vmlinux ? ProbeBtfProgram(vmlinux, BPF_PROG_TYPE_LSM, BPF_LSM_MAC, "bpf_lsm_file_open")
+                 : ProbeProgram("probe_lsm", false);
+}
+
 // The bpf LSM must be among the active LSMs for lsm/ programs to be called at all; unknown (true) when
 // securityfs is not mounted.
 bool BpfLsmActive() {
@@ -110,7 +140,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
   if (exit_params.size() >= 2) {
     use("on_exit");
     serve("exit", "tp_btf/sched_process_exit");
-  } else if (ProbeProgram("probe_fentry", false) == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
+  } else if (ProbeFentry(vmlinux) == 0 && vmlinux && HasFunction(vmlinux, "taskstats_exit")) {
     use("on_exit_taskstats");
     serve("exit", "fentry/taskstats_exit (sched_process_exit has no group_dead before 6.16)");
   } else {
@@ -193,7 +223,7 @@ RecorderHookPlan PlanRecorderHooks(bool durations, bool acts) {
     }
     // Accesses to a followed process's procfs files through a descriptor opened before recording (or by a
     // route no open hook saw): only an LSM hook sees every read and write.
-    int lsm_error = ProbeProgram("probe_lsm", false);
+    int lsm_error = ProbeLsm(vmlinux);
     if (lsm_error) {
       none("proc_access", std::string("needs BPF LSM (lsm/file_permission), refused here: ") + strerror(lsm_error));
     } else if (!BpfLsmActive()) {

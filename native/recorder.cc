@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "libbpf-log.h"
 #include "record-decoder.h"
@@ -60,19 +61,20 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
          InstanceMethod("setLauncher", &Recorder::SetLauncher), InstanceMethod("stop", &Recorder::Stop),
          InstanceMethod("counters", &Recorder::Counters), InstanceMethod("close", &Recorder::Close),
          InstanceMethod("redirect", &Recorder::Redirect), InstanceMethod("attachLibcall", &Recorder::AttachLibcall),
-         InstanceMethod("hooks", &Recorder::Hooks), InstanceMethod("attachCheck", &Recorder::AttachCheck)});
+         InstanceMethod("hooks", &Recorder::Hooks), InstanceMethod("attachCheck", &Recorder::AttachCheck),
+         InstanceMethod("ready", &Recorder::Ready)});
   }
 
   // new Recorder({ ringBufferBytes, followChildren, durations, observeActs, batchRows, deliveryMs?,
-  //               eventDeliveryMs?, consumerNice?, verbose })
+  //               eventDeliveryMs?, consumerNice?, verbose, background? }): loads the programs the hook plan
+  // chooses, or throws; with background, loads them on a thread of the pool and ready() settles when done.
   explicit Recorder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Recorder>(info) {
     Napi::Env env = info.Env();
     Napi::Object opts = info[0].As<Napi::Object>();
-    RecorderBpfOptions o;
-    o.ring_buffer_bytes = opts.Get("ringBufferBytes").As<Napi::Number>().Uint32Value();
-    o.follow_children = opts.Get("followChildren").ToBoolean();
-    o.durations = durations_ = opts.Get("durations").ToBoolean();
-    o.observe_acts = opts.Get("observeActs").ToBoolean();
+    options_.ring_buffer_bytes = opts.Get("ringBufferBytes").As<Napi::Number>().Uint32Value();
+    options_.follow_children = opts.Get("followChildren").ToBoolean();
+    options_.durations = durations_ = opts.Get("durations").ToBoolean();
+    options_.observe_acts = opts.Get("observeActs").ToBoolean();
     batch_rows_ = opts.Get("batchRows").As<Napi::Number>().Uint32Value();
     if (opts.Get("deliveryMs").IsNumber())
       pacing_.delivery_ns = uint64_t(opts.Get("deliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
@@ -81,21 +83,79 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       pacing_.event_delivery_ns = uint64_t(opts.Get("eventDeliveryMs").As<Napi::Number>().Uint32Value()) * 1000000ull;
     if (opts.Get("consumerNice").IsNumber()) pacing_.nice = opts.Get("consumerNice").As<Napi::Number>().Int32Value();
     verbose_ = opts.Get("verbose").ToBoolean();
-    LibbpfLogBegin(verbose_);
 
-    plan_ = PlanRecorderHooks(durations_, o.observe_acts);
-    const char* what = "";
-    if (int err = bpf_.Load(o, plan_, &what)) {
-      Fail(env, what, err);
+    if (opts.Get("background").ToBoolean()) {
+      // libbpf's echo waits for ready(): what it says comes where a load in the constructor would have said it.
+      LibbpfLogBegin(verbose_, true);
+      loading_ = true;
+      (new LoadWorker(this))->Queue();
       return;
     }
-    decoder_ = std::make_unique<RecordDecoder>(durations_, bpf_.base_ns(), ThreadNameFromProc);
+    LibbpfLogBegin(verbose_);
+    load_error_ = Load(&load_what_);
+    if (load_error_) Error(env, load_what_, load_error_).ThrowAsJavaScriptException();
   }
-
   ~Recorder() override { Release(); }
 
  private:
-  void Fail(Napi::Env env, const char* what, int err) {
+  // Loads the programs (on any thread): 0, or the errno of the step named in *what.
+  int Load(const char** what) {
+    plan_ = PlanRecorderHooks(durations_, options_.observe_acts);
+    int err = bpf_.Load(options_, plan_, what);
+    if (!err) decoder_ = std::make_unique<RecordDecoder>(durations_, bpf_.base_ns(), ThreadNameFromProc);
+    return err;
+  }
+
+  // A background load, on a thread of libuv's pool: the programs verify while JavaScript goes on.
+  class LoadWorker : public Napi::AsyncWorker {
+   public:
+    // The reference keeps the recorder from garbage collection while its load runs.
+    explicit LoadWorker(Recorder* recorder)
+        : Napi::AsyncWorker(recorder->Env()), recorder_(recorder), keep_(Napi::Persistent(recorder->Value())) {}
+    void Execute() override { error_ = recorder_->Load(&what_); }
+    void OnOK() override { recorder_->Loaded(Env(), error_, what_); }
+
+   private:
+    Recorder* recorder_;
+    Napi::ObjectReference keep_;
+    int error_ = 0;
+    const char* what_ = "";
+  };
+
+  void Loaded(Napi::Env env, int error, const char* what) {
+    loading_ = false;
+    load_error_ = error;
+    load_what_ = what;
+    if (close_requested_) Release();
+    if (!ready_.empty()) Settle(env);
+  }
+
+  // Settles the promises ready() gave, once the load is done; libbpf's held echo comes out first.
+  void Settle(Napi::Env env) {
+    LibbpfLogRelease();
+    Napi::Value error = load_error_ ? Error(env, load_what_, load_error_).Value() : env.Undefined();
+    for (Napi::Promise::Deferred& d : ready_) load_error_ ? d.Reject(error) : d.Resolve(env.Undefined());
+    ready_.clear();
+  }
+
+  // ready(): resolves once the programs are loaded, rejects with the error the constructor would have thrown.
+  Napi::Value Ready(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ready_.push_back(Napi::Promise::Deferred::New(env));
+    Napi::Promise promise = ready_.back().Promise();
+    if (!loading_) Settle(env);
+    return promise;
+  }
+
+  // Methods other than ready() and close() need the programs loaded.
+  bool Usable(Napi::Env env) {
+    if (!loading_ && !load_error_) return true;
+    Napi::Error::New(env, loading_ ? "the BPF recorder is still loading" : "the BPF recorder did not load")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+
+  Napi::Error Error(Napi::Env env, const char* what, int err) {
     std::string msg = std::string("cannot ") + what + " the BPF recorder: " + strerror(err);
     std::string reason = LibbpfLogReason();
     if (!reason.empty()) msg += ": " + reason;
@@ -105,11 +165,14 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
       msg += " (--verbose shows libbpf's full log)";
     Napi::Error e = Napi::Error::New(env, msg);
     e.Set("errno", Napi::Number::New(env, err));
-    e.ThrowAsJavaScriptException();
+    return e;
   }
+
+  void Fail(Napi::Env env, const char* what, int err) { Error(env, what, err).ThrowAsJavaScriptException(); }
 
   // track(tgid): follow this process (and, through the fork hook, its descendants).
   Napi::Value Track(const Napi::CallbackInfo& info) {
+    if (!Usable(info.Env())) return info.Env().Undefined();
     bpf_.Track(info[0].As<Napi::Number>().Uint32Value());
     return info.Env().Undefined();
   }
@@ -118,6 +181,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   // returns the error with libbpf's reason, or undefined.
   Napi::Value AttachCheck(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
     LibbpfLogBegin(verbose_);
     int err = bpf_.Attach();
     bpf_.Detach();
@@ -127,9 +191,13 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   }
 
   // hooks(): per signal, the hook serving it on this kernel, or why none can.
-  Napi::Value Hooks(const Napi::CallbackInfo& info) { return HookPlanValue(info.Env(), plan_); }
+  Napi::Value Hooks(const Napi::CallbackInfo& info) {
+    if (!Usable(info.Env())) return info.Env().Undefined();
+    return HookPlanValue(info.Env(), plan_);
+  }
 
   Napi::Value SetLauncher(const Napi::CallbackInfo& info) {
+    if (!Usable(info.Env())) return info.Env().Undefined();
     bpf_.SetLauncher(info[0].As<Napi::Number>().Uint32Value());
     return info.Env().Undefined();
   }
@@ -138,6 +206,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   // none) is the argument read as a string. Returns an error message, or undefined.
   Napi::Value AttachLibcall(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
     std::string path = info[0].As<Napi::String>();
     uint64_t offset = uint64_t(info[1].As<Napi::Number>().Int64Value());
     std::string name = info[2].As<Napi::String>();
@@ -152,6 +221,7 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
   // Arrow IPC stream whose schema message is written).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!Usable(env)) return env.Undefined();
     LibbpfLogBegin(verbose_);
     int err = bpf_.Attach();
     if (err) {
@@ -179,14 +249,17 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
 
   Napi::Value Counters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!bpf_.loaded()) return CountersObject(env, std::vector<uint64_t>(GPO_CNT_MAX, 0));
+    if (loading_ || !bpf_.loaded()) return CountersObject(env, std::vector<uint64_t>(GPO_CNT_MAX, 0));
     return CountersObject(env, bpf_.ReadCounters());
   }
 
   // close(): after onDone, frees the ring buffer and the programs now rather than at garbage collection
   // (the ring buffer's mapping is most of the recorder's memory).
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    Release();
+    if (loading_)
+      close_requested_ = true;
+    else
+      Release();
     return info.Env().Undefined();
   }
 
@@ -196,7 +269,15 @@ class Recorder : public Napi::ObjectWrap<Recorder> {
     bpf_.Destroy();
   }
 
+  RecorderBpfOptions options_ = {};
   RecorderHookPlan plan_;
+  // A background load: running (the pool thread owns plan_, bpf_ and decoder_ until Loaded), its result,
+  // the promises waiting for it, and a close() that came meanwhile.
+  bool loading_ = false;
+  int load_error_ = 0;
+  const char* load_what_ = "";
+  std::vector<Napi::Promise::Deferred> ready_;
+  bool close_requested_ = false;
   bool durations_ = false;
   bool verbose_ = false;
   uint32_t batch_rows_ = 65536;

@@ -7,9 +7,9 @@ import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
 import { preflightRecording } from '../preflight/index.js';
-import { loadAddon, packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
+import { packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type MemoryHolder, type TraceMetadata } from '../trace/metadata.js';
-import { BATCH_ROWS, TRACE_SCHEMA_VERSION } from '../trace/schema.js';
+import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
 import { checkTraceOutput } from '../trace/writer.js';
 import { RecordingOutput, type Rotation } from '../trace/recording-output.js';
 import { GPO_VERSION } from '../version.js';
@@ -21,17 +21,10 @@ import { TreeCgroup } from './tree-cgroup.js';
 import { findMemoryHolders } from './memory-holders.js';
 import { readPreloadFile } from './preload-file.js';
 import { withMachineId } from './host.js';
+import { loadRecorder } from './recorder-load.js';
 
-// 8 MiB holds a few hundred milliseconds of a syscall storm between 1 ms drains; it is mapped twice, so
-// it is also a fair part of gpo's memory.
-export const DEFAULT_RING_BUFFER_BYTES = 8 << 20;
-/**
- * Nice value of the recorder's consumer thread (gpo's other threads keep theirs). With a syscall storm on
- * every CPU and gpo unpinned, a consumer at the storm's priority was kept off the CPUs long enough for the
- * ring buffer to fill: bench/record's throughput run dropped 334,645 of 20 M records at nice 0, none at -10
- * (README, Performance). It only takes the CPU it needs: it sleeps between 1 ms drains.
- */
-export const CONSUMER_NICE = -10;
+export { CONSUMER_NICE, DEFAULT_RING_BUFFER_BYTES } from './recorder-load.js';
+
 /** How long the tree gpo launched gets to exit after SIGTERM when gpo stops, before it is killed with SIGKILL. */
 const LAUNCHED_EXIT_GRACE_MS = 3000;
 /** How long the exit of a target killed with SIGKILL may take to reach the trace. */
@@ -77,6 +70,9 @@ export interface RecordOptions {
   convert?: boolean;
   /** A segmented trace: `output` becomes a folder of parts (src/trace/segment-layout.ts). */
   rotation?: Rotation;
+  /** The recorder, already loading with these options (loadRecorder): gpo record starts it before the
+   * session's modules load. Made here when not given. */
+  recorder?: NativeRecorder;
 }
 
 export interface RecordingStatus {
@@ -210,7 +206,7 @@ export class RecordingSession {
 
   /** The steps of a recording, in order. */
   private async record(): Promise<RecordingSummary> {
-    const target = this.prepare();
+    const target = await this.prepare();
     const cpuAtStart = process.cpuUsage();
     const metadata = this.startMetadata(target);
     if (this.options.command) await this.guardTree(metadata, target);
@@ -232,7 +228,7 @@ export class RecordingSession {
 
   /** Checks the request and the machine, takes the output, identifies the target and loads the recorder
    * with its library-call probes: everything that can fail before anything runs. */
-  private prepare(): PreparedTarget {
+  private async prepare(): Promise<PreparedTarget> {
     const o = this.options;
     if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0)) throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
     preflightRecording();
@@ -249,24 +245,17 @@ export class RecordingSession {
     const exe = resolvedCommand ?? attached!.exe;
     const exeHash = sha256File(exe);
 
-    const addon = loadAddon();
+    // Found while the programs load (reading ELF files); attached once they are loaded.
+    const wantedLibcalls = o.syscallsOnly ? null : this.resolveLibcalls(attached ? o.pid! : null);
+    const recorder = o.recorder ?? loadRecorder(o);
     try {
-      this.recorder = new addon.Recorder({
-        ringBufferBytes: o.ringBufferBytes,
-        followChildren: o.followChildren,
-        durations: o.durations,
-        observeActs: !o.syscallsOnly,
-        batchRows: BATCH_ROWS,
-        deliveryMs: o.deliveryMs,
-        eventDeliveryMs: o.eventDeliveryMs,
-        consumerNice: CONSUMER_NICE,
-        verbose: o.verbose ?? false,
-      });
+      await recorder.ready();
     } catch (err) {
       throw new GpoError((err as Error).message);
     }
+    this.recorder = recorder;
 
-    const libcalls = o.syscallsOnly ? { attached: [], failed: [] } : this.attachLibcalls(attached ? o.pid! : null);
+    const libcalls = wantedLibcalls ? this.attachLibcalls(wantedLibcalls) : { attached: [], failed: [] };
     return { launcherPath, guardPath, resolvedCommand, attached, exe, exeHash, libcalls };
   }
 
@@ -493,10 +482,14 @@ export class RecordingSession {
     };
   }
 
+  /** The library functions to watch (the defaults and --libcall) in the files the target uses. */
+  private resolveLibcalls(pid: number | null): ReturnType<typeof resolveLibcalls> {
+    return resolveLibcalls([...DEFAULT_LIBCALLS, ...(this.options.libcalls ?? [])], pid);
+  }
+
   // Default functions that cannot be found are noted; the user's own must all attach.
-  private attachLibcalls(pid: number | null): NonNullable<TraceMetadata['libcalls']> {
+  private attachLibcalls({ resolved, missing }: ReturnType<typeof resolveLibcalls>): NonNullable<TraceMetadata['libcalls']> {
     const extra = this.options.libcalls ?? [];
-    const { resolved, missing } = resolveLibcalls([...DEFAULT_LIBCALLS, ...extra], pid);
     const wanted = new Set(extra.map((l) => `${l.library}:${l.func}`));
     const missingWanted = missing.filter((m) => wanted.has(m));
     if (missingWanted.length > 0) throw new GpoError(`--libcall ${missingWanted[0]}: no such library or function`);

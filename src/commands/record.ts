@@ -1,11 +1,11 @@
 // gpo record: records a running process (--pid) or a command it starts (-- CMD) into a Parquet trace.
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_RING_BUFFER_BYTES, RecordingSession, type RecordOptions, type RecordingStatus } from '../capture/session.js';
+import type { RecordOptions, RecordingStatus } from '../capture/session.js';
+import { DEFAULT_RING_BUFFER_BYTES, loadRecorder } from '../capture/recorder-load.js';
 import { type LibcallSpec, parseLibcall } from '../capture/libcalls.js';
 import { type Rotation } from '../trace/recording-output.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
 import { heldMemoryWarning } from '../capture/memory-holders.js';
-import { totalDropped, totalTruncated } from '../trace/metadata.js';
 import { recordOutput } from '../capture/output.js';
 import { escapeTerminal } from '../cli/escape.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
@@ -101,6 +101,15 @@ export function recordOptionsOf(cmd: string[], opts: Record<string, unknown>): O
   };
 }
 
+/** The recorder, loading; undefined if it cannot even start (the session then says why, in its turn). */
+function startLoad(options: Omit<RecordOptions, 'output'>): ReturnType<typeof loadRecorder> | undefined {
+  try {
+    return loadRecorder(options);
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerRecord(program: Command): void {
   withRecordOptions(program.command('record').description('record a process: every syscall, fork, exec and exit, into a Parquet trace'))
     .option('-o, --output <file>', 'trace file to write; may hold {host}, {date}, {recording_id}, {comm}, {pid} (folders are created)', 'trace.parquet')
@@ -117,8 +126,13 @@ export function registerRecord(program: Command): void {
       if (target?.thread && !opts.quiet) process.stderr.write(`gpo: ${target.thread} is a thread of process ${target.pid}: recording process ${target.pid}\n`);
       const { output, recordingId } = recordOutput(opts.output, { pid: target?.pid, command: cmd });
       opts.output = output;
+      const options = recordOptionsOf(cmd, opts);
+      // The kernel verifies the programs while the session's modules (Arrow among them) load.
+      const recorder = startLoad(options);
+      const [{ RecordingSession }, { totalDropped, totalTruncated }] = await Promise.all([import('../capture/session.js'), import('../trace/metadata.js')]);
       const session = new RecordingSession({
-        ...recordOptionsOf(cmd, opts),
+        ...options,
+        recorder,
         output,
         recordingId,
         rotation: rotationOf(opts),

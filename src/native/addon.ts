@@ -174,9 +174,14 @@ export interface NativeRecorderOptions {
   /** Nice value of the consumer thread alone (default 0: unchanged); best effort, needs CAP_SYS_NICE. */
   consumerNice?: number;
   verbose: boolean;
+  /** Load on a thread of libuv's pool: the constructor returns at once, ready() settles when loaded. */
+  background?: boolean;
 }
 
 export interface NativeRecorder {
+  /** Resolves once the programs are loaded; rejects with the error the constructor throws when not in the
+   * background. Other methods throw while a background load runs. */
+  ready(): Promise<void>;
   /** Follow this process from now on (its threads, and its children unless followChildren is off). */
   track(tgid: number): void;
   /** Rows of this process are ignored until it execs (the launcher of `gpo record -- CMD`). */

@@ -2,11 +2,7 @@
 // nr, ret) are a contract other tools rely on; bump TRACE_SCHEMA_VERSION when any column changes meaning.
 import { Field, Int16, Int32, Int64, List, Schema, Utf8 } from 'apache-arrow';
 
-/**
- * Rows per Arrow record batch wherever nothing else decides: the recorder's batches, imported traces, and
- * reading a trace (train and score read whole row groups instead: TRACE_BATCH_ROWS).
- */
-export const BATCH_ROWS = 65536;
+export { BATCH_ROWS } from './batch-rows.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 
