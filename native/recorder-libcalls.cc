@@ -94,9 +94,13 @@ bool RemoveApart(const std::vector<bpf_link*>& links) {
     close(pipe_fds[1]);
     return false;
   }
-  // Same memory (nothing copied; it uses its stack and r only), a copy of the descriptor table, this
-  // thread's blocked signals: it runs none of gpo's handlers, and Ctrl-C does not cut it short.
+  // Signals stay blocked in the remover (it runs none of gpo's handlers; Ctrl-C does not cut it short).
+  sigset_t all, was;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &was);
+  // Same memory (nothing copied; it uses its stack and r only), a copy of the descriptor table.
   pid_t pid = clone(RemoverMain, static_cast<char*>(stack) + kRemoverStack, CLONE_VM | SIGCHLD, &r);
+  pthread_sigmask(SIG_SETMASK, &was, nullptr);
   close(pipe_fds[0]);
   if (pid < 0) {
     close(pipe_fds[1]);
@@ -120,10 +124,6 @@ void LibcallProbes::DetachAll() {
   // waiting. A call they see meanwhile is after the stop, in a ring buffer no longer read.
   if (links_.empty()) return;
   std::thread([links = std::move(links_)] {
-    // Signals go to gpo's other threads (nothing interrupts the wait below) and stay blocked in the remover.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, nullptr);
     if (!RemoveApart(links))
       for (bpf_link* link : links) bpf_link__destroy(link);
   }).detach();
