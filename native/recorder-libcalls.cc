@@ -19,7 +19,9 @@ std::string LibcallProbes::Attach(bpf_program* program, const std::string& libra
 void LibcallProbes::DetachAll() {
   // Removing a uprobe waits for RCU grace periods, one removal after another (4 took 40-160 ms here, measured
   // with strace, side by side or not): they are removed on a thread of their own, which the end of the
-  // recording does not wait for. A call they see meanwhile is after the stop, in a ring buffer no longer read.
+  // recording does not wait for; gpo's exit still does, for the ones the thread has not reached (the exit
+  // closes them). A process outliving gpo to remove them would be faster, but gpo must not leave anything it
+  // started running. A call they see meanwhile is after the stop, in a ring buffer no longer read.
   if (links_.empty()) return;
   std::thread([links = std::move(links_)] {
     for (bpf_link* link : links) bpf_link__destroy(link);

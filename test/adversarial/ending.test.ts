@@ -1,7 +1,7 @@
 // Ending what gpo started (issue 13): when gpo launched the target and stops, for whatever reason, no process
 // of the launched tree is left: children, orphaned grandchildren that setsid() and ignore SIGTERM, processes
 // in another process group. Attached with --pid, gpo ends nothing. Real kernel, as root.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,6 +289,19 @@ describe('a normal stop', () => {
     const metadata = (await openTrace(out)).metadata;
     expect(metadata.ended?.map((e) => e.pid)).not.toContain(guardian[0]);
     expect(metadata.tree_guard).toEqual({ cgroup: join(ownCgroupDir(), cgroups[0]!), problem: null });
+  });
+});
+
+describe('gpo exited', () => {
+  it('leaves no process of its own running (the library-call uprobes are removed before it exits)', () => {
+    // Anything gpo forks or clones carries its environment: after gpo, none may be left with the mark.
+    const mark = `GPO_END_MARK=${process.pid}-${Date.now()}`;
+    const r = spawnSync(process.execPath, [GPO, 'record', '-q', '-o', join(dir, 'exited.parquet'), '--', '/bin/true'], {
+      encoding: 'utf8',
+      env: { ...process.env, GPO_END_MARK: mark.split('=')[1] },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(marked(mark), 'processes of gpo alive after it exited').toEqual([]);
   });
 });
 
