@@ -28,7 +28,7 @@ class JournalParquetJs : public Napi::ObjectWrap<JournalParquetJs> {
   explicit JournalParquetJs(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<JournalParquetJs>(info),
         reader_(info[0].As<Napi::Number>().Int32Value(), SpecsOf(info[1].As<Napi::Array>())),
-        file_(SpecsOf(info[1].As<Napi::Array>()), info[2].ToBoolean()),
+        file_(reader_.columns(), info[2].ToBoolean()),
         row_group_rows_(info[3].As<Napi::Number>().Int64Value()) {
     if (row_group_rows_ <= 0)
       Napi::RangeError::New(info.Env(), "rowGroupRows must be positive").ThrowAsJavaScriptException();

@@ -373,9 +373,11 @@ bool JournalReader::ReadSchema(const uint8_t* metadata, size_t size, std::string
     size_t field = f.Element(list, i);
     size_t name = f.Ref(field, 0), type = f.Ref(field, 3);
     uint8_t type_type = f.Scalar<uint8_t>(field, 2);
-    Field out{name ? f.String(name) : "", type_type == kTypeUtf8, 0};
-    if (type_type == kTypeInt && type) out.bits = f.Scalar<int32_t>(type, 0);
-    if (!out.utf8 && out.bits == 0)
+    const int bits = type_type == kTypeInt && type ? f.Scalar<int32_t>(type, 0) : 0;
+    Field out{name ? f.String(name) : "", ColumnKind::kUtf8};
+    if (type_type == kTypeInt && (bits == 16 || bits == 32 || bits == 64))
+      out.kind = bits == 64 ? ColumnKind::kInt64 : bits == 32 ? ColumnKind::kInt32 : ColumnKind::kInt16;
+    else if (type_type != kTypeUtf8)
       return *error = "the journal's column " + out.name + " is of an unknown type", false;
     fields.push_back(std::move(out));
   }
@@ -386,19 +388,14 @@ bool JournalReader::ReadSchema(const uint8_t* metadata, size_t size, std::string
   for (size_t c = 0; c < columns_.size(); c++)
     for (size_t j = 0; j < fields.size(); j++) {
       if (fields[j].name != columns_[c].name) continue;
-      const ColumnKind kind = columns_[c].kind;
-      const int bits = kind == ColumnKind::kInt64   ? 64
-                       : kind == ColumnKind::kInt32 ? 32
-                       : kind == ColumnKind::kInt16 ? 16
-                                                    : 0;
-      if (kind == ColumnKind::kListUtf8 || fields[j].utf8 != (kind == ColumnKind::kUtf8) || fields[j].bits != bits)
+      if (fields[j].kind != columns_[c].kind)
         return *error = "the journal's column " + fields[j].name + " is not of the trace's type", false;
       source[c] = int(j);
       used[j] = true;
     }
   for (size_t j = 0; j < fields.size(); j++) {
     if (used[j]) continue;
-    if (fields[j].name != "extra" || !fields[j].utf8)
+    if (fields[j].name != "extra" || fields[j].kind != ColumnKind::kUtf8)
       return *error = "the journal has a column the trace does not: " + fields[j].name, false;
     extra_ = int(j);
   }
@@ -419,7 +416,7 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
   if (f.Ref(record_batch, 3) != 0) return *error = "a compressed record batch" + where, false;
   size_t nodes = f.Ref(record_batch, 1), buffers = f.Ref(record_batch, 2);
   size_t buffer_count = 0;
-  for (const Field& field : fields_) buffer_count += field.utf8 ? 3 : 2;
+  for (const Field& field : fields_) buffer_count += field.kind == ColumnKind::kUtf8 ? 3 : 2;
   if (!nodes || !buffers || f.Get<uint32_t>(nodes) != fields_.size() || f.Get<uint32_t>(buffers) != buffer_count)
     return *error = "a record batch not of the journal's schema" + where, false;
 
@@ -430,7 +427,8 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
     if (length != rows || nulls < 0 || nulls > rows) return *error = "a bad field node" + where, false;
     size_t sizes[3] = {};
     const uint8_t* data[3] = {};
-    for (size_t k = 0; k < (fields_[j].utf8 ? 3u : 2u); k++, b++) {
+    const bool utf8 = fields_[j].kind == ColumnKind::kUtf8;
+    for (size_t k = 0; k < (utf8 ? 3u : 2u); k++, b++) {
       int64_t at = f.Get<int64_t>(buffers + 4 + 16 * b), bytes = f.Get<int64_t>(buffers + 12 + 16 * b);
       if (at < 0 || bytes < 0 || uint64_t(at) + uint64_t(bytes) > body_size)
         return *error = "a buffer outside its message" + where, false;
@@ -440,14 +438,10 @@ bool JournalReader::ReadBatch(const uint8_t* metadata, size_t size, const uint8_
     ArrowArray& a = arrays[j];
     if (nulls > 0) a.validity = data[0];
     if (nulls > 0 && sizes[0] == 0) return *error = "nulls without a validity bitmap" + where, false;
-    a.values = fields_[j].utf8 ? data[2] : data[1];
-    if (fields_[j].utf8) a.offsets = reinterpret_cast<const int32_t*>(data[1]);
-    const ColumnKind kind = fields_[j].utf8         ? ColumnKind::kUtf8
-                            : fields_[j].bits == 64 ? ColumnKind::kInt64
-                            : fields_[j].bits == 32 ? ColumnKind::kInt32
-                                                    : ColumnKind::kInt16;
+    a.values = utf8 ? data[2] : data[1];
+    if (utf8) a.offsets = reinterpret_cast<const int32_t*>(data[1]);
     std::string bad;
-    if (!CheckArray(kind, rows, a, sizes[0], fields_[j].utf8 ? sizes[2] : sizes[1], sizes[1], &bad))
+    if (!CheckArray(fields_[j].kind, rows, a, sizes[0], utf8 ? sizes[2] : sizes[1], sizes[1], &bad))
       return *error = "the journal's column " + fields_[j].name + where + ": " + bad, false;
   }
   if (f.bad) return *error = "a record batch that cannot be read" + where, false;

@@ -32,13 +32,13 @@ class JournalReader {
 
   // Where the next unread message starts; rows of the batches returned so far.
   int64_t offset() const { return offset_; }
+  const std::vector<ColumnSpec>& columns() const { return columns_; }
   int64_t rows() const { return rows_; }
 
  private:
   struct Field {
     std::string name;
-    bool utf8;
-    int bits;  // integers: their width
+    ColumnKind kind;  // utf8, or an integer of 16, 32 or 64 bits
   };
   bool ReadSchema(const uint8_t* metadata, size_t size, std::string* error);
   bool ReadBatch(const uint8_t* metadata, size_t size, const uint8_t* body, size_t body_size,
