@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RecordingStreamTail } from '../src/watch/stream-tail.js';
-import { ipcPathFor } from '../src/trace/writer.js';
+import { ipcPathFor } from '../src/trace/output-file.js';
 import { fixture, readRows, requireRoot, startGpo, TIMEOUT_SCALE } from './helpers/gpo.js';
 
 const GETPPID = 110;

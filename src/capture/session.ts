@@ -2,20 +2,18 @@
 // writes batches to the trace as they arrive, and closes into a Parquet file with complete metadata.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { GpoError } from '../errors.js';
-import { preflightRecording } from '../preflight/index.js';
-import { packageRoot, type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
+import { type NativeBatchWritten, type NativeFinalStats, type NativeRecorder, type RecorderHook } from '../native/addon.js';
 import { type MemoryHolder, type TraceMetadata } from '../trace/metadata.js';
 import { TRACE_SCHEMA_VERSION } from '../trace/schema.js';
-import { checkTraceOutput } from '../trace/writer.js';
 import { RecordingOutput, type Rotation } from '../trace/recording-output.js';
 import { GPO_VERSION } from '../version.js';
 import { readBuildId } from './elf.js';
 import { DEFAULT_LIBCALLS, type LibcallSpec, resolveLibcalls } from './libcalls.js';
-import { hostInfo, loaderEnv, readProcess, resolveCommand, sha256File } from './target.js';
+import { hostInfo, loaderEnv, readProcess, sha256File } from './target.js';
+import { type CheckedRequest, checkRecordingRequest } from './request.js';
 import { describeEnding, LaunchedTree, type TreeEnding } from './launched-tree.js';
 import { TreeCgroup } from './tree-cgroup.js';
 import { findMemoryHolders } from './memory-holders.js';
@@ -71,8 +69,10 @@ export interface RecordOptions {
   /** A segmented trace: `output` becomes a folder of parts (src/trace/segment-layout.ts). */
   rotation?: Rotation;
   /** The recorder, already loading with these options (loadRecorder): gpo record starts it before the
-   * session's modules load. Made here when not given. */
+   * session's modules load, once checkRecordingRequest has passed (given here as `checked`). Made here when
+   * not given. */
   recorder?: NativeRecorder;
+  checked?: CheckedRequest;
 }
 
 export interface RecordingStatus {
@@ -96,18 +96,6 @@ export interface RecordingSummary {
   /** What gpo ended of the tree it launched when recording stopped, and its cgroup if it could not be removed,
    * in one line (null: nothing). */
   ended: string | null;
-}
-
-function checkOutput(output: string, segmented: boolean): void {
-  const dir = dirname(resolve(output));
-  if (!existsSync(dir)) throw new GpoError(`cannot write ${output}: directory ${dir} does not exist`);
-  // A segmented trace is a new folder (created with mkdir, which refuses whatever is there).
-  if (!segmented) checkTraceOutput(output);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new GpoError(`cannot write ${output}: directory ${dir} is not writable`);
-  }
 }
 
 function monotonicNs(): bigint {
@@ -230,18 +218,10 @@ export class RecordingSession {
    * with its library-call probes: everything that can fail before anything runs. */
   private async prepare(): Promise<PreparedTarget> {
     const o = this.options;
-    if ((o.pid === undefined) === (o.command === undefined || o.command.length === 0)) throw new GpoError('give either --pid PID or -- CMD [ARGS...]');
-    preflightRecording();
-    checkOutput(o.output, o.rotation !== undefined);
+    const { resolvedCommand, launcherPath, guardPath } = o.checked ?? checkRecordingRequest({ ...o, segmented: o.rotation !== undefined });
     // Creating the stream takes the output: a second recording to it is refused here, before anything runs.
     this.output = new RecordingOutput(o.output, o.rotation ?? null, o.convert !== false);
-
-    const launcherPath = join(packageRoot(), 'out', 'bin', 'gpo-launch');
-    const guardPath = join(packageRoot(), 'out', 'bin', 'gpo-guard');
-    const resolvedCommand = o.command ? resolveCommand(o.command[0]) : null;
     const attached = o.pid !== undefined ? readProcess(o.pid) : null;
-    for (const built of [launcherPath, guardPath])
-      if (o.command && !existsSync(built)) throw new GpoError(`gpo is not built (${built} missing): run npm run build`);
     const exe = resolvedCommand ?? attached!.exe;
     const exeHash = sha256File(exe);
 

@@ -7,6 +7,7 @@ import { type Rotation } from '../trace/recording-output.js';
 import { parsePid, recordableProcess } from '../capture/target.js';
 import { heldMemoryWarning } from '../capture/memory-holders.js';
 import { recordOutput } from '../capture/output.js';
+import { checkRecordingRequest } from '../capture/request.js';
 import { escapeTerminal } from '../cli/escape.js';
 import { formatBytes, formatCount, formatDuration } from '../cli/format.js';
 
@@ -127,15 +128,19 @@ export function registerRecord(program: Command): void {
       const { output, recordingId } = recordOutput(opts.output, { pid: target?.pid, command: cmd });
       opts.output = output;
       const options = recordOptionsOf(cmd, opts);
-      // The kernel verifies the programs while the session's modules (Arrow among them) load.
+      // A bad request is said before the load starts (an exit waits for a load in flight); then the kernel
+      // verifies the programs while the session's modules (Arrow among them) load.
+      const rotation = rotationOf(opts);
+      const checked = checkRecordingRequest({ ...options, output, segmented: rotation !== undefined });
       const recorder = startLoad(options);
       const [{ RecordingSession }, { totalDropped, totalTruncated }] = await Promise.all([import('../capture/session.js'), import('../trace/metadata.js')]);
       const session = new RecordingSession({
         ...options,
         recorder,
+        checked,
         output,
         recordingId,
-        rotation: rotationOf(opts),
+        rotation,
         pid: target?.pid,
         onStarted: opts.quiet
           ? undefined

@@ -102,3 +102,21 @@ export function writeOutputFile(path: string, content: string): void {
   }
   publish(tmp, path);
 }
+
+/** The Arrow IPC stream a recording writes to before it becomes Parquet. */
+export function ipcPathFor(parquetPath: string): string {
+  return `${parquetPath}.arrows`;
+}
+
+/** The file a Parquet trace is written to before it is renamed to its path. */
+export function tmpPathFor(parquetPath: string): string {
+  return `${parquetPath}.tmp`;
+}
+
+/** Checks, before recording, every path a trace will be written through: the trace, its stream and its
+ * temporary file. */
+export function checkTraceOutput(parquetPath: string): void {
+  checkReplaceable(parquetPath);
+  refuseExisting(ipcPathFor(parquetPath));
+  refuseExisting(tmpPathFor(parquetPath));
+}

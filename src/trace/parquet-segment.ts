@@ -7,11 +7,11 @@ import { Worker } from 'node:worker_threads';
 import { GpoError } from '../errors.js';
 import { reservedMetadata, rewriteFooterMetadata } from './footer-metadata.js';
 import { type TraceMetadata } from './metadata.js';
-import { checkReplaceable, createNew, publish } from './output-file.js';
+import { checkReplaceable, createNew, publish, tmpPathFor } from './output-file.js';
 import { encodeJournal } from './journal-parquet.js';
 import { parquetFileSpec } from './parquet-encoder.js';
 import type { SegmentWriterData, SegmentWriterMessage, SegmentWriterRequest } from './parquet-segment-worker.js';
-import { readIpcBatches, tmpPathFor, writeParquet, writerProperties } from './writer.js';
+import { readIpcBatches, writeParquet, writerProperties } from './writer.js';
 
 /** The worker's script, next to this module once built (not when this module runs from its .ts source). */
 const SEGMENT_WORKER = new URL('./parquet-segment-worker.js', import.meta.url);

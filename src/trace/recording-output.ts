@@ -9,7 +9,8 @@ import { canWriteWhileRecording, ParquetSegmentWriter } from './parquet-segment.
 import { SegmentFolder } from './segment-folder.js';
 import { partName } from './segment-layout.js';
 import { lastBatchMetadata } from './stream-metadata.js';
-import { convertIpcToParquet, ipcPathFor, TraceStreamWriter } from './writer.js';
+import { convertIpcToParquet, TraceStreamWriter } from './writer.js';
+import { ipcPathFor } from './output-file.js';
 
 export interface Rotation {
   /** Close a segment once its journal holds this many bytes... */

@@ -7,7 +7,7 @@ import { type RecordBatch, RecordBatchReader, Schema } from 'apache-arrow';
 import { GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
-import { checkReplaceable, CREATE_NEW, createNew, publish, refuseCreate, refuseExisting } from './output-file.js';
+import { checkReplaceable, CREATE_NEW, createNew, publish, refuseCreate, tmpPathFor } from './output-file.js';
 import { metadataMessage, schemaMessage } from './encode.js';
 import { expandRecordingBatch } from './expand.js';
 import { type ParquetProperties, ParquetEncoder, ROW_GROUP_ROWS } from './parquet-encoder.js';
@@ -15,24 +15,6 @@ import { recordingSchema, traceSchema } from './schema.js';
 import { scanStream } from './stream-metadata.js';
 
 export { ROW_GROUP_ROWS };
-
-/** The Arrow IPC stream a recording writes to before it becomes Parquet. */
-export function ipcPathFor(parquetPath: string): string {
-  return `${parquetPath}.arrows`;
-}
-
-/** The file a Parquet trace is written to before it is renamed to its path. */
-export function tmpPathFor(parquetPath: string): string {
-  return `${parquetPath}.tmp`;
-}
-
-/** Checks, before recording, every path a trace will be written through: the trace, its stream and its
- * temporary file. */
-export function checkTraceOutput(parquetPath: string): void {
-  checkReplaceable(parquetPath);
-  refuseExisting(ipcPathFor(parquetPath));
-  refuseExisting(tmpPathFor(parquetPath));
-}
 
 /** The recording's Arrow IPC stream: the schema message (with the metadata known at the start), then
  * record batches that the addon appends to `fd` as they are drained, then the end-of-stream marker.

@@ -10,7 +10,7 @@ import { CONSUMER_NICE, RecordingSession, type RecordOptions, type RecordingSumm
 import type { Severity } from '../detectors/anomaly.js';
 import { ScoringRun, scoreReport, type ScoreReport } from '../score/score-trace.js';
 import { recordingOf } from '../trace/recording.js';
-import { ipcPathFor } from '../trace/writer.js';
+import { ipcPathFor } from '../trace/output-file.js';
 import { PrintedAnomalies, type LiveAnomaly } from './printed-anomalies.js';
 import { RecordingStreamTail } from './stream-tail.js';
 
