@@ -39,9 +39,13 @@ describe('gpo record checks the request before loading its programs', () => {
     ['a command that does not exist', ['-o', join(tmpdir(), 'gpo-request-unused.parquet'), '--', 'no-such-cmd-gpo']],
     ['an output folder that does not exist', ['-o', '/nonexistent-dir/x.parquet', '--', '/bin/true']],
     ['an output that is a folder', ['-o', tmpdir(), '--', '/bin/true']],
-  ])('loads none for %s', async (what, args) => {
-    const refused = await innerRecord(what.replace(/ /g, '-'), args);
-    expect(refused.innerCode).toBe(2);
-    expect(refused.bpfLoads).toBe(0);
-  }, 60_000);
+  ])(
+    'loads none for %s',
+    async (what, args) => {
+      const refused = await innerRecord(what.replace(/ /g, '-'), args);
+      expect(refused.innerCode).toBe(2);
+      expect(refused.bpfLoads).toBe(0);
+    },
+    60_000,
+  );
 });
