@@ -2,7 +2,7 @@
 // gpo expands them: `*`, `?`, `**`, `[abc]`, `{a,b}`). One list, sorted within each argument, so every
 // command that takes many traces reads them in the same order. Paths only: traces are opened one by one.
 // A segmented trace (a folder of parts, src/trace/segment-layout.ts) is one trace wherever it is found.
-import { readdirSync, statSync, type Dirent } from 'node:fs';
+import { readdirSync, statfsSync, statSync, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
 import { GpoError } from '../errors.js';
 import { isSegmentedTrace } from './segment-layout.js';
@@ -61,9 +61,26 @@ function entries(folder: string): Dirent[] {
   }
 }
 
+/** statfs magic numbers of the kernel's own filesystems (proc, sysfs, cgroup v1 and v2, debugfs, tracefs,
+ * securityfs, bpf, devpts, configfs, pstore, efivarfs, binfmt_misc, selinuxfs, fusectl, mqueue): no trace
+ * is ever below them, and walking them (`gpo info /`) reads thousands of entries, some refused. */
+const KERNEL_FILESYSTEMS = new Set([
+  0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x64626720, 0x74726163, 0x73636673, 0xcafe4a11, 0x1cd1, 0x62656570, 0x6165676c, 0xde5e81e4, 0x42494e4d, 0xf97cff8c,
+  0x65735543, 0x19800202,
+]);
+
+function onKernelFilesystem(folder: string): boolean {
+  try {
+    return KERNEL_FILESYSTEMS.has(statfsSync(folder).type);
+  } catch {
+    return false; // entries() says why the folder cannot be read
+  }
+}
+
 /** Files below a folder whose path relative to it satisfies `keep`, in sorted order; a segmented trace is
  * taken as a file. Symlinked folders are not entered (no loops); symlinks to files count as files. */
 function walk(folder: string, relative: string, keep: (relative: string) => boolean, out: string[]): void {
+  if (onKernelFilesystem(folder)) return;
   for (const entry of entries(folder).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const path = join(folder, entry.name);
     const rel = relative === '' ? entry.name : `${relative}/${entry.name}`;

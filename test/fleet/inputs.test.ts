@@ -83,4 +83,8 @@ describe('expandTraceInputs', () => {
     expect(rel(expandTraceInputs([join(root, 'fleet/long.parquet')]))).toEqual(['fleet/long.parquet']);
     expect(rel(expandTraceInputs([join(root, 'fleet/crashed')]))).toEqual(['fleet/crashed']);
   });
+  it("does not walk the kernel's own filesystems (/proc, /sys): they hold no traces, and reading them fails", () => {
+    for (const folder of ['/proc', '/sys']) expect(() => expandTraceInputs([folder])).toThrow(`${folder}: no *.parquet traces in this folder`);
+    expect(() => expandTraceInputs(['/proc/**/*.parquet'])).toThrow('/proc/**/*.parquet: no file matches');
+  });
 });
