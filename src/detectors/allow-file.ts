@@ -4,7 +4,7 @@
 // its sections, so scoring needs nothing new. Format: docs/baseline.md.
 import { readFileSync } from 'node:fs';
 import type { BaselineDocument, LoadedBaseline } from '../baseline/document.js';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import type { Detector } from './detector.js';
 import { DETECTORS } from './index.js';
 
@@ -30,7 +30,7 @@ export function readAllowFile(
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GpoError(code === 'ENOENT' ? `${path}: no such allow file` : `${path}: cannot read allow file (${code ?? String(err)})`);
+    throw new GpoError(code === 'ENOENT' ? `${path}: no such allow file` : `${path}: cannot read allow file (${failureReason(err)})`);
   }
   const handlers = new Map(detectors.flatMap((detector) => Object.entries(detector.allows ?? {})));
   const keywords = [...handlers.keys()].sort().join(', ');

@@ -2,7 +2,7 @@
 // its own sections. Every problem is one clear GpoError naming the file.
 import { readFileSync } from 'node:fs';
 import { BASELINE_KIND, BASELINE_VERSION, type BaselineDocument, type LoadedBaseline } from '../baseline/document.js';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { baselineRangeProblem } from '../trace/ranges.js';
 import type { Detector, LoadedSections } from './detector.js';
 import { DETECTORS } from './index.js';
@@ -16,7 +16,7 @@ export function readBaseline(path: string, detectors: readonly Detector[] = DETE
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GpoError(code === 'ENOENT' ? `${path}: no such baseline file` : `${path}: cannot read baseline (${code ?? String(err)})`);
+    throw new GpoError(code === 'ENOENT' ? `${path}: no such baseline file` : `${path}: cannot read baseline (${failureReason(err)})`);
   }
   let doc: unknown;
   try {

@@ -1,7 +1,7 @@
 // Reads dataset files and directories (recursively, in sorted path order) with one of the importers.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { parseAdfaLdTrace } from './adfa-ld.js';
 import type { ImportedSequence } from './sequence.js';
 import { parseStraceLog } from './strace.js';
@@ -36,7 +36,7 @@ export function readInput(file: string): string {
   try {
     return readFileSync(file === STDIN ? 0 : file, 'utf8');
   } catch (err) {
-    throw new GpoError(`cannot read ${file === STDIN ? 'standard input' : file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GpoError(`cannot read ${file === STDIN ? 'standard input' : file}: ${failureReason(err)}`);
   }
 }
 

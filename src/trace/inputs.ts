@@ -4,7 +4,7 @@
 // A segmented trace (a folder of parts, src/trace/segment-layout.ts) is one trace wherever it is found.
 import { readdirSync, statfsSync, statSync, type Dirent } from 'node:fs';
 import { join, sep } from 'node:path';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { isSegmentedTrace } from './segment-layout.js';
 
 const TRACE_SUFFIX = '.parquet';
@@ -57,7 +57,7 @@ function entries(folder: string): Dirent[] {
   try {
     return readdirSync(folder, { withFileTypes: true });
   } catch (err) {
-    throw new GpoError(`cannot read folder ${folder}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GpoError(`cannot read folder ${folder}: ${failureReason(err)}`);
   }
 }
 

@@ -3,7 +3,7 @@
 // Parquet file's temporary, which is then linked (or renamed over an older trace) to the output; baselines
 // and reports go through the same temporary-then-publish path.
 import { closeSync, constants, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats, unlinkSync, writeSync } from 'node:fs';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 
 function fileType(st: Stats): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
@@ -20,7 +20,7 @@ function lstatOrNull(path: string): Stats | null {
     return lstatSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
   }
 }
 
@@ -59,7 +59,7 @@ export function createNew(path: string): number {
 
 export function refuseCreate(path: string, err: unknown): never {
   if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(path);
-  throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
 }
 
 /** Moves a finished temporary file to path: a new name is linked atomically (no replacing whatever
@@ -90,7 +90,14 @@ export function publish(tmp: string, path: string): void {
 export function writeOutputFile(path: string, content: string): void {
   checkReplaceable(path);
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = createNew(tmp);
+  let fd: number;
+  try {
+    fd = openSync(tmp, CREATE_NEW, 0o644);
+  } catch (err) {
+    // Said of the output the user named, not of its temporary (unless that is what is in the way).
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(tmp);
+    throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
+  }
   try {
     const bytes = Buffer.from(content);
     for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
@@ -98,7 +105,7 @@ export function writeOutputFile(path: string, content: string): void {
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
-    throw new GpoError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
   }
   publish(tmp, path);
 }

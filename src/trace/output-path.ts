@@ -3,7 +3,7 @@
 // traced world (comm) or the machine (host), so each is reduced to a safe file-name component first.
 import { lstatSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 
 export const TEMPLATE_FIELDS = ['host', 'date', 'recording_id', 'comm', 'pid'] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
@@ -57,8 +57,7 @@ export function createParentFolders(path: string, trustedRoot: string): void {
     try {
       mkdirSync(current, { mode: 0o755 });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        throw new GpoError(`cannot create ${current}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new GpoError(`cannot create ${current}: ${failureReason(err)}`);
     }
     if (!checked) continue;
     const stats = lstatSync(current);

@@ -6,6 +6,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { JournalParquet } from './journal-parquet.js';
 import type { ParquetFileSpec } from './parquet-encoder.js';
+import { failureReason } from '../errors.js';
 
 export interface SegmentWriterData {
   journalFd: number;
@@ -67,6 +68,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  const code = (err as NodeJS.ErrnoException).code;
-  port.postMessage({ error: code ?? String(err).split('\n')[0]! } satisfies SegmentWriterMessage);
+  port.postMessage({ error: failureReason(err) } satisfies SegmentWriterMessage);
 });

@@ -4,7 +4,7 @@
 import { closeSync, existsSync, fsyncSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { reservedMetadata, rewriteFooterMetadata } from './footer-metadata.js';
 import { type TraceMetadata } from './metadata.js';
 import { checkReplaceable, createNew, publish, tmpPathFor } from './output-file.js';
@@ -95,7 +95,7 @@ export class ParquetSegmentWriter {
       try {
         outcome = encodeJournal(this.workerData, upTo);
       } catch (err) {
-        outcome = { error: (err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]! };
+        outcome = { error: failureReason(err) };
       }
     }
     if ('error' in outcome) {

@@ -5,7 +5,7 @@
 // to the folder the descriptor holds whatever has been done to its name since; and when recording ends gpo
 // says where the trace is if it is no longer at its name.
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync, rmdirSync } from 'node:fs';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 
 export class SegmentFolder {
   private readonly fd: number;
@@ -18,13 +18,13 @@ export class SegmentFolder {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new GpoError(
-        code === 'EEXIST' ? `cannot write ${path}: it exists (a segmented trace is written to a new folder)` : `cannot create ${path}: ${code ?? String(err)}`,
+        code === 'EEXIST' ? `cannot write ${path}: it exists (a segmented trace is written to a new folder)` : `cannot create ${path}: ${failureReason(err)}`,
       );
     }
     try {
       this.fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch (err) {
-      throw new GpoError(`cannot write ${path}: the folder gpo made was replaced at once (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new GpoError(`cannot write ${path}: the folder gpo made was replaced at once (${failureReason(err)})`);
     }
     // Someone may have swapped in a folder of their own between mkdir and open: only gpo's own is taken.
     const st = fstatSync(this.fd);

@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, ftruncateSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { type RecordBatch, RecordBatchReader, Schema } from 'apache-arrow';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { type TraceMetadata, METADATA_KEY } from './metadata.js';
 import { collectEvery } from './memory.js';
 import { checkReplaceable, CREATE_NEW, createNew, publish, refuseCreate, tmpPathFor } from './output-file.js';
@@ -81,7 +81,7 @@ export class TraceStreamWriter {
       fsyncSync(this.fd);
       return null;
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code ?? String(err);
+      return failureReason(err);
     } finally {
       closeSync(this.fd);
     }
@@ -150,7 +150,7 @@ export async function writeParquet(batches: AsyncIterable<RecordBatch> | Iterabl
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof GpoError) throw err;
-    throw new GpoError(`cannot write ${tmp}: ${(err as NodeJS.ErrnoException).code ?? String(err).split('\n')[0]}`);
+    throw new GpoError(`cannot write ${tmp}: ${failureReason(err)}`);
   } finally {
     await handle.close().catch(() => undefined);
   }

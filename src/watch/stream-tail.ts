@@ -8,7 +8,7 @@
 // nice 19 and lags behind on purpose (scoring must not wait for it). So each reads for itself.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
-import { GpoError } from '../errors.js';
+import { failureReason, GpoError } from '../errors.js';
 import { JournalTail } from '../trace/journal-tail.js';
 import { METADATA_KEY, parseMetadata, type TraceMetadata } from '../trace/metadata.js';
 
@@ -22,7 +22,7 @@ export class RecordingStreamTail {
     try {
       this.fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     } catch (err) {
-      throw new GpoError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new GpoError(`cannot read ${path}: ${failureReason(err)}`);
     }
     this.journal = new JournalTail(this.fd);
   }

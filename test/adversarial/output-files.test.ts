@@ -176,5 +176,10 @@ describe('gpo train -o and gpo report -o: the same promises', () => {
       expect(readFileSync(older, 'utf8')).not.toBe('old\n');
       expect(readdirSync(at).filter((f) => f.includes('.tmp'))).toEqual([]);
     });
+
+    it(`${name}: names the output it cannot write and why in words, not its temporary file`, () => {
+      const out = join(dir, 'no-such-folder', 'out');
+      oneLineRefusal(write(out), new RegExp(`^gpo: cannot write ${out}: no such file or directory \\(ENOENT\\)$`, 'm'));
+    });
   }
 });
