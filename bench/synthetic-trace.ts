@@ -71,3 +71,58 @@ export async function writeSyntheticTrace(path: string, options: SyntheticTraceO
   });
   await writeParquet(syntheticBatches(options), path, metadata);
 }
+
+export interface ProcessesTraceOptions {
+  /** Processes, each one thread making one syscall. */
+  processes: number;
+  /** Every `longEvery`-th row is a call of one long-lived thread instead (0: none), so windows are scored too. */
+  longEvery?: number;
+  batchRows?: number;
+}
+
+/**
+ * Many short processes: process i (pid = tid = 100000 + i) makes one syscall of the Markov chain's states,
+ * 1 us apart, like a build or a shell loop forking one helper after another; the scorer keeps state per thread
+ * and per process for each of them.
+ */
+export function* singleCallProcessBatches(options: ProcessesTraceOptions) {
+  const next = random(3);
+  const long = options.longEvery ?? 0;
+  const batchRows = options.batchRows ?? BATCH_ROWS;
+  const comm = new TextEncoder().encode('helper');
+  const table = successors();
+  let state = 0;
+  let spawned = 0;
+  let row = 0;
+  while (spawned < options.processes) {
+    const ts: bigint[] = [];
+    const pids: number[] = [];
+    const nrs: number[] = [];
+    for (; pids.length < batchRows && spawned < options.processes; row++) {
+      ts.push(1_000_000_000n + BigInt(row) * 1000n);
+      if (long > 0 && row % long === long - 1) {
+        const r = next();
+        state = table[state]![r < 0.7 ? 0 : r < 0.95 ? 1 : 2]!;
+        pids.push(4000);
+        nrs.push(STATES[state]!);
+      } else {
+        pids.push(100000 + spawned++);
+        nrs.push(STATES[Math.floor(next() * STATES.length)]!);
+      }
+    }
+    const tids = Int32Array.from(pids);
+    yield syscallBatch({ ts_ns: BigInt64Array.from(ts), pid: tids, tid: tids, nr: Int16Array.from(nrs), comm: () => comm });
+  }
+}
+
+export async function writeProcessesTrace(path: string, options: ProcessesTraceOptions): Promise<number> {
+  let rows = 0;
+  for (const batch of singleCallProcessBatches(options)) rows += batch.numRows;
+  const metadata: TraceMetadata = importMetadata('synthetic', [`processes:${options.processes}:${options.longEvery ?? 0}`], {
+    pid: 4000,
+    comm: 'synthetic',
+    rows,
+  });
+  await writeParquet(singleCallProcessBatches(options), path, metadata);
+  return rows;
+}

@@ -7,6 +7,7 @@ import { rateStats, rateStatsOf, windowCount, worstKey, WindowCounter, type Rate
 import { round, type Anomaly, type Severity } from './anomaly.js';
 import type { BatchView } from '../trace/batch-view.js';
 import type { BaselineFragment, Learner, TrainingPlan } from './detector.js';
+import { StringPool } from './string-ids.js';
 
 /** Robust z-score a rate window must reach when there were no held-out windows to calibrate on. */
 const DEFAULT_RATE_Z = 10;
@@ -183,6 +184,7 @@ export class RateDeviations {
   private base: bigint | undefined;
   /** The first thread seen calling in each process: who a window of the process is shown as. */
   private readonly firstThread = new Map<number, { tid: number; comm: string }>();
+  private readonly comms = new StringPool();
 
   constructor(
     private readonly kind: 'rate_deviation' | 'libcall_rate_deviation',
@@ -202,7 +204,7 @@ export class RateDeviations {
 
   /** Row `row` is a call of a process not seen before (its first thread names the process's anomalies). */
   firstCall(pid: number, view: BatchView, row: number): void {
-    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: view.comm(row) });
+    if (!this.firstThread.has(pid)) this.firstThread.set(pid, { tid: view.tid[row]!, comm: this.comms.get(view.comm(row)) });
   }
 
   /**

@@ -13,3 +13,26 @@ export class StringIds {
     return id;
   }
 }
+
+/**
+ * One copy of each string kept: a row's comm is decoded into a new string each time, and a trace of many
+ * short processes keeps one for each thread. At most `limit` strings are pooled (when every thread has
+ * its own name there is nothing to share).
+ */
+export class StringPool {
+  private readonly pool = new Map<string, string>();
+
+  constructor(private readonly limit = 4096) {}
+
+  /** Strings pooled. */
+  get size(): number {
+    return this.pool.size;
+  }
+
+  get(value: string): string {
+    const kept = this.pool.get(value);
+    if (kept !== undefined) return kept;
+    if (this.pool.size < this.limit) this.pool.set(value, value);
+    return value;
+  }
+}

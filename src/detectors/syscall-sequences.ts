@@ -8,7 +8,7 @@ import type { BaselineDocument, LoadedBaseline, SequenceHeldOut } from '../basel
 import { GpoError } from '../errors.js';
 import { ANOMALY_MODEL_VERSION, AnomalyModel, type AnomalyModelOptions } from '../model/anomaly-model.js';
 import { thresholdsFromHeldOut, type CalibrationEvidence, type Thresholds } from '../model/calibration.js';
-import { SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore, type WindowAnomaly } from '../model/sequence-detector.js';
+import { resized, SequenceDetector, UNIT_SCORE_SCALES, type SequenceScore, type WindowAnomaly } from '../model/sequence-detector.js';
 import { SyscallVocabulary, UNSEEN_SYMBOL } from '../model/syscall-vocabulary.js';
 import { SyscallWindowModel, type SyscallWindowModelJson } from '../model/syscall-window-model.js';
 import { groupByThread, viewOf, type BatchView } from '../trace/batch-view.js';
@@ -17,6 +17,7 @@ import { round, type Anomaly, type Severity } from './anomaly.js';
 import { defineDetector, type BaselineFragment, type LearnContext, type Learner, type MergeContext, type Scorer, type TrainingPlan } from './detector.js';
 import { sameInEvery, sumCounts } from './merge-parts.js';
 import { mergeTallies, RecordingTally } from './recording-tally.js';
+import { StringPool } from './string-ids.js';
 import { SyscallReplay } from './syscall-replay.js';
 
 /** Syscalls whose first appearance is itself a sign of tampering or injection. */
@@ -39,10 +40,13 @@ const DANGEROUS_SYSCALLS = new Set([
 interface ThreadInfo {
   pid: number;
   comm: string;
-  /** ts of the last calls before the current batch (ring by call position), for windows spanning batches. */
-  recentTs: BigInt64Array;
-  /** Times of each run of unseen windows, by the run object the model keeps. */
-  times: Map<WindowAnomaly, { first: bigint; last: bigint }>;
+  /**
+   * ts of the last calls before the current batch (ring by call position), for windows spanning batches;
+   * as long as the thread's calls while it has fewer than the window.
+   */
+  recentTs: bigint[];
+  /** Times of each run of unseen windows, by the run object the model keeps (from the thread's first run). */
+  times: Map<WindowAnomaly, { first: bigint; last: bigint }> | undefined;
 }
 
 /** One detector per loaded model, never fed itself: each trace gets a copy without threads (withoutThreads). */
@@ -52,6 +56,7 @@ const TRAINED_DETECTORS = new WeakMap<AnomalyModel, SequenceDetector>();
 class SyscallSequenceScorer implements Scorer {
   private readonly detector: SequenceDetector;
   private readonly threads = new Map<number, ThreadInfo>();
+  private readonly comms = new StringPool();
   private readonly novel = new Map<string, { nr: number; pid: number; tid: number; comm: string; first: bigint; last: bigint; count: number }>();
   private readonly windowLength: number;
   private readonly model: AnomalyModel;
@@ -79,7 +84,7 @@ class SyscallSequenceScorer implements Scorer {
       let info = this.threads.get(tid);
       if (info === undefined) {
         const row = order[start]!;
-        info = { pid: view.pid[row]!, comm: view.comm(row), recentTs: new BigInt64Array(k), times: new Map() };
+        info = { pid: view.pid[row]!, comm: this.comms.get(view.comm(row)), recentTs: [], times: undefined };
         this.threads.set(tid, info);
       }
       const before = this.detector.position(tid);
@@ -99,15 +104,18 @@ class SyscallSequenceScorer implements Scorer {
           }
         }
       }
-      const tsAt = (position: number): bigint => (position >= before ? view.ts[order[start + position - before]!]! : info.recentTs[((position % k) + k) % k]!);
+      const tsAt = (position: number): bigint =>
+        position >= before ? view.ts[order[start + position - before]!]! : (info.recentTs[((position % k) + k) % k] ?? 0n);
       const runs = this.detector.liveAnomalies(tid);
       for (let r = Math.max(0, runsBefore - 1); r < runs.length; r++) {
         const run = runs[r]!;
-        const times = info.times.get(run);
-        if (times === undefined) info.times.set(run, { first: tsAt(run.first), last: tsAt(run.last) });
+        const times = info.times?.get(run);
+        if (times === undefined) (info.times ??= new Map()).set(run, { first: tsAt(run.first), last: tsAt(run.last) });
         else if (r === runsBefore - 1 && run.last !== openBefore) times.last = tsAt(run.last);
       }
-      for (let p = Math.max(before, before + end - start - k); p < before + end - start; p++) info.recentTs[p % k] = tsAt(p);
+      const calls = before + end - start;
+      if (info.recentTs.length < k && info.recentTs.length < calls) info.recentTs = resized(info.recentTs, Math.min(k, calls), 0n);
+      for (let p = Math.max(before, calls - k); p < calls; p++) info.recentTs[p % k] = tsAt(p);
     }
   }
 
@@ -128,7 +136,7 @@ class SyscallSequenceScorer implements Scorer {
     for (const [tid, info] of [...this.threads].sort((a, b) => a[0] - b[0])) {
       const score = end ? this.detector.finish(tid) : this.detector.peek(tid);
       for (const run of score.anomalies) {
-        const live = [...info.times.entries()].find(([key]) => key.first === run.first && key.last === run.last);
+        const live = [...(info.times ?? [])].find(([key]) => key.first === run.first && key.last === run.last);
         const times = live?.[1] ?? { first: 0n, last: 0n };
         const severity: Severity = run.maxFrameNovelty >= high ? 'high' : run.maxFrameNovelty >= frame ? 'medium' : 'low';
         const names = run.window.map(syscallName);

@@ -34,34 +34,105 @@ export function windowCount(entries: readonly RateWindow[]): number {
 }
 
 const FLAT_KEYS = 1024;
+/**
+ * Keys a window of a process may have, and calls the process may make, before it gets its flat array of
+ * counts (4 KB): until then they are counted in a list, so the many processes of a few calls each cost a
+ * few hundred bytes, and a busy process soon counts a call with one array access.
+ */
+export const LISTED_KEYS = 16;
+export const LISTED_CALLS = 256;
 
-class GroupWindow {
+/** One process's open window: its keys and counts, in a list while few, in a flat array once many. */
+export class GroupWindow {
   index = 0;
-  readonly counts = new Int32Array(FLAT_KEYS);
-  readonly overflow = new Map<number, number>();
+  /**
+   * Counts of keys 0 .. FLAT_KEYS - 1, once a window of the process had more than LISTED_KEYS keys or the
+   * process made more than LISTED_CALLS calls.
+   */
+  counts: Int32Array | undefined;
+  /** With `counts`: the counts of the keys outside its range. */
+  overflow: Map<number, number> | undefined;
+  /** The open window's keys in the order of their first call. */
   touched: number[] = [];
+  /** Without `counts`: listed[i] is the count of touched[i]. */
+  listed: number[] = [];
+  /** Calls counted in the list so far, all windows. */
+  listedCalls = 0;
   firstT = Number.NaN;
   lastT = Number.NaN;
   constructor(readonly start: number) {}
 
   /** One more call of `key` in the open window. */
   count(key: number): void {
-    if (key >= 0 && key < FLAT_KEYS) {
-      if (this.counts[key]++ === 0) this.touched.push(key);
-    } else this.countOverflow(key);
+    const counts = this.counts;
+    if (counts !== undefined && key >= 0 && key < FLAT_KEYS) {
+      if (counts[key]++ === 0) this.touched.push(key);
+    } else this.countOther(key);
   }
 
   /** The window's keys (ascending) and their counts so far. */
   tally(): { keys: number[]; counts: number[] } {
     const keys = [...this.touched].sort((a, b) => a - b);
-    return { keys, counts: keys.map((key) => (key >= 0 && key < FLAT_KEYS ? this.counts[key]! : this.overflow.get(key)!)) };
+    return { keys, counts: keys.map((key) => this.countOf(key)) };
   }
 
-  /** count(key) for a key outside the flat array's range. */
-  countOverflow(key: number): void {
-    const count = this.overflow.get(key) ?? 0;
+  /** The open window's count of `key` (0 if not called). */
+  countOf(key: number): number {
+    if (this.counts === undefined) {
+      const at = this.touched.indexOf(key);
+      return at < 0 ? 0 : this.listed[at]!;
+    }
+    return key >= 0 && key < FLAT_KEYS ? this.counts[key]! : (this.overflow?.get(key) ?? 0);
+  }
+
+  /** count(key) for a key the flat array does not count: no flat array yet, or a key outside its range. */
+  countOther(key: number): void {
+    if (this.counts === undefined && ++this.listedCalls > LISTED_CALLS) this.flatten();
+    if (this.counts === undefined) {
+      const at = this.touched.indexOf(key);
+      if (at >= 0) {
+        this.listed[at]!++;
+        return;
+      }
+      if (this.touched.length === 0) {
+        // Exact-size arrays: most windows of a short process have one key.
+        this.touched = [key];
+        this.listed = [1];
+        return;
+      }
+      if (this.touched.length < LISTED_KEYS) {
+        this.touched.push(key);
+        this.listed.push(1);
+        return;
+      }
+      this.flatten();
+    }
+    if (key >= 0 && key < FLAT_KEYS) {
+      if (this.counts![key]++ === 0) this.touched.push(key);
+      return;
+    }
+    const overflow = (this.overflow ??= new Map());
+    const count = overflow.get(key) ?? 0;
     if (count === 0) this.touched.push(key);
-    this.overflow.set(key, count + 1);
+    overflow.set(key, count + 1);
+  }
+
+  /** Ends the open window: no keys, no counts. */
+  clear(): void {
+    if (this.counts !== undefined) for (const key of this.touched) if (key >= 0 && key < FLAT_KEYS) this.counts[key] = 0;
+    this.overflow?.clear();
+    this.touched = [];
+    this.listed = [];
+  }
+
+  /** Moves the listed counts to the flat array (and the overflow map), for good. */
+  private flatten(): void {
+    const counts = (this.counts = new Int32Array(FLAT_KEYS));
+    this.touched.forEach((key, i) => {
+      if (key >= 0 && key < FLAT_KEYS) counts[key] = this.listed[i]!;
+      else (this.overflow ??= new Map()).set(key, this.listed[i]!);
+    });
+    this.listed = [];
   }
 }
 
@@ -153,9 +224,12 @@ export class WindowCounter {
       lastT = time;
       // GroupWindow.count with the flat counts in a local.
       const key = nr[row]!;
-      if (key >= 0 && key < FLAT_KEYS) {
-        if (counts![key]++ === 0) state.touched.push(key);
-      } else state.countOverflow(key);
+      if (counts !== undefined && key >= 0 && key < FLAT_KEYS) {
+        if (counts[key]++ === 0) state.touched.push(key);
+      } else {
+        state.countOther(key);
+        counts = state.counts;
+      }
     }
     if (state !== undefined) state.lastT = lastT;
     this.lastGroup = group;
@@ -197,10 +271,8 @@ export class WindowCounter {
 
   private close(group: number, state: GroupWindow): void {
     const { keys, counts } = state.tally();
-    for (const key of keys) if (key >= 0 && key < FLAT_KEYS) state.counts[key] = 0;
-    state.overflow.clear();
+    state.clear();
     this.onWindow({ group, firstT: state.firstT, lastT: state.lastT, keys, counts, windows: 1 });
-    state.touched = [];
     state.firstT = Number.NaN;
     state.lastT = Number.NaN;
   }

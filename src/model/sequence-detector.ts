@@ -4,6 +4,7 @@
 // once the thread ends.
 import { NgramLikelihood } from './ngram-likelihood.js';
 import { PackedCountTable } from './packed-count-table.js';
+import { SparseCounts } from './sparse-counts.js';
 import { SYMBOL_BASE, UNSEEN_SYMBOL } from './syscall-vocabulary.js';
 import type { SyscallWindowModel, ThreadKey } from './syscall-window-model.js';
 import { WindowCursor } from './window-cursor.js';
@@ -97,17 +98,30 @@ export interface SequenceScore {
   anomalies: WindowAnomaly[];
 }
 
+/**
+ * What the detector keeps of a thread until it ends. Kept small (a trace may hold hundreds of thousands of
+ * threads of one call each): the window cursor's state is three numbers (the detector moves one shared
+ * cursor to it), the symbol counts are sparse, and the frame ring and the histogram come with the thread's
+ * first full window and its first nonzero frame novelty.
+ */
 class ThreadState {
-  readonly cursor: WindowCursor;
+  /** The window cursor's halves and position (WindowCursor.low, high, position). */
+  low = 0;
+  high = 0;
+  position = 0;
   /**
    * The thread's last windowLength syscall numbers before the current batch (ring by call position), to
-   * report unseen windows that began in an earlier batch as called.
+   * report unseen windows that began in an earlier batch as called; as long as the thread's calls while
+   * it has fewer.
    */
-  readonly recent: Float64Array;
-  /** Novelty of each of the last frameLength windows (ring by window). */
-  readonly frame: Uint8Array;
+  recent: number[] = [];
+  /** Novelty of each of the last frameLength windows (ring by window); from the first full window. */
+  frame: Uint8Array | undefined;
   frameNovelty = 0;
-  readonly histogram: number[];
+  /** Windows whose frame novelty was 0. */
+  zeroFrames = 0;
+  /** histogram[v]: windows whose frame novelty was v > 0 ([0] unused); as long as the largest v so far. */
+  histogram: number[] | undefined;
   windows = 0;
   mismatches = 0;
   rareWindows = 0;
@@ -115,17 +129,26 @@ class ThreadState {
   /** Sum of the clamped per-call differences of the context score. */
   contextSum = 0;
   /** Calls per symbol (unseen syscalls share symbol 0), for the entropy. */
-  readonly symbolCounts = new Float64Array(SYMBOL_BASE);
+  readonly symbolCounts = new SparseCounts();
   readonly anomalies: WindowAnomaly[] = [];
   /** The run of unseen windows still open (its last window is among the latest). */
   openAnomaly: WindowAnomaly | undefined;
+}
 
-  constructor(windowLength: number, frameLength: number) {
-    this.cursor = new WindowCursor(windowLength);
-    this.recent = new Float64Array(windowLength);
-    this.frame = new Uint8Array(frameLength);
-    this.histogram = new Array<number>(frameLength * windowLength + 1).fill(0);
-  }
+/** `values` copied into an array of `length` (> values.length), zeros after them. */
+export function resized<T>(values: readonly T[], length: number, zero: T): T[];
+export function resized(values: readonly number[], length: number): number[];
+export function resized<T>(values: readonly T[], length: number, zero: T = 0 as T): T[] {
+  const out = new Array<T>(length);
+  for (let i = 0; i < length; i++) out[i] = i < values.length ? values[i]! : zero;
+  return out;
+}
+
+/** `histogram` (or none) grown to hold frame novelty `novelty`, zeros added. */
+function grownHistogram(histogram: number[] | undefined, novelty: number): number[] {
+  const grown = histogram === undefined ? [0] : histogram;
+  while (grown.length <= novelty) grown.push(0);
+  return grown;
 }
 
 export class SequenceDetector {
@@ -138,6 +161,11 @@ export class SequenceDetector {
   private readonly trainedWindows: PackedCountTable;
   /** clampContext(surprise - short-context surprise) of the latest call of each trained window, by slot. */
   private readonly trainedContext: Float64Array;
+  /** The cursor of the thread being scored, moved to the thread's state (ThreadState.low, high, position). */
+  private cursor: WindowCursor;
+  /** Scratch of observe(): calls per symbol of the batch (all 0 between calls), and the symbols touched. */
+  private batchCounts = new Float64Array(SYMBOL_BASE);
+  private batchSymbols = new Uint8Array(SYMBOL_BASE);
 
   constructor(
     private readonly windows: SyscallWindowModel,
@@ -147,6 +175,7 @@ export class SequenceDetector {
   ) {
     this.likelihood = new NgramLikelihood(windows);
     const full = windows.windowLength;
+    this.cursor = new WindowCursor(full);
     const rareBelow = options.rareFraction * windows.total(full);
     // Sized to never grow, so slots stay where they are and the context terms can be kept by slot.
     this.trainedWindows = new PackedCountTable(windows.distinct(full));
@@ -164,12 +193,18 @@ export class SequenceDetector {
   observe(thread: ThreadKey, syscalls: ArrayLike<number>): number {
     let state = this.threads.get(thread);
     if (state === undefined) {
-      state = new ThreadState(this.windows.windowLength, this.options.frameLength);
+      state = new ThreadState();
       this.threads.set(thread, state);
     }
-    const { cursor, frame, histogram, symbolCounts, recent } = state;
+    const { cursor, batchCounts, batchSymbols } = this;
     const full = this.windows.windowLength;
-    const frameLength = frame.length;
+    const frameLength = this.options.frameLength;
+    // The frame ring from the thread's first full window on (all zeros before it).
+    if (state.frame === undefined && state.position + syscalls.length >= full) state.frame = new Uint8Array(frameLength);
+    const frame = state.frame!;
+    let histogram = state.histogram;
+    let zeroFrames = state.zeroFrames;
+    let touched = 0;
     const vocabulary = this.windows.vocabulary;
     const flatSymbols = vocabulary.flatSymbols;
     const likelihood = this.likelihood;
@@ -179,13 +214,13 @@ export class SequenceDetector {
     let surpriseSum = state.surpriseSum;
     let contextSum = state.contextSum;
     let unseenCalls = 0;
-    const batchStart = cursor.position;
+    const batchStart = state.position;
     // Ring position as a counter (no division a call).
     let frameSlot = state.windows % frameLength;
-    // The cursor's halves advance here in locals (WindowCursor.push inlined) and are handed back to the
-    // cursor only where it is read (a thread's first calls, unseen windows) and at the end.
+    // The cursor's halves advance here in locals (WindowCursor.push inlined) and are handed to the cursor
+    // only where it is read (a thread's first calls, unseen windows), to the thread's state at the end.
     const { lowMask, highMask } = cursor;
-    let { low, high, position } = cursor;
+    let { low, high, position } = state;
     let frameNovelty = state.frameNovelty;
     let windows = state.windows;
     let rareWindows = state.rareWindows;
@@ -194,7 +229,7 @@ export class SequenceDetector {
       const nr = syscalls[i]!;
       const symbol = nr >= 0 && nr < flatSymbols.length ? flatSymbols[nr]! : vocabulary.symbolOf(nr);
       if (symbol === UNSEEN_SYMBOL) unseenCalls++;
-      symbolCounts[symbol]!++;
+      if (batchCounts[symbol]!++ === 0) batchSymbols[touched++] = symbol;
       high = ((high << 8) | (low >>> 16)) & highMask;
       low = ((low << 8) | symbol) & lowMask;
       position++;
@@ -224,7 +259,11 @@ export class SequenceDetector {
       frame[frameSlot] = novelty;
       if (++frameSlot === frameLength) frameSlot = 0;
       windows++;
-      histogram[frameNovelty]!++;
+      if (frameNovelty === 0) zeroFrames++;
+      else {
+        if (histogram === undefined || frameNovelty >= histogram.length) state.histogram = histogram = grownHistogram(histogram, frameNovelty);
+        histogram[frameNovelty]!++;
+      }
       if (novelty > 0) {
         state.frameNovelty = frameNovelty;
         this.recordMismatch(state, position - 1, syscalls, batchStart);
@@ -232,9 +271,15 @@ export class SequenceDetector {
       } else if (known < 0) rareWindows++;
       if (open !== undefined && frameNovelty > open.maxFrameNovelty) open.maxFrameNovelty = frameNovelty;
     }
-    cursor.moveTo(low, high, position);
+    state.low = low;
+    state.high = high;
+    state.position = position;
+    state.symbolCounts.addAndClear(batchCounts, batchSymbols, touched);
+    if (state.recent.length < full && state.recent.length < position) state.recent = resized(state.recent, Math.min(full, position));
+    const recent = state.recent;
     for (let p = Math.max(batchStart, position - full); p < position; p++) recent[p % full] = syscalls[p - batchStart]!;
     state.frameNovelty = frameNovelty;
+    state.zeroFrames = zeroFrames;
     state.windows = windows;
     state.rareWindows = rareWindows;
     state.surpriseSum = surpriseSum;
@@ -244,7 +289,7 @@ export class SequenceDetector {
 
   /** Calls of `thread` scored so far (the position of its next call). */
   position(thread: ThreadKey): number {
-    return this.threads.get(thread)?.cursor.position ?? 0;
+    return this.threads.get(thread)?.position ?? 0;
   }
 
   /** The thread's runs of unseen windows as they stand (not copies: the last one may still grow). */
@@ -261,11 +306,13 @@ export class SequenceDetector {
   peek(thread: ThreadKey): SequenceScore {
     const state = this.threads.get(thread);
     if (state === undefined) return emptyScore(this.options.frameLength * this.windows.windowLength);
-    const calls = state.cursor.position;
+    const calls = state.position;
     const meanSurprise = calls === 0 ? 0 : state.surpriseSum / calls;
     // H = ln N - (1/N) sum c ln c, summed in symbol order.
     let countLogCountSum = 0;
-    for (const count of state.symbolCounts) if (count > 1) countLogCountSum += count * Math.log(count);
+    state.symbolCounts.forEach((_, count) => {
+      if (count > 1) countLogCountSum += count * Math.log(count);
+    });
     const selfEntropy = calls === 0 ? 0 : Math.max(0, Math.log(calls) - countLogCountSum / calls);
     const surpriseScore = meanSurprise - selfEntropy;
     const contextScore = calls === 0 ? 0 : state.contextSum / calls;
@@ -275,8 +322,8 @@ export class SequenceDetector {
       mismatches: state.mismatches,
       rareWindows: state.rareWindows,
       mismatchRate: state.windows === 0 ? 0 : state.mismatches / state.windows,
-      frameNoveltyHistogram: [...state.histogram],
-      maxFrameNovelty: lastNonZeroIndex(state.histogram),
+      frameNoveltyHistogram: frameNoveltyHistogram(state, this.options.frameLength * this.windows.windowLength),
+      maxFrameNovelty: state.histogram === undefined ? 0 : lastNonZeroIndex(state.histogram),
       meanSurprise,
       selfEntropy,
       surpriseScore,
@@ -291,7 +338,12 @@ export class SequenceDetector {
    * window (seconds for a large baseline), so scoring many traces against one baseline builds them once.
    */
   withoutThreads(): SequenceDetector {
-    return Object.assign(Object.create(SequenceDetector.prototype) as SequenceDetector, this, { threads: new Map<ThreadKey, ThreadState>() });
+    return Object.assign(Object.create(SequenceDetector.prototype) as SequenceDetector, this, {
+      threads: new Map<ThreadKey, ThreadState>(),
+      cursor: new WindowCursor(this.windows.windowLength),
+      batchCounts: new Float64Array(SYMBOL_BASE),
+      batchSymbols: new Uint8Array(SYMBOL_BASE),
+    });
   }
 
   /** The thread's final score; forgets the thread. */
@@ -327,7 +379,7 @@ export class SequenceDetector {
       first,
       last,
       window: Array.from({ length: this.windows.windowLength }, (_, i) =>
-        first + i >= batchStart ? syscalls[first + i - batchStart]! : state.recent[(first + i) % state.recent.length]!,
+        first + i >= batchStart ? syscalls[first + i - batchStart]! : (state.recent[(first + i) % this.windows.windowLength] ?? 0),
       ),
       unseenWindows: 1,
       maxFrameNovelty: state.frameNovelty,
@@ -354,6 +406,14 @@ function windowNovelty(windows: SyscallWindowModel, cursor: WindowCursor): numbe
 
 function clampContext(difference: number): number {
   return difference > CONTEXT_CLIP ? CONTEXT_CLIP : difference < -CONTEXT_CLIP ? -CONTEXT_CLIP : difference;
+}
+
+/** The thread's full histogram of frame novelty, 0 .. maxFrameNovelty. */
+function frameNoveltyHistogram(state: ThreadState, maxFrameNovelty: number): number[] {
+  const histogram = new Array<number>(maxFrameNovelty + 1).fill(0);
+  histogram[0] = state.zeroFrames;
+  for (let v = 1; v < (state.histogram?.length ?? 0); v++) histogram[v] = state.histogram![v]!;
+  return histogram;
 }
 
 function lastNonZeroIndex(values: readonly number[]): number {

@@ -46,12 +46,16 @@ export class WindowCursor {
     this.position++;
   }
 
-  /** Sets the halves a caller advanced by itself (as `push` does) to `position` calls. */
+  /**
+   * Sets the halves a caller advanced by itself (as `push` does) to `position` calls, or those of another
+   * thread (one cursor serves many): `keys` is filled again when next read.
+   */
   moveTo(low: number, high: number, position: number): void {
     this.low = low;
     this.high = high;
     this.position = position;
     this.available = Math.min(position, this.maxLength);
+    this.filledAt = -1;
   }
 
   /** Packed key of the longest window ending at the latest call (`available` calls). */

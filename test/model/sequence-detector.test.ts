@@ -72,6 +72,23 @@ describe('SequenceDetector', () => {
     expect(detector.finish('a').calls).toBe(0); // finished threads are forgotten
   });
 
+  it('scores many threads fed in lockstep exactly as each alone (one cursor and scratch serve them all)', () => {
+    // Threads at the same positions with different calls: a cursor or count left from another thread shows.
+    const sequences = [
+      [1, 2, 3, 1, 2, 3, 1, 2],
+      [3, 1, 2, 99, 1, 3, 2, 1],
+      [2, 2, 1, 3, 3, 1, 99, 99],
+      [1, 3, 2, 1, 3, 2, 1, 3],
+    ];
+    const detector = new SequenceDetector(cyclic, options);
+    for (let i = 0; i < 8; i += 2) sequences.forEach((sequence, thread) => detector.observe(thread, sequence.slice(i, i + 2)));
+    sequences.forEach((sequence, thread) => {
+      const alone = new SequenceDetector(cyclic, options).score(sequence);
+      expect(detector.finish(thread)).toEqual(alone);
+    });
+    expect(new Set(sequences.map((sequence) => new SequenceDetector(cyclic, options).score(sequence).score)).size).toBe(4);
+  });
+
   it('measures surprise under the interpolated n-gram model and the sequence own entropy', () => {
     const model = new SyscallWindowModel(2).train([[1, 2, 1, 2]]);
     const score = new SequenceDetector(model, options).score([1, 2]);
