@@ -4,6 +4,7 @@
 // are not UTF-8 in comm, path and argv, ptrace and process_vm_readv acts, with and without --durations,
 // several row groups — whole and cut in the middle of a message; and a clear error for an extra that
 // ExtraJson does not write.
+import { spawnSync } from 'node:child_process';
 import { closeSync, linkSync, mkdtempSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -135,6 +136,40 @@ describe.each([
 });
 
 describe('the segment worker', () => {
+  // gpo terminates the worker when a recording fails (a full disk): a termination that lands while the addon
+  // encodes made its result unreturnable, and node-addon-api's failed throw aborted the whole process.
+  it('can be terminated at any moment of its encoding without taking the process down', async () => {
+    const journal = await recordedJournal('terminated', []);
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify(parquetFileSpec(properties())));
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+      const [worker, journal, spec, out] = process.argv.slice(2);
+      const file = JSON.parse(readFileSync(spec, 'utf8'));
+      for (let i = 0; i < 30; i++) {
+        const journalFd = openSync(journal, 'r');
+        const parquetFd = openSync(out, 'w');
+        const w = new Worker(new URL(worker), { workerData: { journalFd, parquetFd, file } });
+        w.postMessage({ upTo: statSync(journal).size });
+        // Moments spread over the worker's start and its encoding.
+        await new Promise((r) => setTimeout(r, 20 + ((i * 7) % 60)));
+        await w.terminate();
+        closeSync(journalFd);
+        closeSync(parquetFd);
+      }
+      console.log('survived');`;
+    const worker = new URL('../dist/src/trace/parquet-segment-worker.js', import.meta.url).href;
+    const runner = join(dir, 'terminate-workers.mjs');
+    writeFileSync(runner, script);
+    const r = spawnSync(process.execPath, [runner, worker, journal, spec, join(dir, 'terminated.parquet')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr, 'the process died').toBe('');
+    expect([r.status, r.signal, r.stdout.trim()]).toEqual([0, null, 'survived']);
+  }, 180_000);
+
   it('loads no Arrow library: its built module graph imports the addon and node only', () => {
     const seen = new Set<string>();
     const external = new Set<string>();
