@@ -9,7 +9,8 @@
 # fitted folds only); the same plus gpo's two default score components (published protocol, trained on the 833
 # Training traces; scaled as gpo scales them); and the two components alone. Out-of-fold scores of 5-fold
 # cross-validation, pooled: folds of traces (stratified, seed 1), and folds of attack runs (every trace of one
-# Attack_Data_Master run folder in the same fold, so a run's own quirks cannot be learned from its siblings).
+# Attack_Data_Master run folder in the same fold, so a run's own quirks cannot be learned from its siblings); and 3
+# folds of attack types (the held-out attacks of a type training never saw).
 # Diagnostics: C=100 (weaker L2); RF=1, a random forest instead (200 trees, sklearn's defaults otherwise, seed 1):
 # whether a less constrained classifier separates more.
 import numpy as np, os, sys, glob, re, json
@@ -88,10 +89,18 @@ def cv(splitter,what):
         if RF: m=RandomForestClassifier(200,random_state=1).fit(sp.hstack(parts_f).tocsr(),y[fit]); oof[ho]=m.predict_proba(sp.hstack(parts_h).tocsr())[:,1]
         else: m=LogisticRegression(C=C,max_iter=5000).fit(sp.hstack(parts_f).tocsr(),y[fit]); oof[ho]=m.decision_function(sp.hstack(parts_h).tocsr())
     return oof
-att=oof_att=None
-for name,splitter in (('folds of traces (stratified, seed 1)',StratifiedKFold(FOLDS,shuffle=True,random_state=1)),
-                      ('folds of attack runs (a run folder never split)',StratifiedGroupKFold(FOLDS,shuffle=True,random_state=1))):
-    print(f'== 5-fold cross-validation, {name}',flush=True)
+class ByAttackType:
+    """3 folds: one attack type each (Adduser, Hydra_FTP, Hydra_SSH) and a third of the normal traces (seed 1), so
+    the held-out attacks are of a type the classifier never saw."""
+    def split(self,X,y,groups):
+        kind=np.array([re.sub(r'_\d+$','',g) for g in groups]); types=sorted({k for k,l in zip(kind,y) if l})
+        nfold=np.empty(len(y),dtype=int); nfold[y==0]=np.random.default_rng(1).permutation((y==0).sum())%len(types)
+        for f,t in enumerate(types):
+            ho=np.flatnonzero(((y==0)&(nfold==f))|((y==1)&(kind==t))); yield np.setdiff1d(np.arange(len(y)),ho),ho
+for name,splitter in (('5 folds of traces (stratified, seed 1)',StratifiedKFold(FOLDS,shuffle=True,random_state=1)),
+                      ('5 folds of attack runs (a run folder never split)',StratifiedGroupKFold(FOLDS,shuffle=True,random_state=1)),
+                      ('3 folds of attack types (each type held out whole)',ByAttackType())):
+    print(f'== cross-validation, {name}',flush=True)
     clf='random forest' if RF else f'logistic regression (C = {C:g})'
     for what,title in (('ngrams',f'{clf}, 1..3-gram frequencies'),('ngrams+gpo','the same + gpo\'s two default components'),
                        ('gpo','gpo\'s two default components alone (supervised weights)')):
