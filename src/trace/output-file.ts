@@ -48,18 +48,19 @@ export function refuseExisting(path: string): void {
 // Read-write: a stream is read back to find where its last complete message ends.
 export const CREATE_NEW = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-/** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused. */
-export function createNew(path: string): number {
+/** Creates a new file at path for writing; whatever is already there (a file, a planted link) is refused.
+ * A failure is said of `named` (the output the user gave, when path is its temporary). */
+export function createNew(path: string, named = path): number {
   try {
     return openSync(path, CREATE_NEW, 0o644);
   } catch (err) {
-    return refuseCreate(path, err);
+    return refuseCreate(path, err, named);
   }
 }
 
-export function refuseCreate(path: string, err: unknown): never {
+export function refuseCreate(path: string, err: unknown, named = path): never {
   if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(path);
-  throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
+  throw new GpoError(`cannot write ${named}: ${failureReason(err)}`);
 }
 
 /** Moves a finished temporary file to path: a new name is linked atomically (no replacing whatever
@@ -90,14 +91,7 @@ export function publish(tmp: string, path: string): void {
 export function writeOutputFile(path: string, content: string): void {
   checkReplaceable(path);
   const tmp = `${path}.${process.pid}.tmp`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, CREATE_NEW, 0o644);
-  } catch (err) {
-    // Said of the output the user named, not of its temporary (unless that is what is in the way).
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(tmp);
-    throw new GpoError(`cannot write ${path}: ${failureReason(err)}`);
-  }
+  const fd = createNew(tmp, path);
   try {
     const bytes = Buffer.from(content);
     for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
